@@ -1,0 +1,393 @@
+//! The command line: flags become a run configuration, results go to stdout or files.
+//!
+//! Tables and JSON go to stdout; progress, warnings and timing to stderr. Output files are
+//! written to a temporary name in the same folder and renamed into place, so a file is either
+//! whole or absent.
+
+use std::fs;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::{EXIT_SUCCESS, Error, Result};
+use crate::experiment::{self, Summary};
+use crate::model::{Model, SimTime};
+use crate::report;
+use crate::scenario;
+
+const RUN_EXAMPLES: &str = "Examples:
+  routesim run scenarios/support-desk.toml
+  routesim run scenarios/support-desk.toml --format json > result.json
+  routesim run scenarios/support-desk.toml --replications 8 --seed 42 --out results/
+  routesim run scenarios/bench/mmc-100.toml --threads 1 --quiet";
+
+const VALIDATE_EXAMPLES: &str = "Examples:
+  routesim validate scenarios/support-desk.toml";
+
+/// Simulate customer-chat routing rules before you ship them.
+#[derive(Debug, Parser)]
+#[command(name = "routesim", version, about, after_help = "Run `routesim help run` for the options of a run.\n\nExit codes: 0 success, 1 failure (e.g. output not writable), 2 bad input or usage.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and report wait times, service level and agent load.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Check a scenario file and summarise what it defines.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
+}
+
+/// Output format of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// JSON for scripts and CI (times in seconds).
+    Json,
+}
+
+/// Options of `routesim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write summary.json, teams.csv, agents.csv and chats.csv into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Base seed [default: the scenario's `simulation.seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications [default: the scenario's `simulation.replications`].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replications: Option<u32>,
+    /// Measured duration, e.g. 8h [default: the scenario's `simulation.duration`].
+    #[arg(long, value_parser = parse_duration_flag)]
+    pub duration: Option<f64>,
+    /// Worker threads for replications; 0 means one per core. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bar, warnings or timing on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `routesim validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+}
+
+fn parse_duration_flag(s: &str) -> std::result::Result<f64, String> {
+    match scenario::values::parse_duration(s)? {
+        d if d > 0.0 => Ok(d),
+        _ => Err("the duration must be greater than zero".into()),
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Run(args) => run_scenario(&args),
+        Command::Validate(args) => validate(&args),
+    }
+}
+
+/// The message for an error, as printed on stderr.
+pub fn render_error(e: &Error) -> String {
+    match e {
+        Error::Scenario(d) => {
+            let mut out = String::new();
+            for (i, item) in d.items.iter().enumerate() {
+                let one = crate::error::Diagnostics { file: d.file.clone(), items: vec![item.clone()] };
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&format!("error: {one}"));
+            }
+            if d.items.len() > 1 {
+                out.push_str(&format!("\n{} problems found in {}", d.items.len(), d.file.display()));
+            }
+            out
+        }
+        other => format!("error: {other}"),
+    }
+}
+
+fn run_scenario(args: &RunArgs) -> Result<u8> {
+    let mut model = scenario::load(&args.file)?;
+    if let Some(seed) = args.seed {
+        model.seed = seed;
+    }
+    if let Some(r) = args.replications {
+        model.replications = r;
+    }
+    if let Some(d) = args.duration {
+        model.duration = SimTime::from_secs_f64(d);
+    }
+    if !args.quiet {
+        for w in &model.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let started = Instant::now();
+    let summary = match &args.out {
+        Some(dir) => {
+            fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+            let (summary, parts) = with_progress(&model, args.quiet, |progress| {
+                experiment::run(&model, args.threads, |r| ChatPart::create(&model, dir, r), progress)
+            });
+            write_out_dir(dir, &summary, parts)?;
+            summary
+        }
+        None => {
+            with_progress(&model, args.quiet, |progress| experiment::run(&model, args.threads, |_| experiment::Discard, progress)).0
+        }
+    };
+    let elapsed = started.elapsed();
+    let out = match args.format {
+        Format::Table => report::table::table(&summary).into_bytes(),
+        Format::Json => report::json(&summary),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
+    let _ = stdout.write_all(&out).and_then(|_| stdout.flush());
+    if !args.quiet {
+        for w in summary.warnings.iter().skip(model.warnings.len()) {
+            eprintln!("warning: {w}");
+        }
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "simulated {} chats in {} replication(s) in {:.2}s ({:.0} chats/s)",
+            summary.simulated_chats,
+            summary.replications,
+            secs,
+            summary.simulated_chats as f64 / secs
+        );
+    }
+    Ok(EXIT_SUCCESS)
+}
+
+/// Runs `work` with a progress bar on stderr, shown only if stderr is a terminal, `quiet` is
+/// off, and the work is still going after half a second.
+fn with_progress<T: Send>(model: &Model, quiet: bool, work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send) -> T {
+    let done_ticks = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    let progress = |dt: u64| {
+        done_ticks.fetch_add(dt, Ordering::Relaxed);
+    };
+    if quiet || !std::io::stderr().is_terminal() {
+        return work(&progress);
+    }
+    let total = model.end().0.saturating_mul(model.replications as u64);
+    std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let start = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if bar.is_none() && start.elapsed() > Duration::from_millis(500) {
+                    let b = indicatif::ProgressBar::new(total);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed}, ~{eta} left)")
+                            .expect("valid template")
+                            .progress_chars("=> "),
+                    );
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(done_ticks.load(Ordering::Relaxed));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let out = work(&progress);
+        finished.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+        out
+    })
+}
+
+/// One replication's rows of chats.csv, streamed to a temporary file in the output folder.
+struct ChatPart<'m> {
+    path: PathBuf,
+    writer: Result<report::csv::ChatWriter<'m, BufWriter<fs::File>>, std::io::Error>,
+}
+
+impl<'m> ChatPart<'m> {
+    fn create(model: &'m Model, dir: &Path, r: u32) -> Self {
+        let path = dir.join(format!(".chats.{r}.csv.part"));
+        let writer = fs::File::create(&path).map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
+        ChatPart { path, writer }
+    }
+}
+
+impl crate::sim::Recorder for ChatPart<'_> {
+    fn record(&mut self, rec: &crate::sim::ChatRecord<'_>) {
+        if let Ok(w) = &mut self.writer {
+            w.record(rec);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file in the same folder, renamed.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_name(path);
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        Error::Write { path: path.to_path_buf(), source }
+    })
+}
+
+fn tmp_name(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+fn write_out_dir(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<()> {
+    let chats = dir.join("chats.csv");
+    let tmp = tmp_name(&chats);
+    let assemble = |parts: &[ChatPart<'_>]| -> std::io::Result<()> {
+        let mut out = BufWriter::new(fs::File::create(&tmp)?);
+        out.write_all((report::csv::CHATS_HEADER.join(",") + "\n").as_bytes())?;
+        for part in parts {
+            let mut f = fs::File::open(&part.path)?;
+            std::io::copy(&mut f, &mut out)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&tmp, &chats)
+    };
+    let mut parts = parts;
+    let mut result = Ok(());
+    for part in &mut parts {
+        let w = std::mem::replace(&mut part.writer, Err(std::io::Error::other("taken")));
+        if let Err(e) = w.and_then(|w| w.finish()).and_then(|mut f| f.flush()) {
+            result = Err(Error::Write { path: chats.clone(), source: e });
+        }
+    }
+    if result.is_ok() {
+        result = assemble(&parts).map_err(|source| Error::Write { path: chats.clone(), source });
+    }
+    for part in &parts {
+        let _ = fs::remove_file(&part.path);
+    }
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    write_atomic(&dir.join("summary.json"), &report::json(summary))?;
+    write_atomic(&dir.join("teams.csv"), &report::csv::teams(summary))?;
+    write_atomic(&dir.join("agents.csv"), &report::csv::agents(summary))?;
+    Ok(())
+}
+
+fn validate(args: &ValidateArgs) -> Result<u8> {
+    let model = scenario::load(&args.file)?;
+    print!("{}", describe(&model));
+    for w in &model.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(EXIT_SUCCESS)
+}
+
+/// A readable summary of what a scenario defines (the output of `validate`).
+pub fn describe(m: &Model) -> String {
+    use std::fmt::Write as _;
+    let h = |s: f64| report::human_secs(Some(s));
+    let mut out = String::new();
+    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(m.start / crate::model::DAY) as usize % 7];
+    let tod = (m.start % crate::model::DAY) / crate::model::TICKS_PER_SEC;
+    let _ = writeln!(out, "{} is valid", m.name);
+    let _ = writeln!(
+        out,
+        "simulation: {} measured after {} warm-up, from {day} {:02}:{:02}; seed {}, {} replication(s); service level within {}",
+        h(m.duration.as_secs_f64()),
+        h(m.warmup.as_secs_f64()),
+        tod / 3_600,
+        tod / 60 % 60,
+        m.seed,
+        m.replications,
+        h(m.service_level.as_secs_f64())
+    );
+    let _ = writeln!(out, "teams: {}", m.teams.len());
+    for t in &m.teams {
+        let slots: u32 = t.members.iter().map(|a| m.agents[a.ix()].max_chats).sum();
+        let _ = writeln!(out, "  {} ({}): {} agents, {} chat slots", t.name, t.strategy.name(), t.members.len(), slots);
+    }
+    let shifts = m.agents.iter().filter(|a| a.shift.is_some()).count();
+    let _ = writeln!(out, "agents: {} ({} with shifts)", m.agents.len(), shifts);
+    let _ = writeln!(out, "traffic: {}", m.traffic.len());
+    for t in &m.traffic {
+        let mean = scenario::compile::mean_multiplier(&t.profile);
+        let load = t.rate * mean * t.handle_time.mean_secs;
+        let patience = t.patience.as_ref().map_or("never abandons".to_string(), |p| format!("patience mean {}", h(p.mean_secs)));
+        let _ = writeln!(
+            out,
+            "  {}: {:.1}/h (x{:.2} on average over the day, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
+            t.name,
+            t.rate * 3_600.0,
+            mean,
+            t.profile.peak(),
+            h(t.handle_time.mean_secs),
+            load
+        );
+    }
+    let _ = writeln!(out, "rules: {}", m.rules.len());
+    for r in &m.rules {
+        let when: Vec<String> = r
+            .when
+            .iter()
+            .map(|c| {
+                let a = &m.attributes[c.attr.ix()];
+                let vals: Vec<&str> = c.values.iter().map(|&v| a.values[v as usize].as_str()).collect();
+                format!("{} = {}", a.name, vals.join(" | "))
+            })
+            .collect();
+        let route: Vec<String> = r
+            .steps
+            .iter()
+            .map(|s| {
+                let name = &m.targets[s.target.ix()].name;
+                s.timeout.map_or(name.clone(), |t| format!("{name} ({})", h(t.as_secs_f64())))
+            })
+            .collect();
+        let when = if when.is_empty() { "always".to_string() } else { format!("when {}", when.join(" and ")) };
+        let _ = writeln!(out, "  {}: {when} -> {}", r.name, route.join(" -> "));
+    }
+    if m.fallback.is_some() {
+        let _ = writeln!(out, "chats that match no rule go to any agent on shift (least_busy)");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,113 @@
+//! Error types and the process exit codes they map to.
+//!
+//! The library never prints and never exits: it returns an [`Error`], and the binary turns it
+//! into a message on stderr and one of the exit codes below.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit code for a successful run.
+pub const EXIT_SUCCESS: u8 = 0;
+/// Exit code for a run that worked but whose check failed (reserved for gating commands), or
+/// for a failure that is not the user's input, such as an output file that cannot be written.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for bad input or usage: an unreadable or invalid scenario, a bad flag.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario is invalid; every problem found is listed.
+    #[error("{0}")]
+    Scenario(Diagnostics),
+    /// An input file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command-line value that clap could not check by itself.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code this error maps to.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => EXIT_BAD_INPUT,
+            Error::Write { .. } => EXIT_FAILURE,
+        }
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The key path, such as `agents[0].teams[1]`.
+    pub key: String,
+    /// 1-based line in the file, where the TOML parser or a span gives one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, where there is something useful to say.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic without a hint.
+    pub fn new(key: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
+        Diagnostic { key: key.into(), line, message: message.into(), hint: None }
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// All the problems found in one scenario file, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// The scenario file (or the data file the problem is in).
+    pub file: PathBuf,
+    /// The problems; never empty.
+    pub items: Vec<Diagnostic>,
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}", self.file.display())?;
+            if let Some(line) = d.line {
+                write!(f, ":{line}")?;
+            }
+            if d.key.is_empty() {
+                write!(f, ": {}", d.message)?;
+            } else {
+                write!(f, ": {}: {}", d.key, d.message)?;
+            }
+            if let Some(hint) = &d.hint {
+                write!(f, "\n  hint: {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}

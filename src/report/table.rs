@@ -1,0 +1,115 @@
+//! The terminal table: overall and per-team figures, then agents, long lists cut with a note.
+
+use std::fmt::Write;
+
+use super::human_secs;
+use crate::experiment::Summary;
+use crate::stats::{AgentFigures, Figures};
+
+/// Rows of agents shown before the list is cut.
+pub const MAX_AGENT_ROWS: usize = 20;
+
+fn count(x: f64) -> String {
+    let n = x.round() as u64;
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn ratio(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+/// Lays out rows as left-aligned first column and right-aligned others.
+fn layout(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width: Vec<usize> = (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            if c == 0 {
+                let _ = write!(line, "{cell:<w$}", w = width[0]);
+            } else {
+                let _ = write!(line, "  {cell:>w$}", w = width[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn figure_row(name: &str, f: &Figures) -> Vec<String> {
+    let w = &f.wait;
+    vec![
+        name.to_string(),
+        count(f.offered),
+        count(f.answered),
+        count(f.abandoned),
+        pct(f.abandon_rate),
+        pct(f.service_level),
+        human_secs(w.mean),
+        human_secs(w.p50),
+        human_secs(w.p90),
+        human_secs(w.p95),
+        human_secs(w.p99),
+        human_secs(w.max),
+    ]
+}
+
+fn agent_row(a: &AgentFigures) -> Vec<String> {
+    vec![a.name.clone(), count(a.handled), pct(a.occupancy), ratio(a.mean_concurrency), format!("{:.0}", a.peak_concurrency), format!("{:.1}", a.on_shift_hours)]
+}
+
+/// The summary as a table for a terminal.
+pub fn table(s: &Summary) -> String {
+    let mut out = String::new();
+    let reps = if s.replications == 1 { "1 replication".to_string() } else { format!("{} replications (means; ± rows: 95% CI half-width)", s.replications) };
+    let warmup = if s.warmup > 0.0 { format!(" after {} warm-up", human_secs(Some(s.warmup))) } else { String::new() };
+    let _ = writeln!(out, "{}: {} measured{}, seed {}, {}", s.scenario, human_secs(Some(s.duration)), warmup, s.seed, reps);
+    out.push('\n');
+
+    let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));
+    let mut rows = vec![["", "offered", "answered", "abandoned", "aband%", &sl, "mean wait", "p50", "p90", "p95", "p99", "max"].map(String::from).to_vec()];
+    rows.push(figure_row("overall", &s.overall));
+    if let Some(ci) = &s.ci95 {
+        rows.push(figure_row("  ±", &ci.overall));
+    }
+    for (i, t) in s.teams.iter().enumerate() {
+        rows.push(figure_row(&t.name, &t.figures));
+        if let Some(ci) = &s.ci95 {
+            rows.push(figure_row("  ±", &ci.teams[i].figures));
+        }
+    }
+    out.push_str(&layout(&rows));
+    let o = &s.overall;
+    if o.waiting_at_end + o.in_service_at_end + o.blocked > 0.0 {
+        let _ = writeln!(
+            out,
+            "at the end: {} waiting, {} in service (counted as answered){}",
+            count(o.waiting_at_end),
+            count(o.in_service_at_end),
+            if o.blocked > 0.0 { format!("; {} blocked", count(o.blocked)) } else { String::new() }
+        );
+    }
+    out.push('\n');
+
+    let mut rows = vec![["agent", "handled", "occupancy", "mean conc", "peak conc", "shift h"].map(String::from).to_vec()];
+    rows.extend(s.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
+    out.push_str(&layout(&rows));
+    if s.agents.len() > MAX_AGENT_ROWS {
+        let _ = writeln!(out, "({} more agents not shown; --format json or --out DIR lists them all)", s.agents.len() - MAX_AGENT_ROWS);
+    }
+    out
+}

@@ -1,0 +1,587 @@
+//! Second pass: turn the raw schema into a [`Model`], resolving names to ids.
+//!
+//! Every problem is collected, with its key path and line, so a user fixes them all in one go.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::Path;
+
+use rand_distr::{Exp, Gamma, LogNormal};
+use toml::Spanned;
+
+use super::raw::{RawRule, RawScenario, RawTraffic};
+use super::values::{self, DistSpec};
+use crate::error::Diagnostic;
+use crate::model::*;
+
+/// Default seed when the file gives none.
+pub const DEFAULT_SEED: u64 = 1;
+/// Default service-level threshold, seconds.
+pub const DEFAULT_SERVICE_LEVEL: f64 = 20.0;
+/// Default cap on chats waiting at once.
+pub const DEFAULT_MAX_WAITING: u64 = 100_000;
+/// Most attribute combinations enumerated when deciding whether some chat can match no rule.
+const MAX_COMBINATIONS: usize = 100_000;
+
+pub(super) struct Compiler<'a> {
+    src: &'a str,
+    base_dir: &'a Path,
+    pub diags: Vec<Diagnostic>,
+    pub warnings: Vec<String>,
+    attr_ix: HashMap<String, AttrId>,
+    attributes: Vec<Attribute>,
+}
+
+fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
+    (span.start <= src.len()).then(|| src[..span.start].bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(src: &'a str, base_dir: &'a Path) -> Self {
+        Compiler { src, base_dir, diags: Vec::new(), warnings: Vec::new(), attr_ix: HashMap::new(), attributes: Vec::new() }
+    }
+
+    fn err(&mut self, key: impl Into<String>, span: Option<Range<usize>>, msg: impl Into<String>) -> &mut Diagnostic {
+        let line = span.and_then(|s| line_of(self.src, s));
+        self.diags.push(Diagnostic::new(key, line, msg));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn attr(&mut self, name: &str) -> AttrId {
+        if let Some(&id) = self.attr_ix.get(name) {
+            return id;
+        }
+        let id = AttrId(self.attributes.len() as u32);
+        self.attributes.push(Attribute { name: name.to_string(), values: Vec::new() });
+        self.attr_ix.insert(name.to_string(), id);
+        id
+    }
+
+    fn value(&mut self, attr: AttrId, v: &str) -> ValueId {
+        let values = &mut self.attributes[attr.ix()].values;
+        match values.iter().position(|x| x == v) {
+            Some(i) => i as ValueId,
+            None => {
+                values.push(v.to_string());
+                (values.len() - 1) as ValueId
+            }
+        }
+    }
+
+    pub fn compile(mut self, name: &str, raw: RawScenario) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
+        let sim = &raw.simulation;
+        let duration = sim.duration.get_ref().0;
+        if duration <= 0.0 {
+            self.err("simulation.duration", Some(sim.duration.span()), "the measured duration must be greater than zero");
+        }
+        let replications = sim.replications.as_ref().map_or(1, |r| *r.get_ref());
+        if replications == 0 {
+            let span = sim.replications.as_ref().map(|r| r.span());
+            self.err("simulation.replications", span, "replications must be at least 1");
+        }
+        let start = match &sim.start {
+            None => 0,
+            Some(s) => values::parse_week_time(s.get_ref()).unwrap_or_else(|e| {
+                self.err("simulation.start", Some(s.span()), e);
+                0
+            }),
+        };
+        let max_waiting = sim.max_waiting.as_ref().map_or(DEFAULT_MAX_WAITING, |m| *m.get_ref());
+        if max_waiting == 0 {
+            let span = sim.max_waiting.as_ref().map(|m| m.span());
+            self.err("simulation.max_waiting", span, "max_waiting must be at least 1");
+        }
+
+        let (teams, team_ix) = self.teams(&raw);
+        let agents = self.agents(&raw, &team_ix);
+        let traffic = self.traffic(&raw);
+        let rules = self.rules(&raw, &team_ix);
+
+        let mut model = Model {
+            name: name.to_string(),
+            seed: sim.seed.unwrap_or(DEFAULT_SEED),
+            replications,
+            warmup: SimTime::from_secs_f64(sim.warmup.map_or(0.0, |w| w.0)),
+            duration: SimTime::from_secs_f64(duration),
+            start: start as u64 * TICKS_PER_SEC,
+            service_level: SimTime::from_secs_f64(raw.report.service_level.map_or(DEFAULT_SERVICE_LEVEL, |s| s.0)),
+            max_waiting: max_waiting.min(usize::MAX as u64) as usize,
+            attributes: std::mem::take(&mut self.attributes),
+            teams,
+            agents,
+            targets: Vec::new(),
+            traffic,
+            rules,
+            fallback: None,
+            warnings: Vec::new(),
+        };
+        self.check_team_sizes(&raw, &model);
+        if !self.diags.is_empty() {
+            self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
+            return Err((self.diags, self.warnings));
+        }
+        build_targets(&mut model);
+        self.warn_about(&model);
+        model.warnings = self.warnings;
+        Ok(model)
+    }
+
+    fn teams(&mut self, raw: &RawScenario) -> (Vec<Team>, HashMap<String, TeamId>) {
+        if raw.teams.is_empty() {
+            self.err("teams", None, "no [[teams]]: a scenario needs at least one team");
+        }
+        let mut ix = HashMap::new();
+        let mut teams = Vec::new();
+        for (i, t) in raw.teams.iter().enumerate() {
+            let t = t.get_ref();
+            let name = t.name.get_ref().trim();
+            if name.is_empty() {
+                self.err(format!("teams[{i}].name"), Some(t.name.span()), "a team needs a name");
+            } else if ix.insert(name.to_string(), TeamId(i as u32)).is_some() {
+                self.err(format!("teams[{i}].name"), Some(t.name.span()), format!("a team named \"{name}\" is already defined"));
+            }
+            let strategy = t.strategy.unwrap_or(Strategy::LeastBusy);
+            teams.push(Team { name: name.to_string(), strategy, members: Vec::new(), target: TargetId(i as u32) });
+        }
+        (teams, ix)
+    }
+
+    fn team_ref(&mut self, key: String, name: &Spanned<String>, ix: &HashMap<String, TeamId>) -> Option<TeamId> {
+        let found = ix.get(name.get_ref().as_str()).copied();
+        if found.is_none() {
+            let mut known: Vec<&str> = ix.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            self.err(key, Some(name.span()), format!("no team named \"{}\"", name.get_ref()))
+                .hint = Some(format!("teams defined: {}", known.join(", ")));
+        }
+        found
+    }
+
+    fn agents(&mut self, raw: &RawScenario, team_ix: &HashMap<String, TeamId>) -> Vec<Agent> {
+        if raw.agents.is_empty() {
+            self.err("agents", None, "no [[agents]]: a scenario needs at least one agent");
+        }
+        let mut agents: Vec<Agent> = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for (i, a) in raw.agents.iter().enumerate() {
+            let (a_span, a) = (a.span(), a.get_ref());
+            let base = a.name.get_ref().trim();
+            if base.is_empty() {
+                self.err(format!("agents[{i}].name"), Some(a.name.span()), "an agent needs a name");
+            }
+            let count = a.count.as_ref().map(|c| *c.get_ref());
+            if count == Some(0) {
+                self.err(format!("agents[{i}].count"), a.count.as_ref().map(|c| c.span()), "count must be at least 1");
+            }
+            let mut teams = Vec::new();
+            for (j, t) in a.teams.iter().enumerate() {
+                if let Some(id) = self.team_ref(format!("agents[{i}].teams[{j}]"), t, team_ix) {
+                    if !teams.contains(&id) {
+                        teams.push(id);
+                    }
+                }
+            }
+            let max_chats = a.max_chats.as_ref().map_or(1, |m| *m.get_ref());
+            if max_chats == 0 {
+                let span = a.max_chats.as_ref().map(|m| m.span());
+                self.err(format!("agents[{i}].max_chats"), span, "max_chats must be at least 1");
+            }
+            let cost = a.cost.as_ref().map_or(0.0, |c| *c.get_ref());
+            if !(cost.is_finite() && cost >= 0.0) {
+                let span = a.cost.as_ref().map(|c| c.span());
+                self.err(format!("agents[{i}].cost"), span, "cost must be zero or more");
+            }
+            let shift = a.shift.as_ref().and_then(|s| match values::parse_shift(s.get_ref()) {
+                Ok((start, end)) => Some(Shift { start: start as u64 * TICKS_PER_SEC, end: end as u64 * TICKS_PER_SEC }),
+                Err(e) => {
+                    self.err(format!("agents[{i}].shift"), Some(s.span()), e);
+                    None
+                }
+            });
+            let expanded: Vec<String> = match count {
+                None => vec![base.to_string()],
+                Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
+            };
+            for name in expanded {
+                if let Some(prev) = names.insert(name.clone(), i) {
+                    self.err(format!("agents[{i}].name"), Some(a_span.clone()), format!("an agent named \"{name}\" is already defined by agents[{prev}]"));
+                    continue;
+                }
+                agents.push(Agent {
+                    name,
+                    teams: teams.clone(),
+                    max_chats: max_chats.max(1),
+                    level: a.level.unwrap_or(1),
+                    cost,
+                    cost_rank: 0,
+                    shift,
+                    memberships: Vec::new(),
+                });
+            }
+        }
+        agents
+    }
+
+    fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {
+        for (i, t) in raw.teams.iter().enumerate() {
+            let id = TeamId(i as u32);
+            if !model.agents.iter().any(|a| a.teams.contains(&id)) {
+                self.err(format!("teams[{i}]"), Some(t.span()), format!("team \"{}\" has no agents", t.get_ref().name.get_ref()))
+                    .hint = Some("list the team in some agent's `teams`, or remove it".into());
+            }
+        }
+    }
+
+    fn duration(&mut self, key: String, spec: &Spanned<DistSpec>) -> Option<Duration> {
+        let span = spec.span();
+        let bad = |e: rand_distr::NormalError| e.to_string();
+        let built: Result<(Dist, f64), String> = match spec.get_ref().clone() {
+            DistSpec::Constant(v) => Ok((Dist::Constant(SimTime::from_secs_f64(v)), v)),
+            DistSpec::Exponential { mean } => {
+                Exp::new(1.0 / mean).map(|d| (Dist::Exponential(d), mean)).map_err(|e| e.to_string())
+            }
+            DistSpec::LogNormal { mean, sd } => {
+                let s2 = (1.0 + (sd / mean).powi(2)).ln();
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map(|d| (Dist::LogNormal(d), mean)).map_err(bad)
+            }
+            DistSpec::Gamma { mean, sd } => {
+                let shape = (mean / sd).powi(2);
+                Gamma::new(shape, mean / shape).map(|d| (Dist::Gamma(d), mean)).map_err(|e| e.to_string())
+            }
+            DistSpec::Uniform { min, max } => {
+                if min == max {
+                    Ok((Dist::Constant(SimTime::from_secs_f64(min)), min))
+                } else {
+                    rand::distr::Uniform::new(min, max).map(|d| (Dist::Uniform(d), (min + max) / 2.0)).map_err(|e| e.to_string())
+                }
+            }
+            DistSpec::Empirical { file } => self.empirical(&key, span.clone(), &file),
+        };
+        match built {
+            Ok((dist, mean_secs)) => Some(Duration { dist, mean_secs }),
+            Err(e) => {
+                if !e.is_empty() {
+                    self.err(key, Some(span), format!("impossible distribution: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    /// Loads a one-column CSV of durations. An empty error means a diagnostic was already pushed.
+    fn empirical(&mut self, key: &str, span: Range<usize>, file: &str) -> Result<(Dist, f64), String> {
+        let path = self.base_dir.join(file);
+        let key = format!("{key}.file");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(key, Some(span), format!("cannot read {}: {e}", path.display()))
+                    .hint = Some("the path is relative to the scenario file's folder".into());
+                return Err(String::new());
+            }
+        };
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let mut samples = Vec::new();
+        for (row, rec) in reader.records().enumerate() {
+            let line = row + 1;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                    return Err(String::new());
+                }
+            };
+            let cell = rec.get(0).unwrap_or("").trim();
+            if cell.is_empty() && rec.len() <= 1 {
+                continue;
+            }
+            match values::parse_duration(cell) {
+                Ok(v) => samples.push(SimTime::from_secs_f64(v)),
+                // A first row that is not a duration is a header.
+                Err(_) if row == 0 => {}
+                Err(e) => {
+                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                    return Err(String::new());
+                }
+            }
+        }
+        if samples.is_empty() {
+            self.err(key, Some(span), format!("{} holds no durations", path.display()));
+            return Err(String::new());
+        }
+        let mean = samples.iter().map(|s| s.as_secs_f64()).sum::<f64>() / samples.len() as f64;
+        Ok((Dist::Empirical(samples), mean))
+    }
+
+    fn traffic(&mut self, raw: &RawScenario) -> Vec<Traffic> {
+        if raw.traffic.is_empty() {
+            self.err("traffic", None, "no [[traffic]]: a scenario needs at least one traffic stream");
+        }
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, t) in raw.traffic.iter().enumerate() {
+            let t: &RawTraffic = t.get_ref();
+            let name = t.name.get_ref().trim().to_string();
+            if name.is_empty() {
+                self.err(format!("traffic[{i}].name"), Some(t.name.span()), "a traffic stream needs a name");
+            } else if seen.insert(name.clone(), i).is_some() {
+                self.err(format!("traffic[{i}].name"), Some(t.name.span()), format!("a traffic stream named \"{name}\" is already defined"));
+            }
+            let profile = match &t.profile {
+                None => Profile::flat(),
+                Some(p) => self.profile(i, p),
+            };
+            let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
+            let patience = t.patience.as_ref().and_then(|p| self.duration(format!("traffic[{i}].patience"), p));
+            let mut attributes = Vec::new();
+            for (k, v) in &t.attributes {
+                let attr = self.attr(k);
+                if let Some(choice) = self.attr_choice(format!("traffic[{i}].attributes.{k}"), attr, v) {
+                    attributes.push((attr, choice));
+                }
+            }
+            out.push(Traffic {
+                name,
+                rate: t.rate.0,
+                profile,
+                handle_time: handle_time.unwrap_or(Duration { dist: Dist::Constant(SimTime::ZERO), mean_secs: 0.0 }),
+                patience,
+                attributes,
+            });
+        }
+        out
+    }
+
+    fn profile(&mut self, i: usize, p: &Spanned<BTreeMap<String, f64>>) -> Profile {
+        let key = format!("traffic[{i}].profile");
+        let mut points = Vec::new();
+        for (k, &mult) in p.get_ref() {
+            match values::parse_time_of_day(k) {
+                Ok(t) if t < 86_400 => points.push((t as u64 * TICKS_PER_SEC, mult)),
+                Ok(_) => {
+                    self.err(format!("{key}.\"{k}\""), Some(p.span()), "a profile time must be before 24:00");
+                }
+                Err(e) => {
+                    self.err(format!("{key}.\"{k}\""), Some(p.span()), e);
+                }
+            }
+            if !(mult.is_finite() && mult >= 0.0) {
+                self.err(format!("{key}.\"{k}\""), Some(p.span()), format!("a rate multiplier must be zero or more, got {mult}"));
+            }
+        }
+        if points.is_empty() || points.iter().all(|p| p.1 <= 0.0) {
+            self.err(key, Some(p.span()), "the profile must have at least one multiplier greater than zero");
+            return Profile::flat();
+        }
+        points.sort_by_key(|p| p.0);
+        Profile { points }
+    }
+
+    fn attr_choice(&mut self, key: String, attr: AttrId, v: &Spanned<toml::Value>) -> Option<AttrChoice> {
+        match v.get_ref() {
+            toml::Value::String(s) => Some(AttrChoice::Fixed(self.value(attr, s))),
+            toml::Value::Table(tab) => {
+                let mut weights = Vec::new();
+                for (name, w) in tab {
+                    let w = match w {
+                        toml::Value::Float(f) => *f,
+                        toml::Value::Integer(n) => *n as f64,
+                        _ => f64::NAN,
+                    };
+                    if !(w.is_finite() && w >= 0.0) {
+                        self.err(format!("{key}.{name}"), Some(v.span()), "a weight must be a number, zero or more");
+                        return None;
+                    }
+                    weights.push((self.value(attr, name), w));
+                }
+                let total: f64 = weights.iter().map(|w| w.1).sum();
+                if total <= 0.0 {
+                    self.err(key, Some(v.span()), "the weights must add up to more than zero");
+                    return None;
+                }
+                let mut acc = 0.0;
+                let cum = weights
+                    .into_iter()
+                    .map(|(id, w)| {
+                        acc += w / total;
+                        (id, acc)
+                    })
+                    .collect::<Vec<_>>();
+                let mut cum = cum;
+                if let Some(last) = cum.last_mut() {
+                    last.1 = 1.0;
+                }
+                Some(AttrChoice::Weighted(cum))
+            }
+            _ => {
+                self.err(key, Some(v.span()), "an attribute is a value (\"web\") or weighted values ({ sales = 0.3, support = 0.7 })");
+                None
+            }
+        }
+    }
+
+    fn rules(&mut self, raw: &RawScenario, team_ix: &HashMap<String, TeamId>) -> Vec<Rule> {
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            let r: &RawRule = r.get_ref();
+            let name = r.name.get_ref().trim().to_string();
+            if seen.insert(name.clone(), i).is_some() {
+                self.err(format!("rules[{i}].name"), Some(r.name.span()), format!("a rule named \"{name}\" is already defined"));
+            }
+            let mut when = Vec::new();
+            for (k, v) in &r.when {
+                let key = format!("rules[{i}].when.{k}");
+                let listed: Vec<&str> = match v.get_ref() {
+                    toml::Value::String(s) => vec![s.as_str()],
+                    toml::Value::Array(a) if a.iter().all(|x| x.is_str()) && !a.is_empty() => {
+                        a.iter().filter_map(|x| x.as_str()).collect()
+                    }
+                    _ => {
+                        self.err(key, Some(v.span()), "a condition is a value (\"support\") or a list of values ([\"sales\", \"billing\"])");
+                        continue;
+                    }
+                };
+                let known_attr = self.attr_ix.contains_key(k.as_str());
+                let attr = self.attr(k);
+                let mut values: Vec<ValueId> = Vec::new();
+                for s in listed {
+                    let known = self.attributes[attr.ix()].values.iter().any(|x| x == s);
+                    if known_attr && !known {
+                        self.warnings.push(format!("{key}: no traffic stream sets {k} = \"{s}\""));
+                    }
+                    values.push(self.value(attr, s));
+                }
+                if !known_attr {
+                    self.warnings.push(format!("{key}: no traffic stream sets the attribute \"{k}\", so rule \"{name}\" never matches"));
+                }
+                values.sort_unstable();
+                values.dedup();
+                when.push(Condition { attr, values });
+            }
+            let route = r.route.get_ref();
+            if route.is_empty() {
+                self.err(format!("rules[{i}].route"), Some(r.route.span()), "a route needs at least one step");
+            }
+            let mut steps = Vec::new();
+            for (j, s) in route.iter().enumerate() {
+                let s = s.get_ref();
+                let team = self.team_ref(format!("rules[{i}].route[{j}].team"), &s.team, team_ix);
+                let last = j + 1 == route.len();
+                match (&s.timeout, last) {
+                    (Some(t), true) => {
+                        self.err(format!("rules[{i}].route[{j}].timeout"), Some(t.span()), "the last step has no next step to move on to")
+                            .hint = Some("remove `timeout` here, or add a step after it".into());
+                    }
+                    (None, false) => {
+                        self.err(format!("rules[{i}].route[{j}]"), Some(s.team.span()), "this step has no `timeout`, so the steps after it are never reached")
+                            .hint = Some("add e.g. timeout = \"60s\"".into());
+                    }
+                    _ => {}
+                }
+                if let Some(team) = team {
+                    steps.push(Step {
+                        target: TargetId(team.0),
+                        timeout: s.timeout.as_ref().map(|t| SimTime::from_secs_f64(t.get_ref().0)),
+                    });
+                }
+            }
+            out.push(Rule { name, when, steps });
+        }
+        out
+    }
+
+    fn warn_about(&mut self, model: &Model) {
+        // Average offered load (erlangs) against average slots on shift.
+        let load: f64 = model
+            .traffic
+            .iter()
+            .map(|t| t.rate * mean_multiplier(&t.profile) * t.handle_time.mean_secs)
+            .sum();
+        let slots: f64 = model
+            .agents
+            .iter()
+            .map(|a| a.max_chats as f64 * a.shift.map_or(1.0, |s| s.hours_per_day() / 24.0))
+            .sum();
+        if load >= slots && model.traffic.iter().any(|t| t.patience.is_none()) {
+            self.warnings.push(format!(
+                "offered load ({load:.1} erlangs on average) is at or above capacity ({slots:.1} chat slots on shift on average) \
+                 and some traffic has no patience: its queue grows without bound (at most {} chats wait at once; later ones are blocked)",
+                model.max_waiting
+            ));
+        }
+    }
+}
+
+/// The time-average of a profile's multiplier over a day.
+pub fn mean_multiplier(p: &Profile) -> f64 {
+    let mut total = 0.0;
+    let mut tod = 0;
+    while tod < DAY {
+        let (mult, len) = p.segment(tod);
+        let len = len.min(DAY - tod);
+        total += mult * len as f64;
+        tod += len;
+    }
+    total / DAY as f64
+}
+
+/// Builds routing targets (one per team, plus the fallback if some chat can match no rule)
+/// and each agent's memberships and cost rank.
+fn build_targets(model: &mut Model) {
+    for (a, agent) in model.agents.iter().enumerate() {
+        for &t in &agent.teams {
+            model.teams[t.ix()].members.push(AgentId(a as u32));
+        }
+    }
+    model.targets = model
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Target { name: t.name.clone(), team: Some(TeamId(i as u32)), strategy: t.strategy, members: t.members.clone() })
+        .collect();
+    if can_miss_every_rule(model) {
+        model.fallback = Some(TargetId(model.targets.len() as u32));
+        model.targets.push(Target {
+            name: "(no rule)".into(),
+            team: None,
+            strategy: Strategy::LeastBusy,
+            members: (0..model.agents.len() as u32).map(AgentId).collect(),
+        });
+    }
+    for (t, target) in model.targets.iter().enumerate() {
+        for (pos, a) in target.members.iter().enumerate() {
+            model.agents[a.ix()].memberships.push(Membership { target: TargetId(t as u32), pos: pos as u32 });
+        }
+    }
+    let mut costs: Vec<f64> = model.agents.iter().map(|a| a.cost).collect();
+    costs.sort_by(f64::total_cmp);
+    costs.dedup();
+    for a in &mut model.agents {
+        a.cost_rank = costs.partition_point(|&c| c < a.cost) as u32;
+    }
+}
+
+/// Whether some chat that a traffic stream can produce matches no rule. Enumerates each stream's
+/// attribute combinations; past [`MAX_COMBINATIONS`] it assumes yes.
+fn can_miss_every_rule(model: &Model) -> bool {
+    let n_attrs = model.attributes.len();
+    for t in &model.traffic {
+        let supports: Vec<(AttrId, Vec<ValueId>)> = t.attributes.iter().map(|(a, c)| (*a, c.support())).collect();
+        let combos: usize = supports.iter().map(|s| s.1.len()).product();
+        if combos > MAX_COMBINATIONS {
+            return true;
+        }
+        let mut attrs = vec![NO_VALUE; n_attrs];
+        for mut k in 0..combos {
+            for (a, vals) in &supports {
+                attrs[a.ix()] = vals[k % vals.len()];
+                k /= vals.len();
+            }
+            if model.match_rule(&attrs).is_none() {
+                return true;
+            }
+        }
+    }
+    false
+}

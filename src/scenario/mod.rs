@@ -1,0 +1,136 @@
+//! The scenario file: TOML schema, parsing and validation, producing a [`Model`].
+//!
+//! Parsing runs in two passes, as nextest parses its config:
+//! 1. [`raw`]: serde reads the file into the raw schema. Syntax errors, unknown keys, wrong types
+//!    and unreadable values ([`values`]) stop here, reported with their key path and line.
+//! 2. [`compile`]: names are resolved to ids and cross-references checked; every problem found is
+//!    reported at once.
+
+pub mod compile;
+mod raw;
+pub mod values;
+
+use std::path::Path;
+
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
+use crate::model::Model;
+
+/// Reads and compiles a scenario file. Data files it names are found relative to its folder.
+pub fn load(path: &Path) -> Result<Model> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    compile_text(path, &name, &text, base)
+}
+
+/// Compiles scenario text held in memory; data files are found relative to the current folder.
+pub fn parse_str(name: &str, text: &str) -> Result<Model> {
+    compile_text(Path::new(name), name, text, Path::new(""))
+}
+
+fn compile_text(path: &Path, name: &str, text: &str, base: &Path) -> Result<Model> {
+    let fail = |items: Vec<Diagnostic>| Error::Scenario(Diagnostics { file: path.to_path_buf(), items });
+    let raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
+    compile::Compiler::new(text, base).compile(name, raw).map_err(|(diags, _)| fail(diags))
+}
+
+fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
+    let line = |span: Option<std::ops::Range<usize>>| {
+        span.filter(|s| s.start <= text.len()).map(|s| text[..s.start].bytes().filter(|&b| b == b'\n').count() + 1)
+    };
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| Diagnostic::new("", line(e.span()), format!("malformed TOML: {}", e.message().trim())))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // `Spanned` wrappers show up as a path segment of their own; users never wrote it.
+        let key = e.path().to_string().replace(".$__serde_spanned_private_value", "").replace("$__serde_spanned_private_value", "");
+        let inner = e.into_inner();
+        let key = if key == "." { String::new() } else { key.trim_matches('.').to_string() };
+        let mut d = Diagnostic::new(key, line(inner.span()), inner.message().trim().to_string());
+        if d.message.starts_with("unknown field") {
+            d.hint = Some("see the scenario reference in README.md for the keys each table takes".into());
+        }
+        d
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The smallest valid scenario, for tests to build on.
+    pub const MINIMAL: &str = r#"
+[simulation]
+duration = "1h"
+
+[[teams]]
+name = "support"
+
+[[agents]]
+name = "a"
+count = 2
+teams = ["support"]
+
+[[traffic]]
+name = "web"
+rate = "1/min"
+handle_time = "5m"
+"#;
+
+    fn errors(text: &str) -> Vec<(String, Option<usize>, String)> {
+        match parse_str("t.toml", text) {
+            Ok(_) => panic!("expected an error"),
+            Err(Error::Scenario(d)) => d.items.into_iter().map(|d| (d.key, d.line, d.message)).collect(),
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+
+    fn one_error(text: &str) -> (String, Option<usize>, String) {
+        let mut e = errors(text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        e.remove(0)
+    }
+
+    #[test]
+    fn minimal_scenario_compiles_with_defaults() {
+        let m = parse_str("t.toml", MINIMAL).unwrap();
+        assert_eq!(m.agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["a-1", "a-2"]);
+        assert_eq!(m.replications, 1);
+        assert_eq!(m.service_level.as_secs_f64(), 20.0);
+        assert_eq!(m.agents[0].max_chats, 1);
+        // No rules: every chat goes to the fallback target over all agents.
+        assert_eq!(m.fallback, Some(crate::model::TargetId(1)));
+        assert_eq!(m.targets[1].members.len(), 2);
+    }
+
+    #[test]
+    fn table_of_bad_inputs_names_key_and_line() {
+        // (what to append or replace, expected key, expected line, expected message fragment)
+        let cases: &[(&str, &str, &str, Option<usize>, &str)] = &[
+            ("duration = \"1h\"", "duration = \"1x\"", "simulation.duration", Some(3), "cannot read duration"),
+            ("rate = \"1/min\"", "rate = \"0/min\"", "traffic[0].rate", Some(15), "greater than zero"),
+            ("rate = \"1/min\"", "rate = -2", "traffic[0].rate", Some(15), "greater than zero"),
+            ("count = 2", "count = 2\nmaxchats = 3", "agents[0].maxchats", Some(11), "unknown field"),
+            ("teams = [\"support\"]", "teams = [\"support\", \"sales\"]", "agents[0].teams[1]", Some(11), "no team named \"sales\""),
+            ("handle_time = \"5m\"", "handle_time = { dist = \"gamma\", mean = \"5m\", sd = 0 }", "traffic[0].handle_time", Some(16), "`sd` must be greater than zero"),
+            ("handle_time = \"5m\"", "handle_time = { dist = \"empirical\", file = \"no/such.csv\" }", "traffic[0].handle_time.file", Some(16), "cannot read no/such.csv"),
+            ("[simulation]", "[simulation\n", "", Some(2), "malformed TOML"),
+        ];
+        for (from, to, key, line, msg) in cases {
+            let text = MINIMAL.replacen(from, to, 1);
+            let (k, l, m) = one_error(&text);
+            assert_eq!((k.as_str(), l), (*key, *line), "{to}: {m}");
+            assert!(m.contains(msg), "{to}: {m}");
+        }
+    }
+
+    #[test]
+    fn cross_reference_errors_are_all_reported() {
+        let text = format!(
+            "{MINIMAL}\n[[teams]]\nname = \"empty\"\n\n[[rules]]\nname = \"r\"\nroute = [{{ team = \"nope\", timeout = \"1m\" }}, {{ team = \"support\", timeout = \"1m\" }}]\n"
+        );
+        let e = errors(&text);
+        let keys: Vec<&str> = e.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(keys, ["teams[1]", "rules[0].route[0].team", "rules[0].route[1].timeout"], "{e:?}");
+        assert!(e[2].2.contains("last step"));
+    }
+}

@@ -1,0 +1,101 @@
+//! The scenario file exactly as written: the serde schema.
+//!
+//! Key names here are a contract with users and other tools: extend, never rename.
+//! Values that later checks refer to carry their span so errors can give a line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::values::{DistSpec, Rate, Secs};
+use crate::model::Strategy;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub simulation: RawSimulation,
+    #[serde(default)]
+    pub report: RawReport,
+    #[serde(default)]
+    pub teams: Vec<Spanned<RawTeam>>,
+    #[serde(default)]
+    pub agents: Vec<Spanned<RawAgent>>,
+    #[serde(default)]
+    pub traffic: Vec<Spanned<RawTraffic>>,
+    #[serde(default)]
+    pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub duration: Spanned<Secs>,
+    pub warmup: Option<Secs>,
+    pub seed: Option<u64>,
+    pub replications: Option<Spanned<u32>>,
+    pub start: Option<Spanned<String>>,
+    pub max_waiting: Option<Spanned<u64>>,
+}
+
+/// `[report]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    pub service_level: Option<Secs>,
+}
+
+/// `[[teams]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTeam {
+    pub name: Spanned<String>,
+    pub strategy: Option<Strategy>,
+}
+
+/// `[[agents]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgent {
+    pub name: Spanned<String>,
+    pub count: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub teams: Vec<Spanned<String>>,
+    pub max_chats: Option<Spanned<u32>>,
+    pub level: Option<u32>,
+    pub cost: Option<Spanned<f64>>,
+    pub shift: Option<Spanned<String>>,
+}
+
+/// `[[traffic]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraffic {
+    pub name: Spanned<String>,
+    pub rate: Rate,
+    pub profile: Option<Spanned<BTreeMap<String, f64>>>,
+    pub handle_time: Spanned<DistSpec>,
+    pub patience: Option<Spanned<DistSpec>>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// `[[rules]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub when: BTreeMap<String, Spanned<toml::Value>>,
+    pub route: Spanned<Vec<Spanned<RawStep>>>,
+}
+
+/// One step of `route`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub team: Spanned<String>,
+    pub timeout: Option<Spanned<Secs>>,
+}

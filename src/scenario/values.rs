@@ -1,0 +1,334 @@
+//! Scalar values of the scenario file: durations, rates, times of day, shifts, distributions.
+//!
+//! Each type checks itself while it is deserialized, so a bad value is reported by the TOML
+//! parser with its line and key path, like any other type error.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// A duration in seconds: `45s`, `2m`, `1h30m`, `500ms`, or a plain number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Secs(pub f64);
+
+/// Parses a duration string; plain numbers are seconds.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<f64>() {
+        return check_secs(n);
+    }
+    humantime::parse_duration(t).map(|d| d.as_secs_f64()).map_err(|e| {
+        format!("cannot read duration \"{s}\" ({e}); write e.g. \"45s\", \"2m\", \"1h30m\" or a number of seconds")
+    })
+}
+
+fn check_secs(n: f64) -> Result<f64, String> {
+    if n.is_finite() && n >= 0.0 { Ok(n) } else { Err(format!("a duration must be zero or more seconds, got {n}")) }
+}
+
+impl<'de> Deserialize<'de> for Secs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Secs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"45s\", \"2m\", \"1h30m\" or a number of seconds")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Secs, E> {
+                parse_duration(s).map(Secs).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Secs, E> {
+                check_secs(n as f64).map(Secs).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Secs, E> {
+                check_secs(n as f64).map(Secs).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Secs, E> {
+                check_secs(n).map(Secs).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An arrival rate in chats per second: `"96/min"`, `"5760/h"`, or a number per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate(pub f64);
+
+/// Parses a rate string such as `96/min`.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let bad = || format!("cannot read rate \"{s}\"; write e.g. \"96/min\", \"5760/h\", \"2/s\" or a number per second");
+    let (num, unit) = match s.split_once('/') {
+        Some((n, u)) => (n.trim(), u.trim()),
+        None => (s.trim(), "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let per = match unit {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hr" | "hour" => 3_600.0,
+        "d" | "day" => 86_400.0,
+        _ => return Err(bad()),
+    };
+    check_rate(n / per)
+}
+
+fn check_rate(r: f64) -> Result<f64, String> {
+    if r.is_finite() && r > 0.0 { Ok(r) } else { Err(format!("a rate must be greater than zero, got {r}")) }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate such as \"96/min\" or a number per second")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
+                parse_rate(s).map(Rate).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Rate, E> {
+                check_rate(n as f64).map(Rate).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rate, E> {
+                check_rate(n as f64).map(Rate).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Rate, E> {
+                check_rate(n).map(Rate).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses `HH:MM` (or `HH:MM:SS`) into seconds since midnight; `24:00` is allowed as an end.
+pub fn parse_time_of_day(s: &str) -> Result<u32, String> {
+    let bad = || format!("cannot read time of day \"{s}\"; write it as HH:MM, e.g. \"08:30\"");
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2) {
+        return Err(bad());
+    }
+    let nums: Vec<u32> = parts.iter().map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let (h, m, sec) = (nums[0], nums[1], nums.get(2).copied().unwrap_or(0));
+    if m >= 60 || sec >= 60 || h > 24 || (h == 24 && (m, sec) != (0, 0)) {
+        return Err(bad());
+    }
+    Ok(h * 3_600 + m * 60 + sec)
+}
+
+/// Parses `mon 08:00` (weekday optional, default Monday) into seconds since Monday 00:00.
+pub fn parse_week_time(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let (day, time) = match t.split_once(char::is_whitespace) {
+        Some((d, rest)) => (Some(d), rest.trim()),
+        None if t.contains(':') => (None, t),
+        None => (Some(t), "00:00"),
+    };
+    let day_ix = match day {
+        None => 0,
+        Some(d) => weekday_index(d).ok_or_else(|| {
+            format!("cannot read \"{s}\": \"{d}\" is not a weekday; write e.g. \"mon 08:00\"")
+        })?,
+    };
+    let tod = parse_time_of_day(time)?;
+    if tod >= 86_400 {
+        return Err(format!("cannot read \"{s}\": a start time must be before 24:00"));
+    }
+    Ok(day_ix * 86_400 + tod)
+}
+
+/// The index (Monday = 0) of a weekday name such as `mon` or `Monday`.
+pub fn weekday_index(d: &str) -> Option<u32> {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let d = d.to_ascii_lowercase();
+    DAYS.iter().position(|p| d.len() >= 3 && d.starts_with(p)).map(|i| i as u32)
+}
+
+/// Parses a shift `08:00-16:00` into (start, end) seconds since midnight.
+pub fn parse_shift(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("cannot read shift \"{s}\"; write it as \"08:00-16:00\" (may cross midnight)"))?;
+    let (start, end) = (parse_time_of_day(a)?, parse_time_of_day(b)? % 86_400);
+    if start % 86_400 == end {
+        return Err(format!("shift \"{s}\" starts and ends at the same time; leave `shift` out for an agent who is always on"));
+    }
+    Ok((start % 86_400, end))
+}
+
+/// A distribution of durations as written: a bare duration (constant) or a table with `dist`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DistSpec {
+    /// A fixed duration in seconds.
+    Constant(f64),
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean seconds.
+        mean: f64,
+    },
+    /// Lognormal with this mean and standard deviation.
+    LogNormal {
+        /// Mean seconds.
+        mean: f64,
+        /// Standard deviation in seconds.
+        sd: f64,
+    },
+    /// Gamma with this mean and standard deviation.
+    Gamma {
+        /// Mean seconds.
+        mean: f64,
+        /// Standard deviation in seconds.
+        sd: f64,
+    },
+    /// Uniform between two durations.
+    Uniform {
+        /// Lower bound, seconds.
+        min: f64,
+        /// Upper bound, seconds.
+        max: f64,
+    },
+    /// Resampled from a CSV file of durations, relative to the scenario file.
+    Empirical {
+        /// The file as written.
+        file: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+enum RawDist {
+    Constant { value: Secs },
+    Exponential { mean: Secs },
+    Lognormal { mean: Secs, sd: Secs },
+    Gamma { mean: Secs, sd: Secs },
+    Uniform { min: Secs, max: Secs },
+    Empirical { file: String },
+}
+
+impl RawDist {
+    fn check(self) -> Result<DistSpec, String> {
+        let positive = |name: &str, v: f64| {
+            if v > 0.0 { Ok(v) } else { Err(format!("`{name}` must be greater than zero")) }
+        };
+        Ok(match self {
+            RawDist::Constant { value } => DistSpec::Constant(value.0),
+            RawDist::Exponential { mean } => DistSpec::Exponential { mean: positive("mean", mean.0)? },
+            RawDist::Lognormal { mean, sd } => DistSpec::LogNormal { mean: positive("mean", mean.0)?, sd: sd.0 },
+            RawDist::Gamma { mean, sd } => DistSpec::Gamma { mean: positive("mean", mean.0)?, sd: positive("sd", sd.0)? },
+            RawDist::Uniform { min, max } => {
+                if min.0 > max.0 {
+                    return Err(format!("uniform `min` ({}s) is greater than `max` ({}s)", min.0, max.0));
+                }
+                DistSpec::Uniform { min: min.0, max: max.0 }
+            }
+            RawDist::Empirical { file } => DistSpec::Empirical { file },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration, or a table such as { dist = \"exponential\", mean = \"2m\" }")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DistSpec, E> {
+                parse_duration(s).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<DistSpec, E> {
+                check_secs(n as f64).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<DistSpec, E> {
+                check_secs(n as f64).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<DistSpec, E> {
+                check_secs(n).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
+                let raw = RawDist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                raw.check().map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl DistSpec {
+    /// The mean in seconds, where it is known without data.
+    pub fn mean(&self) -> Option<f64> {
+        match *self {
+            DistSpec::Constant(v) => Some(v),
+            DistSpec::Exponential { mean } | DistSpec::LogNormal { mean, .. } | DistSpec::Gamma { mean, .. } => {
+                Some(mean)
+            }
+            DistSpec::Uniform { min, max } => Some((min + max) / 2.0),
+            DistSpec::Empirical { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_and_plain_seconds() {
+        for (s, want) in [("45s", 45.0), ("2m", 120.0), ("1h30m", 5_400.0), ("1h 30m", 5_400.0), ("500ms", 0.5), ("90", 90.0), ("1.5", 1.5)] {
+            assert_eq!(parse_duration(s), Ok(want), "{s}");
+        }
+        for s in ["", "fast", "-3", "2 parsecs"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn rates_take_a_unit_or_mean_per_second() {
+        assert_eq!(parse_rate("96/min"), Ok(1.6));
+        assert_eq!(parse_rate("5760/h"), Ok(1.6));
+        assert_eq!(parse_rate("2"), Ok(2.0));
+        assert!(parse_rate("0/min").unwrap_err().contains("greater than zero"));
+        assert!(parse_rate("-1/min").is_err());
+        assert!(parse_rate("3/fortnight").is_err());
+    }
+
+    #[test]
+    fn times_of_day_weekdays_and_shifts() {
+        assert_eq!(parse_time_of_day("08:30"), Ok(8 * 3_600 + 30 * 60));
+        assert_eq!(parse_time_of_day("24:00"), Ok(86_400));
+        for s in ["8", "25:00", "08:60", "08:30:00:00", "aa:bb"] {
+            assert!(parse_time_of_day(s).is_err(), "{s}");
+        }
+        assert_eq!(parse_week_time("mon 08:00"), Ok(8 * 3_600));
+        assert_eq!(parse_week_time("Wednesday 00:30"), Ok(2 * 86_400 + 1_800));
+        assert_eq!(parse_week_time("14:00"), Ok(14 * 3_600));
+        assert!(parse_week_time("someday 08:00").is_err());
+        assert_eq!(parse_shift("08:00-16:00"), Ok((28_800, 57_600)));
+        assert_eq!(parse_shift("22:00-06:00"), Ok((79_200, 21_600)));
+        assert_eq!(parse_shift("00:00-24:00"), Err("shift \"00:00-24:00\" starts and ends at the same time; leave `shift` out for an agent who is always on".into()));
+        assert!(parse_shift("08:00").is_err());
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Holder {
+        d: DistSpec,
+    }
+
+    fn dist(s: &str) -> Result<DistSpec, String> {
+        toml::from_str::<Holder>(&format!("d = {s}")).map(|h| h.d).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn distributions_parse_and_check_their_parameters() {
+        assert_eq!(dist("\"5m\""), Ok(DistSpec::Constant(300.0)));
+        assert_eq!(dist("{ dist = \"exponential\", mean = \"2m\" }"), Ok(DistSpec::Exponential { mean: 120.0 }));
+        assert_eq!(dist("{ dist = \"lognormal\", mean = \"6m\", sd = \"3m\" }"), Ok(DistSpec::LogNormal { mean: 360.0, sd: 180.0 }));
+        assert!(dist("{ dist = \"exponential\", mean = 0 }").unwrap_err().contains("`mean` must be greater than zero"));
+        assert!(dist("{ dist = \"uniform\", min = \"2m\", max = \"1m\" }").unwrap_err().contains("greater than `max`"));
+        assert!(dist("{ dist = \"weibull\", mean = 3 }").unwrap_err().contains("unknown variant"));
+        assert!(dist("{ dist = \"exponential\", mean = 3, sd = 1 }").unwrap_err().contains("unknown field"));
+    }
+}

@@ -1,0 +1,571 @@
+//! The discrete-event engine: one replication of a [`Model`].
+//!
+//! Lifecycle of [`run_replication`]:
+//! 1. **build**: an empty [`Board`] and [`Queues`], one RNG per traffic stream and one for
+//!    routing, all seeded from `(seed, replication)` ([`stream_seed`]).
+//! 2. **init**: put agents on shift as the clock says at time 0, schedule each shift's next change,
+//!    each stream's first arrival and the end of the warm-up.
+//! 3. **step**: pop the earliest event (ties in the order they were scheduled) and apply it;
+//!    routing questions go to [`crate::routing`].
+//! 4. **run until** the end of the horizon, then report every chat still in the system.
+//!
+//! Every chat reaches the [`Recorder`] exactly once with its final [`Outcome`]. The engine
+//! never prints; memory is bounded by the chats in the system, not the chats simulated.
+//!
+//! Randomness: each traffic stream draws its inter-arrival times, attributes, handle times and
+//! patience from its own stream, so two rule sets run with the same seed see the same chats
+//! (common random numbers), and adding a stream does not disturb the others.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand_distr::{Distribution, Exp1};
+
+use crate::model::{AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, TrafficId, ValueId};
+use crate::routing::{self, Board, Decision, QueueKey, Queues};
+
+/// What finally became of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Answered and handled to the end.
+    Served,
+    /// Answered, still being handled when the run ended.
+    InService,
+    /// The customer left before an agent answered.
+    Abandoned,
+    /// Still waiting when the run ended.
+    Waiting,
+    /// Turned away because `max_waiting` chats were already waiting.
+    Blocked,
+}
+
+impl Outcome {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Served => "served",
+            Outcome::InService => "in_service",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Waiting => "waiting",
+            Outcome::Blocked => "blocked",
+        }
+    }
+
+    /// Whether an agent answered the chat.
+    pub fn answered(self) -> bool {
+        matches!(self, Outcome::Served | Outcome::InService)
+    }
+}
+
+/// One chat's flat record, given to the [`Recorder`] once, when its fate is final.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatRecord<'a> {
+    /// Replication index.
+    pub replication: u32,
+    /// Chat id: arrival order within the replication, from 0, warm-up included.
+    pub id: u64,
+    /// Whether the chat arrived after the warm-up (only those are measured).
+    pub measured: bool,
+    /// Its traffic stream.
+    pub traffic: TrafficId,
+    /// Attribute values, indexed by attribute id ([`NO_VALUE`] where unset).
+    pub attrs: &'a [ValueId],
+    /// Arrival time.
+    pub arrival: SimTime,
+    /// The rule it matched, if any.
+    pub rule: Option<RuleId>,
+    /// Where it was answered, or where it last waited.
+    pub target: Option<TargetId>,
+    /// Who answered it.
+    pub agent: Option<AgentId>,
+    /// Time from arrival to answer (answered), to leaving (abandoned) or to the end (waiting).
+    pub wait: SimTime,
+    /// Handle time, for answered chats.
+    pub handle: Option<SimTime>,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// Receives every chat's record. Implemented by the statistics collectors and the CSV writer.
+pub trait Recorder {
+    /// Called once per chat.
+    fn record(&mut self, rec: &ChatRecord<'_>);
+}
+
+impl<A: Recorder, B: Recorder> Recorder for (A, B) {
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        self.0.record(rec);
+        self.1.record(rec);
+    }
+}
+
+/// Time accounting for one agent over the measured window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentTimes {
+    /// Chats held × ticks, counted while on shift.
+    pub busy: u128,
+    /// Ticks on shift.
+    pub on_shift: u64,
+    /// Most chats held at once.
+    pub peak: u32,
+}
+
+/// What a replication returns besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// Per agent, indexed by agent id.
+    pub agents: Vec<AgentTimes>,
+    /// Events processed.
+    pub events: u64,
+    /// Chats that arrived (warm-up included).
+    pub chats: u64,
+    /// Most chats waiting at once.
+    pub peak_waiting: usize,
+}
+
+/// The seed of one random stream of one replication: SplitMix64 over (seed, replication, stream).
+pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(mix(mix(seed) ^ replication as u64) ^ stream)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Arrival(u32),
+    Depart { slot: u32, epoch: u32 },
+    Abandon { slot: u32, epoch: u32 },
+    Timeout { slot: u32, epoch: u32, step: u16 },
+    Shift(u32),
+    WarmupEnd,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    time: SimTime,
+    seq: u64,
+    kind: Kind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, o: &Self) -> bool {
+        (self.time, self.seq) == (o.time, o.seq)
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Event {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.time, self.seq).cmp(&(o.time, o.seq))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Free,
+    Waiting,
+    InService,
+}
+
+const NO_RULE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Chat {
+    id: u64,
+    epoch: u32,
+    state: State,
+    traffic: u32,
+    rule: u32,
+    step: u16,
+    target: TargetId,
+    key: QueueKey,
+    agent: AgentId,
+    arrival: SimTime,
+    answered: SimTime,
+    handle: SimTime,
+    /// When the customer gives up; `None`: never.
+    deadline: Option<SimTime>,
+}
+
+struct Engine<'m, R: Recorder, P: FnMut(u64)> {
+    model: &'m Model,
+    replication: u32,
+    recorder: R,
+    progress: P,
+    now: SimTime,
+    end: SimTime,
+    seq: u64,
+    events: BinaryHeap<Reverse<Event>>,
+    board: Board,
+    queues: Queues,
+    chats: Vec<Chat>,
+    free: Vec<u32>,
+    /// Attribute values, `n_attrs` per chat slot.
+    attrs: Vec<ValueId>,
+    n_attrs: usize,
+    next_id: u64,
+    /// Per traffic stream: its RNG and the next arrival time in seconds (exact, unrounded).
+    streams: Vec<(Xoshiro256PlusPlus, f64)>,
+    routing_rng: Xoshiro256PlusPlus,
+    times: Vec<AgentTimes>,
+    last_accrued: Vec<SimTime>,
+    result: RunResult,
+}
+
+/// Runs one replication, giving every chat's record to `recorder`. `progress` is called now and
+/// then with the simulated ticks elapsed since its last call.
+pub fn run_replication<R: Recorder, P: FnMut(u64)>(model: &Model, replication: u32, recorder: R, progress: P) -> (RunResult, R) {
+    let n_attrs = model.attributes.len();
+    let streams = (0..model.traffic.len())
+        .map(|i| (Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, i as u64 + 1)), 0.0))
+        .collect();
+    let mut e = Engine {
+        model,
+        replication,
+        recorder,
+        progress,
+        now: SimTime::ZERO,
+        end: model.end(),
+        seq: 0,
+        events: BinaryHeap::new(),
+        board: Board::new(model),
+        queues: Queues::new(model),
+        chats: Vec::new(),
+        free: Vec::new(),
+        attrs: Vec::new(),
+        n_attrs,
+        next_id: 0,
+        streams,
+        routing_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, 0)),
+        times: vec![AgentTimes::default(); model.agents.len()],
+        last_accrued: vec![SimTime::ZERO; model.agents.len()],
+        result: RunResult::default(),
+    };
+    e.init();
+    e.run();
+    e.finish();
+    e.result.agents = e.times;
+    (e.result, e.recorder)
+}
+
+impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
+    fn schedule(&mut self, time: SimTime, kind: Kind) {
+        self.seq += 1;
+        self.events.push(Reverse(Event { time, seq: self.seq, kind }));
+    }
+
+    fn init(&mut self) {
+        let model = self.model;
+        for (a, agent) in model.agents.iter().enumerate() {
+            let id = AgentId(a as u32);
+            match agent.shift {
+                None => self.board.set_on_shift(model, id, true, SimTime::ZERO),
+                Some(shift) => {
+                    let tod = model.time_of_day(SimTime::ZERO);
+                    if shift.covers(tod) {
+                        self.board.set_on_shift(model, id, true, SimTime::ZERO);
+                    }
+                    self.schedule(SimTime(shift.until_next_change(tod)), Kind::Shift(a as u32));
+                }
+            }
+        }
+        if model.warmup > SimTime::ZERO {
+            self.schedule(model.warmup, Kind::WarmupEnd);
+        }
+        for s in 0..model.traffic.len() {
+            self.schedule_arrival(s);
+        }
+    }
+
+    /// Draws stream `s`'s next arrival by inverting its cumulative rate: an Exp(1) amount of
+    /// "rate × time" is spent across the profile's constant-rate segments.
+    fn schedule_arrival(&mut self, s: usize) {
+        let traffic = &self.model.traffic[s];
+        let (rng, t) = &mut self.streams[s];
+        let mut budget: f64 = Exp1.sample(rng);
+        let mut next = *t;
+        if traffic.profile.points.len() == 1 {
+            next += budget / (traffic.rate * traffic.profile.points[0].1);
+        } else {
+            loop {
+                let tod = self.model.time_of_day(SimTime::from_secs_f64(next));
+                let (mult, len) = traffic.profile.segment(tod);
+                let (rate, len) = (traffic.rate * mult, len as f64 / TICKS_PER_SEC as f64);
+                if rate * len >= budget {
+                    next += budget / rate;
+                    break;
+                }
+                budget -= rate * len;
+                next += len;
+                if next >= self.end.as_secs_f64() {
+                    break;
+                }
+            }
+        }
+        *t = next;
+        let at = SimTime::from_secs_f64(next);
+        if at < self.end {
+            self.schedule(at, Kind::Arrival(s as u32));
+        }
+    }
+
+    fn run(&mut self) {
+        let mut reported = SimTime::ZERO;
+        while let Some(&Reverse(ev)) = self.events.peek() {
+            if ev.time > self.end {
+                break;
+            }
+            self.events.pop();
+            self.now = ev.time;
+            self.result.events += 1;
+            if self.result.events & 0xFFFF == 0 {
+                (self.progress)(self.now.since(reported).0);
+                reported = self.now;
+            }
+            match ev.kind {
+                Kind::Arrival(s) => self.arrive(s as usize),
+                Kind::Depart { slot, epoch } => self.depart(slot, epoch),
+                Kind::Abandon { slot, epoch } => self.abandon(slot, epoch),
+                Kind::Timeout { slot, epoch, step } => self.timeout(slot, epoch, step),
+                Kind::Shift(a) => self.shift(AgentId(a)),
+                Kind::WarmupEnd => {
+                    for a in 0..self.times.len() {
+                        self.accrue(AgentId(a as u32));
+                        self.times[a].peak = self.board.agent(AgentId(a as u32)).load;
+                    }
+                }
+            }
+        }
+        (self.progress)(self.end.since(reported).0);
+    }
+
+    fn alloc(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.chats.push(Chat {
+                    id: 0,
+                    epoch: 0,
+                    state: State::Free,
+                    traffic: 0,
+                    rule: NO_RULE,
+                    step: 0,
+                    target: TargetId(0),
+                    key: QueueKey::new(0, SimTime::ZERO, 0),
+                    agent: AgentId(0),
+                    arrival: SimTime::ZERO,
+                    answered: SimTime::ZERO,
+                    handle: SimTime::ZERO,
+                    deadline: None,
+                });
+                self.attrs.extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
+                (self.chats.len() - 1) as u32
+            }
+        }
+    }
+
+    fn arrive(&mut self, s: usize) {
+        let model = self.model;
+        let slot = self.alloc();
+        let traffic = &model.traffic[s];
+        let rng = &mut self.streams[s].0;
+        let attrs = &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
+        attrs.fill(NO_VALUE);
+        for (a, choice) in &traffic.attributes {
+            attrs[a.ix()] = choice.sample(rng);
+        }
+        let handle = traffic.handle_time.dist.sample(rng);
+        let deadline = traffic.patience.as_ref().map(|p| self.now.plus(p.dist.sample(rng)));
+        let rule = model.match_rule(attrs);
+        let id = self.next_id;
+        self.next_id += 1;
+        self.result.chats += 1;
+        let c = &mut self.chats[slot as usize];
+        c.id = id;
+        c.state = State::Waiting;
+        c.traffic = s as u32;
+        c.rule = rule.map_or(NO_RULE, |r| r.0);
+        c.step = 0;
+        c.arrival = self.now;
+        c.handle = handle;
+        c.deadline = deadline;
+        c.key = QueueKey::new(0, self.now, id);
+        self.schedule_arrival(s);
+        self.route(slot, 0, true);
+    }
+
+    fn rule_of(c: &Chat) -> Option<RuleId> {
+        (c.rule != NO_RULE).then_some(RuleId(c.rule))
+    }
+
+    /// Offers the chat at route step `step`: to an agent now, or to the step's queue.
+    fn route(&mut self, slot: u32, step: usize, first: bool) {
+        let c = self.chats[slot as usize];
+        match routing::decide(self.model, &self.board, Self::rule_of(&c), step, &mut self.routing_rng) {
+            Decision::Assign { agent, at } => self.start_service(slot, agent, at.target),
+            Decision::Wait { at } => {
+                if first && self.queues.len() >= self.model.max_waiting {
+                    self.chats[slot as usize].target = at.target;
+                    self.close(slot, Outcome::Blocked, None);
+                    return;
+                }
+                self.queues.push(at.target, c.key, slot);
+                self.result.peak_waiting = self.result.peak_waiting.max(self.queues.len());
+                let c = &mut self.chats[slot as usize];
+                c.target = at.target;
+                c.step = step as u16;
+                let (epoch, deadline) = (c.epoch, c.deadline);
+                if let Some(timeout) = at.timeout {
+                    self.schedule(self.now.plus(timeout), Kind::Timeout { slot, epoch, step: step as u16 });
+                }
+                if first {
+                    if let Some(deadline) = deadline.filter(|&d| d <= self.end) {
+                        self.schedule(deadline, Kind::Abandon { slot, epoch });
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_service(&mut self, slot: u32, agent: AgentId, target: TargetId) {
+        self.accrue(agent);
+        self.board.assign(self.model, agent, target, self.now);
+        let load = self.board.agent(agent).load;
+        if self.now >= self.model.warmup {
+            let t = &mut self.times[agent.ix()];
+            t.peak = t.peak.max(load);
+        }
+        let c = &mut self.chats[slot as usize];
+        c.state = State::InService;
+        c.agent = agent;
+        c.target = target;
+        c.answered = self.now;
+        let (done, epoch) = (self.now.plus(c.handle), c.epoch);
+        if done <= self.end {
+            self.schedule(done, Kind::Depart { slot, epoch });
+        }
+    }
+
+    fn depart(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        debug_assert!(c.epoch == epoch && c.state == State::InService);
+        self.accrue(c.agent);
+        self.board.release(self.model, c.agent, self.now);
+        self.close(slot, Outcome::Served, Some(c.agent));
+        self.pull(c.agent);
+    }
+
+    /// Gives an agent with free slots the waiting chats the routing core chooses for it.
+    fn pull(&mut self, agent: AgentId) {
+        while self.board.available(self.model, agent) {
+            let Some((target, key, slot)) = self.queues.next_for(self.model, agent) else { break };
+            self.queues.remove(target, key);
+            self.start_service(slot, agent, target);
+        }
+    }
+
+    fn abandon(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting {
+            return; // answered (or gone) since this was scheduled
+        }
+        self.queues.remove(c.target, c.key);
+        self.close(slot, Outcome::Abandoned, None);
+    }
+
+    fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting || c.step != step {
+            return;
+        }
+        self.queues.remove(c.target, c.key);
+        self.route(slot, step as usize + 1, false);
+    }
+
+    fn shift(&mut self, agent: AgentId) {
+        let shift = self.model.agents[agent.ix()].shift.expect("shift event for an agent without a shift");
+        let tod = self.model.time_of_day(self.now);
+        self.accrue(agent);
+        let on = shift.covers(tod);
+        if on != self.board.agent(agent).on_shift {
+            self.board.set_on_shift(self.model, agent, on, self.now);
+        }
+        self.schedule(self.now.plus(SimTime(shift.until_next_change(tod))), Kind::Shift(agent.0));
+        if on {
+            self.pull(agent);
+        }
+    }
+
+    /// Adds the agent's time since its last change to its measured-window totals.
+    fn accrue(&mut self, agent: AgentId) {
+        let from = self.last_accrued[agent.ix()].max(self.model.warmup);
+        let st = self.board.agent(agent);
+        if self.now > from && st.on_shift {
+            let dt = self.now.since(from).0;
+            let t = &mut self.times[agent.ix()];
+            t.on_shift += dt;
+            t.busy += st.load as u128 * dt as u128;
+        }
+        self.last_accrued[agent.ix()] = self.now;
+    }
+
+    /// Gives the chat's record to the recorder and frees its slot.
+    fn close(&mut self, slot: u32, outcome: Outcome, agent: Option<AgentId>) {
+        let c = self.chats[slot as usize];
+        let answered = outcome.answered();
+        let wait = if answered { c.answered.since(c.arrival) } else { self.now.since(c.arrival) };
+        let rec = ChatRecord {
+            replication: self.replication,
+            id: c.id,
+            measured: c.arrival >= self.model.warmup,
+            traffic: TrafficId(c.traffic),
+            attrs: &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs],
+            arrival: c.arrival,
+            rule: Self::rule_of(&c),
+            target: Some(c.target),
+            agent,
+            wait,
+            handle: answered.then_some(c.handle),
+            outcome,
+        };
+        self.recorder.record(&rec);
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Free;
+        c.epoch = c.epoch.wrapping_add(1);
+        self.free.push(slot);
+    }
+
+    /// Reports the chats still in the system at the end, in arrival order.
+    fn finish(&mut self) {
+        self.now = self.end;
+        for a in 0..self.times.len() {
+            self.accrue(AgentId(a as u32));
+        }
+        let mut live: Vec<(u64, u32)> = self
+            .chats
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state != State::Free)
+            .map(|(slot, c)| (c.id, slot as u32))
+            .collect();
+        live.sort_unstable();
+        for (_, slot) in live {
+            let c = self.chats[slot as usize];
+            let (outcome, agent) = match c.state {
+                State::InService => (Outcome::InService, Some(c.agent)),
+                _ => (Outcome::Waiting, None),
+            };
+            self.close(slot, outcome, agent);
+        }
+    }
+}

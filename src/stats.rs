@@ -1,0 +1,347 @@
+//! Streaming statistics: fold chat records into counts, running sums and histograms.
+//!
+//! A [`Collector`] is the [`Recorder`] of one replication; its memory does not grow with the
+//! chats simulated (wait percentiles come from an HdrHistogram over integer ticks). At the end
+//! it yields one [`RepFigures`]; [`aggregate`] turns the figures of all replications into their
+//! means and 95% confidence half-widths, field by field.
+
+use hdrhistogram::Histogram;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, SimTime, TICKS_PER_SEC};
+use crate::sim::{ChatRecord, Outcome, Recorder, RunResult};
+
+/// Wait times of answered chats, in seconds. `None` where no chat was answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaitFigures {
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Longest.
+    pub max: Option<f64>,
+}
+
+/// Figures for a set of chats (all, or one team's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Chats that arrived after the warm-up.
+    pub offered: f64,
+    /// Chats an agent answered (including those still in service at the end).
+    pub answered: f64,
+    /// Chats whose customer left before an answer.
+    pub abandoned: f64,
+    /// Chats turned away because `max_waiting` chats were already waiting.
+    pub blocked: f64,
+    /// Chats still waiting at the end.
+    pub waiting_at_end: f64,
+    /// Answered chats still in service at the end.
+    pub in_service_at_end: f64,
+    /// `abandoned / offered`.
+    pub abandon_rate: Option<f64>,
+    /// Chats answered within the threshold / (answered + abandoned).
+    pub service_level: Option<f64>,
+    /// Waits of answered chats.
+    pub wait: WaitFigures,
+}
+
+/// A team's figures (a team is where a chat was answered or last waited).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamFigures {
+    /// Team name; `(fallback)` for chats that matched no rule.
+    pub name: String,
+    /// The figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// One agent's load over the measured window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentFigures {
+    /// Agent name.
+    pub name: String,
+    /// Chats answered (that arrived after the warm-up).
+    pub handled: f64,
+    /// Chat-slot seconds in use / chat-slot seconds on shift.
+    pub occupancy: Option<f64>,
+    /// Mean chats held while on shift.
+    pub mean_concurrency: Option<f64>,
+    /// Most chats held at once.
+    pub peak_concurrency: f64,
+    /// Hours on shift.
+    pub on_shift_hours: f64,
+    /// `cost` × hours on shift.
+    pub staffing_cost: f64,
+}
+
+/// Everything measured in one replication.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepFigures {
+    /// All chats.
+    pub overall: Figures,
+    /// Per team, in file order, then the fallback if the scenario has one.
+    pub teams: Vec<TeamFigures>,
+    /// Per agent.
+    pub agents: Vec<AgentFigures>,
+}
+
+/// Streaming tally of one set of chats.
+#[derive(Debug, Clone)]
+struct Tally {
+    offered: u64,
+    answered: u64,
+    abandoned: u64,
+    blocked: u64,
+    waiting: u64,
+    in_service: u64,
+    within: u64,
+    wait_sum: u128,
+    wait_max: u64,
+    hist: Histogram<u64>,
+    out_of_range: u64,
+}
+
+impl Tally {
+    fn new(high: u64) -> Tally {
+        // Lowest discernible wait 1 ms, 3 significant digits: 0.1% resolution at any wait.
+        let hist = Histogram::new_with_bounds(1_000, high.max(2_000), 3).expect("valid histogram bounds");
+        Tally { offered: 0, answered: 0, abandoned: 0, blocked: 0, waiting: 0, in_service: 0, within: 0, wait_sum: 0, wait_max: 0, hist, out_of_range: 0 }
+    }
+
+    #[inline]
+    fn add(&mut self, rec: &ChatRecord<'_>, threshold: SimTime) {
+        self.offered += 1;
+        match rec.outcome {
+            Outcome::Served | Outcome::InService => {
+                self.answered += 1;
+                self.in_service += (rec.outcome == Outcome::InService) as u64;
+                let w = rec.wait.0;
+                self.within += (rec.wait <= threshold) as u64;
+                self.wait_sum += w as u128;
+                self.wait_max = self.wait_max.max(w);
+                if self.hist.record(w).is_err() {
+                    self.out_of_range += 1;
+                }
+            }
+            Outcome::Abandoned => self.abandoned += 1,
+            Outcome::Waiting => self.waiting += 1,
+            Outcome::Blocked => self.blocked += 1,
+        }
+    }
+
+    fn figures(&self) -> Figures {
+        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
+        let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        let answered = self.answered > 0;
+        let q = |p: f64| answered.then(|| secs(self.hist.value_at_quantile(p)));
+        Figures {
+            offered: self.offered as f64,
+            answered: self.answered as f64,
+            abandoned: self.abandoned as f64,
+            blocked: self.blocked as f64,
+            waiting_at_end: self.waiting as f64,
+            in_service_at_end: self.in_service as f64,
+            abandon_rate: ratio(self.abandoned, self.offered),
+            service_level: ratio(self.within, self.answered + self.abandoned),
+            wait: WaitFigures {
+                mean: answered.then(|| self.wait_sum as f64 / self.answered as f64 / TICKS_PER_SEC as f64),
+                p50: q(0.50),
+                p90: q(0.90),
+                p95: q(0.95),
+                p99: q(0.99),
+                max: answered.then(|| secs(self.wait_max)),
+            },
+        }
+    }
+}
+
+/// The [`Recorder`] that measures one replication.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    threshold: SimTime,
+    overall: Tally,
+    targets: Vec<Tally>,
+    handled: Vec<u64>,
+}
+
+impl Collector {
+    /// A collector for a model's teams and agents.
+    pub fn new(model: &Model) -> Collector {
+        let high = model.end().0;
+        Collector {
+            threshold: model.service_level,
+            overall: Tally::new(high),
+            targets: vec![Tally::new(high); model.targets.len()],
+            handled: vec![0; model.agents.len()],
+        }
+    }
+
+    /// Waits that fell outside the histogram's range (none are expected: a wait cannot exceed
+    /// the run). Counted rather than clamped, so a bug here cannot hide.
+    pub fn out_of_range(&self) -> u64 {
+        self.overall.out_of_range
+    }
+
+    /// The replication's figures, given the engine's agent time accounting.
+    pub fn finish(&self, model: &Model, run: &RunResult) -> RepFigures {
+        let teams = model
+            .targets
+            .iter()
+            .zip(&self.targets)
+            .map(|(t, tally)| TeamFigures {
+                name: if t.team.is_some() { t.name.clone() } else { "(fallback)".into() },
+                figures: tally.figures(),
+            })
+            .collect();
+        let agents = model
+            .agents
+            .iter()
+            .zip(&run.agents)
+            .zip(&self.handled)
+            .map(|((a, times), &handled)| {
+                let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
+                let busy = times.busy as f64 / TICKS_PER_SEC as f64;
+                let hours = on_shift_secs / 3_600.0;
+                AgentFigures {
+                    name: a.name.clone(),
+                    handled: handled as f64,
+                    occupancy: (on_shift_secs > 0.0).then(|| busy / (on_shift_secs * a.max_chats as f64)),
+                    mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
+                    peak_concurrency: times.peak as f64,
+                    on_shift_hours: hours,
+                    staffing_cost: hours * a.cost,
+                }
+            })
+            .collect();
+        RepFigures { overall: self.overall.figures(), teams, agents }
+    }
+}
+
+impl Recorder for Collector {
+    #[inline]
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        if !rec.measured {
+            return;
+        }
+        self.overall.add(rec, self.threshold);
+        if let Some(t) = rec.target {
+            self.targets[t.ix()].add(rec, self.threshold);
+        }
+        if let (Some(a), true) = (rec.agent, rec.outcome.answered()) {
+            self.handled[a.ix()] += 1;
+        }
+    }
+}
+
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom.
+pub fn t95(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
+        2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555,
+        2.0518, 2.0484, 2.0452, 2.0423,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        _ => {
+            // Cornish-Fisher expansion around the normal quantile; error < 1e-4 past 30.
+            let (z, v) = (1.959_963_984_540_054_f64, df as f64);
+            z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+        }
+    }
+}
+
+/// Means over replications, field by field, and (with two or more) 95% confidence half-widths.
+///
+/// Works on the serialized shape, so every numeric field of `T` is aggregated and the `ci95`
+/// object has exactly the shape of the means. A field that is `null` in some replications is
+/// averaged over the others.
+pub fn aggregate<T: Serialize + DeserializeOwned>(reps: &[T]) -> (T, Option<T>) {
+    use serde_json::Value;
+    fn walk(vals: &[&Value]) -> (Value, Value) {
+        match vals[0] {
+            Value::Object(first) => {
+                let (mut m, mut c) = (serde_json::Map::new(), serde_json::Map::new());
+                for k in first.keys() {
+                    let sub: Vec<&Value> = vals.iter().map(|v| &v[k.as_str()]).collect();
+                    let (a, b) = walk(&sub);
+                    m.insert(k.clone(), a);
+                    c.insert(k.clone(), b);
+                }
+                (Value::Object(m), Value::Object(c))
+            }
+            Value::Array(first) => {
+                let (mut m, mut c) = (Vec::new(), Vec::new());
+                for i in 0..first.len() {
+                    let sub: Vec<&Value> = vals.iter().map(|v| &v[i]).collect();
+                    let (a, b) = walk(&sub);
+                    m.push(a);
+                    c.push(b);
+                }
+                (Value::Array(m), Value::Array(c))
+            }
+            Value::Number(_) | Value::Null => {
+                let xs: Vec<f64> = vals.iter().filter_map(|v| v.as_f64()).collect();
+                if xs.is_empty() {
+                    return (Value::Null, Value::Null);
+                }
+                let n = xs.len() as f64;
+                let mean = xs.iter().sum::<f64>() / n;
+                let half = if xs.len() > 1 {
+                    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                    t95(xs.len() - 1) * (var / n).sqrt()
+                } else {
+                    0.0
+                };
+                (serde_json::json!(mean), serde_json::json!(half))
+            }
+            other => (other.clone(), other.clone()),
+        }
+    }
+    let values: Vec<Value> = reps.iter().map(|r| serde_json::to_value(r).expect("figures serialize")).collect();
+    let refs: Vec<&Value> = values.iter().collect();
+    let (mean, ci) = walk(&refs);
+    let mean = serde_json::from_value(mean).expect("aggregate has the figures' shape");
+    let ci = (reps.len() > 1).then(|| serde_json::from_value(ci).expect("ci95 has the figures' shape"));
+    (mean, ci)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables_and_approach_the_normal() {
+        assert_eq!(t95(1), 12.7062);
+        assert!((t95(40) - 2.0211).abs() < 1e-3);
+        assert!((t95(120) - 1.9799).abs() < 1e-3);
+        assert!((t95(100_000) - 1.96).abs() < 1e-3);
+    }
+
+    #[test]
+    fn aggregate_gives_means_and_student_half_widths() {
+        let mk = |offered: f64, mean: Option<f64>| RepFigures {
+            overall: Figures { offered, wait: WaitFigures { mean, ..Default::default() }, ..Default::default() },
+            teams: vec![TeamFigures { name: "t".into(), figures: Figures { offered, ..Default::default() } }],
+            agents: vec![],
+        };
+        let (m, ci) = aggregate(&[mk(10.0, Some(1.0)), mk(14.0, None), mk(12.0, Some(3.0))]);
+        let ci = ci.unwrap();
+        assert_eq!(m.overall.offered, 12.0);
+        assert_eq!(m.teams[0].name, "t");
+        // sd = 2, n = 3: half-width = t(2) * 2 / sqrt(3).
+        assert!((ci.overall.offered - 4.3027 * 2.0 / 3f64.sqrt()).abs() < 1e-9);
+        // Null in one replication: averaged over the others.
+        assert_eq!(m.overall.wait.mean, Some(2.0));
+        assert_eq!(m.overall.wait.p50, None);
+        let (_, none) = aggregate(&[mk(1.0, None)]);
+        assert!(none.is_none());
+    }
+}

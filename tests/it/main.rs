@@ -1,0 +1,5 @@
+//! Integration tests: the real binary on real files, and the library on queueing models.
+
+mod cli;
+mod scenarios;
+mod support;

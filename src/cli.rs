@@ -29,7 +29,12 @@ const VALIDATE_EXAMPLES: &str = "Examples:
 
 /// Simulate customer-chat routing rules before you ship them.
 #[derive(Debug, Parser)]
-#[command(name = "routesim", version, about, after_help = "Run `routesim help run` for the options of a run.\n\nExit codes: 0 success, 1 failure (e.g. output not writable), 2 bad input or usage.")]
+#[command(
+    name = "routesim",
+    version,
+    about,
+    after_help = "Run `routesim help run` for the options of a run.\n\nExit codes: 0 success, 1 failure (e.g. output not writable), 2 bad input or usage."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -112,14 +117,21 @@ pub fn render_error(e: &Error) -> String {
         Error::Scenario(d) => {
             let mut out = String::new();
             for (i, item) in d.items.iter().enumerate() {
-                let one = crate::error::Diagnostics { file: d.file.clone(), items: vec![item.clone()] };
+                let one = crate::error::Diagnostics {
+                    file: d.file.clone(),
+                    items: vec![item.clone()],
+                };
                 if i > 0 {
                     out.push('\n');
                 }
                 out.push_str(&format!("error: {one}"));
             }
             if d.items.len() > 1 {
-                out.push_str(&format!("\n{} problems found in {}", d.items.len(), d.file.display()));
+                out.push_str(&format!(
+                    "\n{} problems found in {}",
+                    d.items.len(),
+                    d.file.display()
+                ));
             }
             out
         }
@@ -146,15 +158,26 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     let started = Instant::now();
     let summary = match &args.out {
         Some(dir) => {
-            fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+            fs::create_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.clone(),
+                source,
+            })?;
             let (summary, parts) = with_progress(&model, args.quiet, |progress| {
-                experiment::run(&model, args.threads, |r| ChatPart::create(&model, dir, r), progress)
+                experiment::run(
+                    &model,
+                    args.threads,
+                    |r| ChatPart::create(&model, dir, r),
+                    progress,
+                )
             });
             write_out_dir(dir, &summary, parts)?;
             summary
         }
         None => {
-            with_progress(&model, args.quiet, |progress| experiment::run(&model, args.threads, |_| experiment::Discard, progress)).0
+            with_progress(&model, args.quiet, |progress| {
+                experiment::run(&model, args.threads, |_| experiment::Discard, progress)
+            })
+            .0
         }
     };
     let elapsed = started.elapsed();
@@ -183,7 +206,11 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
 
 /// Runs `work` with a progress bar on stderr, shown only if stderr is a terminal, `quiet` is
 /// off, and the work is still going after half a second.
-fn with_progress<T: Send>(model: &Model, quiet: bool, work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send) -> T {
+fn with_progress<T: Send>(
+    model: &Model,
+    quiet: bool,
+    work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send,
+) -> T {
     let done_ticks = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
     let progress = |dt: u64| {
@@ -202,9 +229,11 @@ fn with_progress<T: Send>(model: &Model, quiet: bool, work: impl FnOnce(&(dyn Fn
                 if bar.is_none() && start.elapsed() > Duration::from_millis(500) {
                     let b = indicatif::ProgressBar::new(total);
                     b.set_style(
-                        indicatif::ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed}, ~{eta} left)")
-                            .expect("valid template")
-                            .progress_chars("=> "),
+                        indicatif::ProgressStyle::with_template(
+                            "{spinner} simulating [{bar:40}] {percent}% ({elapsed}, ~{eta} left)",
+                        )
+                        .expect("valid template")
+                        .progress_chars("=> "),
                     );
                     bar = Some(b);
                 }
@@ -232,7 +261,8 @@ struct ChatPart<'m> {
 impl<'m> ChatPart<'m> {
     fn create(model: &'m Model, dir: &Path, r: u32) -> Self {
         let path = dir.join(format!(".chats.{r}.csv.part"));
-        let writer = fs::File::create(&path).map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
+        let writer =
+            fs::File::create(&path).map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
         ChatPart { path, writer }
     }
 }
@@ -256,12 +286,17 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     write().map_err(|source| {
         let _ = fs::remove_file(&tmp);
-        Error::Write { path: path.to_path_buf(), source }
+        Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
 fn tmp_name(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.tmp"))
 }
 
@@ -283,11 +318,17 @@ fn write_out_dir(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Res
     for part in &mut parts {
         let w = std::mem::replace(&mut part.writer, Err(std::io::Error::other("taken")));
         if let Err(e) = w.and_then(|w| w.finish()).and_then(|mut f| f.flush()) {
-            result = Err(Error::Write { path: chats.clone(), source: e });
+            result = Err(Error::Write {
+                path: chats.clone(),
+                source: e,
+            });
         }
     }
     if result.is_ok() {
-        result = assemble(&parts).map_err(|source| Error::Write { path: chats.clone(), source });
+        result = assemble(&parts).map_err(|source| Error::Write {
+            path: chats.clone(),
+            source,
+        });
     }
     for part in &parts {
         let _ = fs::remove_file(&part.path);
@@ -316,7 +357,8 @@ pub fn describe(m: &Model) -> String {
     use std::fmt::Write as _;
     let h = |s: f64| report::human_secs(Some(s));
     let mut out = String::new();
-    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(m.start / crate::model::DAY) as usize % 7];
+    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        [(m.start / crate::model::DAY) as usize % 7];
     let tod = (m.start % crate::model::DAY) / crate::model::TICKS_PER_SEC;
     let _ = writeln!(out, "{} is valid", m.name);
     let _ = writeln!(
@@ -333,7 +375,14 @@ pub fn describe(m: &Model) -> String {
     let _ = writeln!(out, "teams: {}", m.teams.len());
     for t in &m.teams {
         let slots: u32 = t.members.iter().map(|a| m.agents[a.ix()].max_chats).sum();
-        let _ = writeln!(out, "  {} ({}): {} agents, {} chat slots", t.name, t.strategy.name(), t.members.len(), slots);
+        let _ = writeln!(
+            out,
+            "  {} ({}): {} agents, {} chat slots",
+            t.name,
+            t.strategy.name(),
+            t.members.len(),
+            slots
+        );
     }
     let shifts = m.agents.iter().filter(|a| a.shift.is_some()).count();
     let _ = writeln!(out, "agents: {} ({} with shifts)", m.agents.len(), shifts);
@@ -341,7 +390,12 @@ pub fn describe(m: &Model) -> String {
     for t in &m.traffic {
         let mean = scenario::compile::mean_multiplier(&t.profile);
         let load = t.rate * mean * t.handle_time.mean_secs;
-        let patience = t.patience.as_ref().map_or("never abandons".to_string(), |p| format!("patience mean {}", h(p.mean_secs)));
+        let patience = t
+            .patience
+            .as_ref()
+            .map_or("never abandons".to_string(), |p| {
+                format!("patience mean {}", h(p.mean_secs))
+            });
         let _ = writeln!(
             out,
             "  {}: {:.1}/h (x{:.2} on average over the day, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
@@ -360,7 +414,11 @@ pub fn describe(m: &Model) -> String {
             .iter()
             .map(|c| {
                 let a = &m.attributes[c.attr.ix()];
-                let vals: Vec<&str> = c.values.iter().map(|&v| a.values[v as usize].as_str()).collect();
+                let vals: Vec<&str> = c
+                    .values
+                    .iter()
+                    .map(|&v| a.values[v as usize].as_str())
+                    .collect();
                 format!("{} = {}", a.name, vals.join(" | "))
             })
             .collect();
@@ -369,14 +427,22 @@ pub fn describe(m: &Model) -> String {
             .iter()
             .map(|s| {
                 let name = &m.targets[s.target.ix()].name;
-                s.timeout.map_or(name.clone(), |t| format!("{name} ({})", h(t.as_secs_f64())))
+                s.timeout
+                    .map_or(name.clone(), |t| format!("{name} ({})", h(t.as_secs_f64())))
             })
             .collect();
-        let when = if when.is_empty() { "always".to_string() } else { format!("when {}", when.join(" and ")) };
+        let when = if when.is_empty() {
+            "always".to_string()
+        } else {
+            format!("when {}", when.join(" and "))
+        };
         let _ = writeln!(out, "  {}: {when} -> {}", r.name, route.join(" -> "));
     }
     if m.fallback.is_some() {
-        let _ = writeln!(out, "chats that match no rule go to any agent on shift (least_busy)");
+        let _ = writeln!(
+            out,
+            "chats that match no rule go to any agent on shift (least_busy)"
+        );
     }
     out
 }

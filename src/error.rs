@@ -70,7 +70,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without a hint.
     pub fn new(key: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Diagnostic { key: key.into(), line, message: message.into(), hint: None }
+        Diagnostic {
+            key: key.into(),
+            line,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Adds a hint.

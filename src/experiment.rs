@@ -46,7 +46,12 @@ pub struct Summary {
 /// `extra(r)` makes an additional recorder for replication `r` (such as a CSV writer); they
 /// are returned in replication order. `progress` receives simulated ticks as they pass, from
 /// all replications together.
-pub fn run<X, F>(model: &Model, threads: usize, extra: F, progress: &(dyn Fn(u64) + Sync)) -> (Summary, Vec<X>)
+pub fn run<X, F>(
+    model: &Model,
+    threads: usize,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, Vec<X>)
 where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
@@ -54,7 +59,12 @@ where
     let one = |r: u32| {
         let recorder = (Collector::new(model), extra(r));
         let (result, (collector, x)) = sim::run_replication(model, r, recorder, |dt| progress(dt));
-        (collector.finish(model, &result), result, collector.out_of_range(), x)
+        (
+            collector.finish(model, &result),
+            result,
+            collector.out_of_range(),
+            x,
+        )
     };
     let reps: Vec<_> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(|| (0..model.replications).into_par_iter().map(one).collect()),

@@ -183,13 +183,23 @@ impl Shift {
 
     /// Ticks from time of day `tod` to the next start or end of the shift (always > 0).
     pub fn until_next_change(&self, tod: u64) -> u64 {
-        let to = |edge: u64| if edge > tod { edge - tod } else { edge + DAY - tod };
+        let to = |edge: u64| {
+            if edge > tod {
+                edge - tod
+            } else {
+                edge + DAY - tod
+            }
+        };
         to(self.start).min(to(self.end))
     }
 
     /// Hours on shift per day.
     pub fn hours_per_day(&self) -> f64 {
-        let len = if self.start < self.end { self.end - self.start } else { self.end + DAY - self.start };
+        let len = if self.start < self.end {
+            self.end - self.start
+        } else {
+            self.end + DAY - self.start
+        };
         len as f64 / 3_600.0 / TICKS_PER_SEC as f64
     }
 }
@@ -205,14 +215,24 @@ pub struct Profile {
 impl Profile {
     /// The flat profile (multiplier 1 all day).
     pub fn flat() -> Profile {
-        Profile { points: vec![(0, 1.0)] }
+        Profile {
+            points: vec![(0, 1.0)],
+        }
     }
 
     /// The multiplier at time of day `tod` and the ticks until it next changes.
     pub fn segment(&self, tod: u64) -> (f64, u64) {
         let i = self.points.partition_point(|&(from, _)| from <= tod);
-        let mult = if i == 0 { self.points[self.points.len() - 1].1 } else { self.points[i - 1].1 };
-        let next = if i < self.points.len() { self.points[i].0 } else { self.points[0].0 + DAY };
+        let mult = if i == 0 {
+            self.points[self.points.len() - 1].1
+        } else {
+            self.points[i - 1].1
+        };
+        let next = if i < self.points.len() {
+            self.points[i].0
+        } else {
+            self.points[0].0 + DAY
+        };
         (mult, next - tod)
     }
 
@@ -247,7 +267,10 @@ impl AttrChoice {
             AttrChoice::Fixed(v) => *v,
             AttrChoice::Weighted(cum) => {
                 let u: f64 = rand::RngExt::random(rng);
-                cum.iter().find(|&&(_, c)| u < c).unwrap_or(&cum[cum.len() - 1]).0
+                cum.iter()
+                    .find(|&&(_, c)| u < c)
+                    .unwrap_or(&cum[cum.len() - 1])
+                    .0
             }
         }
     }
@@ -454,11 +477,19 @@ mod tests {
 
     #[test]
     fn shift_covers_and_wraps_midnight() {
-        let day = Shift { start: 8 * H, end: 16 * H };
-        assert!(!day.covers(7 * H) && day.covers(8 * H) && day.covers(15 * H) && !day.covers(16 * H));
+        let day = Shift {
+            start: 8 * H,
+            end: 16 * H,
+        };
+        assert!(
+            !day.covers(7 * H) && day.covers(8 * H) && day.covers(15 * H) && !day.covers(16 * H)
+        );
         assert_eq!(day.until_next_change(7 * H), H);
         assert_eq!(day.until_next_change(16 * H), 16 * H);
-        let night = Shift { start: 22 * H, end: 6 * H };
+        let night = Shift {
+            start: 22 * H,
+            end: 6 * H,
+        };
         assert!(night.covers(23 * H) && night.covers(2 * H) && !night.covers(12 * H));
         assert_eq!(night.until_next_change(23 * H), 7 * H);
         assert_eq!(night.hours_per_day(), 8.0);
@@ -466,7 +497,9 @@ mod tests {
 
     #[test]
     fn profile_segments_wrap_from_the_last_point() {
-        let p = Profile { points: vec![(8 * H, 1.0), (12 * H, 1.8), (18 * H, 0.4)] };
+        let p = Profile {
+            points: vec![(8 * H, 1.0), (12 * H, 1.8), (18 * H, 0.4)],
+        };
         assert_eq!(p.segment(2 * H), (0.4, 6 * H));
         assert_eq!(p.segment(8 * H), (1.0, 4 * H));
         assert_eq!(p.segment(20 * H), (0.4, 12 * H));

@@ -111,8 +111,21 @@ struct Tally {
 impl Tally {
     fn new(high: u64) -> Tally {
         // Lowest discernible wait 1 ms, 3 significant digits: 0.1% resolution at any wait.
-        let hist = Histogram::new_with_bounds(1_000, high.max(2_000), 3).expect("valid histogram bounds");
-        Tally { offered: 0, answered: 0, abandoned: 0, blocked: 0, waiting: 0, in_service: 0, within: 0, wait_sum: 0, wait_max: 0, hist, out_of_range: 0 }
+        let hist =
+            Histogram::new_with_bounds(1_000, high.max(2_000), 3).expect("valid histogram bounds");
+        Tally {
+            offered: 0,
+            answered: 0,
+            abandoned: 0,
+            blocked: 0,
+            waiting: 0,
+            in_service: 0,
+            within: 0,
+            wait_sum: 0,
+            wait_max: 0,
+            hist,
+            out_of_range: 0,
+        }
     }
 
     #[inline]
@@ -151,7 +164,8 @@ impl Tally {
             abandon_rate: ratio(self.abandoned, self.offered),
             service_level: ratio(self.within, self.answered + self.abandoned),
             wait: WaitFigures {
-                mean: answered.then(|| self.wait_sum as f64 / self.answered as f64 / TICKS_PER_SEC as f64),
+                mean: answered
+                    .then(|| self.wait_sum as f64 / self.answered as f64 / TICKS_PER_SEC as f64),
                 p50: q(0.50),
                 p90: q(0.90),
                 p95: q(0.95),
@@ -196,7 +210,11 @@ impl Collector {
             .iter()
             .zip(&self.targets)
             .map(|(t, tally)| TeamFigures {
-                name: if t.team.is_some() { t.name.clone() } else { "(fallback)".into() },
+                name: if t.team.is_some() {
+                    t.name.clone()
+                } else {
+                    "(fallback)".into()
+                },
                 figures: tally.figures(),
             })
             .collect();
@@ -212,7 +230,8 @@ impl Collector {
                 AgentFigures {
                     name: a.name.clone(),
                     handled: handled as f64,
-                    occupancy: (on_shift_secs > 0.0).then(|| busy / (on_shift_secs * a.max_chats as f64)),
+                    occupancy: (on_shift_secs > 0.0)
+                        .then(|| busy / (on_shift_secs * a.max_chats as f64)),
                     mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
                     peak_concurrency: times.peak as f64,
                     on_shift_hours: hours,
@@ -220,7 +239,11 @@ impl Collector {
                 }
             })
             .collect();
-        RepFigures { overall: self.overall.figures(), teams, agents }
+        RepFigures {
+            overall: self.overall.figures(),
+            teams,
+            agents,
+        }
     }
 }
 
@@ -243,9 +266,9 @@ impl Recorder for Collector {
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom.
 pub fn t95(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
-        2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555,
-        2.0518, 2.0484, 2.0452, 2.0423,
+        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010,
+        2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739,
+        2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
     ];
     match df {
         0 => f64::NAN,
@@ -253,7 +276,8 @@ pub fn t95(df: usize) -> f64 {
         _ => {
             // Cornish-Fisher expansion around the normal quantile; error < 1e-4 past 30.
             let (z, v) = (1.959_963_984_540_054_f64, df as f64);
-            z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+            z + (z.powi(3) + z) / (4.0 * v)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
         }
     }
 }
@@ -305,11 +329,15 @@ pub fn aggregate<T: Serialize + DeserializeOwned>(reps: &[T]) -> (T, Option<T>) 
             other => (other.clone(), other.clone()),
         }
     }
-    let values: Vec<Value> = reps.iter().map(|r| serde_json::to_value(r).expect("figures serialize")).collect();
+    let values: Vec<Value> = reps
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("figures serialize"))
+        .collect();
     let refs: Vec<&Value> = values.iter().collect();
     let (mean, ci) = walk(&refs);
     let mean = serde_json::from_value(mean).expect("aggregate has the figures' shape");
-    let ci = (reps.len() > 1).then(|| serde_json::from_value(ci).expect("ci95 has the figures' shape"));
+    let ci =
+        (reps.len() > 1).then(|| serde_json::from_value(ci).expect("ci95 has the figures' shape"));
     (mean, ci)
 }
 
@@ -328,8 +356,21 @@ mod tests {
     #[test]
     fn aggregate_gives_means_and_student_half_widths() {
         let mk = |offered: f64, mean: Option<f64>| RepFigures {
-            overall: Figures { offered, wait: WaitFigures { mean, ..Default::default() }, ..Default::default() },
-            teams: vec![TeamFigures { name: "t".into(), figures: Figures { offered, ..Default::default() } }],
+            overall: Figures {
+                offered,
+                wait: WaitFigures {
+                    mean,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            teams: vec![TeamFigures {
+                name: "t".into(),
+                figures: Figures {
+                    offered,
+                    ..Default::default()
+                },
+            }],
             agents: vec![],
         };
         let (m, ci) = aggregate(&[mk(10.0, Some(1.0)), mk(14.0, None), mk(12.0, Some(3.0))]);

@@ -18,11 +18,25 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
 pub fn teams(s: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
-        "team", "offered", "answered", "abandoned", "blocked", "waiting_at_end", "in_service_at_end", "abandon_rate",
-        "service_level", "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_p99", "wait_max",
+        "team",
+        "offered",
+        "answered",
+        "abandoned",
+        "blocked",
+        "waiting_at_end",
+        "in_service_at_end",
+        "abandon_rate",
+        "service_level",
+        "wait_mean",
+        "wait_p50",
+        "wait_p90",
+        "wait_p95",
+        "wait_p99",
+        "wait_max",
     ];
     w.write_record(header).expect("in memory");
-    let rows = std::iter::once(("overall", &s.overall)).chain(s.teams.iter().map(|t| (t.name.as_str(), &t.figures)));
+    let rows = std::iter::once(("overall", &s.overall))
+        .chain(s.teams.iter().map(|t| (t.name.as_str(), &t.figures)));
     for (name, f) in rows {
         let x = &f.wait;
         w.write_record([
@@ -50,7 +64,16 @@ pub fn teams(s: &Summary) -> Vec<u8> {
 /// `agents.csv`: one row per agent, means over replications.
 pub fn agents(s: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["agent", "handled", "occupancy", "mean_concurrency", "peak_concurrency", "on_shift_hours", "staffing_cost"]).expect("in memory");
+    w.write_record([
+        "agent",
+        "handled",
+        "occupancy",
+        "mean_concurrency",
+        "peak_concurrency",
+        "on_shift_hours",
+        "staffing_cost",
+    ])
+    .expect("in memory");
     for a in &s.agents {
         w.write_record([
             a.name.clone(),
@@ -67,8 +90,19 @@ pub fn agents(s: &Summary) -> Vec<u8> {
 }
 
 /// The header of `chats.csv`.
-pub const CHATS_HEADER: [&str; 11] =
-    ["replication", "id", "traffic", "attributes", "arrival", "rule", "team", "agent", "wait", "handle_time", "outcome"];
+pub const CHATS_HEADER: [&str; 11] = [
+    "replication",
+    "id",
+    "traffic",
+    "attributes",
+    "arrival",
+    "rule",
+    "team",
+    "agent",
+    "wait",
+    "handle_time",
+    "outcome",
+];
 
 /// Streams `chats.csv` rows (without the header) for the measured chats of one replication.
 /// Times are seconds since the end of the warm-up (arrival) or durations in seconds.
@@ -83,7 +117,16 @@ pub struct ChatWriter<'m, W: Write> {
 impl<'m, W: Write> ChatWriter<'m, W> {
     /// A writer of rows to `out`.
     pub fn new(model: &'m Model, out: W) -> Self {
-        ChatWriter { model, out: Some(csv::WriterBuilder::new().has_headers(false).from_writer(out)), error: None, attrs: String::new() }
+        ChatWriter {
+            model,
+            out: Some(
+                csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(out),
+            ),
+            error: None,
+            attrs: String::new(),
+        }
     }
 
     /// Flushes and returns the underlying writer, or the first error met.
@@ -118,16 +161,22 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
                 self.attrs.push_str(&a.values[v as usize]);
             }
         }
-        let team = r.target.map_or("", |t| m.targets[t.ix()].team.map_or("(fallback)", |team| m.teams[team.ix()].name.as_str()));
+        let team = r.target.map_or("", |t| {
+            m.targets[t.ix()]
+                .team
+                .map_or("(fallback)", |team| m.teams[team.ix()].name.as_str())
+        });
         let row = [
             r.replication.to_string(),
             r.id.to_string(),
             m.traffic[r.traffic.ix()].name.clone(),
             self.attrs.clone(),
             secs(r.arrival.since(m.warmup)),
-            r.rule.map_or(String::new(), |x| m.rules[x.ix()].name.clone()),
+            r.rule
+                .map_or(String::new(), |x| m.rules[x.ix()].name.clone()),
             team.to_string(),
-            r.agent.map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
+            r.agent
+                .map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
             secs(r.wait),
             r.handle.map_or(String::new(), secs),
             r.outcome.name().to_string(),

@@ -38,7 +38,15 @@ mod tests {
 
     #[test]
     fn durations_are_humanised() {
-        let cases = [(None, "-"), (Some(0.0), "0.0s"), (Some(4.24), "4.2s"), (Some(42.4), "42s"), (Some(90.0), "1m30s"), (Some(3_599.9), "1h00m"), (Some(7_500.0), "2h05m")];
+        let cases = [
+            (None, "-"),
+            (Some(0.0), "0.0s"),
+            (Some(4.24), "4.2s"),
+            (Some(42.4), "42s"),
+            (Some(90.0), "1m30s"),
+            (Some(3_599.9), "1h00m"),
+            (Some(7_500.0), "2h05m"),
+        ];
         for (s, want) in cases {
             assert_eq!(human_secs(s), want, "{s:?}");
         }

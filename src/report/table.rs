@@ -33,7 +33,15 @@ fn ratio(x: Option<f64>) -> String {
 /// Lays out rows as left-aligned first column and right-aligned others.
 fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let width: Vec<usize> = (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let width: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
@@ -69,19 +77,62 @@ fn figure_row(name: &str, f: &Figures) -> Vec<String> {
 }
 
 fn agent_row(a: &AgentFigures) -> Vec<String> {
-    vec![a.name.clone(), count(a.handled), pct(a.occupancy), ratio(a.mean_concurrency), format!("{:.0}", a.peak_concurrency), format!("{:.1}", a.on_shift_hours)]
+    vec![
+        a.name.clone(),
+        count(a.handled),
+        pct(a.occupancy),
+        ratio(a.mean_concurrency),
+        format!("{:.0}", a.peak_concurrency),
+        format!("{:.1}", a.on_shift_hours),
+    ]
 }
 
 /// The summary as a table for a terminal.
 pub fn table(s: &Summary) -> String {
     let mut out = String::new();
-    let reps = if s.replications == 1 { "1 replication".to_string() } else { format!("{} replications (means; ± rows: 95% CI half-width)", s.replications) };
-    let warmup = if s.warmup > 0.0 { format!(" after {} warm-up", human_secs(Some(s.warmup))) } else { String::new() };
-    let _ = writeln!(out, "{}: {} measured{}, seed {}, {}", s.scenario, human_secs(Some(s.duration)), warmup, s.seed, reps);
+    let reps = if s.replications == 1 {
+        "1 replication".to_string()
+    } else {
+        format!(
+            "{} replications (means; ± rows: 95% CI half-width)",
+            s.replications
+        )
+    };
+    let warmup = if s.warmup > 0.0 {
+        format!(" after {} warm-up", human_secs(Some(s.warmup)))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "{}: {} measured{}, seed {}, {}",
+        s.scenario,
+        human_secs(Some(s.duration)),
+        warmup,
+        s.seed,
+        reps
+    );
     out.push('\n');
 
     let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));
-    let mut rows = vec![["", "offered", "answered", "abandoned", "aband%", &sl, "mean wait", "p50", "p90", "p95", "p99", "max"].map(String::from).to_vec()];
+    let mut rows = vec![
+        [
+            "",
+            "offered",
+            "answered",
+            "abandoned",
+            "aband%",
+            &sl,
+            "mean wait",
+            "p50",
+            "p90",
+            "p95",
+            "p99",
+            "max",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     rows.push(figure_row("overall", &s.overall));
     if let Some(ci) = &s.ci95 {
         rows.push(figure_row("  ±", &ci.overall));
@@ -100,16 +151,35 @@ pub fn table(s: &Summary) -> String {
             "at the end: {} waiting, {} in service (counted as answered){}",
             count(o.waiting_at_end),
             count(o.in_service_at_end),
-            if o.blocked > 0.0 { format!("; {} blocked", count(o.blocked)) } else { String::new() }
+            if o.blocked > 0.0 {
+                format!("; {} blocked", count(o.blocked))
+            } else {
+                String::new()
+            }
         );
     }
     out.push('\n');
 
-    let mut rows = vec![["agent", "handled", "occupancy", "mean conc", "peak conc", "shift h"].map(String::from).to_vec()];
+    let mut rows = vec![
+        [
+            "agent",
+            "handled",
+            "occupancy",
+            "mean conc",
+            "peak conc",
+            "shift h",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     rows.extend(s.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
     out.push_str(&layout(&rows));
     if s.agents.len() > MAX_AGENT_ROWS {
-        let _ = writeln!(out, "({} more agents not shown; --format json or --out DIR lists them all)", s.agents.len() - MAX_AGENT_ROWS);
+        let _ = writeln!(
+            out,
+            "({} more agents not shown; --format json or --out DIR lists them all)",
+            s.agents.len() - MAX_AGENT_ROWS
+        );
     }
     out
 }

@@ -33,7 +33,10 @@ enum Index {
     /// Agents ordered by a packed key; the first is the pick.
     Ordered(BTreeSet<u128>),
     /// Member positions; the pick is the first after the cursor, wrapping.
-    RoundRobin { avail: BTreeSet<u32>, cursor: Option<u32> },
+    RoundRobin {
+        avail: BTreeSet<u32>,
+        cursor: Option<u32>,
+    },
     /// Member positions in any order, with each position's place in `avail` (or `NONE`).
     Random { avail: Vec<u32>, place: Vec<u32> },
 }
@@ -65,12 +68,21 @@ impl Board {
             .targets
             .iter()
             .map(|t| match t.strategy {
-                Strategy::RoundRobin => Index::RoundRobin { avail: BTreeSet::new(), cursor: None },
-                Strategy::Random => Index::Random { avail: Vec::new(), place: vec![NONE; t.members.len()] },
+                Strategy::RoundRobin => Index::RoundRobin {
+                    avail: BTreeSet::new(),
+                    cursor: None,
+                },
+                Strategy::Random => Index::Random {
+                    avail: Vec::new(),
+                    place: vec![NONE; t.members.len()],
+                },
                 _ => Index::Ordered(BTreeSet::new()),
             })
             .collect();
-        Board { agents: vec![AgentState::default(); model.agents.len()], index }
+        Board {
+            agents: vec![AgentState::default(); model.agents.len()],
+            index,
+        }
     }
 
     /// One agent's state.
@@ -91,7 +103,12 @@ impl Board {
         match strategy {
             Strategy::LeastBusy => pack(0, s.load, s.last_change, a),
             Strategy::LongestIdle => pack(0, 0, s.last_change, a),
-            Strategy::MostSkilled => pack(u16::MAX as u32 - agent.level.min(u16::MAX as u32), s.load, s.last_change, a),
+            Strategy::MostSkilled => pack(
+                u16::MAX as u32 - agent.level.min(u16::MAX as u32),
+                s.load,
+                s.last_change,
+                a,
+            ),
             Strategy::Cheapest => pack(agent.cost_rank, s.load, s.last_change, a),
             Strategy::RoundRobin | Strategy::Random => 0,
         }
@@ -108,7 +125,10 @@ impl Board {
             let strategy = model.targets[m.target.ix()].strategy;
             match &mut self.index[m.target.ix()] {
                 Index::Ordered(set) => {
-                    let (k_old, k_new) = (Self::key(model, strategy, a, &old), Self::key(model, strategy, a, &new));
+                    let (k_old, k_new) = (
+                        Self::key(model, strategy, a, &old),
+                        Self::key(model, strategy, a, &new),
+                    );
                     if was && (!now || k_old != k_new) {
                         set.remove(&k_old);
                     }
@@ -150,13 +170,20 @@ impl Board {
 
     /// Records that `a` took a chat offered through `target`.
     pub fn assign(&mut self, model: &Model, a: AgentId, target: TargetId, now: SimTime) {
-        debug_assert!(self.available(model, a), "assigning to an unavailable agent");
+        debug_assert!(
+            self.available(model, a),
+            "assigning to an unavailable agent"
+        );
         self.update(model, a, |s| {
             s.load += 1;
             s.last_change = now;
         });
         if let Index::RoundRobin { cursor, .. } = &mut self.index[target.ix()] {
-            *cursor = model.agents[a.ix()].memberships.iter().find(|m| m.target == target).map(|m| m.pos);
+            *cursor = model.agents[a.ix()]
+                .memberships
+                .iter()
+                .find(|m| m.target == target)
+                .map(|m| m.pos);
         }
     }
 
@@ -170,17 +197,23 @@ impl Board {
     }
 
     /// The agent the target's strategy chooses among its available agents, if any.
-    pub fn pick<R: Rng + ?Sized>(&self, model: &Model, target: TargetId, rng: &mut R) -> Option<AgentId> {
+    pub fn pick<R: Rng + ?Sized>(
+        &self,
+        model: &Model,
+        target: TargetId,
+        rng: &mut R,
+    ) -> Option<AgentId> {
         let members = &model.targets[target.ix()].members;
         match &self.index[target.ix()] {
             Index::Ordered(set) => set.first().map(|&k| unpack_agent(k)),
             Index::RoundRobin { avail, cursor } => {
-                let after = cursor.map_or(avail.first(), |c| avail.range(c + 1..).next().or(avail.first()));
+                let after = cursor.map_or(avail.first(), |c| {
+                    avail.range(c + 1..).next().or(avail.first())
+                });
                 after.map(|&pos| members[pos as usize])
             }
-            Index::Random { avail, .. } => {
-                (!avail.is_empty()).then(|| members[avail[rng.random_range(0..avail.len())] as usize])
-            }
+            Index::Random { avail, .. } => (!avail.is_empty())
+                .then(|| members[avail[rng.random_range(0..avail.len())] as usize]),
         }
     }
 
@@ -203,7 +236,11 @@ impl QueueKey {
     /// The key of a chat with this priority (higher goes first), arrival time and id.
     pub fn new(priority: u16, arrival: SimTime, chat: u64) -> QueueKey {
         let inv = (u16::MAX - priority) as u128;
-        QueueKey((inv << 112) | ((arrival.0 as u128 & ((1 << 64) - 1)) << 48) | (chat as u128 & ((1 << 48) - 1)))
+        QueueKey(
+            (inv << 112)
+                | ((arrival.0 as u128 & ((1 << 64) - 1)) << 48)
+                | (chat as u128 & ((1 << 48) - 1)),
+        )
     }
 }
 
@@ -217,7 +254,10 @@ pub struct Queues {
 impl Queues {
     /// Empty queues for every target of the model.
     pub fn new(model: &Model) -> Queues {
-        Queues { queues: vec![BTreeMap::new(); model.targets.len()], len: 0 }
+        Queues {
+            queues: vec![BTreeMap::new(); model.targets.len()],
+            len: 0,
+        }
     }
 
     /// Chats waiting in all queues.
@@ -295,14 +335,28 @@ pub fn placement(model: &Model, rule: Option<RuleId>, step: usize) -> Placement 
     match rule {
         Some(r) => {
             let s = &model.rules[r.ix()].steps[step];
-            Placement { target: s.target, timeout: s.timeout }
+            Placement {
+                target: s.target,
+                timeout: s.timeout,
+            }
         }
-        None => Placement { target: model.fallback.expect("a chat missed every rule but the model has no fallback"), timeout: None },
+        None => Placement {
+            target: model
+                .fallback
+                .expect("a chat missed every rule but the model has no fallback"),
+            timeout: None,
+        },
     }
 }
 
 /// Decides where a chat at `step` of its rule's route goes now.
-pub fn decide<R: Rng + ?Sized>(model: &Model, board: &Board, rule: Option<RuleId>, step: usize, rng: &mut R) -> Decision {
+pub fn decide<R: Rng + ?Sized>(
+    model: &Model,
+    board: &Board,
+    rule: Option<RuleId>,
+    step: usize,
+    rng: &mut R,
+) -> Decision {
     let at = placement(model, rule, step);
     match board.pick(model, at.target, rng) {
         Some(agent) => Decision::Assign { agent, at },
@@ -353,7 +407,9 @@ route = [{{ team = "t" }}]
 
     /// The agent a strategy should pick, found by scanning every agent.
     fn reference(m: &Model, b: &Board, strategy: Strategy) -> Option<AgentId> {
-        let avail = (0..m.agents.len() as u32).map(AgentId).filter(|&a| b.available(m, a));
+        let avail = (0..m.agents.len() as u32)
+            .map(AgentId)
+            .filter(|&a| b.available(m, a));
         avail.min_by_key(|&a| {
             let s = b.agent(a);
             let ag = &m.agents[a.ix()];
@@ -369,7 +425,12 @@ route = [{{ team = "t" }}]
 
     #[test]
     fn indexed_picks_equal_a_full_scan_through_random_histories() {
-        for strategy in [Strategy::LeastBusy, Strategy::LongestIdle, Strategy::MostSkilled, Strategy::Cheapest] {
+        for strategy in [
+            Strategy::LeastBusy,
+            Strategy::LongestIdle,
+            Strategy::MostSkilled,
+            Strategy::Cheapest,
+        ] {
             let m = model(strategy.name());
             let mut b = Board::new(&m);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -386,7 +447,11 @@ route = [{{ team = "t" }}]
                         }
                     }
                 }
-                assert_eq!(b.pick(&m, t, &mut rng), reference(&m, &b, strategy), "{strategy:?} step {step}");
+                assert_eq!(
+                    b.pick(&m, t, &mut rng),
+                    reference(&m, &b, strategy),
+                    "{strategy:?} step {step}"
+                );
                 for a in 0..m.agents.len() {
                     assert!(b.agent(AgentId(a as u32)).load <= m.agents[a].max_chats);
                 }

@@ -38,10 +38,22 @@ fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
 
 impl<'a> Compiler<'a> {
     pub fn new(src: &'a str, base_dir: &'a Path) -> Self {
-        Compiler { src, base_dir, diags: Vec::new(), warnings: Vec::new(), attr_ix: HashMap::new(), attributes: Vec::new() }
+        Compiler {
+            src,
+            base_dir,
+            diags: Vec::new(),
+            warnings: Vec::new(),
+            attr_ix: HashMap::new(),
+            attributes: Vec::new(),
+        }
     }
 
-    fn err(&mut self, key: impl Into<String>, span: Option<Range<usize>>, msg: impl Into<String>) -> &mut Diagnostic {
+    fn err(
+        &mut self,
+        key: impl Into<String>,
+        span: Option<Range<usize>>,
+        msg: impl Into<String>,
+    ) -> &mut Diagnostic {
         let line = span.and_then(|s| line_of(self.src, s));
         self.diags.push(Diagnostic::new(key, line, msg));
         self.diags.last_mut().expect("just pushed")
@@ -52,7 +64,10 @@ impl<'a> Compiler<'a> {
             return id;
         }
         let id = AttrId(self.attributes.len() as u32);
-        self.attributes.push(Attribute { name: name.to_string(), values: Vec::new() });
+        self.attributes.push(Attribute {
+            name: name.to_string(),
+            values: Vec::new(),
+        });
         self.attr_ix.insert(name.to_string(), id);
         id
     }
@@ -68,16 +83,28 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    pub fn compile(mut self, name: &str, raw: RawScenario) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
+    pub fn compile(
+        mut self,
+        name: &str,
+        raw: RawScenario,
+    ) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
         let sim = &raw.simulation;
         let duration = sim.duration.get_ref().0;
         if duration <= 0.0 {
-            self.err("simulation.duration", Some(sim.duration.span()), "the measured duration must be greater than zero");
+            self.err(
+                "simulation.duration",
+                Some(sim.duration.span()),
+                "the measured duration must be greater than zero",
+            );
         }
         let replications = sim.replications.as_ref().map_or(1, |r| *r.get_ref());
         if replications == 0 {
             let span = sim.replications.as_ref().map(|r| r.span());
-            self.err("simulation.replications", span, "replications must be at least 1");
+            self.err(
+                "simulation.replications",
+                span,
+                "replications must be at least 1",
+            );
         }
         let start = match &sim.start {
             None => 0,
@@ -86,10 +113,17 @@ impl<'a> Compiler<'a> {
                 0
             }),
         };
-        let max_waiting = sim.max_waiting.as_ref().map_or(DEFAULT_MAX_WAITING, |m| *m.get_ref());
+        let max_waiting = sim
+            .max_waiting
+            .as_ref()
+            .map_or(DEFAULT_MAX_WAITING, |m| *m.get_ref());
         if max_waiting == 0 {
             let span = sim.max_waiting.as_ref().map(|m| m.span());
-            self.err("simulation.max_waiting", span, "max_waiting must be at least 1");
+            self.err(
+                "simulation.max_waiting",
+                span,
+                "max_waiting must be at least 1",
+            );
         }
 
         let (teams, team_ix) = self.teams(&raw);
@@ -104,7 +138,11 @@ impl<'a> Compiler<'a> {
             warmup: SimTime::from_secs_f64(sim.warmup.map_or(0.0, |w| w.0)),
             duration: SimTime::from_secs_f64(duration),
             start: start as u64 * TICKS_PER_SEC,
-            service_level: SimTime::from_secs_f64(raw.report.service_level.map_or(DEFAULT_SERVICE_LEVEL, |s| s.0)),
+            service_level: SimTime::from_secs_f64(
+                raw.report
+                    .service_level
+                    .map_or(DEFAULT_SERVICE_LEVEL, |s| s.0),
+            ),
             max_waiting: max_waiting.min(usize::MAX as u64) as usize,
             attributes: std::mem::take(&mut self.attributes),
             teams,
@@ -128,7 +166,11 @@ impl<'a> Compiler<'a> {
 
     fn teams(&mut self, raw: &RawScenario) -> (Vec<Team>, HashMap<String, TeamId>) {
         if raw.teams.is_empty() {
-            self.err("teams", None, "no [[teams]]: a scenario needs at least one team");
+            self.err(
+                "teams",
+                None,
+                "no [[teams]]: a scenario needs at least one team",
+            );
         }
         let mut ix = HashMap::new();
         let mut teams = Vec::new();
@@ -136,30 +178,56 @@ impl<'a> Compiler<'a> {
             let t = t.get_ref();
             let name = t.name.get_ref().trim();
             if name.is_empty() {
-                self.err(format!("teams[{i}].name"), Some(t.name.span()), "a team needs a name");
+                self.err(
+                    format!("teams[{i}].name"),
+                    Some(t.name.span()),
+                    "a team needs a name",
+                );
             } else if ix.insert(name.to_string(), TeamId(i as u32)).is_some() {
-                self.err(format!("teams[{i}].name"), Some(t.name.span()), format!("a team named \"{name}\" is already defined"));
+                self.err(
+                    format!("teams[{i}].name"),
+                    Some(t.name.span()),
+                    format!("a team named \"{name}\" is already defined"),
+                );
             }
             let strategy = t.strategy.unwrap_or(Strategy::LeastBusy);
-            teams.push(Team { name: name.to_string(), strategy, members: Vec::new(), target: TargetId(i as u32) });
+            teams.push(Team {
+                name: name.to_string(),
+                strategy,
+                members: Vec::new(),
+                target: TargetId(i as u32),
+            });
         }
         (teams, ix)
     }
 
-    fn team_ref(&mut self, key: String, name: &Spanned<String>, ix: &HashMap<String, TeamId>) -> Option<TeamId> {
+    fn team_ref(
+        &mut self,
+        key: String,
+        name: &Spanned<String>,
+        ix: &HashMap<String, TeamId>,
+    ) -> Option<TeamId> {
         let found = ix.get(name.get_ref().as_str()).copied();
         if found.is_none() {
             let mut known: Vec<&str> = ix.keys().map(String::as_str).collect();
             known.sort_unstable();
-            self.err(key, Some(name.span()), format!("no team named \"{}\"", name.get_ref()))
-                .hint = Some(format!("teams defined: {}", known.join(", ")));
+            self.err(
+                key,
+                Some(name.span()),
+                format!("no team named \"{}\"", name.get_ref()),
+            )
+            .hint = Some(format!("teams defined: {}", known.join(", ")));
         }
         found
     }
 
     fn agents(&mut self, raw: &RawScenario, team_ix: &HashMap<String, TeamId>) -> Vec<Agent> {
         if raw.agents.is_empty() {
-            self.err("agents", None, "no [[agents]]: a scenario needs at least one agent");
+            self.err(
+                "agents",
+                None,
+                "no [[agents]]: a scenario needs at least one agent",
+            );
         }
         let mut agents: Vec<Agent> = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
@@ -167,11 +235,19 @@ impl<'a> Compiler<'a> {
             let (a_span, a) = (a.span(), a.get_ref());
             let base = a.name.get_ref().trim();
             if base.is_empty() {
-                self.err(format!("agents[{i}].name"), Some(a.name.span()), "an agent needs a name");
+                self.err(
+                    format!("agents[{i}].name"),
+                    Some(a.name.span()),
+                    "an agent needs a name",
+                );
             }
             let count = a.count.as_ref().map(|c| *c.get_ref());
             if count == Some(0) {
-                self.err(format!("agents[{i}].count"), a.count.as_ref().map(|c| c.span()), "count must be at least 1");
+                self.err(
+                    format!("agents[{i}].count"),
+                    a.count.as_ref().map(|c| c.span()),
+                    "count must be at least 1",
+                );
             }
             let mut teams = Vec::new();
             for (j, t) in a.teams.iter().enumerate() {
@@ -184,27 +260,45 @@ impl<'a> Compiler<'a> {
             let max_chats = a.max_chats.as_ref().map_or(1, |m| *m.get_ref());
             if max_chats == 0 {
                 let span = a.max_chats.as_ref().map(|m| m.span());
-                self.err(format!("agents[{i}].max_chats"), span, "max_chats must be at least 1");
+                self.err(
+                    format!("agents[{i}].max_chats"),
+                    span,
+                    "max_chats must be at least 1",
+                );
             }
             let cost = a.cost.as_ref().map_or(0.0, |c| *c.get_ref());
             if !(cost.is_finite() && cost >= 0.0) {
                 let span = a.cost.as_ref().map(|c| c.span());
-                self.err(format!("agents[{i}].cost"), span, "cost must be zero or more");
+                self.err(
+                    format!("agents[{i}].cost"),
+                    span,
+                    "cost must be zero or more",
+                );
             }
-            let shift = a.shift.as_ref().and_then(|s| match values::parse_shift(s.get_ref()) {
-                Ok((start, end)) => Some(Shift { start: start as u64 * TICKS_PER_SEC, end: end as u64 * TICKS_PER_SEC }),
-                Err(e) => {
-                    self.err(format!("agents[{i}].shift"), Some(s.span()), e);
-                    None
-                }
-            });
+            let shift = a
+                .shift
+                .as_ref()
+                .and_then(|s| match values::parse_shift(s.get_ref()) {
+                    Ok((start, end)) => Some(Shift {
+                        start: start as u64 * TICKS_PER_SEC,
+                        end: end as u64 * TICKS_PER_SEC,
+                    }),
+                    Err(e) => {
+                        self.err(format!("agents[{i}].shift"), Some(s.span()), e);
+                        None
+                    }
+                });
             let expanded: Vec<String> = match count {
                 None => vec![base.to_string()],
                 Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
             };
             for name in expanded {
                 if let Some(prev) = names.insert(name.clone(), i) {
-                    self.err(format!("agents[{i}].name"), Some(a_span.clone()), format!("an agent named \"{name}\" is already defined by agents[{prev}]"));
+                    self.err(
+                        format!("agents[{i}].name"),
+                        Some(a_span.clone()),
+                        format!("an agent named \"{name}\" is already defined by agents[{prev}]"),
+                    );
                     continue;
                 }
                 agents.push(Agent {
@@ -226,8 +320,12 @@ impl<'a> Compiler<'a> {
         for (i, t) in raw.teams.iter().enumerate() {
             let id = TeamId(i as u32);
             if !model.agents.iter().any(|a| a.teams.contains(&id)) {
-                self.err(format!("teams[{i}]"), Some(t.span()), format!("team \"{}\" has no agents", t.get_ref().name.get_ref()))
-                    .hint = Some("list the team in some agent's `teams`, or remove it".into());
+                self.err(
+                    format!("teams[{i}]"),
+                    Some(t.span()),
+                    format!("team \"{}\" has no agents", t.get_ref().name.get_ref()),
+                )
+                .hint = Some("list the team in some agent's `teams`, or remove it".into());
             }
         }
     }
@@ -237,22 +335,28 @@ impl<'a> Compiler<'a> {
         let bad = |e: rand_distr::NormalError| e.to_string();
         let built: Result<(Dist, f64), String> = match spec.get_ref().clone() {
             DistSpec::Constant(v) => Ok((Dist::Constant(SimTime::from_secs_f64(v)), v)),
-            DistSpec::Exponential { mean } => {
-                Exp::new(1.0 / mean).map(|d| (Dist::Exponential(d), mean)).map_err(|e| e.to_string())
-            }
+            DistSpec::Exponential { mean } => Exp::new(1.0 / mean)
+                .map(|d| (Dist::Exponential(d), mean))
+                .map_err(|e| e.to_string()),
             DistSpec::LogNormal { mean, sd } => {
                 let s2 = (1.0 + (sd / mean).powi(2)).ln();
-                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map(|d| (Dist::LogNormal(d), mean)).map_err(bad)
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
+                    .map(|d| (Dist::LogNormal(d), mean))
+                    .map_err(bad)
             }
             DistSpec::Gamma { mean, sd } => {
                 let shape = (mean / sd).powi(2);
-                Gamma::new(shape, mean / shape).map(|d| (Dist::Gamma(d), mean)).map_err(|e| e.to_string())
+                Gamma::new(shape, mean / shape)
+                    .map(|d| (Dist::Gamma(d), mean))
+                    .map_err(|e| e.to_string())
             }
             DistSpec::Uniform { min, max } => {
                 if min == max {
                     Ok((Dist::Constant(SimTime::from_secs_f64(min)), min))
                 } else {
-                    rand::distr::Uniform::new(min, max).map(|d| (Dist::Uniform(d), (min + max) / 2.0)).map_err(|e| e.to_string())
+                    rand::distr::Uniform::new(min, max)
+                        .map(|d| (Dist::Uniform(d), (min + max) / 2.0))
+                        .map_err(|e| e.to_string())
                 }
             }
             DistSpec::Empirical { file } => self.empirical(&key, span.clone(), &file),
@@ -269,18 +373,30 @@ impl<'a> Compiler<'a> {
     }
 
     /// Loads a one-column CSV of durations. An empty error means a diagnostic was already pushed.
-    fn empirical(&mut self, key: &str, span: Range<usize>, file: &str) -> Result<(Dist, f64), String> {
+    fn empirical(
+        &mut self,
+        key: &str,
+        span: Range<usize>,
+        file: &str,
+    ) -> Result<(Dist, f64), String> {
         let path = self.base_dir.join(file);
         let key = format!("{key}.file");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.err(key, Some(span), format!("cannot read {}: {e}", path.display()))
-                    .hint = Some("the path is relative to the scenario file's folder".into());
+                self.err(
+                    key,
+                    Some(span),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+                .hint = Some("the path is relative to the scenario file's folder".into());
                 return Err(String::new());
             }
         };
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
         let mut samples = Vec::new();
         for (row, rec) in reader.records().enumerate() {
             let line = row + 1;
@@ -306,7 +422,11 @@ impl<'a> Compiler<'a> {
             }
         }
         if samples.is_empty() {
-            self.err(key, Some(span), format!("{} holds no durations", path.display()));
+            self.err(
+                key,
+                Some(span),
+                format!("{} holds no durations", path.display()),
+            );
             return Err(String::new());
         }
         let mean = samples.iter().map(|s| s.as_secs_f64()).sum::<f64>() / samples.len() as f64;
@@ -315,7 +435,11 @@ impl<'a> Compiler<'a> {
 
     fn traffic(&mut self, raw: &RawScenario) -> Vec<Traffic> {
         if raw.traffic.is_empty() {
-            self.err("traffic", None, "no [[traffic]]: a scenario needs at least one traffic stream");
+            self.err(
+                "traffic",
+                None,
+                "no [[traffic]]: a scenario needs at least one traffic stream",
+            );
         }
         let mut seen = HashMap::new();
         let mut out = Vec::new();
@@ -323,20 +447,33 @@ impl<'a> Compiler<'a> {
             let t: &RawTraffic = t.get_ref();
             let name = t.name.get_ref().trim().to_string();
             if name.is_empty() {
-                self.err(format!("traffic[{i}].name"), Some(t.name.span()), "a traffic stream needs a name");
+                self.err(
+                    format!("traffic[{i}].name"),
+                    Some(t.name.span()),
+                    "a traffic stream needs a name",
+                );
             } else if seen.insert(name.clone(), i).is_some() {
-                self.err(format!("traffic[{i}].name"), Some(t.name.span()), format!("a traffic stream named \"{name}\" is already defined"));
+                self.err(
+                    format!("traffic[{i}].name"),
+                    Some(t.name.span()),
+                    format!("a traffic stream named \"{name}\" is already defined"),
+                );
             }
             let profile = match &t.profile {
                 None => Profile::flat(),
                 Some(p) => self.profile(i, p),
             };
             let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
-            let patience = t.patience.as_ref().and_then(|p| self.duration(format!("traffic[{i}].patience"), p));
+            let patience = t
+                .patience
+                .as_ref()
+                .and_then(|p| self.duration(format!("traffic[{i}].patience"), p));
             let mut attributes = Vec::new();
             for (k, v) in &t.attributes {
                 let attr = self.attr(k);
-                if let Some(choice) = self.attr_choice(format!("traffic[{i}].attributes.{k}"), attr, v) {
+                if let Some(choice) =
+                    self.attr_choice(format!("traffic[{i}].attributes.{k}"), attr, v)
+                {
                     attributes.push((attr, choice));
                 }
             }
@@ -344,7 +481,10 @@ impl<'a> Compiler<'a> {
                 name,
                 rate: t.rate.0,
                 profile,
-                handle_time: handle_time.unwrap_or(Duration { dist: Dist::Constant(SimTime::ZERO), mean_secs: 0.0 }),
+                handle_time: handle_time.unwrap_or(Duration {
+                    dist: Dist::Constant(SimTime::ZERO),
+                    mean_secs: 0.0,
+                }),
                 patience,
                 attributes,
             });
@@ -359,25 +499,42 @@ impl<'a> Compiler<'a> {
             match values::parse_time_of_day(k) {
                 Ok(t) if t < 86_400 => points.push((t as u64 * TICKS_PER_SEC, mult)),
                 Ok(_) => {
-                    self.err(format!("{key}.\"{k}\""), Some(p.span()), "a profile time must be before 24:00");
+                    self.err(
+                        format!("{key}.\"{k}\""),
+                        Some(p.span()),
+                        "a profile time must be before 24:00",
+                    );
                 }
                 Err(e) => {
                     self.err(format!("{key}.\"{k}\""), Some(p.span()), e);
                 }
             }
             if !(mult.is_finite() && mult >= 0.0) {
-                self.err(format!("{key}.\"{k}\""), Some(p.span()), format!("a rate multiplier must be zero or more, got {mult}"));
+                self.err(
+                    format!("{key}.\"{k}\""),
+                    Some(p.span()),
+                    format!("a rate multiplier must be zero or more, got {mult}"),
+                );
             }
         }
         if points.is_empty() || points.iter().all(|p| p.1 <= 0.0) {
-            self.err(key, Some(p.span()), "the profile must have at least one multiplier greater than zero");
+            self.err(
+                key,
+                Some(p.span()),
+                "the profile must have at least one multiplier greater than zero",
+            );
             return Profile::flat();
         }
         points.sort_by_key(|p| p.0);
         Profile { points }
     }
 
-    fn attr_choice(&mut self, key: String, attr: AttrId, v: &Spanned<toml::Value>) -> Option<AttrChoice> {
+    fn attr_choice(
+        &mut self,
+        key: String,
+        attr: AttrId,
+        v: &Spanned<toml::Value>,
+    ) -> Option<AttrChoice> {
         match v.get_ref() {
             toml::Value::String(s) => Some(AttrChoice::Fixed(self.value(attr, s))),
             toml::Value::Table(tab) => {
@@ -389,14 +546,22 @@ impl<'a> Compiler<'a> {
                         _ => f64::NAN,
                     };
                     if !(w.is_finite() && w >= 0.0) {
-                        self.err(format!("{key}.{name}"), Some(v.span()), "a weight must be a number, zero or more");
+                        self.err(
+                            format!("{key}.{name}"),
+                            Some(v.span()),
+                            "a weight must be a number, zero or more",
+                        );
                         return None;
                     }
                     weights.push((self.value(attr, name), w));
                 }
                 let total: f64 = weights.iter().map(|w| w.1).sum();
                 if total <= 0.0 {
-                    self.err(key, Some(v.span()), "the weights must add up to more than zero");
+                    self.err(
+                        key,
+                        Some(v.span()),
+                        "the weights must add up to more than zero",
+                    );
                     return None;
                 }
                 let mut acc = 0.0;
@@ -427,7 +592,11 @@ impl<'a> Compiler<'a> {
             let r: &RawRule = r.get_ref();
             let name = r.name.get_ref().trim().to_string();
             if seen.insert(name.clone(), i).is_some() {
-                self.err(format!("rules[{i}].name"), Some(r.name.span()), format!("a rule named \"{name}\" is already defined"));
+                self.err(
+                    format!("rules[{i}].name"),
+                    Some(r.name.span()),
+                    format!("a rule named \"{name}\" is already defined"),
+                );
             }
             let mut when = Vec::new();
             for (k, v) in &r.when {
@@ -448,7 +617,8 @@ impl<'a> Compiler<'a> {
                 for s in listed {
                     let known = self.attributes[attr.ix()].values.iter().any(|x| x == s);
                     if known_attr && !known {
-                        self.warnings.push(format!("{key}: no traffic stream sets {k} = \"{s}\""));
+                        self.warnings
+                            .push(format!("{key}: no traffic stream sets {k} = \"{s}\""));
                     }
                     values.push(self.value(attr, s));
                 }
@@ -461,7 +631,11 @@ impl<'a> Compiler<'a> {
             }
             let route = r.route.get_ref();
             if route.is_empty() {
-                self.err(format!("rules[{i}].route"), Some(r.route.span()), "a route needs at least one step");
+                self.err(
+                    format!("rules[{i}].route"),
+                    Some(r.route.span()),
+                    "a route needs at least one step",
+                );
             }
             let mut steps = Vec::new();
             for (j, s) in route.iter().enumerate() {
@@ -470,19 +644,30 @@ impl<'a> Compiler<'a> {
                 let last = j + 1 == route.len();
                 match (&s.timeout, last) {
                     (Some(t), true) => {
-                        self.err(format!("rules[{i}].route[{j}].timeout"), Some(t.span()), "the last step has no next step to move on to")
-                            .hint = Some("remove `timeout` here, or add a step after it".into());
+                        self.err(
+                            format!("rules[{i}].route[{j}].timeout"),
+                            Some(t.span()),
+                            "the last step has no next step to move on to",
+                        )
+                        .hint = Some("remove `timeout` here, or add a step after it".into());
                     }
                     (None, false) => {
-                        self.err(format!("rules[{i}].route[{j}]"), Some(s.team.span()), "this step has no `timeout`, so the steps after it are never reached")
-                            .hint = Some("add e.g. timeout = \"60s\"".into());
+                        self.err(
+                            format!("rules[{i}].route[{j}]"),
+                            Some(s.team.span()),
+                            "this step has no `timeout`, so the steps after it are never reached",
+                        )
+                        .hint = Some("add e.g. timeout = \"60s\"".into());
                     }
                     _ => {}
                 }
                 if let Some(team) = team {
                     steps.push(Step {
                         target: TargetId(team.0),
-                        timeout: s.timeout.as_ref().map(|t| SimTime::from_secs_f64(t.get_ref().0)),
+                        timeout: s
+                            .timeout
+                            .as_ref()
+                            .map(|t| SimTime::from_secs_f64(t.get_ref().0)),
                     });
                 }
             }
@@ -538,7 +723,12 @@ fn build_targets(model: &mut Model) {
         .teams
         .iter()
         .enumerate()
-        .map(|(i, t)| Target { name: t.name.clone(), team: Some(TeamId(i as u32)), strategy: t.strategy, members: t.members.clone() })
+        .map(|(i, t)| Target {
+            name: t.name.clone(),
+            team: Some(TeamId(i as u32)),
+            strategy: t.strategy,
+            members: t.members.clone(),
+        })
         .collect();
     if can_miss_every_rule(model) {
         model.fallback = Some(TargetId(model.targets.len() as u32));
@@ -551,7 +741,10 @@ fn build_targets(model: &mut Model) {
     }
     for (t, target) in model.targets.iter().enumerate() {
         for (pos, a) in target.members.iter().enumerate() {
-            model.agents[a.ix()].memberships.push(Membership { target: TargetId(t as u32), pos: pos as u32 });
+            model.agents[a.ix()].memberships.push(Membership {
+                target: TargetId(t as u32),
+                pos: pos as u32,
+            });
         }
     }
     let mut costs: Vec<f64> = model.agents.iter().map(|a| a.cost).collect();
@@ -567,7 +760,11 @@ fn build_targets(model: &mut Model) {
 fn can_miss_every_rule(model: &Model) -> bool {
     let n_attrs = model.attributes.len();
     for t in &model.traffic {
-        let supports: Vec<(AttrId, Vec<ValueId>)> = t.attributes.iter().map(|(a, c)| (*a, c.support())).collect();
+        let supports: Vec<(AttrId, Vec<ValueId>)> = t
+            .attributes
+            .iter()
+            .map(|(a, c)| (*a, c.support()))
+            .collect();
         let combos: usize = supports.iter().map(|s| s.1.len()).product();
         if combos > MAX_COMBINATIONS {
             return true;

@@ -17,9 +17,15 @@ use crate::model::Model;
 
 /// Reads and compiles a scenario file. Data files it names are found relative to its folder.
 pub fn load(path: &Path) -> Result<Model> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     compile_text(path, &name, &text, base)
 }
 
@@ -29,25 +35,48 @@ pub fn parse_str(name: &str, text: &str) -> Result<Model> {
 }
 
 fn compile_text(path: &Path, name: &str, text: &str, base: &Path) -> Result<Model> {
-    let fail = |items: Vec<Diagnostic>| Error::Scenario(Diagnostics { file: path.to_path_buf(), items });
+    let fail = |items: Vec<Diagnostic>| {
+        Error::Scenario(Diagnostics {
+            file: path.to_path_buf(),
+            items,
+        })
+    };
     let raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
-    compile::Compiler::new(text, base).compile(name, raw).map_err(|(diags, _)| fail(diags))
+    compile::Compiler::new(text, base)
+        .compile(name, raw)
+        .map_err(|(diags, _)| fail(diags))
 }
 
 fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
     let line = |span: Option<std::ops::Range<usize>>| {
-        span.filter(|s| s.start <= text.len()).map(|s| text[..s.start].bytes().filter(|&b| b == b'\n').count() + 1)
+        span.filter(|s| s.start <= text.len())
+            .map(|s| text[..s.start].bytes().filter(|&b| b == b'\n').count() + 1)
     };
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| Diagnostic::new("", line(e.span()), format!("malformed TOML: {}", e.message().trim())))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        Diagnostic::new(
+            "",
+            line(e.span()),
+            format!("malformed TOML: {}", e.message().trim()),
+        )
+    })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         // `Spanned` wrappers show up as a path segment of their own; users never wrote it.
-        let key = e.path().to_string().replace(".$__serde_spanned_private_value", "").replace("$__serde_spanned_private_value", "");
+        let key = e
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "")
+            .replace("$__serde_spanned_private_value", "");
         let inner = e.into_inner();
-        let key = if key == "." { String::new() } else { key.trim_matches('.').to_string() };
+        let key = if key == "." {
+            String::new()
+        } else {
+            key.trim_matches('.').to_string()
+        };
         let mut d = Diagnostic::new(key, line(inner.span()), inner.message().trim().to_string());
         if d.message.starts_with("unknown field") {
-            d.hint = Some("see the scenario reference in README.md for the keys each table takes".into());
+            d.hint = Some(
+                "see the scenario reference in README.md for the keys each table takes".into(),
+            );
         }
         d
     })
@@ -79,7 +108,11 @@ handle_time = "5m"
     fn errors(text: &str) -> Vec<(String, Option<usize>, String)> {
         match parse_str("t.toml", text) {
             Ok(_) => panic!("expected an error"),
-            Err(Error::Scenario(d)) => d.items.into_iter().map(|d| (d.key, d.line, d.message)).collect(),
+            Err(Error::Scenario(d)) => d
+                .items
+                .into_iter()
+                .map(|d| (d.key, d.line, d.message))
+                .collect(),
             Err(e) => panic!("unexpected error {e}"),
         }
     }
@@ -93,7 +126,10 @@ handle_time = "5m"
     #[test]
     fn minimal_scenario_compiles_with_defaults() {
         let m = parse_str("t.toml", MINIMAL).unwrap();
-        assert_eq!(m.agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["a-1", "a-2"]);
+        assert_eq!(
+            m.agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            ["a-1", "a-2"]
+        );
         assert_eq!(m.replications, 1);
         assert_eq!(m.service_level.as_secs_f64(), 20.0);
         assert_eq!(m.agents[0].max_chats, 1);
@@ -106,14 +142,62 @@ handle_time = "5m"
     fn table_of_bad_inputs_names_key_and_line() {
         // (what to append or replace, expected key, expected line, expected message fragment)
         let cases: &[(&str, &str, &str, Option<usize>, &str)] = &[
-            ("duration = \"1h\"", "duration = \"1x\"", "simulation.duration", Some(3), "cannot read duration"),
-            ("rate = \"1/min\"", "rate = \"0/min\"", "traffic[0].rate", Some(15), "greater than zero"),
-            ("rate = \"1/min\"", "rate = -2", "traffic[0].rate", Some(15), "greater than zero"),
-            ("count = 2", "count = 2\nmaxchats = 3", "agents[0].maxchats", Some(11), "unknown field"),
-            ("teams = [\"support\"]", "teams = [\"support\", \"sales\"]", "agents[0].teams[1]", Some(11), "no team named \"sales\""),
-            ("handle_time = \"5m\"", "handle_time = { dist = \"gamma\", mean = \"5m\", sd = 0 }", "traffic[0].handle_time", Some(16), "`sd` must be greater than zero"),
-            ("handle_time = \"5m\"", "handle_time = { dist = \"empirical\", file = \"no/such.csv\" }", "traffic[0].handle_time.file", Some(16), "cannot read no/such.csv"),
-            ("[simulation]", "[simulation\n", "", Some(2), "malformed TOML"),
+            (
+                "duration = \"1h\"",
+                "duration = \"1x\"",
+                "simulation.duration",
+                Some(3),
+                "cannot read duration",
+            ),
+            (
+                "rate = \"1/min\"",
+                "rate = \"0/min\"",
+                "traffic[0].rate",
+                Some(15),
+                "greater than zero",
+            ),
+            (
+                "rate = \"1/min\"",
+                "rate = -2",
+                "traffic[0].rate",
+                Some(15),
+                "greater than zero",
+            ),
+            (
+                "count = 2",
+                "count = 2\nmaxchats = 3",
+                "agents[0].maxchats",
+                Some(11),
+                "unknown field",
+            ),
+            (
+                "teams = [\"support\"]",
+                "teams = [\"support\", \"sales\"]",
+                "agents[0].teams[1]",
+                Some(11),
+                "no team named \"sales\"",
+            ),
+            (
+                "handle_time = \"5m\"",
+                "handle_time = { dist = \"gamma\", mean = \"5m\", sd = 0 }",
+                "traffic[0].handle_time",
+                Some(16),
+                "`sd` must be greater than zero",
+            ),
+            (
+                "handle_time = \"5m\"",
+                "handle_time = { dist = \"empirical\", file = \"no/such.csv\" }",
+                "traffic[0].handle_time.file",
+                Some(16),
+                "cannot read no/such.csv",
+            ),
+            (
+                "[simulation]",
+                "[simulation\n",
+                "",
+                Some(2),
+                "malformed TOML",
+            ),
         ];
         for (from, to, key, line, msg) in cases {
             let text = MINIMAL.replacen(from, to, 1);
@@ -130,7 +214,15 @@ handle_time = "5m"
         );
         let e = errors(&text);
         let keys: Vec<&str> = e.iter().map(|e| e.0.as_str()).collect();
-        assert_eq!(keys, ["teams[1]", "rules[0].route[0].team", "rules[0].route[1].timeout"], "{e:?}");
+        assert_eq!(
+            keys,
+            [
+                "teams[1]",
+                "rules[0].route[0].team",
+                "rules[0].route[1].timeout"
+            ],
+            "{e:?}"
+        );
         assert!(e[2].2.contains("last step"));
     }
 }

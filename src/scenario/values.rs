@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// A duration in seconds: `45s`, `2m`, `1h30m`, `500ms`, or a plain number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,7 +24,11 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 fn check_secs(n: f64) -> Result<f64, String> {
-    if n.is_finite() && n >= 0.0 { Ok(n) } else { Err(format!("a duration must be zero or more seconds, got {n}")) }
+    if n.is_finite() && n >= 0.0 {
+        Ok(n)
+    } else {
+        Err(format!("a duration must be zero or more seconds, got {n}"))
+    }
 }
 
 impl<'de> Deserialize<'de> for Secs {
@@ -58,7 +62,11 @@ pub struct Rate(pub f64);
 
 /// Parses a rate string such as `96/min`.
 pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let bad = || format!("cannot read rate \"{s}\"; write e.g. \"96/min\", \"5760/h\", \"2/s\" or a number per second");
+    let bad = || {
+        format!(
+            "cannot read rate \"{s}\"; write e.g. \"96/min\", \"5760/h\", \"2/s\" or a number per second"
+        )
+    };
     let (num, unit) = match s.split_once('/') {
         Some((n, u)) => (n.trim(), u.trim()),
         None => (s.trim(), "s"),
@@ -75,7 +83,11 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 fn check_rate(r: f64) -> Result<f64, String> {
-    if r.is_finite() && r > 0.0 { Ok(r) } else { Err(format!("a rate must be greater than zero, got {r}")) }
+    if r.is_finite() && r > 0.0 {
+        Ok(r)
+    } else {
+        Err(format!("a rate must be greater than zero, got {r}"))
+    }
 }
 
 impl<'de> Deserialize<'de> for Rate {
@@ -110,7 +122,10 @@ pub fn parse_time_of_day(s: &str) -> Result<u32, String> {
     if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2) {
         return Err(bad());
     }
-    let nums: Vec<u32> = parts.iter().map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let nums: Vec<u32> = parts
+        .iter()
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
     let (h, m, sec) = (nums[0], nums[1], nums.get(2).copied().unwrap_or(0));
     if m >= 60 || sec >= 60 || h > 24 || (h == 24 && (m, sec) != (0, 0)) {
         return Err(bad());
@@ -134,7 +149,9 @@ pub fn parse_week_time(s: &str) -> Result<u32, String> {
     };
     let tod = parse_time_of_day(time)?;
     if tod >= 86_400 {
-        return Err(format!("cannot read \"{s}\": a start time must be before 24:00"));
+        return Err(format!(
+            "cannot read \"{s}\": a start time must be before 24:00"
+        ));
     }
     Ok(day_ix * 86_400 + tod)
 }
@@ -143,17 +160,21 @@ pub fn parse_week_time(s: &str) -> Result<u32, String> {
 pub fn weekday_index(d: &str) -> Option<u32> {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let d = d.to_ascii_lowercase();
-    DAYS.iter().position(|p| d.len() >= 3 && d.starts_with(p)).map(|i| i as u32)
+    DAYS.iter()
+        .position(|p| d.len() >= 3 && d.starts_with(p))
+        .map(|i| i as u32)
 }
 
 /// Parses a shift `08:00-16:00` into (start, end) seconds since midnight.
 pub fn parse_shift(s: &str) -> Result<(u32, u32), String> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| format!("cannot read shift \"{s}\"; write it as \"08:00-16:00\" (may cross midnight)"))?;
+    let (a, b) = s.split_once('-').ok_or_else(|| {
+        format!("cannot read shift \"{s}\"; write it as \"08:00-16:00\" (may cross midnight)")
+    })?;
     let (start, end) = (parse_time_of_day(a)?, parse_time_of_day(b)? % 86_400);
     if start % 86_400 == end {
-        return Err(format!("shift \"{s}\" starts and ends at the same time; leave `shift` out for an agent who is always on"));
+        return Err(format!(
+            "shift \"{s}\" starts and ends at the same time; leave `shift` out for an agent who is always on"
+        ));
     }
     Ok((start % 86_400, end))
 }
@@ -210,18 +231,36 @@ enum RawDist {
 impl RawDist {
     fn check(self) -> Result<DistSpec, String> {
         let positive = |name: &str, v: f64| {
-            if v > 0.0 { Ok(v) } else { Err(format!("`{name}` must be greater than zero")) }
+            if v > 0.0 {
+                Ok(v)
+            } else {
+                Err(format!("`{name}` must be greater than zero"))
+            }
         };
         Ok(match self {
             RawDist::Constant { value } => DistSpec::Constant(value.0),
-            RawDist::Exponential { mean } => DistSpec::Exponential { mean: positive("mean", mean.0)? },
-            RawDist::Lognormal { mean, sd } => DistSpec::LogNormal { mean: positive("mean", mean.0)?, sd: sd.0 },
-            RawDist::Gamma { mean, sd } => DistSpec::Gamma { mean: positive("mean", mean.0)?, sd: positive("sd", sd.0)? },
+            RawDist::Exponential { mean } => DistSpec::Exponential {
+                mean: positive("mean", mean.0)?,
+            },
+            RawDist::Lognormal { mean, sd } => DistSpec::LogNormal {
+                mean: positive("mean", mean.0)?,
+                sd: sd.0,
+            },
+            RawDist::Gamma { mean, sd } => DistSpec::Gamma {
+                mean: positive("mean", mean.0)?,
+                sd: positive("sd", sd.0)?,
+            },
             RawDist::Uniform { min, max } => {
                 if min.0 > max.0 {
-                    return Err(format!("uniform `min` ({}s) is greater than `max` ({}s)", min.0, max.0));
+                    return Err(format!(
+                        "uniform `min` ({}s) is greater than `max` ({}s)",
+                        min.0, max.0
+                    ));
                 }
-                DistSpec::Uniform { min: min.0, max: max.0 }
+                DistSpec::Uniform {
+                    min: min.0,
+                    max: max.0,
+                }
             }
             RawDist::Empirical { file } => DistSpec::Empirical { file },
         })
@@ -234,16 +273,22 @@ impl<'de> Deserialize<'de> for DistSpec {
         impl<'de> Visitor<'de> for V {
             type Value = DistSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration, or a table such as { dist = \"exponential\", mean = \"2m\" }")
+                f.write_str(
+                    "a duration, or a table such as { dist = \"exponential\", mean = \"2m\" }",
+                )
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<DistSpec, E> {
                 parse_duration(s).map(DistSpec::Constant).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<DistSpec, E> {
-                check_secs(n as f64).map(DistSpec::Constant).map_err(E::custom)
+                check_secs(n as f64)
+                    .map(DistSpec::Constant)
+                    .map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<DistSpec, E> {
-                check_secs(n as f64).map(DistSpec::Constant).map_err(E::custom)
+                check_secs(n as f64)
+                    .map(DistSpec::Constant)
+                    .map_err(E::custom)
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<DistSpec, E> {
                 check_secs(n).map(DistSpec::Constant).map_err(E::custom)
@@ -262,9 +307,9 @@ impl DistSpec {
     pub fn mean(&self) -> Option<f64> {
         match *self {
             DistSpec::Constant(v) => Some(v),
-            DistSpec::Exponential { mean } | DistSpec::LogNormal { mean, .. } | DistSpec::Gamma { mean, .. } => {
-                Some(mean)
-            }
+            DistSpec::Exponential { mean }
+            | DistSpec::LogNormal { mean, .. }
+            | DistSpec::Gamma { mean, .. } => Some(mean),
             DistSpec::Uniform { min, max } => Some((min + max) / 2.0),
             DistSpec::Empirical { .. } => None,
         }
@@ -277,7 +322,15 @@ mod tests {
 
     #[test]
     fn durations_take_units_and_plain_seconds() {
-        for (s, want) in [("45s", 45.0), ("2m", 120.0), ("1h30m", 5_400.0), ("1h 30m", 5_400.0), ("500ms", 0.5), ("90", 90.0), ("1.5", 1.5)] {
+        for (s, want) in [
+            ("45s", 45.0),
+            ("2m", 120.0),
+            ("1h30m", 5_400.0),
+            ("1h 30m", 5_400.0),
+            ("500ms", 0.5),
+            ("90", 90.0),
+            ("1.5", 1.5),
+        ] {
             assert_eq!(parse_duration(s), Ok(want), "{s}");
         }
         for s in ["", "fast", "-3", "2 parsecs"] {
@@ -290,7 +343,11 @@ mod tests {
         assert_eq!(parse_rate("96/min"), Ok(1.6));
         assert_eq!(parse_rate("5760/h"), Ok(1.6));
         assert_eq!(parse_rate("2"), Ok(2.0));
-        assert!(parse_rate("0/min").unwrap_err().contains("greater than zero"));
+        assert!(
+            parse_rate("0/min")
+                .unwrap_err()
+                .contains("greater than zero")
+        );
         assert!(parse_rate("-1/min").is_err());
         assert!(parse_rate("3/fortnight").is_err());
     }
@@ -318,17 +375,44 @@ mod tests {
     }
 
     fn dist(s: &str) -> Result<DistSpec, String> {
-        toml::from_str::<Holder>(&format!("d = {s}")).map(|h| h.d).map_err(|e| e.message().to_string())
+        toml::from_str::<Holder>(&format!("d = {s}"))
+            .map(|h| h.d)
+            .map_err(|e| e.message().to_string())
     }
 
     #[test]
     fn distributions_parse_and_check_their_parameters() {
         assert_eq!(dist("\"5m\""), Ok(DistSpec::Constant(300.0)));
-        assert_eq!(dist("{ dist = \"exponential\", mean = \"2m\" }"), Ok(DistSpec::Exponential { mean: 120.0 }));
-        assert_eq!(dist("{ dist = \"lognormal\", mean = \"6m\", sd = \"3m\" }"), Ok(DistSpec::LogNormal { mean: 360.0, sd: 180.0 }));
-        assert!(dist("{ dist = \"exponential\", mean = 0 }").unwrap_err().contains("`mean` must be greater than zero"));
-        assert!(dist("{ dist = \"uniform\", min = \"2m\", max = \"1m\" }").unwrap_err().contains("greater than `max`"));
-        assert!(dist("{ dist = \"weibull\", mean = 3 }").unwrap_err().contains("unknown variant"));
-        assert!(dist("{ dist = \"exponential\", mean = 3, sd = 1 }").unwrap_err().contains("unknown field"));
+        assert_eq!(
+            dist("{ dist = \"exponential\", mean = \"2m\" }"),
+            Ok(DistSpec::Exponential { mean: 120.0 })
+        );
+        assert_eq!(
+            dist("{ dist = \"lognormal\", mean = \"6m\", sd = \"3m\" }"),
+            Ok(DistSpec::LogNormal {
+                mean: 360.0,
+                sd: 180.0
+            })
+        );
+        assert!(
+            dist("{ dist = \"exponential\", mean = 0 }")
+                .unwrap_err()
+                .contains("`mean` must be greater than zero")
+        );
+        assert!(
+            dist("{ dist = \"uniform\", min = \"2m\", max = \"1m\" }")
+                .unwrap_err()
+                .contains("greater than `max`")
+        );
+        assert!(
+            dist("{ dist = \"weibull\", mean = 3 }")
+                .unwrap_err()
+                .contains("unknown variant")
+        );
+        assert!(
+            dist("{ dist = \"exponential\", mean = 3, sd = 1 }")
+                .unwrap_err()
+                .contains("unknown field")
+        );
     }
 }

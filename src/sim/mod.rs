@@ -23,7 +23,9 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, Exp1};
 
-use crate::model::{AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, TrafficId, ValueId};
+use crate::model::{
+    AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, TrafficId, ValueId,
+};
 use crate::routing::{self, Board, Decision, QueueKey, Queues};
 
 /// What finally became of a chat.
@@ -224,10 +226,24 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
 
 /// Runs one replication, giving every chat's record to `recorder`. `progress` is called now and
 /// then with the simulated ticks elapsed since its last call.
-pub fn run_replication<R: Recorder, P: FnMut(u64)>(model: &Model, replication: u32, recorder: R, progress: P) -> (RunResult, R) {
+pub fn run_replication<R: Recorder, P: FnMut(u64)>(
+    model: &Model,
+    replication: u32,
+    recorder: R,
+    progress: P,
+) -> (RunResult, R) {
     let n_attrs = model.attributes.len();
     let streams = (0..model.traffic.len())
-        .map(|i| (Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, i as u64 + 1)), 0.0))
+        .map(|i| {
+            (
+                Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+                    model.seed,
+                    replication,
+                    i as u64 + 1,
+                )),
+                0.0,
+            )
+        })
         .collect();
     let mut e = Engine {
         model,
@@ -261,7 +277,11 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(model: &Model, replication: u
 impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn schedule(&mut self, time: SimTime, kind: Kind) {
         self.seq += 1;
-        self.events.push(Reverse(Event { time, seq: self.seq, kind }));
+        self.events.push(Reverse(Event {
+            time,
+            seq: self.seq,
+            kind,
+        }));
     }
 
     fn init(&mut self) {
@@ -368,7 +388,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     handle: SimTime::ZERO,
                     deadline: None,
                 });
-                self.attrs.extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
+                self.attrs
+                    .extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
                 (self.chats.len() - 1) as u32
             }
         }
@@ -379,13 +400,17 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let slot = self.alloc();
         let traffic = &model.traffic[s];
         let rng = &mut self.streams[s].0;
-        let attrs = &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
+        let attrs =
+            &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
         attrs.fill(NO_VALUE);
         for (a, choice) in &traffic.attributes {
             attrs[a.ix()] = choice.sample(rng);
         }
         let handle = traffic.handle_time.dist.sample(rng);
-        let deadline = traffic.patience.as_ref().map(|p| self.now.plus(p.dist.sample(rng)));
+        let deadline = traffic
+            .patience
+            .as_ref()
+            .map(|p| self.now.plus(p.dist.sample(rng)));
         let rule = model.match_rule(attrs);
         let id = self.next_id;
         self.next_id += 1;
@@ -411,7 +436,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Offers the chat at route step `step`: to an agent now, or to the step's queue.
     fn route(&mut self, slot: u32, step: usize, first: bool) {
         let c = self.chats[slot as usize];
-        match routing::decide(self.model, &self.board, Self::rule_of(&c), step, &mut self.routing_rng) {
+        match routing::decide(
+            self.model,
+            &self.board,
+            Self::rule_of(&c),
+            step,
+            &mut self.routing_rng,
+        ) {
             Decision::Assign { agent, at } => self.start_service(slot, agent, at.target),
             Decision::Wait { at } => {
                 if first && self.queues.len() >= self.model.max_waiting {
@@ -426,7 +457,14 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 c.step = step as u16;
                 let (epoch, deadline) = (c.epoch, c.deadline);
                 if let Some(timeout) = at.timeout {
-                    self.schedule(self.now.plus(timeout), Kind::Timeout { slot, epoch, step: step as u16 });
+                    self.schedule(
+                        self.now.plus(timeout),
+                        Kind::Timeout {
+                            slot,
+                            epoch,
+                            step: step as u16,
+                        },
+                    );
                 }
                 if first {
                     if let Some(deadline) = deadline.filter(|&d| d <= self.end) {
@@ -468,7 +506,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Gives an agent with free slots the waiting chats the routing core chooses for it.
     fn pull(&mut self, agent: AgentId) {
         while self.board.available(self.model, agent) {
-            let Some((target, key, slot)) = self.queues.next_for(self.model, agent) else { break };
+            let Some((target, key, slot)) = self.queues.next_for(self.model, agent) else {
+                break;
+            };
             self.queues.remove(target, key);
             self.start_service(slot, agent, target);
         }
@@ -493,14 +533,19 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn shift(&mut self, agent: AgentId) {
-        let shift = self.model.agents[agent.ix()].shift.expect("shift event for an agent without a shift");
+        let shift = self.model.agents[agent.ix()]
+            .shift
+            .expect("shift event for an agent without a shift");
         let tod = self.model.time_of_day(self.now);
         self.accrue(agent);
         let on = shift.covers(tod);
         if on != self.board.agent(agent).on_shift {
             self.board.set_on_shift(self.model, agent, on, self.now);
         }
-        self.schedule(self.now.plus(SimTime(shift.until_next_change(tod))), Kind::Shift(agent.0));
+        self.schedule(
+            self.now.plus(SimTime(shift.until_next_change(tod))),
+            Kind::Shift(agent.0),
+        );
         if on {
             self.pull(agent);
         }
@@ -523,7 +568,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn close(&mut self, slot: u32, outcome: Outcome, agent: Option<AgentId>) {
         let c = self.chats[slot as usize];
         let answered = outcome.answered();
-        let wait = if answered { c.answered.since(c.arrival) } else { self.now.since(c.arrival) };
+        let wait = if answered {
+            c.answered.since(c.arrival)
+        } else {
+            self.now.since(c.arrival)
+        };
         let rec = ChatRecord {
             replication: self.replication,
             id: c.id,

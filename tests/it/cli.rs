@@ -4,8 +4,18 @@ use crate::support::{json, routesim};
 
 #[test]
 fn help_on_every_command_shows_examples() {
-    for args in [vec!["--help"], vec!["run", "--help"], vec!["validate", "--help"]] {
-        let out = routesim().args(&args).assert().success().get_output().stdout.clone();
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        let out = routesim()
+            .args(&args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("Usage"), "{args:?}");
         if args.len() > 1 {
@@ -17,7 +27,15 @@ fn help_on_every_command_shows_examples() {
 #[test]
 fn contract_scenario_json_has_the_promised_keys() {
     let out = routesim()
-        .args(["run", "scenarios/support-desk.toml", "--format", "json", "--quiet", "--replications", "2"])
+        .args([
+            "run",
+            "scenarios/support-desk.toml",
+            "--format",
+            "json",
+            "--quiet",
+            "--replications",
+            "2",
+        ])
         .assert()
         .success()
         .get_output()
@@ -25,7 +43,13 @@ fn contract_scenario_json_has_the_promised_keys() {
         .clone();
     let v = json(&out);
     for part in [&v["overall"], &v["teams"][0], &v["ci95"]["overall"]] {
-        for k in ["offered", "answered", "abandoned", "abandon_rate", "service_level"] {
+        for k in [
+            "offered",
+            "answered",
+            "abandoned",
+            "abandon_rate",
+            "service_level",
+        ] {
             assert!(part.get(k).is_some(), "missing {k} in {part}");
         }
         for k in ["mean", "p50", "p90", "p95", "p99", "max"] {
@@ -33,7 +57,13 @@ fn contract_scenario_json_has_the_promised_keys() {
         }
     }
     assert_eq!(v["teams"][0]["name"], "support");
-    for k in ["name", "handled", "occupancy", "mean_concurrency", "peak_concurrency"] {
+    for k in [
+        "name",
+        "handled",
+        "occupancy",
+        "mean_concurrency",
+        "peak_concurrency",
+    ] {
         assert!(v["agents"][0].get(k).is_some(), "missing agents[0].{k}");
     }
 }

@@ -1,0 +1,176 @@
+//! The engine against queueing theory: M/M/c (Erlang C) and M/M/c+M (Erlang A).
+//!
+//! Each check runs R independent replications with fixed seeds, estimates the standard error of
+//! the figure from the spread across replications (so the tolerance shrinks as the run length
+//! grows), and requires the simulated value within four standard errors of theory. It also
+//! requires that standard error to be small next to the value, so a check cannot pass on noise.
+//! Debug builds run a tenth as long (the same checks, with wider tolerances); CI runs release.
+
+use routesim::experiment::{self, Discard, Summary};
+use routesim::stats::t95;
+
+const SCALE: f64 = if cfg!(debug_assertions) { 0.1 } else { 1.0 };
+
+/// Erlang C: probability of waiting with `c` servers and offered load `a` erlangs (a < c).
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    let c = c as f64;
+    c * b / (c - a * (1.0 - b))
+}
+
+/// M/M/c+M (Erlang A): the fraction of arrivals that abandon, from the birth-death chain.
+fn erlang_a_abandon(c: u32, lambda: f64, mu: f64, theta: f64) -> f64 {
+    let (mut p, mut total, mut queue) = (1.0f64, 1.0f64, 0.0f64);
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        let death = (n.min(c) as f64) * mu + (n.saturating_sub(c) as f64) * theta;
+        p *= lambda / death;
+        total += p;
+        queue += (n.saturating_sub(c) as f64) * p;
+        if n > c && p < 1e-16 * total {
+            break;
+        }
+    }
+    theta * (queue / total) / lambda
+}
+
+fn scenario(
+    agents: u32,
+    max_chats: u32,
+    rate: f64,
+    mean_handle: f64,
+    patience: Option<f64>,
+    hours: f64,
+    reps: u32,
+) -> Summary {
+    let patience = patience.map_or(String::new(), |p| {
+        format!("patience = {{ dist = \"exponential\", mean = {p} }}")
+    });
+    let text = format!(
+        r#"
+[simulation]
+duration = {duration}
+warmup = "2h"
+seed = 11
+replications = {reps}
+[report]
+service_level = "20s"
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+count = {agents}
+teams = ["q"]
+max_chats = {max_chats}
+[[traffic]]
+name = "t"
+rate = {rate}
+handle_time = {{ dist = "exponential", mean = {mean_handle} }}
+{patience}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#,
+        duration = (hours * 3_600.0 * SCALE).round()
+    );
+    let model = routesim::scenario::parse_str("queue.toml", &text).expect("valid scenario");
+    experiment::run(&model, 0, |_| Discard, &|_| {}).0
+}
+
+/// Checks `sim` (with 95% half-width `ci`) against `theory`; returns the standard error.
+fn check(what: &str, sim: f64, ci: f64, reps: u32, theory: f64, max_rel_se: f64) {
+    let se = ci / t95(reps as usize - 1);
+    eprintln!("{what}: simulated {sim:.5} theory {theory:.5} (se {se:.5})");
+    assert!(
+        se <= max_rel_se * theory.abs().max(1e-9),
+        "{what}: run too short to test (se {se} vs {theory})"
+    );
+    assert!(
+        (sim - theory).abs() <= 4.0 * se,
+        "{what}: simulated {sim} is more than 4 se ({se}) from theory {theory}"
+    );
+}
+
+fn erlang_c_case(name: &str, agents: u32, max_chats: u32, rho: f64, hours: f64) {
+    let reps = 16;
+    let mean = 60.0;
+    let servers = agents * max_chats;
+    let mu = 1.0 / mean;
+    let lambda = rho * servers as f64 * mu;
+    let s = scenario(agents, max_chats, lambda, mean, None, hours, reps);
+    let ci = s.ci95.as_ref().expect("replicated");
+    let pw = erlang_c(servers, lambda / mu);
+    let gap = servers as f64 * mu - lambda;
+    let wq = pw / gap;
+    let sl = 1.0 - pw * (-gap * 20.0).exp();
+    check(
+        &format!("{name} mean wait"),
+        s.overall.wait.mean.unwrap(),
+        ci.overall.wait.mean.unwrap(),
+        reps,
+        wq,
+        if SCALE < 1.0 { 0.25 } else { 0.08 },
+    );
+    check(
+        &format!("{name} service level"),
+        s.overall.service_level.unwrap(),
+        ci.overall.service_level.unwrap(),
+        reps,
+        sl,
+        0.05,
+    );
+}
+
+#[test]
+fn mmc_light_load_matches_erlang_c() {
+    erlang_c_case("M/M/5 rho=0.5", 5, 1, 0.5, 200.0);
+}
+
+#[test]
+fn mmc_medium_load_matches_erlang_c() {
+    erlang_c_case("M/M/20 rho=0.8", 20, 1, 0.8, 100.0);
+}
+
+#[test]
+fn mmc_near_saturation_matches_erlang_c() {
+    erlang_c_case("M/M/30 rho=0.95", 30, 1, 0.95, 200.0);
+}
+
+#[test]
+fn agents_holding_k_chats_behave_as_c_times_k_servers() {
+    // 10 agents x 3 chats = 30 servers, when handle time does not depend on concurrency.
+    erlang_c_case("10 agents x max_chats 3, rho=0.9", 10, 3, 0.9, 150.0);
+}
+
+#[test]
+fn mmc_with_exponential_patience_matches_erlang_a() {
+    // Overloaded (rho = 1.1): only abandonment keeps the queue finite.
+    let reps = 16;
+    let (c, mean, patience) = (10u32, 60.0, 120.0);
+    let lambda = 1.1 * c as f64 / mean;
+    let s = scenario(c, 1, lambda, mean, Some(patience), 100.0, reps);
+    let ci = s.ci95.as_ref().expect("replicated");
+    let theory = erlang_a_abandon(c, lambda, 1.0 / mean, 1.0 / patience);
+    check(
+        "M/M/10+M abandoned fraction",
+        s.overall.abandon_rate.unwrap(),
+        ci.overall.abandon_rate.unwrap(),
+        reps,
+        theory,
+        0.05,
+    );
+}
+
+#[test]
+fn theory_helpers_match_published_values() {
+    // Erlang C for 10 servers at 8 erlangs is 0.4092 (standard tables).
+    assert!((erlang_c(10, 8.0) - 0.4092).abs() < 1e-4);
+    // Erlang A with one server and theta = mu = lambda = 1: the death rate in state n is n, so
+    // the chain is Poisson(1) and E[queue] = E[(N-1)+] = E[N] - 1 + P(N=0) = 1/e.
+    let p = erlang_a_abandon(1, 1.0, 1.0, 1.0);
+    assert!((p - (-1.0f64).exp()).abs() < 1e-9, "{p}");
+}

@@ -58,7 +58,7 @@ where
 {
     let one = |r: u32| {
         let recorder = (Collector::new(model), extra(r));
-        let (result, (collector, x)) = sim::run_replication(model, r, recorder, |dt| progress(dt));
+        let (result, (collector, x)) = sim::run_replication(model, r, recorder, progress);
         (
             collector.finish(model, &result),
             result,

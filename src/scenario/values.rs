@@ -18,6 +18,9 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
     if let Ok(n) = t.parse::<f64>() {
         return check_secs(n);
     }
+    if t.starts_with('-') {
+        return Err(format!("a duration must be zero or more, got \"{s}\""));
+    }
     humantime::parse_duration(t).map(|d| d.as_secs_f64()).map_err(|e| {
         format!("cannot read duration \"{s}\" ({e}); write e.g. \"45s\", \"2m\", \"1h30m\" or a number of seconds")
     })
@@ -333,7 +336,7 @@ mod tests {
         ] {
             assert_eq!(parse_duration(s), Ok(want), "{s}");
         }
-        for s in ["", "fast", "-3", "2 parsecs"] {
+        for s in ["", "fast", "-3", "-5m", "2 parsecs"] {
             assert!(parse_duration(s).is_err(), "{s}");
         }
     }

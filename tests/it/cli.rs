@@ -67,3 +67,181 @@ fn contract_scenario_json_has_the_promised_keys() {
         assert!(v["agents"][0].get(k).is_some(), "missing agents[0].{k}");
     }
 }
+
+fn run_json(extra: &[&str]) -> Vec<u8> {
+    let mut cmd = routesim();
+    cmd.args([
+        "run",
+        "scenarios/support-desk.toml",
+        "--format",
+        "json",
+        "--quiet",
+    ])
+    .args(extra);
+    cmd.assert().success().get_output().stdout.clone()
+}
+
+#[test]
+fn results_are_byte_identical_whatever_the_thread_count() {
+    let one = run_json(&["--threads", "1", "--replications", "6"]);
+    let two = run_json(&["--threads", "2", "--replications", "6"]);
+    let many = run_json(&["--threads", "5", "--replications", "6"]);
+    assert_eq!(one, two);
+    assert_eq!(one, many);
+    let other_seed = run_json(&["--threads", "2", "--replications", "6", "--seed", "8"]);
+    assert_ne!(one, other_seed, "the seed must matter");
+}
+
+#[test]
+fn flags_override_the_scenario() {
+    let v = json(&run_json(&[
+        "--seed",
+        "99",
+        "--replications",
+        "1",
+        "--duration",
+        "2h",
+    ]));
+    assert_eq!(v["seed"], 99);
+    assert_eq!(v["replications"], 1);
+    assert_eq!(v["duration"], 7200.0);
+    assert!(
+        v.get("ci95").is_none(),
+        "no confidence intervals from one replication"
+    );
+}
+
+#[test]
+fn out_dir_holds_summary_and_csvs_that_agree_with_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let stdout = run_json(&["--replications", "3", "--out", out.to_str().unwrap()]);
+    let summary = std::fs::read(out.join("summary.json")).unwrap();
+    assert_eq!(stdout, summary);
+    let v = json(&stdout);
+    let mut chats = csv::Reader::from_path(out.join("chats.csv")).unwrap();
+    let headers = chats.headers().unwrap().clone();
+    assert_eq!(
+        &headers,
+        vec![
+            "replication",
+            "id",
+            "traffic",
+            "attributes",
+            "arrival",
+            "rule",
+            "team",
+            "agent",
+            "wait",
+            "handle_time",
+            "outcome"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = chats.records().map(Result::unwrap).collect();
+    // One row per measured chat of every replication: offered is their mean.
+    assert_eq!(
+        rows.len() as f64,
+        v["overall"]["offered"].as_f64().unwrap() * 3.0
+    );
+    let abandoned = rows.iter().filter(|r| &r[10] == "abandoned").count() as f64;
+    assert_eq!(abandoned, v["overall"]["abandoned"].as_f64().unwrap() * 3.0);
+    assert!(rows.iter().any(|r| r[3].contains("topic=")));
+    let teams = std::fs::read_to_string(out.join("teams.csv")).unwrap();
+    assert!(teams.starts_with("team,offered,answered"));
+    assert_eq!(
+        teams.lines().count(),
+        1 + 1 + v["teams"].as_array().unwrap().len()
+    );
+    let agents = std::fs::read_to_string(out.join("agents.csv")).unwrap();
+    assert_eq!(
+        agents.lines().count(),
+        1 + v["agents"].as_array().unwrap().len()
+    );
+    // Nothing temporary is left behind.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
+#[test]
+fn unwritable_out_dir_fails_with_exit_1_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = routesim()
+        .args(["run", "scenarios/support-desk.toml", "--quiet", "--out"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.starts_with("error: cannot write"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    routesim().args(["run"]).assert().code(2);
+    routesim()
+        .args(["run", "scenarios/support-desk.toml", "--format", "yaml"])
+        .assert()
+        .code(2);
+    routesim()
+        .args(["run", "scenarios/support-desk.toml", "--replications", "0"])
+        .assert()
+        .code(2);
+    routesim().args(["frobnicate"]).assert().code(2);
+    let out = routesim()
+        .args(["run", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .starts_with("error: cannot read no/such/file.toml")
+    );
+}
+
+#[test]
+fn table_shows_teams_agents_and_humanised_times() {
+    let out = routesim()
+        .args(["run", "scenarios/support-desk.toml", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for needle in [
+        "overall",
+        "support",
+        "sales",
+        "backup",
+        "p95",
+        "occupancy",
+        "early-1",
+        "more agents not shown",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("overall") && l.contains('s')),
+        "{text}"
+    );
+}
+
+#[test]
+fn quiet_run_writes_nothing_to_stderr() {
+    routesim()
+        .args(["run", "scenarios/support-desk.toml", "--quiet"])
+        .assert()
+        .success()
+        .stderr("");
+}

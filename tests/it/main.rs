@@ -1,6 +1,8 @@
 //! Integration tests: the real binary on real files, and the library on queueing models.
 
 mod cli;
+mod errors;
+mod invariants;
 mod queueing;
 mod scenarios;
 mod support;

@@ -1,0 +1,43 @@
+//! Bad input: every file in fixtures/invalid/ fails with exit code 2 and exactly the message in
+//! its `.stderr` snapshot (file, line, key, hint). `UPDATE_SNAPSHOTS=1 cargo test` rewrites the
+//! snapshots; review the diff before committing it.
+
+use crate::support::{root, routesim, tomls};
+
+#[test]
+fn invalid_fixtures_fail_with_their_snapshot_message() {
+    let files = tomls("fixtures/invalid");
+    assert!(files.len() >= 8);
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut failures = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(root()).unwrap().to_path_buf();
+        for cmd in ["validate", "run"] {
+            let out = routesim()
+                .arg(cmd)
+                .arg(&rel)
+                .assert()
+                .code(2)
+                .get_output()
+                .clone();
+            assert!(out.stdout.is_empty(), "{}: stdout on error", rel.display());
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+                "{stderr}"
+            );
+            let snap = f.with_extension("stderr");
+            if update && cmd == "validate" {
+                std::fs::write(&snap, &stderr).unwrap();
+            }
+            let want = std::fs::read_to_string(&snap).unwrap_or_default();
+            if stderr != want {
+                failures.push(format!(
+                    "{} ({cmd}):\n--- want\n{want}--- got\n{stderr}",
+                    rel.display()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

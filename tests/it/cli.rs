@@ -245,3 +245,21 @@ fn quiet_run_writes_nothing_to_stderr() {
         .success()
         .stderr("");
 }
+
+#[test]
+fn overload_without_patience_finishes_with_a_warning_and_bounded_waiting() {
+    let out = routesim()
+        .args(["run", "fixtures/overloaded.toml", "--format", "json"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("warning: offered load"), "{stderr}");
+    assert!(stderr.contains("chats were blocked"), "{stderr}");
+    let v = json(&out.stdout);
+    let o = &v["overall"];
+    assert!(o["waiting_at_end"].as_f64().unwrap() <= 2000.0);
+    assert!(o["blocked"].as_f64().unwrap() > 50_000.0, "{o}");
+}

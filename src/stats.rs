@@ -110,9 +110,9 @@ struct Tally {
 
 impl Tally {
     fn new(high: u64) -> Tally {
-        // Lowest discernible wait 1 ms, 3 significant digits: 0.1% resolution at any wait.
-        let hist =
-            Histogram::new_with_bounds(1_000, high.max(2_000), 3).expect("valid histogram bounds");
+        // One-tick (1 us) floor, 3 significant digits: 0.1% resolution at any wait, and a zero
+        // wait reads back as exactly zero (a coarser floor would report it as half a bucket).
+        let hist = Histogram::new_with_bounds(1, high.max(2), 3).expect("valid histogram bounds");
         Tally {
             offered: 0,
             answered: 0,
@@ -344,6 +344,48 @@ pub fn aggregate<T: Serialize + DeserializeOwned>(reps: &[T]) -> (T, Option<T>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tally_percentiles_are_exact_at_zero_and_within_a_tenth_of_a_percent() {
+        use crate::model::{TICKS_PER_SEC, TrafficId};
+        let mut t = Tally::new(3_600 * TICKS_PER_SEC);
+        let waits = [
+            0u64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            2_500_000,
+            90_000_000,
+            600_000_000,
+            1_234_567,
+        ];
+        for w in waits {
+            let rec = ChatRecord {
+                replication: 0,
+                id: 0,
+                measured: true,
+                traffic: TrafficId(0),
+                attrs: &[],
+                arrival: SimTime::ZERO,
+                rule: None,
+                target: None,
+                agent: None,
+                wait: SimTime(w),
+                handle: Some(SimTime(1)),
+                outcome: Outcome::Served,
+            };
+            t.add(&rec, SimTime(20 * TICKS_PER_SEC));
+        }
+        let f = t.figures();
+        assert_eq!(f.wait.p50, Some(0.0));
+        assert_eq!(f.wait.max, Some(600.0));
+        let p90 = f.wait.p90.unwrap();
+        assert!((p90 - 90.0).abs() <= 0.001 * 90.0, "{p90}");
+        assert_eq!(f.service_level, Some(0.8));
+        assert_eq!(f.offered, 10.0);
+    }
 
     #[test]
     fn t_quantiles_match_tables_and_approach_the_normal() {

@@ -98,8 +98,11 @@ pub struct ValidateArgs {
 
 fn parse_duration_flag(s: &str) -> std::result::Result<f64, String> {
     match scenario::values::parse_duration(s)? {
-        d if d > 0.0 => Ok(d),
-        _ => Err("the duration must be greater than zero".into()),
+        d if d <= 0.0 => Err("the duration must be greater than zero".into()),
+        d if d > scenario::compile::MAX_HORIZON_SECS => {
+            Err("the duration must be at most 100 years".into())
+        }
+        d => Ok(d),
     }
 }
 

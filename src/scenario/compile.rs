@@ -20,6 +20,8 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const DEFAULT_SERVICE_LEVEL: f64 = 20.0;
 /// Default cap on chats waiting at once.
 pub const DEFAULT_MAX_WAITING: u64 = 100_000;
+/// Longest warm-up plus duration, seconds (100 years): keeps every time well inside 64-bit ticks.
+pub const MAX_HORIZON_SECS: f64 = 100.0 * 365.25 * 86_400.0;
 /// Most attribute combinations enumerated when deciding whether some chat can match no rule.
 const MAX_COMBINATIONS: usize = 100_000;
 
@@ -90,11 +92,18 @@ impl<'a> Compiler<'a> {
     ) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
         let sim = &raw.simulation;
         let duration = sim.duration.get_ref().0;
+        let warmup = sim.warmup.map_or(0.0, |w| w.0);
         if duration <= 0.0 {
             self.err(
                 "simulation.duration",
                 Some(sim.duration.span()),
                 "the measured duration must be greater than zero",
+            );
+        } else if duration + warmup > MAX_HORIZON_SECS {
+            self.err(
+                "simulation.duration",
+                Some(sim.duration.span()),
+                "warm-up plus duration must be at most 100 years",
             );
         }
         let replications = sim.replications.as_ref().map_or(1, |r| *r.get_ref());
@@ -135,7 +144,7 @@ impl<'a> Compiler<'a> {
             name: name.to_string(),
             seed: sim.seed.unwrap_or(DEFAULT_SEED),
             replications,
-            warmup: SimTime::from_secs_f64(sim.warmup.map_or(0.0, |w| w.0)),
+            warmup: SimTime::from_secs_f64(warmup),
             duration: SimTime::from_secs_f64(duration),
             start: start as u64 * TICKS_PER_SEC,
             service_level: SimTime::from_secs_f64(

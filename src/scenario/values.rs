@@ -6,7 +6,7 @@
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 
 /// A duration in seconds: `45s`, `2m`, `1h30m`, `500ms`, or a plain number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,28 +34,39 @@ fn check_secs(n: f64) -> Result<f64, String> {
     }
 }
 
+/// Visits a value written as a number or as a string, with a parser for each form.
+struct NumOrStr<T> {
+    expecting: &'static str,
+    num: fn(f64) -> Result<T, String>,
+    text: fn(&str) -> Result<T, String>,
+}
+
+impl<T> Visitor<'_> for NumOrStr<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        (self.text)(s).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+        (self.num)(n as f64).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+        (self.num)(n as f64).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
+        (self.num)(n).map_err(E::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for Secs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Secs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration such as \"45s\", \"2m\", \"1h30m\" or a number of seconds")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Secs, E> {
-                parse_duration(s).map(Secs).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Secs, E> {
-                check_secs(n as f64).map(Secs).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Secs, E> {
-                check_secs(n as f64).map(Secs).map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Secs, E> {
-                check_secs(n).map(Secs).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(NumOrStr {
+            expecting: "a duration such as \"45s\", \"2m\", \"1h30m\" or a number of seconds",
+            num: |n| check_secs(n).map(Secs),
+            text: |s| parse_duration(s).map(Secs),
+        })
     }
 }
 
@@ -95,26 +106,11 @@ fn check_rate(r: f64) -> Result<f64, String> {
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Rate;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a rate such as \"96/min\" or a number per second")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
-                parse_rate(s).map(Rate).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Rate, E> {
-                check_rate(n as f64).map(Rate).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rate, E> {
-                check_rate(n as f64).map(Rate).map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Rate, E> {
-                check_rate(n).map(Rate).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(NumOrStr {
+            expecting: "a rate such as \"96/min\" or a number per second",
+            num: |n| check_rate(n).map(Rate),
+            text: |s| parse_rate(s).map(Rate),
+        })
     }
 }
 
@@ -272,36 +268,15 @@ impl RawDist {
 
 impl<'de> Deserialize<'de> for DistSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = DistSpec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a duration, or a table such as { dist = \"exponential\", mean = \"2m\" }",
-                )
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<DistSpec, E> {
-                parse_duration(s).map(DistSpec::Constant).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<DistSpec, E> {
-                check_secs(n as f64)
-                    .map(DistSpec::Constant)
-                    .map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<DistSpec, E> {
-                check_secs(n as f64)
-                    .map(DistSpec::Constant)
-                    .map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<DistSpec, E> {
-                check_secs(n).map(DistSpec::Constant).map_err(E::custom)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
-                let raw = RawDist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        match toml::Value::deserialize(d)? {
+            toml::Value::Table(t) => {
+                let raw = RawDist::deserialize(t).map_err(|e| de::Error::custom(e.message()))?;
                 raw.check().map_err(de::Error::custom)
             }
+            other => Secs::deserialize(other)
+                .map(|s| DistSpec::Constant(s.0))
+                .map_err(|e| de::Error::custom(e.message())),
         }
-        d.deserialize_any(V)
     }
 }
 

@@ -348,106 +348,11 @@ fn write_out_dir(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Res
 
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
-    print!("{}", describe(&model));
+    print!("{}", report::describe::describe(&model));
     for w in &model.warnings {
         eprintln!("warning: {w}");
     }
     Ok(EXIT_SUCCESS)
-}
-
-/// A readable summary of what a scenario defines (the output of `validate`).
-pub fn describe(m: &Model) -> String {
-    use std::fmt::Write as _;
-    let h = |s: f64| report::human_secs(Some(s));
-    let mut out = String::new();
-    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        [(m.start / crate::model::DAY) as usize % 7];
-    let tod = (m.start % crate::model::DAY) / crate::model::TICKS_PER_SEC;
-    let _ = writeln!(out, "{} is valid", m.name);
-    let _ = writeln!(
-        out,
-        "simulation: {} measured after {} warm-up, from {day} {:02}:{:02}; seed {}, {} replication(s); service level within {}",
-        h(m.duration.as_secs_f64()),
-        h(m.warmup.as_secs_f64()),
-        tod / 3_600,
-        tod / 60 % 60,
-        m.seed,
-        m.replications,
-        h(m.service_level.as_secs_f64())
-    );
-    let _ = writeln!(out, "teams: {}", m.teams.len());
-    for t in &m.teams {
-        let slots: u32 = t.members.iter().map(|a| m.agents[a.ix()].max_chats).sum();
-        let _ = writeln!(
-            out,
-            "  {} ({}): {} agents, {} chat slots",
-            t.name,
-            t.strategy.name(),
-            t.members.len(),
-            slots
-        );
-    }
-    let shifts = m.agents.iter().filter(|a| a.shift.is_some()).count();
-    let _ = writeln!(out, "agents: {} ({} with shifts)", m.agents.len(), shifts);
-    let _ = writeln!(out, "traffic: {}", m.traffic.len());
-    for t in &m.traffic {
-        let mean = scenario::compile::mean_multiplier(&t.profile);
-        let load = t.rate * mean * t.handle_time.mean_secs;
-        let patience = t
-            .patience
-            .as_ref()
-            .map_or("never abandons".to_string(), |p| {
-                format!("patience mean {}", h(p.mean_secs))
-            });
-        let _ = writeln!(
-            out,
-            "  {}: {:.1}/h (x{:.2} on average over the day, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
-            t.name,
-            t.rate * 3_600.0,
-            mean,
-            t.profile.peak(),
-            h(t.handle_time.mean_secs),
-            load
-        );
-    }
-    let _ = writeln!(out, "rules: {}", m.rules.len());
-    for r in &m.rules {
-        let when: Vec<String> = r
-            .when
-            .iter()
-            .map(|c| {
-                let a = &m.attributes[c.attr.ix()];
-                let vals: Vec<&str> = c
-                    .values
-                    .iter()
-                    .map(|&v| a.values[v as usize].as_str())
-                    .collect();
-                format!("{} = {}", a.name, vals.join(" | "))
-            })
-            .collect();
-        let route: Vec<String> = r
-            .steps
-            .iter()
-            .map(|s| {
-                let name = &m.targets[s.target.ix()].name;
-                s.timeout
-                    .map_or(name.clone(), |t| format!("{name} ({})", h(t.as_secs_f64())))
-            })
-            .collect();
-        let when = if when.is_empty() {
-            "always".to_string()
-        } else {
-            format!("when {}", when.join(" and "))
-        };
-        let _ = writeln!(out, "  {}: {when} -> {}", r.name, route.join(" -> "));
-    }
-    if m.fallback.is_some() {
-        let _ = writeln!(
-            out,
-            "chats that match no rule go to any agent on shift (least_busy)"
-        );
-    }
-    out
 }
 
 #[cfg(test)]

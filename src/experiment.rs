@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
 use crate::sim::{self, Recorder};
-use crate::stats::{self, AgentFigures, Collector, Figures, RepFigures, TeamFigures};
+use crate::stats::{self, Collector, RepFigures};
 
 /// The result of an experiment: what the report exporters print.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,12 +26,10 @@ pub struct Summary {
     pub duration: f64,
     /// Service-level threshold, seconds.
     pub service_level_threshold: f64,
-    /// Means over replications (figures of the one replication when there is one).
-    pub overall: Figures,
-    /// Per team; see [`TeamFigures`].
-    pub teams: Vec<TeamFigures>,
-    /// Per agent.
-    pub agents: Vec<AgentFigures>,
+    /// Means over replications (the figures themselves when there is one replication):
+    /// `overall`, `teams`, `rules`, `agents` and the rest, at the top level of the JSON.
+    #[serde(flatten)]
+    pub mean: RepFigures,
     /// 95% confidence half-widths, same shape as the means; only with two or more replications.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ci95: Option<RepFigures>,
@@ -91,9 +89,7 @@ where
         warmup: model.warmup.as_secs_f64(),
         duration: model.duration.as_secs_f64(),
         service_level_threshold: model.service_level.as_secs_f64(),
-        overall: mean.overall,
-        teams: mean.teams,
-        agents: mean.agents,
+        mean,
         ci95,
         simulated_chats: reps.iter().map(|r| r.1.chats).sum(),
         warnings,

@@ -311,31 +311,139 @@ pub struct Traffic {
     pub attributes: Vec<(AttrId, AttrChoice)>,
 }
 
-/// A rule condition: the chat's value of `attr` is one of `values` (sorted).
+/// A weekly calendar (such as `business_hours`): open intervals per weekday.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    /// Name, as rules refer to it.
+    pub name: String,
+    /// Per weekday (Monday first), open intervals in ticks since midnight.
+    pub days: [Vec<Shift>; 7],
+}
+
+impl Calendar {
+    /// Whether the calendar is open at this time of the week (ticks since Monday 00:00).
+    pub fn is_open(&self, week_time: u64) -> bool {
+        let (day, tod) = ((week_time / DAY) as usize % 7, week_time % DAY);
+        // A window that crosses midnight belongs to the day it starts on.
+        let yesterday = (day + 6) % 7;
+        self.days[day].iter().any(|w| {
+            if w.start < w.end {
+                w.covers(tod)
+            } else {
+                tod >= w.start
+            }
+        }) || self.days[yesterday]
+            .iter()
+            .any(|w| w.start >= w.end && tod < w.end)
+    }
+}
+
+/// What a condition of a rule's `when` can look at.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatContext<'a> {
+    /// Attribute values, indexed by attribute id.
+    pub attrs: &'a [ValueId],
+    /// Ticks since Monday 00:00 when the rule is chosen.
+    pub week_time: u64,
+    /// Whether the chat's customer has an owner (account manager).
+    pub has_owner: bool,
+}
+
+/// One condition of a rule's `when`.
 #[derive(Debug, Clone)]
-pub struct Condition {
-    /// The attribute.
-    pub attr: AttrId,
-    /// Accepted values, sorted.
-    pub values: Vec<ValueId>,
+pub enum Condition {
+    /// The chat's value of `attr` is one of `values` (sorted).
+    Attr {
+        /// The attribute.
+        attr: AttrId,
+        /// Accepted values, sorted.
+        values: Vec<ValueId>,
+    },
+    /// The time of day is inside this window (may cross midnight).
+    Hours(Shift),
+    /// The weekday is in this set (bit 0 = Monday).
+    Days(u8),
+    /// The calendar is open (`inside`) or closed.
+    Calendar {
+        /// Index in [`Model::calendars`].
+        calendar: usize,
+        /// True for inside the calendar, false for outside.
+        inside: bool,
+    },
+    /// The chat has an owner (or has none).
+    HasOwner(bool),
+    /// Not all of these hold.
+    Not(Vec<Condition>),
 }
 
 impl Condition {
-    /// Whether a chat with these attribute values (indexed by attribute) satisfies it.
-    #[inline]
-    pub fn matches(&self, attrs: &[ValueId]) -> bool {
-        let v = attrs[self.attr.ix()];
-        v != NO_VALUE && self.values.binary_search(&v).is_ok()
+    /// Whether the condition holds for this chat.
+    pub fn matches(&self, cx: &ChatContext<'_>, calendars: &[Calendar]) -> bool {
+        match self {
+            Condition::Attr { attr, values } => {
+                let v = cx.attrs[attr.ix()];
+                v != NO_VALUE && values.binary_search(&v).is_ok()
+            }
+            Condition::Hours(w) => w.covers(cx.week_time % DAY),
+            Condition::Days(mask) => mask & (1 << ((cx.week_time / DAY) % 7)) != 0,
+            Condition::Calendar { calendar, inside } => {
+                calendars[*calendar].is_open(cx.week_time) == *inside
+            }
+            Condition::HasOwner(want) => cx.has_owner == *want,
+            Condition::Not(all) => !all.iter().all(|c| c.matches(cx, calendars)),
+        }
     }
+
+    /// The condition's value when only attributes are known: `None` if it depends on time or
+    /// ownership.
+    pub fn matches_attrs(&self, attrs: &[ValueId]) -> Option<bool> {
+        match self {
+            Condition::Attr { attr, values } => {
+                let v = attrs[attr.ix()];
+                Some(v != NO_VALUE && values.binary_search(&v).is_ok())
+            }
+            Condition::Not(all) => {
+                let mut all_hold = true;
+                for c in all {
+                    match c.matches_attrs(attrs)? {
+                        true => {}
+                        false => all_hold = false,
+                    }
+                }
+                Some(!all_hold)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where a route step offers the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepTarget {
+    /// A team's agents (with any skill requirement): one routing target.
+    Target(TargetId),
+    /// The chat's owner (account manager), if it has one.
+    Owner,
 }
 
 /// One step of a route: where the chat waits, and for how long before the next step applies.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// The target the chat is offered to.
-    pub target: TargetId,
-    /// Time waiting at this step before moving on; `None` on the last step.
+    /// Where the chat is offered.
+    pub to: StepTarget,
+    /// Time waiting at this step before moving on; `None`: until answered or gone.
     pub timeout: Option<SimTime>,
+}
+
+/// What a rule does with the chats it matches.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Offer the chat along these steps; never empty.
+    Route(Vec<Step>),
+    /// Send the customer to another channel with an auto-reply (index in [`Model::channels`]).
+    Redirect(u32),
+    /// Reply with the after-hours message and create a ticket.
+    AfterHours,
 }
 
 /// A routing rule.
@@ -345,8 +453,55 @@ pub struct Rule {
     pub name: String,
     /// All must match; empty matches every chat.
     pub when: Vec<Condition>,
-    /// Steps, tried in order; never empty.
-    pub steps: Vec<Step>,
+    /// Queue priority of its chats: higher is served first.
+    pub priority: u16,
+    /// What happens to the chats it matches.
+    pub action: Action,
+}
+
+/// Where chats go that match no rule, or that ran through their route without an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    /// The target offered to (every agent, or one team).
+    pub target: TargetId,
+    /// After this many steps without an agent, a chat leaves its route for the fallback.
+    pub after_checks: Option<u32>,
+    /// Whether `[fallback]` was written (else it exists only for chats that match no rule).
+    pub explicit: bool,
+}
+
+/// Which automated messages the desk sends (`[auto_messages]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoMessages {
+    /// A greeting to every chat that enters the queue or reaches an agent.
+    pub first_chat: bool,
+    /// Tells the customer who took the chat.
+    pub assigned: bool,
+    /// The after-hours reply.
+    pub after_hours: bool,
+    /// The customer left before an answer: a message and a missed-chat ticket.
+    pub missed: bool,
+    /// After a served chat: was your question resolved?
+    pub resolved_check: bool,
+    /// After a served chat: a rating request.
+    pub rating: bool,
+    /// The auto-reply of a redirect to another channel.
+    pub redirect: bool,
+}
+
+impl Default for AutoMessages {
+    fn default() -> Self {
+        AutoMessages {
+            first_chat: true,
+            assigned: true,
+            after_hours: true,
+            missed: true,
+            resolved_check: false,
+            rating: false,
+            redirect: true,
+        }
+    }
 }
 
 /// A set of agents a chat can be offered to, with the strategy that picks among them.
@@ -438,8 +593,16 @@ pub struct Model {
     pub traffic: Vec<Traffic>,
     /// Rules, in priority order.
     pub rules: Vec<Rule>,
-    /// Where chats that match no rule go (every agent, `least_busy`), if any chat can miss.
-    pub fallback: Option<TargetId>,
+    /// Where chats go that match no rule or run out of route; `None` if no chat can.
+    pub fallback: Option<Fallback>,
+    /// Redirect channels named by rules, such as `email`.
+    pub channels: Vec<String>,
+    /// Calendars, such as `business_hours`.
+    pub calendars: Vec<Calendar>,
+    /// Automated messages switched on.
+    pub messages: AutoMessages,
+    /// Chats unanswered longer than this are red-flagged.
+    pub red_after: Option<SimTime>,
     /// Things worth a user's attention that do not stop the run.
     pub warnings: Vec<String>,
 }
@@ -460,11 +623,11 @@ impl Model {
         self.week_time(t) % DAY
     }
 
-    /// The first rule whose conditions all hold for these attribute values.
-    pub fn match_rule(&self, attrs: &[ValueId]) -> Option<RuleId> {
+    /// The first rule whose conditions all hold for this chat.
+    pub fn match_rule(&self, cx: &ChatContext<'_>) -> Option<RuleId> {
         self.rules
             .iter()
-            .position(|r| r.when.iter().all(|c| c.matches(attrs)))
+            .position(|r| r.when.iter().all(|c| c.matches(cx, &self.calendars)))
             .map(|i| RuleId(i as u32))
     }
 }

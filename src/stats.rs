@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Model, SimTime, TICKS_PER_SEC};
+use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC};
 use crate::sim::{ChatRecord, Outcome, Recorder, RunResult};
 
 /// Wait times of answered chats, in seconds. `None` where no chat was answered.
@@ -44,6 +44,10 @@ pub struct Figures {
     pub waiting_at_end: f64,
     /// Answered chats still in service at the end.
     pub in_service_at_end: f64,
+    /// Chats a rule redirected to another channel (not lost: see `channels`).
+    pub deflected: f64,
+    /// Chats that got the after-hours reply and a ticket.
+    pub after_hours: f64,
     /// `abandoned / offered`.
     pub abandon_rate: Option<f64>,
     /// Chats answered within the threshold / (answered + abandoned).
@@ -60,6 +64,74 @@ pub struct TeamFigures {
     /// The figures.
     #[serde(flatten)]
     pub figures: Figures,
+}
+
+/// A rule's figures: the chats it matched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleFigures {
+    /// Rule name; `(no rule)` for chats that matched none.
+    pub name: String,
+    /// Chats the rule matched (its `offered`).
+    pub matched: f64,
+    /// The figures of those chats.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Chats sent to one channel by redirects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelFigures {
+    /// The channel, as rules name it (`email`).
+    pub channel: String,
+    /// Chats deflected to it.
+    pub deflected: f64,
+}
+
+/// Automated messages sent, by kind (a kind switched off in `[auto_messages]` stays 0).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageFigures {
+    /// Greetings to chats that entered the queue or reached an agent.
+    pub first_chat: f64,
+    /// "An agent took your chat".
+    pub assigned: f64,
+    /// After-hours replies.
+    pub after_hours: f64,
+    /// Messages to customers who left before an answer.
+    pub missed: f64,
+    /// "Was your question resolved?" after a served chat.
+    pub resolved_check: f64,
+    /// Rating requests after a served chat.
+    pub rating: f64,
+    /// Auto-replies of redirects.
+    pub redirect: f64,
+}
+
+/// Tickets created, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketFigures {
+    /// One per after-hours chat.
+    pub after_hours: f64,
+    /// One per missed chat, when the `missed` message is on.
+    pub missed: f64,
+}
+
+/// Chats left unanswered longer than `report.red_after`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedFlagFigures {
+    /// The threshold, seconds; `null` when `red_after` is not set (and the counts are 0).
+    pub after: Option<f64>,
+    /// Chats flagged.
+    pub flagged: f64,
+    /// Most flagged chats waiting at the same moment.
+    pub peak: f64,
+}
+
+/// How evenly load spreads over agents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FairnessFigures {
+    /// Jain's index over agents' occupancy: 1 when all are equally loaded, 1/n when one agent
+    /// carries everything. `null` when no agent was on shift.
+    pub jain_occupancy: Option<f64>,
 }
 
 /// One agent's load over the measured window.
@@ -88,8 +160,20 @@ pub struct RepFigures {
     pub overall: Figures,
     /// Per team, in file order, then the fallback if the scenario has one.
     pub teams: Vec<TeamFigures>,
+    /// Per rule, in file order, then `(no rule)`.
+    pub rules: Vec<RuleFigures>,
     /// Per agent.
     pub agents: Vec<AgentFigures>,
+    /// Deflections per redirect channel.
+    pub channels: Vec<ChannelFigures>,
+    /// Automated messages sent.
+    pub messages: MessageFigures,
+    /// Tickets created.
+    pub tickets: TicketFigures,
+    /// Red flags.
+    pub red_flags: RedFlagFigures,
+    /// Load spread over agents.
+    pub fairness: FairnessFigures,
 }
 
 /// Streaming tally of one set of chats.
@@ -101,6 +185,8 @@ struct Tally {
     blocked: u64,
     waiting: u64,
     in_service: u64,
+    deflected: u64,
+    after_hours: u64,
     within: u64,
     wait_sum: u128,
     wait_max: u64,
@@ -120,6 +206,8 @@ impl Tally {
             blocked: 0,
             waiting: 0,
             in_service: 0,
+            deflected: 0,
+            after_hours: 0,
             within: 0,
             wait_sum: 0,
             wait_max: 0,
@@ -146,6 +234,8 @@ impl Tally {
             Outcome::Abandoned => self.abandoned += 1,
             Outcome::Waiting => self.waiting += 1,
             Outcome::Blocked => self.blocked += 1,
+            Outcome::Deflected => self.deflected += 1,
+            Outcome::AfterHours => self.after_hours += 1,
         }
     }
 
@@ -161,6 +251,8 @@ impl Tally {
             blocked: self.blocked as f64,
             waiting_at_end: self.waiting as f64,
             in_service_at_end: self.in_service as f64,
+            deflected: self.deflected as f64,
+            after_hours: self.after_hours as f64,
             abandon_rate: ratio(self.abandoned, self.offered),
             service_level: ratio(self.within, self.answered + self.abandoned),
             wait: WaitFigures {
@@ -180,20 +272,35 @@ impl Tally {
 #[derive(Debug, Clone)]
 pub struct Collector {
     threshold: SimTime,
+    messages_on: AutoMessages,
+    red_after: Option<SimTime>,
     overall: Tally,
     targets: Vec<Tally>,
+    /// Per rule, then chats that matched none.
+    rules: Vec<Tally>,
     handled: Vec<u64>,
+    channels: Vec<u64>,
+    messages: [u64; 7],
+    tickets: [u64; 2],
+    flagged: u64,
 }
 
 impl Collector {
-    /// A collector for a model's teams and agents.
+    /// A collector for a model's teams, rules and agents.
     pub fn new(model: &Model) -> Collector {
         let high = model.end().0;
         Collector {
             threshold: model.service_level,
+            messages_on: model.messages,
+            red_after: model.red_after,
             overall: Tally::new(high),
             targets: vec![Tally::new(high); model.targets.len()],
+            rules: vec![Tally::new(high); model.rules.len() + 1],
             handled: vec![0; model.agents.len()],
+            channels: vec![0; model.channels.len()],
+            messages: [0; 7],
+            tickets: [0; 2],
+            flagged: 0,
         }
     }
 
@@ -210,15 +317,24 @@ impl Collector {
             .iter()
             .zip(&self.targets)
             .map(|(t, tally)| TeamFigures {
-                name: if t.team.is_some() {
-                    t.name.clone()
-                } else {
-                    "(fallback)".into()
-                },
+                name: t.name.clone(),
                 figures: tally.figures(),
             })
             .collect();
-        let agents = model
+        let rule_names = model
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .chain(["(no rule)"]);
+        let rules = rule_names
+            .zip(&self.rules)
+            .map(|(name, tally)| RuleFigures {
+                name: name.to_string(),
+                matched: tally.offered as f64,
+                figures: tally.figures(),
+            })
+            .collect();
+        let agents: Vec<AgentFigures> = model
             .agents
             .iter()
             .zip(&run.agents)
@@ -239,10 +355,46 @@ impl Collector {
                 }
             })
             .collect();
+        let occ: Vec<f64> = agents.iter().filter_map(|a| a.occupancy).collect();
+        let sum: f64 = occ.iter().sum();
+        let sum_sq: f64 = occ.iter().map(|x| x * x).sum();
+        let jain = (sum_sq > 0.0).then(|| sum * sum / (occ.len() as f64 * sum_sq));
+        let m = &self.messages;
         RepFigures {
             overall: self.overall.figures(),
             teams,
+            rules,
             agents,
+            channels: model
+                .channels
+                .iter()
+                .zip(&self.channels)
+                .map(|(c, &n)| ChannelFigures {
+                    channel: c.clone(),
+                    deflected: n as f64,
+                })
+                .collect(),
+            messages: MessageFigures {
+                first_chat: m[0] as f64,
+                assigned: m[1] as f64,
+                after_hours: m[2] as f64,
+                missed: m[3] as f64,
+                resolved_check: m[4] as f64,
+                rating: m[5] as f64,
+                redirect: m[6] as f64,
+            },
+            tickets: TicketFigures {
+                after_hours: self.tickets[0] as f64,
+                missed: self.tickets[1] as f64,
+            },
+            red_flags: RedFlagFigures {
+                after: self.red_after.map(SimTime::as_secs_f64),
+                flagged: self.flagged as f64,
+                peak: run.red_flag_peak as f64,
+            },
+            fairness: FairnessFigures {
+                jain_occupancy: jain,
+            },
         }
     }
 }
@@ -257,9 +409,36 @@ impl Recorder for Collector {
         if let Some(t) = rec.target {
             self.targets[t.ix()].add(rec, self.threshold);
         }
+        let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
+        self.rules[rule].add(rec, self.threshold);
         if let (Some(a), true) = (rec.agent, rec.outcome.answered()) {
             self.handled[a.ix()] += 1;
         }
+        if let Some(c) = rec.channel {
+            self.channels[c as usize] += 1;
+        }
+        if self.red_after.is_some_and(|r| rec.wait > r) {
+            self.flagged += 1;
+        }
+        let on = &self.messages_on;
+        let entered = matches!(
+            rec.outcome,
+            Outcome::Served | Outcome::InService | Outcome::Abandoned | Outcome::Waiting
+        );
+        let sent = [
+            on.first_chat && entered,
+            on.assigned && rec.outcome.answered(),
+            on.after_hours && rec.outcome == Outcome::AfterHours,
+            on.missed && rec.outcome == Outcome::Abandoned,
+            on.resolved_check && rec.outcome == Outcome::Served,
+            on.rating && rec.outcome == Outcome::Served,
+            on.redirect && rec.outcome == Outcome::Deflected,
+        ];
+        for (count, sent) in self.messages.iter_mut().zip(sent) {
+            *count += sent as u64;
+        }
+        self.tickets[0] += (rec.outcome == Outcome::AfterHours) as u64;
+        self.tickets[1] += (on.missed && rec.outcome == Outcome::Abandoned) as u64;
     }
 }
 
@@ -375,6 +554,8 @@ mod tests {
                 wait: SimTime(w),
                 handle: Some(SimTime(1)),
                 outcome: Outcome::Served,
+                channel: None,
+                owner: None,
             };
             t.add(&rec, SimTime(20 * TICKS_PER_SEC));
         }
@@ -413,7 +594,7 @@ mod tests {
                     ..Default::default()
                 },
             }],
-            agents: vec![],
+            ..Default::default()
         };
         let (m, ci) = aggregate(&[mk(10.0, Some(1.0)), mk(14.0, None), mk(12.0, Some(3.0))]);
         let ci = ci.unwrap();

@@ -35,8 +35,8 @@ pub fn teams(s: &Summary) -> Vec<u8> {
         "wait_max",
     ];
     w.write_record(header).expect("in memory");
-    let rows = std::iter::once(("overall", &s.overall))
-        .chain(s.teams.iter().map(|t| (t.name.as_str(), &t.figures)));
+    let rows = std::iter::once(("overall", &s.mean.overall))
+        .chain(s.mean.teams.iter().map(|t| (t.name.as_str(), &t.figures)));
     for (name, f) in rows {
         let x = &f.wait;
         w.write_record([
@@ -74,7 +74,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
         "staffing_cost",
     ])
     .expect("in memory");
-    for a in &s.agents {
+    for a in &s.mean.agents {
         w.write_record([
             a.name.clone(),
             a.handled.to_string(),

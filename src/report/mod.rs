@@ -5,6 +5,7 @@
 //! each chat's row as the simulation produces it.
 
 pub mod csv;
+pub mod describe;
 pub mod table;
 
 use crate::experiment::Summary;

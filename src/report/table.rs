@@ -133,18 +133,18 @@ pub fn table(s: &Summary) -> String {
         .map(String::from)
         .to_vec(),
     ];
-    rows.push(figure_row("overall", &s.overall));
+    rows.push(figure_row("overall", &s.mean.overall));
     if let Some(ci) = &s.ci95 {
         rows.push(figure_row("  ±", &ci.overall));
     }
-    for (i, t) in s.teams.iter().enumerate() {
+    for (i, t) in s.mean.teams.iter().enumerate() {
         rows.push(figure_row(&t.name, &t.figures));
         if let Some(ci) = &s.ci95 {
             rows.push(figure_row("  ±", &ci.teams[i].figures));
         }
     }
     out.push_str(&layout(&rows));
-    let o = &s.overall;
+    let o = &s.mean.overall;
     if o.waiting_at_end + o.in_service_at_end + o.blocked > 0.0 {
         let _ = writeln!(
             out,
@@ -172,13 +172,13 @@ pub fn table(s: &Summary) -> String {
         .map(String::from)
         .to_vec(),
     ];
-    rows.extend(s.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
+    rows.extend(s.mean.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
     out.push_str(&layout(&rows));
-    if s.agents.len() > MAX_AGENT_ROWS {
+    if s.mean.agents.len() > MAX_AGENT_ROWS {
         let _ = writeln!(
             out,
             "({} more agents not shown; --format json or --out DIR lists them all)",
-            s.agents.len() - MAX_AGENT_ROWS
+            s.mean.agents.len() - MAX_AGENT_ROWS
         );
     }
     out

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, RngExt};
 
-use crate::model::{AgentId, Model, RuleId, SimTime, Strategy, TargetId};
+use crate::model::{Action, AgentId, Model, RuleId, SimTime, StepTarget, Strategy, TargetId};
 
 /// What the routing core knows about one agent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +48,7 @@ const NONE: u32 = u32::MAX;
 pub struct Board {
     agents: Vec<AgentState>,
     index: Vec<Index>,
+    on_shift: Vec<u32>,
 }
 
 /// Packs (primary, secondary, time, id) into one ordered key.
@@ -82,6 +83,7 @@ impl Board {
         Board {
             agents: vec![AgentState::default(); model.agents.len()],
             index,
+            on_shift: vec![0; model.targets.len()],
         }
     }
 
@@ -122,6 +124,10 @@ impl Board {
         let now = self.available(model, a);
         let new = self.agents[a.ix()];
         for m in &model.agents[a.ix()].memberships {
+            if old.on_shift != new.on_shift {
+                let n = &mut self.on_shift[m.target.ix()];
+                *n = if new.on_shift { *n + 1 } else { *n - 1 };
+            }
             let strategy = model.targets[m.target.ix()].strategy;
             match &mut self.index[m.target.ix()] {
                 Index::Ordered(set) => {
@@ -217,6 +223,12 @@ impl Board {
         }
     }
 
+    /// How many of a target's agents are on shift now.
+    #[inline]
+    pub fn on_shift_count(&self, target: TargetId) -> u32 {
+        self.on_shift[target.ix()]
+    }
+
     /// How many of a target's agents are available now.
     pub fn available_count(&self, target: TargetId) -> usize {
         match &self.index[target.ix()] {
@@ -244,7 +256,20 @@ impl QueueKey {
     }
 }
 
-/// Chats waiting, one queue per target. Values are the caller's handles for its chats.
+/// A queue a chat can wait in: one per target (same index), then one per agent (a personal
+/// queue, for chats waiting for their owner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QueueId(pub u32);
+
+impl QueueId {
+    /// The personal queue of an agent.
+    pub fn personal(model: &Model, agent: AgentId) -> QueueId {
+        QueueId(model.targets.len() as u32 + agent.0)
+    }
+}
+
+/// Chats waiting, one queue per target plus one per agent. Values are the caller's handles for
+/// its chats.
 #[derive(Debug, Clone)]
 pub struct Queues {
     queues: Vec<BTreeMap<QueueKey, u32>>,
@@ -252,10 +277,10 @@ pub struct Queues {
 }
 
 impl Queues {
-    /// Empty queues for every target of the model.
+    /// Empty queues: one per target, then one per agent.
     pub fn new(model: &Model) -> Queues {
         Queues {
-            queues: vec![BTreeMap::new(); model.targets.len()],
+            queues: vec![BTreeMap::new(); model.targets.len() + model.agents.len()],
             len: 0,
         }
     }
@@ -270,33 +295,40 @@ impl Queues {
         self.len == 0
     }
 
-    /// Chats waiting at one target.
-    pub fn len_at(&self, target: TargetId) -> usize {
-        self.queues[target.ix()].len()
+    /// Chats waiting in one queue.
+    pub fn len_at(&self, queue: QueueId) -> usize {
+        self.queues[queue.0 as usize].len()
     }
 
-    /// Adds a chat to a target's queue.
-    pub fn push(&mut self, target: TargetId, key: QueueKey, chat: u32) {
-        let old = self.queues[target.ix()].insert(key, chat);
+    /// Adds a chat to a queue.
+    pub fn push(&mut self, queue: QueueId, key: QueueKey, chat: u32) {
+        let old = self.queues[queue.0 as usize].insert(key, chat);
         debug_assert!(old.is_none(), "chat queued twice");
         self.len += 1;
     }
 
-    /// Removes a chat from a target's queue (it left, or moved on to the next step).
-    pub fn remove(&mut self, target: TargetId, key: QueueKey) -> Option<u32> {
-        let chat = self.queues[target.ix()].remove(&key);
+    /// Removes a chat from a queue (it left, or moved on to the next step).
+    pub fn remove(&mut self, queue: QueueId, key: QueueKey) -> Option<u32> {
+        let chat = self.queues[queue.0 as usize].remove(&key);
         self.len -= chat.is_some() as usize;
         chat
     }
 
     /// The waiting chat an agent with a free slot should take: the first in order among the
-    /// heads of the queues of every target the agent belongs to. Returns where it waits.
-    pub fn next_for(&self, model: &Model, a: AgentId) -> Option<(TargetId, QueueKey, u32)> {
-        let mut best: Option<(TargetId, QueueKey, u32)> = None;
-        for m in &model.agents[a.ix()].memberships {
-            if let Some((&key, &chat)) = self.queues[m.target.ix()].first_key_value() {
+    /// heads of its personal queue and the queues of every target it belongs to. Returns the
+    /// queue it waits in.
+    pub fn next_for(&self, model: &Model, a: AgentId) -> Option<(QueueId, QueueKey, u32)> {
+        let personal = QueueId::personal(model, a);
+        let queues = model.agents[a.ix()]
+            .memberships
+            .iter()
+            .map(|m| QueueId(m.target.0))
+            .chain(std::iter::once(personal));
+        let mut best: Option<(QueueId, QueueKey, u32)> = None;
+        for q in queues {
+            if let Some((&key, &chat)) = self.queues[q.0 as usize].first_key_value() {
                 if best.is_none_or(|b| key < b.1) {
-                    best = Some((m.target, key, chat));
+                    best = Some((q, key, chat));
                 }
             }
         }
@@ -304,16 +336,38 @@ impl Queues {
     }
 }
 
-/// Where a chat is offered at one step of its route.
+/// Route step index of a chat that has been handed to the fallback.
+pub const FALLBACK_STEP: usize = u16::MAX as usize;
+
+/// What the routing core needs to know about a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatView {
+    /// The rule it matched, if any.
+    pub rule: Option<RuleId>,
+    /// The route step to try first (0-based).
+    pub step: usize,
+    /// Steps already gone through without an agent (skipped or timed out).
+    pub checks: u32,
+    /// Its owner (account manager), if it has one.
+    pub owner: Option<AgentId>,
+}
+
+/// Where a chat is offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
-    /// The target offered to.
+    /// The queue it waits in if nobody takes it now.
+    pub queue: QueueId,
+    /// The target reported as the chat's team (for an owner: the owner's first team).
     pub target: TargetId,
-    /// How long the chat waits there before the next step; `None`: until answered or gone.
+    /// The route step ([`FALLBACK_STEP`] once in the fallback).
+    pub step: usize,
+    /// Steps gone through without an agent before this one.
+    pub checks: u32,
+    /// How long it waits here before the next step; `None`: until answered or gone.
     pub timeout: Option<SimTime>,
 }
 
-/// The routing core's answer for a chat at a step.
+/// The routing core's answer for a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// This agent takes the chat now.
@@ -323,41 +377,90 @@ pub enum Decision {
         /// Where the chat was offered.
         at: Placement,
     },
-    /// Nobody can take it now: it waits in the target's queue.
+    /// Nobody can take it now: it waits.
     Wait {
         /// Where it waits.
         at: Placement,
     },
+    /// The rule sends the customer to another channel (index in `Model::channels`).
+    Redirect(u32),
+    /// Nobody who could take it is on shift (or the rule says so): after-hours reply and ticket.
+    AfterHours,
 }
 
-/// Where a chat with this rule (or none) is offered at `step` (0-based).
-pub fn placement(model: &Model, rule: Option<RuleId>, step: usize) -> Placement {
-    match rule {
-        Some(r) => {
-            let s = &model.rules[r.ix()].steps[step];
-            Placement {
-                target: s.target,
-                timeout: s.timeout,
-            }
-        }
-        None => Placement {
-            target: model
-                .fallback
-                .expect("a chat missed every rule but the model has no fallback"),
-            timeout: None,
-        },
-    }
-}
-
-/// Decides where a chat at `step` of its rule's route goes now.
+/// Decides what happens to a chat now: a rule's action, or its route from `chat.step` on.
+///
+/// A step whose team has nobody on shift, or an owner step when the owner is off shift (or the
+/// chat has no owner), is skipped and counts as a check. A chat leaves its route for the
+/// fallback when it runs out of steps or reaches the fallback's `after_checks`; with no fallback,
+/// or nobody on shift there, it gets the after-hours reply.
 pub fn decide<R: Rng + ?Sized>(
     model: &Model,
     board: &Board,
-    rule: Option<RuleId>,
-    step: usize,
+    chat: ChatView,
     rng: &mut R,
 ) -> Decision {
-    let at = placement(model, rule, step);
+    let Some(rule) = chat.rule else {
+        return fallback(model, board, chat.checks, rng);
+    };
+    let steps = match &model.rules[rule.ix()].action {
+        Action::Redirect(channel) => return Decision::Redirect(*channel),
+        Action::AfterHours => return Decision::AfterHours,
+        Action::Route(steps) => steps,
+    };
+    let after_checks = model.fallback.as_ref().and_then(|f| f.after_checks);
+    let (mut step, mut checks) = (chat.step, chat.checks);
+    while step < steps.len() && after_checks.is_none_or(|n| checks < n) {
+        let s = &steps[step];
+        let at = |queue, target| Placement {
+            queue,
+            target,
+            step,
+            checks,
+            timeout: s.timeout,
+        };
+        match s.to {
+            StepTarget::Target(t) if board.on_shift_count(t) > 0 => {
+                return offer(model, board, at(QueueId(t.0), t), rng);
+            }
+            StepTarget::Owner => {
+                if let Some(owner) = chat.owner.filter(|&o| board.agent(o).on_shift) {
+                    let team = model.agents[owner.ix()]
+                        .memberships
+                        .first()
+                        .map_or(TargetId(0), |m| m.target);
+                    let at = at(QueueId::personal(model, owner), team);
+                    return match board.available(model, owner) {
+                        true => Decision::Assign { agent: owner, at },
+                        false => Decision::Wait { at },
+                    };
+                }
+            }
+            StepTarget::Target(_) => {}
+        }
+        step += 1;
+        checks += 1;
+    }
+    fallback(model, board, checks, rng)
+}
+
+fn fallback<R: Rng + ?Sized>(model: &Model, board: &Board, checks: u32, rng: &mut R) -> Decision {
+    match &model.fallback {
+        Some(f) if board.on_shift_count(f.target) > 0 => {
+            let at = Placement {
+                queue: QueueId(f.target.0),
+                target: f.target,
+                step: FALLBACK_STEP,
+                checks,
+                timeout: None,
+            };
+            offer(model, board, at, rng)
+        }
+        _ => Decision::AfterHours,
+    }
+}
+
+fn offer<R: Rng + ?Sized>(model: &Model, board: &Board, at: Placement, rng: &mut R) -> Decision {
     match board.pick(model, at.target, rng) {
         Some(agent) => Decision::Assign { agent, at },
         None => Decision::Wait { at },
@@ -498,7 +601,7 @@ route = [{{ team = "t" }}]
     fn queues_serve_priority_then_arrival_across_an_agents_targets() {
         let m = model("least_busy");
         let mut q = Queues::new(&m);
-        let t = TargetId(0);
+        let t = QueueId(0);
         q.push(t, QueueKey::new(0, SimTime(50), 2), 20);
         q.push(t, QueueKey::new(0, SimTime(10), 1), 10);
         q.push(t, QueueKey::new(5, SimTime(90), 3), 30);

@@ -138,7 +138,10 @@ impl<'a> Compiler<'a> {
         let (teams, team_ix) = self.teams(&raw);
         let agents = self.agents(&raw, &team_ix);
         let traffic = self.traffic(&raw);
-        let rules = self.rules(&raw, &team_ix);
+        let calendars = self.calendars(&raw);
+        let mut channels = Vec::new();
+        let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
+        let fallback = self.fallback_spec(&raw, &team_ix);
 
         let mut model = Model {
             name: name.to_string(),
@@ -160,6 +163,10 @@ impl<'a> Compiler<'a> {
             traffic,
             rules,
             fallback: None,
+            channels,
+            calendars,
+            messages: raw.auto_messages,
+            red_after: raw.report.red_after.map(|r| SimTime::from_secs_f64(r.0)),
             warnings: Vec::new(),
         };
         self.check_team_sizes(&raw, &model);
@@ -167,7 +174,7 @@ impl<'a> Compiler<'a> {
             self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
             return Err((self.diags, self.warnings));
         }
-        build_targets(&mut model);
+        build_targets(&mut model, fallback);
         self.warn_about(&model);
         model.warnings = self.warnings;
         Ok(model)
@@ -594,11 +601,209 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn rules(&mut self, raw: &RawScenario, team_ix: &HashMap<String, TeamId>) -> Vec<Rule> {
+    fn calendars(&mut self, raw: &RawScenario) -> Vec<Calendar> {
+        let named = raw.business_hours.iter().map(|c| {
+            (
+                "business_hours".to_string(),
+                c,
+                "business_hours".to_string(),
+            )
+        });
+        let others = raw
+            .calendars
+            .iter()
+            .map(|(n, c)| (n.clone(), c, format!("calendars.{n}")));
+        let all: Vec<_> = named.chain(others).collect();
+        let mut out = Vec::new();
+        for (name, cal, key) in all {
+            let span = Some(cal.span());
+            let c = cal.get_ref();
+            let mut days: [Vec<Shift>; 7] = Default::default();
+            let hours = match &c.hours {
+                Some(h) => match values::parse_shift(h.get_ref()) {
+                    Ok((a, b)) => Some(Shift {
+                        start: a as u64 * TICKS_PER_SEC,
+                        end: b as u64 * TICKS_PER_SEC,
+                    }),
+                    Err(e) => {
+                        self.err(format!("{key}.hours"), Some(h.span()), e);
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(list) = &c.days {
+                if hours.is_none() && c.hours.is_none() {
+                    self.err(
+                        format!("{key}.days"),
+                        span.clone(),
+                        "`days` needs `hours`, e.g. hours = \"09:00-18:00\"",
+                    );
+                }
+                for d in list {
+                    match values::weekday_index(d.get_ref()) {
+                        Some(i) => days[i as usize].extend(hours),
+                        None => {
+                            self.err(
+                                format!("{key}.days"),
+                                Some(d.span()),
+                                format!("\"{}\" is not a weekday; write e.g. \"mon\"", d.get_ref()),
+                            );
+                        }
+                    }
+                }
+            }
+            let per_day = [&c.mon, &c.tue, &c.wed, &c.thu, &c.fri, &c.sat, &c.sun];
+            for (i, d) in per_day.iter().enumerate() {
+                if let Some(h) = d {
+                    match values::parse_shift(h.get_ref()) {
+                        // A day written on its own replaces what `days` and `hours` gave it.
+                        Ok((a, b)) => {
+                            days[i] = vec![Shift {
+                                start: a as u64 * TICKS_PER_SEC,
+                                end: b as u64 * TICKS_PER_SEC,
+                            }]
+                        }
+                        Err(e) => {
+                            self.err(
+                                format!(
+                                    "{key}.{}",
+                                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][i]
+                                ),
+                                Some(h.span()),
+                                e,
+                            );
+                        }
+                    }
+                }
+            }
+            if days.iter().all(Vec::is_empty) && self.diags.is_empty() {
+                self.err(key, span, "the calendar is never open; give `days` and `hours`, or a day such as mon = \"09:00-17:00\"");
+            }
+            out.push(Calendar { name, days });
+        }
+        out
+    }
+
+    /// Compiles one `when` table into conditions.
+    fn conditions(
+        &mut self,
+        key: &str,
+        when: &BTreeMap<String, Spanned<toml::Value>>,
+        calendars: &[Calendar],
+    ) -> Vec<Condition> {
+        let mut out = Vec::new();
+        for (k, v) in when {
+            let key = format!("{key}.{k}");
+            let span = Some(v.span());
+            match (k.as_str(), v.get_ref()) {
+                ("hours", toml::Value::String(h)) => match values::parse_shift(h) {
+                    Ok((a, b)) => out.push(Condition::Hours(Shift {
+                        start: a as u64 * TICKS_PER_SEC,
+                        end: b as u64 * TICKS_PER_SEC,
+                    })),
+                    Err(e) => {
+                        self.err(key, span, e);
+                    }
+                },
+                ("days", toml::Value::Array(list)) if !list.is_empty() => {
+                    let mut mask = 0u8;
+                    for d in list {
+                        match d.as_str().and_then(values::weekday_index) {
+                            Some(i) => mask |= 1 << i,
+                            None => {
+                                self.err(
+                                    key.clone(),
+                                    span.clone(),
+                                    format!("{d} is not a weekday; write e.g. [\"sat\", \"sun\"]"),
+                                );
+                            }
+                        }
+                    }
+                    out.push(Condition::Days(mask));
+                }
+                ("inside" | "outside", toml::Value::String(name)) => {
+                    match calendars.iter().position(|c| &c.name == name) {
+                        Some(calendar) => out.push(Condition::Calendar {
+                            calendar,
+                            inside: k == "inside",
+                        }),
+                        None => {
+                            let known: Vec<&str> =
+                                calendars.iter().map(|c| c.name.as_str()).collect();
+                            self.err(key, span, format!("no calendar named \"{name}\""))
+                                .hint = Some(if known.is_empty() {
+                                "define it as [business_hours] or [calendars.NAME]".into()
+                            } else {
+                                format!("calendars defined: {}", known.join(", "))
+                            });
+                        }
+                    }
+                }
+                ("has_owner", toml::Value::Boolean(b)) => out.push(Condition::HasOwner(*b)),
+                ("not", toml::Value::Table(t)) => {
+                    let inner: BTreeMap<String, Spanned<toml::Value>> = t
+                        .iter()
+                        .map(|(k, inner)| (k.clone(), Spanned::new(v.span(), inner.clone())))
+                        .collect();
+                    let inner = self.conditions(&key, &inner, calendars);
+                    out.push(Condition::Not(inner));
+                }
+                ("hours" | "days" | "inside" | "outside" | "has_owner" | "not", _) => {
+                    let want = match k.as_str() {
+                        "hours" => "a window such as \"18:00-08:00\"",
+                        "days" => "a list of weekdays such as [\"sat\", \"sun\"]",
+                        "has_owner" => "true or false",
+                        "not" => "a table of conditions, such as { topic = \"sales\" }",
+                        _ => "a calendar name such as \"business_hours\"",
+                    };
+                    self.err(key, span, format!("`{k}` takes {want}"));
+                }
+                (_, value) => {
+                    let listed: Vec<&str> = match value {
+                        toml::Value::String(s) => vec![s.as_str()],
+                        toml::Value::Array(a) if !a.is_empty() && a.iter().all(|x| x.is_str()) => {
+                            a.iter().filter_map(|x| x.as_str()).collect()
+                        }
+                        _ => {
+                            self.err(key, span, "a condition is a value (\"support\") or a list of values ([\"sales\", \"billing\"])");
+                            continue;
+                        }
+                    };
+                    let known_attr = self.attr_ix.contains_key(k.as_str());
+                    let attr = self.attr(k);
+                    if !known_attr {
+                        self.warnings.push(format!("{key}: no traffic stream sets the attribute \"{k}\", so this condition never holds"));
+                    }
+                    let mut values: Vec<ValueId> = Vec::new();
+                    for v in listed {
+                        if known_attr && !self.attributes[attr.ix()].values.iter().any(|x| x == v) {
+                            self.warnings
+                                .push(format!("{key}: no traffic stream sets {k} = \"{v}\""));
+                        }
+                        values.push(self.value(attr, v));
+                    }
+                    values.sort_unstable();
+                    values.dedup();
+                    out.push(Condition::Attr { attr, values });
+                }
+            }
+        }
+        out
+    }
+
+    fn rules(
+        &mut self,
+        raw: &RawScenario,
+        team_ix: &HashMap<String, TeamId>,
+        calendars: &[Calendar],
+        channels: &mut Vec<String>,
+    ) -> Vec<Rule> {
         let mut seen = HashMap::new();
         let mut out = Vec::new();
+        let has_fallback = raw.fallback.is_some();
         for (i, r) in raw.rules.iter().enumerate() {
-            let r: &RawRule = r.get_ref();
+            let (r_span, r): (_, &RawRule) = (r.span(), r.get_ref());
             let name = r.name.get_ref().trim().to_string();
             if seen.insert(name.clone(), i).is_some() {
                 self.err(
@@ -607,82 +812,145 @@ impl<'a> Compiler<'a> {
                     format!("a rule named \"{name}\" is already defined"),
                 );
             }
-            let mut when = Vec::new();
-            for (k, v) in &r.when {
-                let key = format!("rules[{i}].when.{k}");
-                let listed: Vec<&str> = match v.get_ref() {
-                    toml::Value::String(s) => vec![s.as_str()],
-                    toml::Value::Array(a) if a.iter().all(|x| x.is_str()) && !a.is_empty() => {
-                        a.iter().filter_map(|x| x.as_str()).collect()
-                    }
-                    _ => {
-                        self.err(key, Some(v.span()), "a condition is a value (\"support\") or a list of values ([\"sales\", \"billing\"])");
-                        continue;
-                    }
-                };
-                let known_attr = self.attr_ix.contains_key(k.as_str());
-                let attr = self.attr(k);
-                let mut values: Vec<ValueId> = Vec::new();
-                for s in listed {
-                    let known = self.attributes[attr.ix()].values.iter().any(|x| x == s);
-                    if known_attr && !known {
-                        self.warnings
-                            .push(format!("{key}: no traffic stream sets {k} = \"{s}\""));
-                    }
-                    values.push(self.value(attr, s));
+            let when = self.conditions(&format!("rules[{i}].when"), &r.when, calendars);
+            let priority = match &r.priority {
+                None => 0,
+                Some(p) if (0..=i64::from(u16::MAX)).contains(p.get_ref()) => *p.get_ref() as u16,
+                Some(p) => {
+                    self.err(
+                        format!("rules[{i}].priority"),
+                        Some(p.span()),
+                        "priority must be between 0 and 65535 (higher is served first)",
+                    );
+                    0
                 }
-                if !known_attr {
-                    self.warnings.push(format!("{key}: no traffic stream sets the attribute \"{k}\", so rule \"{name}\" never matches"));
-                }
-                values.sort_unstable();
-                values.dedup();
-                when.push(Condition { attr, values });
-            }
-            let route = r.route.get_ref();
-            if route.is_empty() {
+            };
+            let actions = r.route.is_some() as u8
+                + r.redirect.is_some() as u8
+                + r.after_hours.as_ref().is_some_and(|a| *a.get_ref()) as u8;
+            if actions != 1 {
                 self.err(
-                    format!("rules[{i}].route"),
-                    Some(r.route.span()),
-                    "a route needs at least one step",
+                    format!("rules[{i}]"),
+                    Some(r_span.clone()),
+                    "a rule needs exactly one of `route`, `redirect` or `after_hours = true`",
                 );
             }
-            let mut steps = Vec::new();
-            for (j, s) in route.iter().enumerate() {
-                let s = s.get_ref();
-                let team = self.team_ref(format!("rules[{i}].route[{j}].team"), &s.team, team_ix);
-                let last = j + 1 == route.len();
-                match (&s.timeout, last) {
-                    (Some(t), true) => {
-                        self.err(
-                            format!("rules[{i}].route[{j}].timeout"),
-                            Some(t.span()),
-                            "the last step has no next step to move on to",
-                        )
-                        .hint = Some("remove `timeout` here, or add a step after it".into());
-                    }
-                    (None, false) => {
-                        self.err(
-                            format!("rules[{i}].route[{j}]"),
-                            Some(s.team.span()),
-                            "this step has no `timeout`, so the steps after it are never reached",
-                        )
-                        .hint = Some("add e.g. timeout = \"60s\"".into());
-                    }
-                    _ => {}
+            let action = if let Some(ch) = &r.redirect {
+                let ch = ch.get_ref().trim().to_string();
+                if ch.is_empty() {
+                    self.err(
+                        format!("rules[{i}].redirect"),
+                        r.redirect.as_ref().map(|c| c.span()),
+                        "name the channel, e.g. redirect = \"email\"",
+                    );
                 }
-                if let Some(team) = team {
-                    steps.push(Step {
-                        target: TargetId(team.0),
-                        timeout: s
-                            .timeout
-                            .as_ref()
-                            .map(|t| SimTime::from_secs_f64(t.get_ref().0)),
-                    });
-                }
-            }
-            out.push(Rule { name, when, steps });
+                let id = channels.iter().position(|c| *c == ch).unwrap_or_else(|| {
+                    channels.push(ch);
+                    channels.len() - 1
+                });
+                Action::Redirect(id as u32)
+            } else if r.after_hours.as_ref().is_some_and(|a| *a.get_ref()) {
+                Action::AfterHours
+            } else {
+                Action::Route(self.route(i, r, team_ix, has_fallback))
+            };
+            out.push(Rule {
+                name,
+                when,
+                priority,
+                action,
+            });
         }
         out
+    }
+
+    fn route(
+        &mut self,
+        i: usize,
+        r: &RawRule,
+        team_ix: &HashMap<String, TeamId>,
+        has_fallback: bool,
+    ) -> Vec<Step> {
+        let Some(route) = &r.route else {
+            return Vec::new();
+        };
+        if route.get_ref().is_empty() {
+            self.err(
+                format!("rules[{i}].route"),
+                Some(route.span()),
+                "a route needs at least one step",
+            );
+        }
+        let mut steps = Vec::new();
+        let n = route.get_ref().len();
+        for (j, s) in route.get_ref().iter().enumerate() {
+            let (s_span, s) = (s.span(), s.get_ref());
+            let key = format!("rules[{i}].route[{j}]");
+            let to = match (&s.team, &s.owner) {
+                (Some(team), None) => self
+                    .team_ref(format!("{key}.team"), team, team_ix)
+                    .map(|t| StepTarget::Target(TargetId(t.0))),
+                (None, Some(o)) if *o.get_ref() => Some(StepTarget::Owner),
+                _ => {
+                    self.err(
+                        key.clone(),
+                        Some(s_span.clone()),
+                        "a step needs exactly one of `team = \"...\"` or `owner = true`",
+                    );
+                    None
+                }
+            };
+            match (&s.timeout, j + 1 == n) {
+                (Some(t), true) if !has_fallback => {
+                    self.err(format!("{key}.timeout"), Some(t.span()), "the last step has no next step to move on to").hint =
+                        Some("remove `timeout` here, add a step after it, or add a [fallback] to move on to".into());
+                }
+                (None, false) => {
+                    self.err(
+                        key,
+                        Some(s_span),
+                        "this step has no `timeout`, so the steps after it are never reached",
+                    )
+                    .hint = Some("add e.g. timeout = \"60s\"".into());
+                }
+                _ => {}
+            }
+            if let Some(to) = to {
+                steps.push(Step {
+                    to,
+                    timeout: s
+                        .timeout
+                        .as_ref()
+                        .map(|t| SimTime::from_secs_f64(t.get_ref().0)),
+                });
+            }
+        }
+        steps
+    }
+
+    fn fallback_spec(
+        &mut self,
+        raw: &RawScenario,
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Option<FallbackSpec> {
+        let f = raw.fallback.as_ref()?.get_ref();
+        let team = match &f.to {
+            Some(to) if to.get_ref() != "all" => self.team_ref("fallback.to".into(), to, team_ix),
+            _ => None,
+        };
+        let after_checks = f.after_checks.as_ref().map(|a| *a.get_ref());
+        if after_checks == Some(0) {
+            self.err(
+                "fallback.after_checks",
+                f.after_checks.as_ref().map(|a| a.span()),
+                "after_checks must be at least 1",
+            );
+        }
+        Some(FallbackSpec {
+            team,
+            after_checks,
+            strategy: f.strategy.unwrap_or(Strategy::LeastBusy),
+        })
     }
 
     fn warn_about(&mut self, model: &Model) {
@@ -720,9 +988,16 @@ pub fn mean_multiplier(p: &Profile) -> f64 {
     total / DAY as f64
 }
 
+/// `[fallback]` as written: a team (or every agent), when to leave a route for it, the strategy.
+struct FallbackSpec {
+    team: Option<TeamId>,
+    after_checks: Option<u32>,
+    strategy: Strategy,
+}
+
 /// Builds routing targets (one per team, plus the fallback if some chat can match no rule)
 /// and each agent's memberships and cost rank.
-fn build_targets(model: &mut Model) {
+fn build_targets(model: &mut Model, fallback: Option<FallbackSpec>) {
     for (a, agent) in model.agents.iter().enumerate() {
         for &t in &agent.teams {
             model.teams[t.ix()].members.push(AgentId(a as u32));
@@ -739,15 +1014,41 @@ fn build_targets(model: &mut Model) {
             members: t.members.clone(),
         })
         .collect();
-    if can_miss_every_rule(model) {
-        model.fallback = Some(TargetId(model.targets.len() as u32));
+    let everyone = |model: &mut Model, strategy| {
         model.targets.push(Target {
-            name: "(no rule)".into(),
+            name: "(fallback)".into(),
             team: None,
-            strategy: Strategy::LeastBusy,
+            strategy,
             members: (0..model.agents.len() as u32).map(AgentId).collect(),
         });
-    }
+        TargetId(model.targets.len() as u32 - 1)
+    };
+    model.fallback = match fallback {
+        Some(FallbackSpec {
+            team: Some(team),
+            after_checks,
+            ..
+        }) => Some(Fallback {
+            target: model.teams[team.ix()].target,
+            after_checks,
+            explicit: true,
+        }),
+        Some(FallbackSpec {
+            team: None,
+            after_checks,
+            strategy,
+        }) => Some(Fallback {
+            target: everyone(model, strategy),
+            after_checks,
+            explicit: true,
+        }),
+        None if can_miss_every_rule(model) => Some(Fallback {
+            target: everyone(model, Strategy::LeastBusy),
+            after_checks: None,
+            explicit: false,
+        }),
+        None => None,
+    };
     for (t, target) in model.targets.iter().enumerate() {
         for (pos, a) in target.members.iter().enumerate() {
             model.agents[a.ix()].memberships.push(Membership {
@@ -784,7 +1085,8 @@ fn can_miss_every_rule(model: &Model) -> bool {
                 attrs[a.ix()] = vals[k % vals.len()];
                 k /= vals.len();
             }
-            if model.match_rule(&attrs).is_none() {
+            let surely = |r: &Rule| r.when.iter().all(|c| c.matches_attrs(&attrs) == Some(true));
+            if !model.rules.iter().any(surely) {
                 return true;
             }
         }

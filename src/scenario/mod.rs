@@ -134,7 +134,10 @@ handle_time = "5m"
         assert_eq!(m.service_level.as_secs_f64(), 20.0);
         assert_eq!(m.agents[0].max_chats, 1);
         // No rules: every chat goes to the fallback target over all agents.
-        assert_eq!(m.fallback, Some(crate::model::TargetId(1)));
+        assert_eq!(
+            m.fallback.as_ref().map(|f| (f.target, f.explicit)),
+            Some((crate::model::TargetId(1), false))
+        );
         assert_eq!(m.targets[1].members.len(), 2);
     }
 

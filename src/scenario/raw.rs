@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::values::{DistSpec, Rate, Secs};
-use crate::model::Strategy;
+use crate::model::{AutoMessages, Strategy};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -26,6 +26,36 @@ pub struct RawScenario {
     pub traffic: Vec<Spanned<RawTraffic>>,
     #[serde(default)]
     pub rules: Vec<Spanned<RawRule>>,
+    pub business_hours: Option<Spanned<RawCalendar>>,
+    #[serde(default)]
+    pub calendars: BTreeMap<String, Spanned<RawCalendar>>,
+    pub fallback: Option<Spanned<RawFallback>>,
+    #[serde(default)]
+    pub auto_messages: AutoMessages,
+}
+
+/// `[business_hours]` or `[calendars.NAME]`: open hours by weekday.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    pub days: Option<Vec<Spanned<String>>>,
+    pub hours: Option<Spanned<String>>,
+    pub mon: Option<Spanned<String>>,
+    pub tue: Option<Spanned<String>>,
+    pub wed: Option<Spanned<String>>,
+    pub thu: Option<Spanned<String>>,
+    pub fri: Option<Spanned<String>>,
+    pub sat: Option<Spanned<String>>,
+    pub sun: Option<Spanned<String>>,
+}
+
+/// `[fallback]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFallback {
+    pub after_checks: Option<Spanned<u32>>,
+    pub to: Option<Spanned<String>>,
+    pub strategy: Option<Strategy>,
 }
 
 /// `[simulation]`.
@@ -45,6 +75,7 @@ pub struct RawSimulation {
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
     pub service_level: Option<Secs>,
+    pub red_after: Option<Secs>,
 }
 
 /// `[[teams]]`.
@@ -89,13 +120,17 @@ pub struct RawRule {
     pub name: Spanned<String>,
     #[serde(default)]
     pub when: BTreeMap<String, Spanned<toml::Value>>,
-    pub route: Spanned<Vec<Spanned<RawStep>>>,
+    pub priority: Option<Spanned<i64>>,
+    pub route: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    pub redirect: Option<Spanned<String>>,
+    pub after_hours: Option<Spanned<bool>>,
 }
 
-/// One step of `route`.
+/// One step of `route`: a team, or the chat's owner.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
-    pub team: Spanned<String>,
+    pub team: Option<Spanned<String>>,
+    pub owner: Option<Spanned<bool>>,
     pub timeout: Option<Spanned<Secs>>,
 }

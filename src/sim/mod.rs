@@ -24,9 +24,10 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::{
-    AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, TrafficId, ValueId,
+    AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, TrafficId,
+    ValueId,
 };
-use crate::routing::{self, Board, Decision, QueueKey, Queues};
+use crate::routing::{self, Board, ChatView, Decision, Placement, QueueId, QueueKey, Queues};
 
 /// What finally became of a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +42,10 @@ pub enum Outcome {
     Waiting,
     /// Turned away because `max_waiting` chats were already waiting.
     Blocked,
+    /// Sent to another channel by a rule's `redirect`.
+    Deflected,
+    /// Got the after-hours reply and a ticket.
+    AfterHours,
 }
 
 impl Outcome {
@@ -52,6 +57,8 @@ impl Outcome {
             Outcome::Abandoned => "abandoned",
             Outcome::Waiting => "waiting",
             Outcome::Blocked => "blocked",
+            Outcome::Deflected => "deflected",
+            Outcome::AfterHours => "after_hours",
         }
     }
 
@@ -88,6 +95,10 @@ pub struct ChatRecord<'a> {
     pub handle: Option<SimTime>,
     /// What became of it.
     pub outcome: Outcome,
+    /// For a deflected chat, the channel it was sent to (index in `Model::channels`).
+    pub channel: Option<u32>,
+    /// Its owner, if it has one.
+    pub owner: Option<AgentId>,
 }
 
 /// Receives every chat's record. Implemented by the statistics collectors and the CSV writer.
@@ -125,6 +136,8 @@ pub struct RunResult {
     pub chats: u64,
     /// Most chats waiting at once.
     pub peak_waiting: usize,
+    /// Most chats red-flagged (unanswered longer than `red_after`) at once, after the warm-up.
+    pub red_flag_peak: u32,
 }
 
 /// The seed of one random stream of one replication: SplitMix64 over (seed, replication, stream).
@@ -145,6 +158,7 @@ enum Kind {
     Abandon { slot: u32, epoch: u32 },
     Timeout { slot: u32, epoch: u32, step: u16 },
     Shift(u32),
+    RedFlag { slot: u32, epoch: u32 },
     WarmupEnd,
 }
 
@@ -189,6 +203,12 @@ struct Chat {
     traffic: u32,
     rule: u32,
     step: u16,
+    checks: u32,
+    flagged: bool,
+    owner: Option<AgentId>,
+    /// Where it waits (or waited last).
+    queue: QueueId,
+    /// The target it counts for.
     target: TargetId,
     key: QueueKey,
     agent: AgentId,
@@ -197,6 +217,7 @@ struct Chat {
     handle: SimTime,
     /// When the customer gives up; `None`: never.
     deadline: Option<SimTime>,
+    channel: Option<u32>,
 }
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
@@ -221,6 +242,7 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     routing_rng: Xoshiro256PlusPlus,
     times: Vec<AgentTimes>,
     last_accrued: Vec<SimTime>,
+    flagged_now: u32,
     result: RunResult,
 }
 
@@ -265,6 +287,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         routing_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, 0)),
         times: vec![AgentTimes::default(); model.agents.len()],
         last_accrued: vec![SimTime::ZERO; model.agents.len()],
+        flagged_now: 0,
         result: RunResult::default(),
     };
     e.init();
@@ -358,11 +381,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::Abandon { slot, epoch } => self.abandon(slot, epoch),
                 Kind::Timeout { slot, epoch, step } => self.timeout(slot, epoch, step),
                 Kind::Shift(a) => self.shift(AgentId(a)),
+                Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
                 Kind::WarmupEnd => {
                     for a in 0..self.times.len() {
                         self.accrue(AgentId(a as u32));
                         self.times[a].peak = self.board.agent(AgentId(a as u32)).load;
                     }
+                    self.result.red_flag_peak = self.flagged_now;
                 }
             }
         }
@@ -380,6 +405,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     traffic: 0,
                     rule: NO_RULE,
                     step: 0,
+                    checks: 0,
+                    flagged: false,
+                    owner: None,
+                    queue: QueueId(0),
                     target: TargetId(0),
                     key: QueueKey::new(0, SimTime::ZERO, 0),
                     agent: AgentId(0),
@@ -387,6 +416,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     answered: SimTime::ZERO,
                     handle: SimTime::ZERO,
                     deadline: None,
+                    channel: None,
                 });
                 self.attrs
                     .extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
@@ -411,50 +441,69 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             .patience
             .as_ref()
             .map(|p| self.now.plus(p.dist.sample(rng)));
-        let rule = model.match_rule(attrs);
+        let owner = None;
+        let cx = ChatContext {
+            attrs,
+            week_time: model.week_time(self.now),
+            has_owner: owner.is_some(),
+        };
+        let rule = model.match_rule(&cx);
+        let priority = rule.map_or(0, |r| model.rules[r.ix()].priority);
         let id = self.next_id;
         self.next_id += 1;
         self.result.chats += 1;
         let c = &mut self.chats[slot as usize];
-        c.id = id;
-        c.state = State::Waiting;
-        c.traffic = s as u32;
-        c.rule = rule.map_or(NO_RULE, |r| r.0);
-        c.step = 0;
-        c.arrival = self.now;
-        c.handle = handle;
-        c.deadline = deadline;
-        c.key = QueueKey::new(0, self.now, id);
+        *c = Chat {
+            id,
+            epoch: c.epoch,
+            state: State::Waiting,
+            traffic: s as u32,
+            rule: rule.map_or(NO_RULE, |r| r.0),
+            step: 0,
+            checks: 0,
+            flagged: false,
+            owner,
+            queue: QueueId(0),
+            target: TargetId(0),
+            key: QueueKey::new(priority, self.now, id),
+            agent: AgentId(0),
+            arrival: self.now,
+            answered: SimTime::ZERO,
+            handle,
+            deadline,
+            channel: None,
+        };
         self.schedule_arrival(s);
-        self.route(slot, 0, true);
+        self.route(slot, 0, 0, true);
     }
 
     fn rule_of(c: &Chat) -> Option<RuleId> {
         (c.rule != NO_RULE).then_some(RuleId(c.rule))
     }
 
-    /// Offers the chat at route step `step`: to an agent now, or to the step's queue.
-    fn route(&mut self, slot: u32, step: usize, first: bool) {
+    /// Asks the routing core where the chat goes from route step `step` on, and does it.
+    fn route(&mut self, slot: u32, step: usize, checks: u32, first: bool) {
         let c = self.chats[slot as usize];
-        match routing::decide(
-            self.model,
-            &self.board,
-            Self::rule_of(&c),
+        let view = ChatView {
+            rule: Self::rule_of(&c),
             step,
-            &mut self.routing_rng,
-        ) {
-            Decision::Assign { agent, at } => self.start_service(slot, agent, at.target),
+            checks,
+            owner: c.owner,
+        };
+        match routing::decide(self.model, &self.board, view, &mut self.routing_rng) {
+            Decision::Assign { agent, at } => {
+                self.place(slot, &at);
+                self.start_service(slot, agent);
+            }
             Decision::Wait { at } => {
                 if first && self.queues.len() >= self.model.max_waiting {
-                    self.chats[slot as usize].target = at.target;
+                    self.place(slot, &at);
                     self.close(slot, Outcome::Blocked, None);
                     return;
                 }
-                self.queues.push(at.target, c.key, slot);
+                self.place(slot, &at);
+                self.queues.push(at.queue, c.key, slot);
                 self.result.peak_waiting = self.result.peak_waiting.max(self.queues.len());
-                let c = &mut self.chats[slot as usize];
-                c.target = at.target;
-                c.step = step as u16;
                 let (epoch, deadline) = (c.epoch, c.deadline);
                 if let Some(timeout) = at.timeout {
                     self.schedule(
@@ -462,7 +511,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                         Kind::Timeout {
                             slot,
                             epoch,
-                            step: step as u16,
+                            step: at.step as u16,
                         },
                     );
                 }
@@ -470,13 +519,52 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     if let Some(deadline) = deadline.filter(|&d| d <= self.end) {
                         self.schedule(deadline, Kind::Abandon { slot, epoch });
                     }
+                    if let Some(red) = self.model.red_after {
+                        self.schedule(self.now.plus(red), Kind::RedFlag { slot, epoch });
+                    }
                 }
             }
+            Decision::Redirect(channel) => {
+                self.chats[slot as usize].channel = Some(channel);
+                self.close(slot, Outcome::Deflected, None);
+            }
+            Decision::AfterHours => self.close(slot, Outcome::AfterHours, None),
         }
     }
 
-    fn start_service(&mut self, slot: u32, agent: AgentId, target: TargetId) {
+    fn place(&mut self, slot: u32, at: &Placement) {
+        let c = &mut self.chats[slot as usize];
+        c.queue = at.queue;
+        c.target = at.target;
+        c.step = at.step as u16;
+        c.checks = at.checks;
+    }
+
+    /// The chat stops waiting (answered, gone, or moved to a final outcome).
+    fn unflag(&mut self, slot: u32) {
+        let c = &mut self.chats[slot as usize];
+        if c.flagged {
+            c.flagged = false;
+            self.flagged_now -= 1;
+        }
+    }
+
+    fn red_flag(&mut self, slot: u32, epoch: u32) {
+        let c = &mut self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting {
+            return;
+        }
+        c.flagged = true;
+        self.flagged_now += 1;
+        if self.now >= self.model.warmup {
+            self.result.red_flag_peak = self.result.red_flag_peak.max(self.flagged_now);
+        }
+    }
+
+    fn start_service(&mut self, slot: u32, agent: AgentId) {
+        self.unflag(slot);
         self.accrue(agent);
+        let target = self.chats[slot as usize].target;
         self.board.assign(self.model, agent, target, self.now);
         let load = self.board.agent(agent).load;
         if self.now >= self.model.warmup {
@@ -486,7 +574,6 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let c = &mut self.chats[slot as usize];
         c.state = State::InService;
         c.agent = agent;
-        c.target = target;
         c.answered = self.now;
         let (done, epoch) = (self.now.plus(c.handle), c.epoch);
         if done <= self.end {
@@ -506,11 +593,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Gives an agent with free slots the waiting chats the routing core chooses for it.
     fn pull(&mut self, agent: AgentId) {
         while self.board.available(self.model, agent) {
-            let Some((target, key, slot)) = self.queues.next_for(self.model, agent) else {
+            let Some((queue, key, slot)) = self.queues.next_for(self.model, agent) else {
                 break;
             };
-            self.queues.remove(target, key);
-            self.start_service(slot, agent, target);
+            self.queues.remove(queue, key);
+            self.start_service(slot, agent);
         }
     }
 
@@ -519,7 +606,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if c.epoch != epoch || c.state != State::Waiting {
             return; // answered (or gone) since this was scheduled
         }
-        self.queues.remove(c.target, c.key);
+        self.queues.remove(c.queue, c.key);
         self.close(slot, Outcome::Abandoned, None);
     }
 
@@ -528,8 +615,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if c.epoch != epoch || c.state != State::Waiting || c.step != step {
             return;
         }
-        self.queues.remove(c.target, c.key);
-        self.route(slot, step as usize + 1, false);
+        self.queues.remove(c.queue, c.key);
+        self.route(slot, step as usize + 1, c.checks + 1, false);
     }
 
     fn shift(&mut self, agent: AgentId) {
@@ -566,6 +653,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// Gives the chat's record to the recorder and frees its slot.
     fn close(&mut self, slot: u32, outcome: Outcome, agent: Option<AgentId>) {
+        self.unflag(slot);
         let c = self.chats[slot as usize];
         let answered = outcome.answered();
         let wait = if answered {
@@ -581,11 +669,15 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             attrs: &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs],
             arrival: c.arrival,
             rule: Self::rule_of(&c),
-            target: Some(c.target),
+            // Redirected and after-hours chats never reached a team's queue, so count for none.
+            target: (!matches!(outcome, Outcome::Deflected | Outcome::AfterHours))
+                .then_some(c.target),
             agent,
             wait,
             handle: answered.then_some(c.handle),
             outcome,
+            channel: c.channel,
+            owner: c.owner,
         };
         self.recorder.record(&rec);
         let c = &mut self.chats[slot as usize];

@@ -70,7 +70,7 @@ fn check_invariants(m: &Model, rows: &[Row], chats: u64) -> Result<(), TestCaseE
                 spans[a].push((done, -1));
             }
             Outcome::Waiting => prop_assert_eq!(r.arrival.plus(r.wait), end),
-            Outcome::Abandoned | Outcome::Blocked => {
+            Outcome::Abandoned | Outcome::Blocked | Outcome::Deflected | Outcome::AfterHours => {
                 prop_assert!(r.agent.is_none() && r.arrival.plus(r.wait) <= end)
             }
         }
@@ -169,20 +169,20 @@ fn collector_totals_agree_with_the_records() {
     .unwrap();
     let m = routesim::scenario::parse_str("support-desk.toml", &text).unwrap();
     let (s, _) = routesim::experiment::run(&m, 1, |_| routesim::experiment::Discard, &|_| {});
-    let o = &s.overall;
+    let o = &s.mean.overall;
     assert_eq!(
         o.offered,
         o.answered + o.abandoned + o.waiting_at_end + o.blocked
     );
-    let handled: f64 = s.agents.iter().map(|a| a.handled).sum();
+    let handled: f64 = s.mean.agents.iter().map(|a| a.handled).sum();
     assert!(
         (handled - o.answered).abs() < 1e-6,
         "agents handled {handled}, answered {}",
         o.answered
     );
-    let team_offered: f64 = s.teams.iter().map(|t| t.figures.offered).sum();
+    let team_offered: f64 = s.mean.teams.iter().map(|t| t.figures.offered).sum();
     assert!((team_offered - o.offered).abs() < 1e-6);
-    for a in &s.agents {
+    for a in &s.mean.agents {
         assert!(
             a.occupancy.unwrap_or(0.0) <= 1.0 + 1e-9 && a.peak_concurrency <= 3.0,
             "{a:?}"

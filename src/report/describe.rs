@@ -1,0 +1,201 @@
+//! A readable account of what a scenario defines: the output of `validate`.
+
+use std::fmt::Write as _;
+
+use super::human_secs;
+use crate::model::{Action, Condition, DAY, Model, Rule, StepTarget, TICKS_PER_SEC};
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn hhmm(ticks: u64) -> String {
+    let secs = ticks / TICKS_PER_SEC;
+    format!("{:02}:{:02}", secs / 3_600, secs / 60 % 60)
+}
+
+/// One condition in words, as a user would write it.
+pub fn condition(m: &Model, c: &Condition) -> String {
+    match c {
+        Condition::Attr { attr, values } => {
+            let a = &m.attributes[attr.ix()];
+            let vals: Vec<&str> = values
+                .iter()
+                .map(|&v| a.values[v as usize].as_str())
+                .collect();
+            format!("{} = {}", a.name, vals.join(" | "))
+        }
+        Condition::Hours(w) => format!("hours {}-{}", hhmm(w.start), hhmm(w.end)),
+        Condition::Days(mask) => {
+            let days: Vec<&str> = (0..7)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| DAYS[i])
+                .collect();
+            format!("days {}", days.join(", "))
+        }
+        Condition::Calendar { calendar, inside } => {
+            format!(
+                "{} {}",
+                if *inside { "inside" } else { "outside" },
+                m.calendars[*calendar].name
+            )
+        }
+        Condition::HasOwner(b) => format!("has_owner = {b}"),
+        Condition::Not(all) => format!(
+            "not ({})",
+            all.iter()
+                .map(|c| condition(m, c))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    }
+}
+
+/// A rule's conditions in words (`always` when it has none).
+pub fn when(m: &Model, r: &Rule) -> String {
+    match r.when.is_empty() {
+        true => "always".to_string(),
+        false => format!(
+            "when {}",
+            r.when
+                .iter()
+                .map(|c| condition(m, c))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    }
+}
+
+/// A rule's action in words.
+pub fn action(m: &Model, r: &Rule) -> String {
+    match &r.action {
+        Action::Redirect(c) => format!("redirect to {}", m.channels[*c as usize]),
+        Action::AfterHours => "after-hours reply and ticket".to_string(),
+        Action::Route(steps) => steps
+            .iter()
+            .map(|s| {
+                let name = match s.to {
+                    StepTarget::Target(t) => m.targets[t.ix()].name.clone(),
+                    StepTarget::Owner => "owner".to_string(),
+                };
+                s.timeout.map_or(name.clone(), |t| {
+                    format!("{name} ({})", human_secs(Some(t.as_secs_f64())))
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" -> "),
+    }
+}
+
+/// A readable summary of what a scenario defines (the output of `validate`).
+pub fn describe(m: &Model) -> String {
+    let h = |s: f64| human_secs(Some(s));
+    let mut out = String::new();
+    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(m.start / DAY) as usize % 7];
+    let tod = (m.start % DAY) / TICKS_PER_SEC;
+    let _ = writeln!(out, "{} is valid", m.name);
+    let _ = writeln!(
+        out,
+        "simulation: {} measured after {} warm-up, from {day} {:02}:{:02}; seed {}, {} replication(s); service level within {}",
+        h(m.duration.as_secs_f64()),
+        h(m.warmup.as_secs_f64()),
+        tod / 3_600,
+        tod / 60 % 60,
+        m.seed,
+        m.replications,
+        h(m.service_level.as_secs_f64())
+    );
+    let _ = writeln!(out, "teams: {}", m.teams.len());
+    for t in &m.teams {
+        let slots: u32 = t.members.iter().map(|a| m.agents[a.ix()].max_chats).sum();
+        let _ = writeln!(
+            out,
+            "  {} ({}): {} agents, {} chat slots",
+            t.name,
+            t.strategy.name(),
+            t.members.len(),
+            slots
+        );
+    }
+    let shifts = m.agents.iter().filter(|a| a.shift.is_some()).count();
+    let _ = writeln!(out, "agents: {} ({} with shifts)", m.agents.len(), shifts);
+    let _ = writeln!(out, "traffic: {}", m.traffic.len());
+    for t in &m.traffic {
+        let mean = crate::scenario::compile::mean_multiplier(&t.profile);
+        let load = t.rate * mean * t.handle_time.mean_secs;
+        let patience = t
+            .patience
+            .as_ref()
+            .map_or("never abandons".to_string(), |p| {
+                format!("patience mean {}", h(p.mean_secs))
+            });
+        let _ = writeln!(
+            out,
+            "  {}: {:.1}/h (x{:.2} on average over the day, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
+            t.name,
+            t.rate * 3_600.0,
+            mean,
+            t.profile.peak(),
+            h(t.handle_time.mean_secs),
+            load
+        );
+    }
+    let _ = writeln!(out, "rules: {}", m.rules.len());
+    for r in &m.rules {
+        let priority = if r.priority > 0 {
+            format!(" [priority {}]", r.priority)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} -> {}{priority}",
+            r.name,
+            when(m, r),
+            action(m, r)
+        );
+    }
+    for c in &m.calendars {
+        let open: Vec<String> = c
+            .days
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| !w.is_empty())
+            .map(|(d, w)| {
+                format!(
+                    "{} {}",
+                    DAYS[d],
+                    w.iter()
+                        .map(|w| format!("{}-{}", hhmm(w.start), hhmm(w.end)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "calendar {}: {}", c.name, open.join("; "));
+    }
+    if let Some(f) = &m.fallback {
+        let who = &m.targets[f.target.ix()];
+        let to = if who.team.is_some() {
+            format!("team {}", who.name)
+        } else {
+            format!("every agent on shift ({})", who.strategy.name())
+        };
+        match f.after_checks {
+            Some(n) => {
+                let _ = writeln!(
+                    out,
+                    "fallback: {to}, for chats that match no rule, run out of route, or go {n} steps without an agent"
+                );
+            }
+            None if f.explicit => {
+                let _ = writeln!(
+                    out,
+                    "fallback: {to}, for chats that match no rule or run out of route"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "chats that match no rule go to {to}");
+            }
+        }
+    }
+    out
+}

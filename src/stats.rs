@@ -556,6 +556,7 @@ mod tests {
                 outcome: Outcome::Served,
                 channel: None,
                 owner: None,
+                checks: 0,
             };
             t.add(&rec, SimTime(20 * TICKS_PER_SEC));
         }

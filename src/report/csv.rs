@@ -90,7 +90,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
 }
 
 /// The header of `chats.csv`.
-pub const CHATS_HEADER: [&str; 11] = [
+pub const CHATS_HEADER: [&str; 12] = [
     "replication",
     "id",
     "traffic",
@@ -102,6 +102,7 @@ pub const CHATS_HEADER: [&str; 11] = [
     "wait",
     "handle_time",
     "outcome",
+    "checks",
 ];
 
 /// Streams `chats.csv` rows (without the header) for the measured chats of one replication.
@@ -180,6 +181,7 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             secs(r.wait),
             r.handle.map_or(String::new(), secs),
             r.outcome.name().to_string(),
+            r.checks.to_string(),
         ];
         if let Some(out) = &mut self.out {
             if let Err(e) = out.write_record(&row) {

@@ -158,7 +158,28 @@ pub fn table(s: &Summary) -> String {
             }
         );
     }
+    if o.deflected + o.after_hours > 0.0 {
+        let by: Vec<String> = s
+            .mean
+            .channels
+            .iter()
+            .map(|c| format!("{} {}", c.channel, count(c.deflected)))
+            .collect();
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "not queued: {} deflected{by}, {} after hours",
+            count(o.deflected),
+            count(o.after_hours)
+        );
+    }
     out.push('\n');
+    out.push_str(&rules_table(s));
+    out.push_str(&extras(s));
 
     let mut rows = vec![
         [
@@ -180,6 +201,101 @@ pub fn table(s: &Summary) -> String {
             "({} more agents not shown; --format json or --out DIR lists them all)",
             s.mean.agents.len() - MAX_AGENT_ROWS
         );
+    }
+    out
+}
+
+/// Rules with what they matched and how those chats fared; rules that matched nothing are
+/// listed too, since a rule that never fires is worth seeing.
+fn rules_table(s: &Summary) -> String {
+    let rules = &s.mean.rules;
+    if rules.len() <= 1 {
+        return String::new();
+    }
+    let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));
+    let mut rows = vec![
+        [
+            "rule",
+            "matched",
+            "answered",
+            "abandoned",
+            "deflected",
+            "after hrs",
+            &sl,
+            "mean wait",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in rules
+        .iter()
+        .filter(|r| r.name != "(no rule)" || r.matched > 0.0)
+    {
+        let f = &r.figures;
+        rows.push(vec![
+            r.name.clone(),
+            count(r.matched),
+            count(f.answered),
+            count(f.abandoned),
+            count(f.deflected),
+            count(f.after_hours),
+            pct(f.service_level),
+            human_secs(f.wait.mean),
+        ]);
+    }
+    let mut out = layout(&rows);
+    out.push('\n');
+    out
+}
+
+/// Messages, tickets, red flags and fairness, one line each where there is something to say.
+fn extras(s: &Summary) -> String {
+    let mut out = String::new();
+    let m = &s.mean.messages;
+    let kinds = [
+        ("first_chat", m.first_chat),
+        ("assigned", m.assigned),
+        ("after_hours", m.after_hours),
+        ("missed", m.missed),
+        ("resolved_check", m.resolved_check),
+        ("rating", m.rating),
+        ("redirect", m.redirect),
+    ];
+    let sent: Vec<String> = kinds
+        .iter()
+        .filter(|k| k.1 > 0.0)
+        .map(|(k, n)| format!("{k} {}", count(*n)))
+        .collect();
+    if !sent.is_empty() {
+        let _ = writeln!(out, "messages: {}", sent.join(", "));
+    }
+    let t = &s.mean.tickets;
+    if t.after_hours + t.missed > 0.0 {
+        let _ = writeln!(
+            out,
+            "tickets: after_hours {}, missed {}",
+            count(t.after_hours),
+            count(t.missed)
+        );
+    }
+    let r = &s.mean.red_flags;
+    if let Some(after) = r.after {
+        let _ = writeln!(
+            out,
+            "red flags (unanswered > {}): {} chats, at most {} at once",
+            human_secs(Some(after)),
+            count(r.flagged),
+            count(r.peak)
+        );
+    }
+    if let Some(j) = s.mean.fairness.jain_occupancy {
+        let _ = writeln!(
+            out,
+            "fairness (Jain's index over agents' occupancy, 1 = even): {j:.3}"
+        );
+    }
+    if !out.is_empty() {
+        out.push('\n');
     }
     out
 }

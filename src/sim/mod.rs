@@ -99,6 +99,8 @@ pub struct ChatRecord<'a> {
     pub channel: Option<u32>,
     /// Its owner, if it has one.
     pub owner: Option<AgentId>,
+    /// Route steps it went through without an agent (skipped, or timed out).
+    pub checks: u32,
 }
 
 /// Receives every chat's record. Implemented by the statistics collectors and the CSV writer.
@@ -678,6 +680,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             outcome,
             channel: c.channel,
             owner: c.owner,
+            checks: c.checks,
         };
         self.recorder.record(&rec);
         let c = &mut self.chats[slot as usize];

@@ -134,7 +134,8 @@ fn out_dir_holds_summary_and_csvs_that_agree_with_stdout() {
             "agent",
             "wait",
             "handle_time",
-            "outcome"
+            "outcome",
+            "checks"
         ]
     );
     let rows: Vec<csv::StringRecord> = chats.records().map(Result::unwrap).collect();

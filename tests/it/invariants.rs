@@ -16,6 +16,7 @@ struct Row {
     handle: Option<SimTime>,
     outcome: Outcome,
     measured: bool,
+    target: Option<u32>,
 }
 
 #[derive(Default)]
@@ -31,6 +32,7 @@ impl Recorder for Keep {
             handle: r.handle,
             outcome: r.outcome,
             measured: r.measured,
+            target: r.target.map(|t| t.0),
         });
     }
 }
@@ -51,6 +53,11 @@ fn check_invariants(m: &Model, rows: &[Row], chats: u64) -> Result<(), TestCaseE
         match r.outcome {
             Outcome::Served | Outcome::InService => {
                 let a = r.agent.expect("answered chats have an agent") as usize;
+                let t = r.target.expect("answered chats count for a team") as usize;
+                prop_assert!(
+                    m.targets[t].members.iter().any(|x| x.ix() == a),
+                    "answered by a non-member of its team"
+                );
                 let answered = r.arrival.plus(r.wait);
                 let done = answered.plus(r.handle.expect("answered chats have a handle time"));
                 prop_assert!(answered <= end);
@@ -105,7 +112,8 @@ prop_compose! {
         teams in prop::collection::vec(0usize..6, 1..4),
         groups in prop::collection::vec((1u32..5, 1u32..4, prop::option::of((0u32..24, 4u32..13)), 0u32..8, any::<u8>(), 1u32..4), 1..5),
         streams in prop::collection::vec((1u32..240, 30u32..900, prop::option::of(10u32..600), 0u32..101), 1..3),
-        rules in prop::collection::vec((0u8..3, prop::collection::vec((any::<u8>(), 0u32..300), 1..4)), 0..3),
+        rules in prop::collection::vec((0u8..3, prop::collection::vec((any::<u8>(), 0u32..300), 1..4), 0u8..10, prop::option::of(0u32..24), 0u16..3), 0..4),
+        fallback in prop::option::of((prop::option::of(1u32..4), 0usize..6)),
         hours in 2u32..30,
         warmup in 0u32..3_600,
         start in 0u32..168,
@@ -131,16 +139,37 @@ prop_compose! {
             }
             s += &format!("attributes = {{ topic = {{ a = {share}, b = {} }} }}\n", 100 - share);
         }
-        for (i, (topic, steps)) in rules.iter().enumerate() {
-            s += &format!("[[rules]]\nname = \"r{i}\"\n");
-            if *topic < 2 {
-                s += &format!("when = {{ topic = \"{}\" }}\n", ["a", "b"][*topic as usize]);
+        if let Some((after_checks, strategy)) = fallback {
+            s += &format!("[fallback]\nstrategy = \"{}\"\n", STRATEGIES[strategy]);
+            if let Some(n) = after_checks {
+                s += &format!("after_checks = {n}\n");
             }
-            let route: Vec<String> = steps.iter().enumerate().map(|(j, (team, timeout))| {
-                let team = *team as usize % teams.len();
-                if j + 1 < steps.len() { format!("{{ team = \"t{team}\", timeout = {timeout} }}") } else { format!("{{ team = \"t{team}\" }}") }
-            }).collect();
-            s += &format!("route = [{}]\n", route.join(", "));
+        }
+        for (i, (topic, steps, action, from_hour, priority)) in rules.iter().enumerate() {
+            s += &format!("[[rules]]\nname = \"r{i}\"\npriority = {priority}\n");
+            let mut when = Vec::new();
+            if *topic < 2 {
+                when.push(format!("topic = \"{}\"", ["a", "b"][*topic as usize]));
+            }
+            if let Some(h) = from_hour {
+                when.push(format!("hours = \"{h:02}:00-{:02}:00\"", (h + 6) % 24));
+            }
+            if !when.is_empty() {
+                s += &format!("when = {{ {} }}\n", when.join(", "));
+            }
+            match action {
+                0 => s += "redirect = \"email\"\n",
+                1 => s += "after_hours = true\n",
+                _ => {
+                    // With a fallback, the last step may time out into it.
+                    let last_timeout = fallback.is_some() && action % 2 == 0;
+                    let route: Vec<String> = steps.iter().enumerate().map(|(j, (team, timeout))| {
+                        let team = *team as usize % teams.len();
+                        if j + 1 < steps.len() || last_timeout { format!("{{ team = \"t{team}\", timeout = {timeout} }}") } else { format!("{{ team = \"t{team}\" }}") }
+                    }).collect();
+                    s += &format!("route = [{}]\n", route.join(", "));
+                }
+            }
         }
         s
     }
@@ -172,7 +201,7 @@ fn collector_totals_agree_with_the_records() {
     let o = &s.mean.overall;
     assert_eq!(
         o.offered,
-        o.answered + o.abandoned + o.waiting_at_end + o.blocked
+        o.answered + o.abandoned + o.waiting_at_end + o.blocked + o.deflected + o.after_hours
     );
     let handled: f64 = s.mean.agents.iter().map(|a| a.handled).sum();
     assert!(

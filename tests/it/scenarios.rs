@@ -17,10 +17,17 @@ fn every_bundled_scenario_validates_and_runs_with_all_chats_accounted_for() {
         let out = cmd.assert().success().get_output().stdout.clone();
         let v = json(&out);
         let o = &v["overall"];
-        let sum: f64 = ["answered", "abandoned", "waiting_at_end", "blocked"]
-            .iter()
-            .map(|k| o[k].as_f64().unwrap())
-            .sum();
+        let sum: f64 = [
+            "answered",
+            "abandoned",
+            "waiting_at_end",
+            "blocked",
+            "deflected",
+            "after_hours",
+        ]
+        .iter()
+        .map(|k| o[k].as_f64().unwrap())
+        .sum();
         assert!(
             (o["offered"].as_f64().unwrap() - sum).abs() < 1e-6,
             "{}: {o}",

@@ -309,6 +309,30 @@ pub struct Traffic {
     pub patience: Option<Duration>,
     /// Attributes set on each chat, indexed by [`AttrId`] order of appearance.
     pub attributes: Vec<(AttrId, AttrChoice)>,
+    /// Which chats have an owner (account manager), and from which team.
+    pub owner: Option<Owner>,
+    /// A bot that talks to every chat of the stream before any rule is chosen.
+    pub bot: Option<Bot>,
+}
+
+/// Owners of a traffic stream's existing customers.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    /// Share of eligible chats that have an owner.
+    pub share: f64,
+    /// The team owners are drawn from (uniformly).
+    pub team: TeamId,
+    /// If the stream sets `customer`, only chats with this value are eligible.
+    pub existing: Option<(AttrId, ValueId)>,
+}
+
+/// A bot (or a question) a chat goes through before it is routed.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    /// Time with the bot.
+    pub duration: Duration,
+    /// Share of chats the bot resolves on its own.
+    pub resolves: f64,
 }
 
 /// A weekly calendar (such as `business_hours`): open intervals per weekday.
@@ -457,6 +481,8 @@ pub struct Rule {
     pub priority: u16,
     /// What happens to the chats it matches.
     pub action: Action,
+    /// A bot its chats go through before the action.
+    pub bot: Option<Bot>,
 }
 
 /// Where chats go that match no rule, or that ran through their route without an agent.
@@ -506,7 +532,8 @@ impl Default for AutoMessages {
 
 /// A set of agents a chat can be offered to, with the strategy that picks among them.
 ///
-/// Each team is one target; the fallback for chats no rule matches is another.
+/// Each team is one target; each (team, required skills) pair a route step names is another;
+/// the fallback is another.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// Name shown in reports (the team's name).
@@ -517,6 +544,8 @@ pub struct Target {
     pub strategy: Strategy,
     /// Members in order.
     pub members: Vec<AgentId>,
+    /// Skills a member needs, as (skill, minimum level); empty for a plain team.
+    pub require: Vec<(u32, u32)>,
 }
 
 /// A team.
@@ -539,6 +568,9 @@ pub struct Membership {
     pub target: TargetId,
     /// Position in [`Target::members`].
     pub pos: u32,
+    /// What `most_skilled` ranks the agent by here: the sum of its levels in the target's
+    /// required skills, or its `level` when nothing is required.
+    pub score: u32,
 }
 
 /// One agent (an `[[agents]]` entry with `count = N` becomes N agents).
@@ -558,6 +590,8 @@ pub struct Agent {
     pub cost_rank: u32,
     /// Daily shift; `None`: always on.
     pub shift: Option<Shift>,
+    /// Level in each skill, indexed like [`Model::skills`] (0: does not have it).
+    pub skills: Vec<u32>,
     /// Targets this agent serves.
     pub memberships: Vec<Membership>,
 }
@@ -595,6 +629,8 @@ pub struct Model {
     pub rules: Vec<Rule>,
     /// Where chats go that match no rule or run out of route; `None` if no chat can.
     pub fallback: Option<Fallback>,
+    /// Skill names, such as `de`.
+    pub skills: Vec<String>,
     /// Redirect channels named by rules, such as `email`.
     pub channels: Vec<String>,
     /// Calendars, such as `business_hours`.

@@ -48,6 +48,8 @@ pub struct Figures {
     pub deflected: f64,
     /// Chats that got the after-hours reply and a ticket.
     pub after_hours: f64,
+    /// Chats a bot resolved before any agent.
+    pub bot_resolved: f64,
     /// `abandoned / offered`.
     pub abandon_rate: Option<f64>,
     /// Chats answered within the threshold / (answered + abandoned).
@@ -64,6 +66,8 @@ pub struct TeamFigures {
     /// The figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Jain's index over the occupancy of the team's agents (1 = evenly loaded).
+    pub jain_occupancy: Option<f64>,
 }
 
 /// A rule's figures: the chats it matched.
@@ -126,6 +130,17 @@ pub struct RedFlagFigures {
     pub peak: f64,
 }
 
+/// Chats that went through a bot (a stream's or a rule's) before routing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BotFigures {
+    /// Chats that went through a bot.
+    pub chats: f64,
+    /// Of those, resolved by the bot.
+    pub resolved: f64,
+    /// Mean time with bots, seconds (apart from queue wait); `null` with no bot.
+    pub mean_time: Option<f64>,
+}
+
 /// How evenly load spreads over agents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FairnessFigures {
@@ -172,6 +187,8 @@ pub struct RepFigures {
     pub tickets: TicketFigures,
     /// Red flags.
     pub red_flags: RedFlagFigures,
+    /// Bots.
+    pub bot: BotFigures,
     /// Load spread over agents.
     pub fairness: FairnessFigures,
 }
@@ -187,6 +204,7 @@ struct Tally {
     in_service: u64,
     deflected: u64,
     after_hours: u64,
+    bot_resolved: u64,
     within: u64,
     wait_sum: u128,
     wait_max: u64,
@@ -208,6 +226,7 @@ impl Tally {
             in_service: 0,
             deflected: 0,
             after_hours: 0,
+            bot_resolved: 0,
             within: 0,
             wait_sum: 0,
             wait_max: 0,
@@ -236,6 +255,7 @@ impl Tally {
             Outcome::Blocked => self.blocked += 1,
             Outcome::Deflected => self.deflected += 1,
             Outcome::AfterHours => self.after_hours += 1,
+            Outcome::BotResolved => self.bot_resolved += 1,
         }
     }
 
@@ -253,6 +273,7 @@ impl Tally {
             in_service_at_end: self.in_service as f64,
             deflected: self.deflected as f64,
             after_hours: self.after_hours as f64,
+            bot_resolved: self.bot_resolved as f64,
             abandon_rate: ratio(self.abandoned, self.offered),
             service_level: ratio(self.within, self.answered + self.abandoned),
             wait: WaitFigures {
@@ -283,6 +304,11 @@ pub struct Collector {
     messages: [u64; 7],
     tickets: [u64; 2],
     flagged: u64,
+    /// Team row of each target (skill targets fold into their team; the fallback over every
+    /// agent is the row after the teams).
+    row_of: Vec<usize>,
+    bot_chats: u64,
+    bot_time: u128,
 }
 
 impl Collector {
@@ -294,13 +320,20 @@ impl Collector {
             messages_on: model.messages,
             red_after: model.red_after,
             overall: Tally::new(high),
-            targets: vec![Tally::new(high); model.targets.len()],
+            targets: vec![Tally::new(high); model.teams.len() + has_everyone_row(model) as usize],
             rules: vec![Tally::new(high); model.rules.len() + 1],
             handled: vec![0; model.agents.len()],
             channels: vec![0; model.channels.len()],
             messages: [0; 7],
             tickets: [0; 2],
             flagged: 0,
+            row_of: model
+                .targets
+                .iter()
+                .map(|t| t.team.map_or(model.teams.len(), |team| team.ix()))
+                .collect(),
+            bot_chats: 0,
+            bot_time: 0,
         }
     }
 
@@ -312,15 +345,6 @@ impl Collector {
 
     /// The replication's figures, given the engine's agent time accounting.
     pub fn finish(&self, model: &Model, run: &RunResult) -> RepFigures {
-        let teams = model
-            .targets
-            .iter()
-            .zip(&self.targets)
-            .map(|(t, tally)| TeamFigures {
-                name: t.name.clone(),
-                figures: tally.figures(),
-            })
-            .collect();
         let rule_names = model
             .rules
             .iter()
@@ -355,10 +379,20 @@ impl Collector {
                 }
             })
             .collect();
-        let occ: Vec<f64> = agents.iter().filter_map(|a| a.occupancy).collect();
-        let sum: f64 = occ.iter().sum();
-        let sum_sq: f64 = occ.iter().map(|x| x * x).sum();
-        let jain = (sum_sq > 0.0).then(|| sum * sum / (occ.len() as f64 * sum_sq));
+        let jain = jain_index(agents.iter().filter_map(|a| a.occupancy));
+        let names = model
+            .teams
+            .iter()
+            .map(|t| (t.name.as_str(), &t.members[..]))
+            .chain([("(fallback)", &[][..])]);
+        let teams = names
+            .zip(&self.targets)
+            .map(|((name, members), tally)| TeamFigures {
+                name: name.to_string(),
+                figures: tally.figures(),
+                jain_occupancy: jain_index(members.iter().filter_map(|a| agents[a.ix()].occupancy)),
+            })
+            .collect();
         let m = &self.messages;
         RepFigures {
             overall: self.overall.figures(),
@@ -395,6 +429,12 @@ impl Collector {
             fairness: FairnessFigures {
                 jain_occupancy: jain,
             },
+            bot: BotFigures {
+                chats: self.bot_chats as f64,
+                resolved: self.rules.iter().map(|t| t.bot_resolved).sum::<u64>() as f64,
+                mean_time: (self.bot_chats > 0)
+                    .then(|| self.bot_time as f64 / self.bot_chats as f64 / TICKS_PER_SEC as f64),
+            },
         }
     }
 }
@@ -407,7 +447,11 @@ impl Recorder for Collector {
         }
         self.overall.add(rec, self.threshold);
         if let Some(t) = rec.target {
-            self.targets[t.ix()].add(rec, self.threshold);
+            self.targets[self.row_of[t.ix()]].add(rec, self.threshold);
+        }
+        if let Some(b) = rec.bot_time {
+            self.bot_chats += 1;
+            self.bot_time += b.0 as u128;
         }
         let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
         self.rules[rule].add(rec, self.threshold);
@@ -440,6 +484,22 @@ impl Recorder for Collector {
         self.tickets[0] += (rec.outcome == Outcome::AfterHours) as u64;
         self.tickets[1] += (on.missed && rec.outcome == Outcome::Abandoned) as u64;
     }
+}
+
+/// Jain's fairness index of some values: (sum x)^2 / (n sum x^2); `None` if all are zero.
+fn jain_index(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut n, mut sum, mut sum_sq) = (0.0, 0.0, 0.0);
+    for x in xs {
+        n += 1.0;
+        sum += x;
+        sum_sq += x * x;
+    }
+    (sum_sq > 0.0).then(|| sum * sum / (n * sum_sq))
+}
+
+/// Whether the model has a fallback target over every agent (reported as `(fallback)`).
+fn has_everyone_row(model: &Model) -> bool {
+    model.targets.iter().any(|t| t.team.is_none())
 }
 
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom.
@@ -557,6 +617,7 @@ mod tests {
                 channel: None,
                 owner: None,
                 checks: 0,
+                bot_time: None,
             };
             t.add(&rec, SimTime(20 * TICKS_PER_SEC));
         }
@@ -567,6 +628,13 @@ mod tests {
         assert!((p90 - 90.0).abs() <= 0.001 * 90.0, "{p90}");
         assert_eq!(f.service_level, Some(0.8));
         assert_eq!(f.offered, 10.0);
+    }
+
+    #[test]
+    fn jain_index_is_one_when_even_and_one_over_n_when_one_carries_all() {
+        assert_eq!(jain_index([0.5, 0.5, 0.5].into_iter()), Some(1.0));
+        assert!((jain_index([0.9, 0.0, 0.0].into_iter()).unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(jain_index([0.0, 0.0].into_iter()), None);
     }
 
     #[test]
@@ -594,6 +662,7 @@ mod tests {
                     offered,
                     ..Default::default()
                 },
+                jain_occupancy: None,
             }],
             ..Default::default()
         };

@@ -158,7 +158,7 @@ pub fn table(s: &Summary) -> String {
             }
         );
     }
-    if o.deflected + o.after_hours > 0.0 {
+    if o.deflected + o.after_hours + o.bot_resolved > 0.0 {
         let by: Vec<String> = s
             .mean
             .channels
@@ -172,9 +172,10 @@ pub fn table(s: &Summary) -> String {
         };
         let _ = writeln!(
             out,
-            "not queued: {} deflected{by}, {} after hours",
+            "not queued: {} deflected{by}, {} after hours, {} resolved by a bot",
             count(o.deflected),
-            count(o.after_hours)
+            count(o.after_hours),
+            count(o.bot_resolved)
         );
     }
     out.push('\n');
@@ -276,6 +277,16 @@ fn extras(s: &Summary) -> String {
             "tickets: after_hours {}, missed {}",
             count(t.after_hours),
             count(t.missed)
+        );
+    }
+    let b = &s.mean.bot;
+    if b.chats > 0.0 {
+        let _ = writeln!(
+            out,
+            "bots: {} chats, {} resolved, mean {} with a bot (not counted as queue wait)",
+            count(b.chats),
+            count(b.resolved),
+            human_secs(b.mean_time)
         );
     }
     let r = &s.mean.red_flags;

@@ -100,18 +100,18 @@ impl Board {
         s.on_shift && s.load < model.agents[a.ix()].max_chats
     }
 
-    fn key(model: &Model, strategy: Strategy, a: AgentId, s: &AgentState) -> u128 {
-        let agent = &model.agents[a.ix()];
+    /// The agent's key in an ordered index; `score` is its `most_skilled` rank in that target.
+    fn key(model: &Model, strategy: Strategy, a: AgentId, s: &AgentState, score: u32) -> u128 {
         match strategy {
             Strategy::LeastBusy => pack(0, s.load, s.last_change, a),
             Strategy::LongestIdle => pack(0, 0, s.last_change, a),
             Strategy::MostSkilled => pack(
-                u16::MAX as u32 - agent.level.min(u16::MAX as u32),
+                u16::MAX as u32 - score.min(u16::MAX as u32),
                 s.load,
                 s.last_change,
                 a,
             ),
-            Strategy::Cheapest => pack(agent.cost_rank, s.load, s.last_change, a),
+            Strategy::Cheapest => pack(model.agents[a.ix()].cost_rank, s.load, s.last_change, a),
             Strategy::RoundRobin | Strategy::Random => 0,
         }
     }
@@ -132,8 +132,8 @@ impl Board {
             match &mut self.index[m.target.ix()] {
                 Index::Ordered(set) => {
                     let (k_old, k_new) = (
-                        Self::key(model, strategy, a, &old),
-                        Self::key(model, strategy, a, &new),
+                        Self::key(model, strategy, a, &old, m.score),
+                        Self::key(model, strategy, a, &new, m.score),
                     );
                     if was && (!now || k_old != k_new) {
                         set.remove(&k_old);

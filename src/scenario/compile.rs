@@ -9,7 +9,7 @@ use std::path::Path;
 use rand_distr::{Exp, Gamma, LogNormal};
 use toml::Spanned;
 
-use super::raw::{RawRule, RawScenario, RawTraffic};
+use super::raw::{RawBot, RawOwner, RawRule, RawScenario, RawTraffic};
 use super::values::{self, DistSpec};
 use crate::error::Diagnostic;
 use crate::model::*;
@@ -32,6 +32,9 @@ pub(super) struct Compiler<'a> {
     pub warnings: Vec<String>,
     attr_ix: HashMap<String, AttrId>,
     attributes: Vec<Attribute>,
+    skills: Vec<String>,
+    /// Targets for (team, required skills) pairs that route steps name, in order of first use.
+    skill_targets: Vec<(TeamId, Vec<(u32, u32)>)>,
 }
 
 fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
@@ -47,6 +50,18 @@ impl<'a> Compiler<'a> {
             warnings: Vec::new(),
             attr_ix: HashMap::new(),
             attributes: Vec::new(),
+            skills: Vec::new(),
+            skill_targets: Vec::new(),
+        }
+    }
+
+    fn skill(&mut self, name: &str) -> u32 {
+        match self.skills.iter().position(|s| s == name) {
+            Some(i) => i as u32,
+            None => {
+                self.skills.push(name.to_string());
+                self.skills.len() as u32 - 1
+            }
         }
     }
 
@@ -137,7 +152,7 @@ impl<'a> Compiler<'a> {
 
         let (teams, team_ix) = self.teams(&raw);
         let agents = self.agents(&raw, &team_ix);
-        let traffic = self.traffic(&raw);
+        let traffic = self.traffic(&raw, &team_ix);
         let calendars = self.calendars(&raw);
         let mut channels = Vec::new();
         let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
@@ -163,6 +178,7 @@ impl<'a> Compiler<'a> {
             traffic,
             rules,
             fallback: None,
+            skills: Vec::new(),
             channels,
             calendars,
             messages: raw.auto_messages,
@@ -174,7 +190,9 @@ impl<'a> Compiler<'a> {
             self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
             return Err((self.diags, self.warnings));
         }
-        build_targets(&mut model, fallback);
+        model.skills = std::mem::take(&mut self.skills);
+        build_targets(&mut model, fallback, &self.skill_targets);
+        self.warn_about_skills(&model);
         self.warn_about(&model);
         model.warnings = self.warnings;
         Ok(model)
@@ -317,6 +335,12 @@ impl<'a> Compiler<'a> {
                     );
                     continue;
                 }
+                let mut skills = Vec::new();
+                for (name, &level) in &a.skills {
+                    let id = self.skill(name) as usize;
+                    skills.resize(skills.len().max(id + 1), 0);
+                    skills[id] = level;
+                }
                 agents.push(Agent {
                     name,
                     teams: teams.clone(),
@@ -325,9 +349,13 @@ impl<'a> Compiler<'a> {
                     cost,
                     cost_rank: 0,
                     shift,
+                    skills,
                     memberships: Vec::new(),
                 });
             }
+        }
+        for a in &mut agents {
+            a.skills.resize(self.skills.len(), 0);
         }
         agents
     }
@@ -449,7 +477,7 @@ impl<'a> Compiler<'a> {
         Ok((Dist::Empirical(samples), mean))
     }
 
-    fn traffic(&mut self, raw: &RawScenario) -> Vec<Traffic> {
+    fn traffic(&mut self, raw: &RawScenario, team_ix: &HashMap<String, TeamId>) -> Vec<Traffic> {
         if raw.traffic.is_empty() {
             self.err(
                 "traffic",
@@ -502,10 +530,72 @@ impl<'a> Compiler<'a> {
                     mean_secs: 0.0,
                 }),
                 patience,
+                owner: t
+                    .owner
+                    .as_ref()
+                    .and_then(|o| self.owner(i, o, &attributes, team_ix)),
+                bot: t
+                    .bot
+                    .as_ref()
+                    .and_then(|b| self.bot(format!("traffic[{i}].bot"), b)),
                 attributes,
             });
         }
         out
+    }
+
+    fn share(&mut self, key: String, v: &Spanned<f64>) -> f64 {
+        let x = *v.get_ref();
+        if !(0.0..=1.0).contains(&x) {
+            self.err(
+                key,
+                Some(v.span()),
+                format!("a share is between 0 and 1, got {x}"),
+            );
+        }
+        x.clamp(0.0, 1.0)
+    }
+
+    fn owner(
+        &mut self,
+        i: usize,
+        o: &Spanned<RawOwner>,
+        attributes: &[(AttrId, AttrChoice)],
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Option<Owner> {
+        let key = format!("traffic[{i}].owner");
+        let raw = o.get_ref();
+        let share = self.share(format!("{key}.share"), &raw.share);
+        let team = self.team_ref(format!("{key}.team"), &raw.team, team_ix)?;
+        // Only existing customers have owners, when the stream says who is one.
+        let existing = match self.attr_ix.get("customer").copied() {
+            Some(attr) if attributes.iter().any(|(a, _)| *a == attr) => {
+                let value = self.attributes[attr.ix()]
+                    .values
+                    .iter()
+                    .position(|v| v == "existing");
+                if value.is_none() {
+                    self.warnings.push(format!("{key}: this stream has no customer = \"existing\", so no chat of it has an owner"));
+                }
+                Some((attr, value.map_or(NO_VALUE, |v| v as ValueId)))
+            }
+            _ => None,
+        };
+        Some(Owner {
+            share,
+            team,
+            existing,
+        })
+    }
+
+    fn bot(&mut self, key: String, b: &Spanned<RawBot>) -> Option<Bot> {
+        let raw = b.get_ref();
+        let resolves = raw
+            .resolves
+            .as_ref()
+            .map_or(0.0, |r| self.share(format!("{key}.resolves"), r));
+        let duration = self.duration(format!("{key}.duration"), &raw.duration)?;
+        Some(Bot { duration, resolves })
     }
 
     fn profile(&mut self, i: usize, p: &Spanned<BTreeMap<String, f64>>) -> Profile {
@@ -854,14 +944,61 @@ impl<'a> Compiler<'a> {
             } else {
                 Action::Route(self.route(i, r, team_ix, has_fallback))
             };
+            let bot = r
+                .bot
+                .as_ref()
+                .and_then(|b| self.bot(format!("rules[{i}].bot"), b));
             out.push(Rule {
                 name,
                 when,
                 priority,
                 action,
+                bot,
             });
         }
         out
+    }
+
+    /// The target of `team` restricted to agents with the required skills. Its id comes after
+    /// every team's (the fallback, built later, comes after these).
+    fn skill_target(
+        &mut self,
+        key: &str,
+        team: TeamId,
+        req: &Spanned<BTreeMap<String, u32>>,
+        n_teams: usize,
+    ) -> TargetId {
+        let mut require = Vec::new();
+        for (name, &level) in req.get_ref() {
+            match self.skills.iter().position(|s| s == name) {
+                Some(id) => require.push((id as u32, level)),
+                None => {
+                    let known = if self.skills.is_empty() {
+                        "no agent has any `skills`".to_string()
+                    } else {
+                        format!("skills agents have: {}", self.skills.join(", "))
+                    };
+                    self.err(
+                        format!("{key}.require.{name}"),
+                        Some(req.span()),
+                        format!("no agent has the skill \"{name}\""),
+                    )
+                    .hint = Some(known);
+                }
+            }
+        }
+        let k = match self
+            .skill_targets
+            .iter()
+            .position(|(t, r)| *t == team && *r == require)
+        {
+            Some(k) => k,
+            None => {
+                self.skill_targets.push((team, require));
+                self.skill_targets.len() - 1
+            }
+        };
+        TargetId((n_teams + k) as u32)
     }
 
     fn route(
@@ -887,9 +1024,15 @@ impl<'a> Compiler<'a> {
             let (s_span, s) = (s.span(), s.get_ref());
             let key = format!("rules[{i}].route[{j}]");
             let to = match (&s.team, &s.owner) {
-                (Some(team), None) => self
-                    .team_ref(format!("{key}.team"), team, team_ix)
-                    .map(|t| StepTarget::Target(TargetId(t.0))),
+                (Some(team), None) => {
+                    self.team_ref(format!("{key}.team"), team, team_ix)
+                        .map(|t| match &s.require {
+                            None => StepTarget::Target(TargetId(t.0)),
+                            Some(req) => {
+                                StepTarget::Target(self.skill_target(&key, t, req, team_ix.len()))
+                            }
+                        })
+                }
                 (None, Some(o)) if *o.get_ref() => Some(StepTarget::Owner),
                 _ => {
                     self.err(
@@ -953,6 +1096,16 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    fn warn_about_skills(&mut self, model: &Model) {
+        for t in model
+            .targets
+            .iter()
+            .filter(|t| !t.require.is_empty() && t.members.is_empty())
+        {
+            self.warnings.push(format!("no agent of team {} has the required skills, so steps offering to it are always skipped", t.name));
+        }
+    }
+
     fn warn_about(&mut self, model: &Model) {
         // Average offered load (erlangs) against average slots on shift.
         let load: f64 = model
@@ -997,7 +1150,11 @@ struct FallbackSpec {
 
 /// Builds routing targets (one per team, plus the fallback if some chat can match no rule)
 /// and each agent's memberships and cost rank.
-fn build_targets(model: &mut Model, fallback: Option<FallbackSpec>) {
+fn build_targets(
+    model: &mut Model,
+    fallback: Option<FallbackSpec>,
+    skill_targets: &[(TeamId, Vec<(u32, u32)>)],
+) {
     for (a, agent) in model.agents.iter().enumerate() {
         for &t in &agent.teams {
             model.teams[t.ix()].members.push(AgentId(a as u32));
@@ -1012,14 +1169,40 @@ fn build_targets(model: &mut Model, fallback: Option<FallbackSpec>) {
             team: Some(TeamId(i as u32)),
             strategy: t.strategy,
             members: t.members.clone(),
+            require: Vec::new(),
         })
         .collect();
+    for (team, require) in skill_targets {
+        let t = &model.teams[team.ix()];
+        let skills: Vec<String> = require
+            .iter()
+            .map(|&(s, l)| format!("{}>={l}", model.skills[s as usize]))
+            .collect();
+        let members = t
+            .members
+            .iter()
+            .copied()
+            .filter(|a| {
+                require
+                    .iter()
+                    .all(|&(s, l)| model.agents[a.ix()].skills[s as usize] >= l)
+            })
+            .collect();
+        model.targets.push(Target {
+            name: format!("{} [{}]", t.name, skills.join(", ")),
+            team: Some(*team),
+            strategy: t.strategy,
+            members,
+            require: require.clone(),
+        });
+    }
     let everyone = |model: &mut Model, strategy| {
         model.targets.push(Target {
             name: "(fallback)".into(),
             team: None,
             strategy,
             members: (0..model.agents.len() as u32).map(AgentId).collect(),
+            require: Vec::new(),
         });
         TargetId(model.targets.len() as u32 - 1)
     };
@@ -1051,9 +1234,19 @@ fn build_targets(model: &mut Model, fallback: Option<FallbackSpec>) {
     };
     for (t, target) in model.targets.iter().enumerate() {
         for (pos, a) in target.members.iter().enumerate() {
-            model.agents[a.ix()].memberships.push(Membership {
+            let agent = &mut model.agents[a.ix()];
+            let score = match target.require.is_empty() {
+                true => agent.level,
+                false => target
+                    .require
+                    .iter()
+                    .map(|&(s, _)| agent.skills[s as usize])
+                    .sum(),
+            };
+            agent.memberships.push(Membership {
                 target: TargetId(t as u32),
                 pos: pos as u32,
+                score,
             });
         }
     }

@@ -98,6 +98,8 @@ pub struct RawAgent {
     pub level: Option<u32>,
     pub cost: Option<Spanned<f64>>,
     pub shift: Option<Spanned<String>>,
+    #[serde(default)]
+    pub skills: BTreeMap<String, u32>,
 }
 
 /// `[[traffic]]`.
@@ -111,6 +113,24 @@ pub struct RawTraffic {
     pub patience: Option<Spanned<DistSpec>>,
     #[serde(default)]
     pub attributes: BTreeMap<String, Spanned<toml::Value>>,
+    pub owner: Option<Spanned<RawOwner>>,
+    pub bot: Option<Spanned<RawBot>>,
+}
+
+/// `owner = { share = 0.4, team = "account_managers" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOwner {
+    pub share: Spanned<f64>,
+    pub team: Spanned<String>,
+}
+
+/// `bot = { duration = ..., resolves = 0.1 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBot {
+    pub duration: Spanned<DistSpec>,
+    pub resolves: Option<Spanned<f64>>,
 }
 
 /// `[[rules]]`.
@@ -124,6 +144,7 @@ pub struct RawRule {
     pub route: Option<Spanned<Vec<Spanned<RawStep>>>>,
     pub redirect: Option<Spanned<String>>,
     pub after_hours: Option<Spanned<bool>>,
+    pub bot: Option<Spanned<RawBot>>,
 }
 
 /// One step of `route`: a team, or the chat's owner.
@@ -133,4 +154,5 @@ pub struct RawStep {
     pub team: Option<Spanned<String>>,
     pub owner: Option<Spanned<bool>>,
     pub timeout: Option<Spanned<Secs>>,
+    pub require: Option<Spanned<BTreeMap<String, u32>>>,
 }

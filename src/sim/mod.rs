@@ -19,8 +19,8 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::{
@@ -46,6 +46,8 @@ pub enum Outcome {
     Deflected,
     /// Got the after-hours reply and a ticket.
     AfterHours,
+    /// Resolved by a bot before reaching an agent.
+    BotResolved,
 }
 
 impl Outcome {
@@ -59,6 +61,7 @@ impl Outcome {
             Outcome::Blocked => "blocked",
             Outcome::Deflected => "deflected",
             Outcome::AfterHours => "after_hours",
+            Outcome::BotResolved => "bot_resolved",
         }
     }
 
@@ -89,8 +92,11 @@ pub struct ChatRecord<'a> {
     pub target: Option<TargetId>,
     /// Who answered it.
     pub agent: Option<AgentId>,
-    /// Time from arrival to answer (answered), to leaving (abandoned) or to the end (waiting).
+    /// Time from reaching routing (after any bot) to answer (answered), to leaving (abandoned)
+    /// or to the end (waiting).
     pub wait: SimTime,
+    /// Time with bots before routing, if a bot was involved.
+    pub bot_time: Option<SimTime>,
     /// Handle time, for answered chats.
     pub handle: Option<SimTime>,
     /// What became of it.
@@ -161,6 +167,7 @@ enum Kind {
     Timeout { slot: u32, epoch: u32, step: u16 },
     Shift(u32),
     RedFlag { slot: u32, epoch: u32 },
+    BotDone { slot: u32, epoch: u32 },
     WarmupEnd,
 }
 
@@ -191,6 +198,11 @@ impl Ord for Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Free,
+    /// With a bot: `stage` 0 is the stream's bot (no rule chosen yet), 1 the rule's bot.
+    Bot {
+        stage: u8,
+        resolves: bool,
+    },
     Waiting,
     InService,
 }
@@ -217,8 +229,13 @@ struct Chat {
     arrival: SimTime,
     answered: SimTime,
     handle: SimTime,
+    /// How long the customer waits once routed; `None`: forever.
+    patience: Option<SimTime>,
     /// When the customer gives up; `None`: never.
     deadline: Option<SimTime>,
+    /// When routing began (arrival, or the end of its bots).
+    queued: SimTime,
+    had_bot: bool,
     channel: Option<u32>,
 }
 
@@ -242,6 +259,8 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     /// Per traffic stream: its RNG and the next arrival time in seconds (exact, unrounded).
     streams: Vec<(Xoshiro256PlusPlus, f64)>,
     routing_rng: Xoshiro256PlusPlus,
+    /// Draws for rules' bots (a rule is only known once the chat reaches routing).
+    bot_rng: Xoshiro256PlusPlus,
     times: Vec<AgentTimes>,
     last_accrued: Vec<SimTime>,
     flagged_now: u32,
@@ -287,6 +306,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         next_id: 0,
         streams,
         routing_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, 0)),
+        bot_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, u64::MAX)),
         times: vec![AgentTimes::default(); model.agents.len()],
         last_accrued: vec![SimTime::ZERO; model.agents.len()],
         flagged_now: 0,
@@ -384,6 +404,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::Timeout { slot, epoch, step } => self.timeout(slot, epoch, step),
                 Kind::Shift(a) => self.shift(AgentId(a)),
                 Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
+                Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
                 Kind::WarmupEnd => {
                     for a in 0..self.times.len() {
                         self.accrue(AgentId(a as u32));
@@ -417,7 +438,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     arrival: SimTime::ZERO,
                     answered: SimTime::ZERO,
                     handle: SimTime::ZERO,
+                    patience: None,
                     deadline: None,
+                    queued: SimTime::ZERO,
+                    had_bot: false,
                     channel: None,
                 });
                 self.attrs
@@ -439,18 +463,21 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             attrs[a.ix()] = choice.sample(rng);
         }
         let handle = traffic.handle_time.dist.sample(rng);
-        let deadline = traffic
-            .patience
-            .as_ref()
-            .map(|p| self.now.plus(p.dist.sample(rng)));
-        let owner = None;
-        let cx = ChatContext {
-            attrs,
-            week_time: model.week_time(self.now),
-            has_owner: owner.is_some(),
-        };
-        let rule = model.match_rule(&cx);
-        let priority = rule.map_or(0, |r| model.rules[r.ix()].priority);
+        let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
+        // Draw whether it has an owner, and who, even when it cannot have one, so that every
+        // chat of the stream uses the same draws whatever the rules (common random numbers).
+        let owner = traffic.owner.as_ref().and_then(|o| {
+            let members = &model.teams[o.team.ix()].members;
+            let (u, k): (f64, usize) = (rng.random(), rng.random_range(0..members.len()));
+            let eligible = o.existing.is_none_or(|(a, v)| attrs[a.ix()] == v);
+            (eligible && u < o.share).then(|| members[k])
+        });
+        let bot = traffic.bot.as_ref().map(|b| {
+            (
+                b.duration.dist.sample(rng),
+                rng.random::<f64>() < b.resolves,
+            )
+        });
         let id = self.next_id;
         self.next_id += 1;
         self.result.chats += 1;
@@ -460,22 +487,90 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             epoch: c.epoch,
             state: State::Waiting,
             traffic: s as u32,
-            rule: rule.map_or(NO_RULE, |r| r.0),
+            rule: NO_RULE,
             step: 0,
             checks: 0,
             flagged: false,
             owner,
             queue: QueueId(0),
             target: TargetId(0),
-            key: QueueKey::new(priority, self.now, id),
+            key: QueueKey::new(0, self.now, id),
             agent: AgentId(0),
             arrival: self.now,
             answered: SimTime::ZERO,
             handle,
-            deadline,
+            patience,
+            deadline: None,
+            queued: self.now,
+            had_bot: bot.is_some(),
             channel: None,
         };
         self.schedule_arrival(s);
+        match bot {
+            Some((time, resolves)) => self.start_bot(slot, 0, time, resolves),
+            None => self.choose_rule(slot),
+        }
+    }
+
+    fn start_bot(&mut self, slot: u32, stage: u8, time: SimTime, resolves: bool) {
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Bot { stage, resolves };
+        c.had_bot = true;
+        let epoch = c.epoch;
+        self.schedule(self.now.plus(time), Kind::BotDone { slot, epoch });
+    }
+
+    fn bot_done(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        let State::Bot { stage, resolves } = c.state else {
+            return;
+        };
+        if c.epoch != epoch {
+            return;
+        }
+        if resolves {
+            self.close(slot, Outcome::BotResolved, None);
+        } else if stage == 0 {
+            self.choose_rule(slot);
+        } else {
+            self.enter(slot);
+        }
+    }
+
+    /// Picks the chat's rule now (time conditions see the current time), then its bot, if any.
+    fn choose_rule(&mut self, slot: u32) {
+        let model = self.model;
+        let c = self.chats[slot as usize];
+        let attrs = &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
+        let cx = ChatContext {
+            attrs,
+            week_time: model.week_time(self.now),
+            has_owner: c.owner.is_some(),
+        };
+        let rule = model.match_rule(&cx);
+        let c = &mut self.chats[slot as usize];
+        c.rule = rule.map_or(NO_RULE, |r| r.0);
+        c.key = QueueKey::new(
+            rule.map_or(0, |r| model.rules[r.ix()].priority),
+            c.arrival,
+            c.id,
+        );
+        match rule.and_then(|r| model.rules[r.ix()].bot.as_ref()) {
+            Some(bot) => {
+                let time = bot.duration.dist.sample(&mut self.bot_rng);
+                let resolves = self.bot_rng.random::<f64>() < bot.resolves;
+                self.start_bot(slot, 1, time, resolves);
+            }
+            None => self.enter(slot),
+        }
+    }
+
+    /// The chat reaches routing: its wait and patience start now.
+    fn enter(&mut self, slot: u32) {
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Waiting;
+        c.queued = self.now;
+        c.deadline = c.patience.map(|p| self.now.plus(p));
         self.route(slot, 0, 0, true);
     }
 
@@ -522,7 +617,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                         self.schedule(deadline, Kind::Abandon { slot, epoch });
                     }
                     if let Some(red) = self.model.red_after {
-                        self.schedule(self.now.plus(red), Kind::RedFlag { slot, epoch });
+                        self.schedule(c.queued.plus(red), Kind::RedFlag { slot, epoch });
                     }
                 }
             }
@@ -658,10 +753,16 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.unflag(slot);
         let c = self.chats[slot as usize];
         let answered = outcome.answered();
-        let wait = if answered {
-            c.answered.since(c.arrival)
+        // Queue wait starts once the chat leaves its bots; a chat still with a bot has none.
+        let queued = if matches!(c.state, State::Bot { .. }) {
+            self.now
         } else {
-            self.now.since(c.arrival)
+            c.queued
+        };
+        let wait = if answered {
+            c.answered.since(queued)
+        } else {
+            self.now.since(queued)
         };
         let rec = ChatRecord {
             replication: self.replication,
@@ -676,6 +777,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 .then_some(c.target),
             agent,
             wait,
+            bot_time: c.had_bot.then(|| queued.since(c.arrival)),
             handle: answered.then_some(c.handle),
             outcome,
             channel: c.channel,

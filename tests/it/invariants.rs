@@ -77,7 +77,11 @@ fn check_invariants(m: &Model, rows: &[Row], chats: u64) -> Result<(), TestCaseE
                 spans[a].push((done, -1));
             }
             Outcome::Waiting => prop_assert_eq!(r.arrival.plus(r.wait), end),
-            Outcome::Abandoned | Outcome::Blocked | Outcome::Deflected | Outcome::AfterHours => {
+            Outcome::Abandoned
+            | Outcome::Blocked
+            | Outcome::Deflected
+            | Outcome::AfterHours
+            | Outcome::BotResolved => {
                 prop_assert!(r.agent.is_none() && r.arrival.plus(r.wait) <= end)
             }
         }
@@ -201,7 +205,13 @@ fn collector_totals_agree_with_the_records() {
     let o = &s.mean.overall;
     assert_eq!(
         o.offered,
-        o.answered + o.abandoned + o.waiting_at_end + o.blocked + o.deflected + o.after_hours
+        o.answered
+            + o.abandoned
+            + o.waiting_at_end
+            + o.blocked
+            + o.deflected
+            + o.after_hours
+            + o.bot_resolved
     );
     let handled: f64 = s.mean.agents.iter().map(|a| a.handled).sum();
     assert!(

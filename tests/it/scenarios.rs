@@ -24,6 +24,7 @@ fn every_bundled_scenario_validates_and_runs_with_all_chats_accounted_for() {
             "blocked",
             "deflected",
             "after_hours",
+            "bot_resolved",
         ]
         .iter()
         .map(|k| o[k].as_f64().unwrap())

@@ -559,6 +559,19 @@ pub struct Team {
     pub members: Vec<AgentId>,
     /// The routing target for this team.
     pub target: TargetId,
+    /// What share of the chats its agents finish goes on to another team.
+    pub escalate: Option<Escalate>,
+}
+
+/// Tiered escalation: after handling a chat, a team passes a share of them on.
+#[derive(Debug, Clone)]
+pub struct Escalate {
+    /// Share of handled chats passed on.
+    pub share: f64,
+    /// The team they queue for next.
+    pub to: TeamId,
+    /// How long that team takes with them.
+    pub handle_time: Duration,
 }
 
 /// An agent's place in one target: the target and the agent's position among its members.
@@ -613,6 +626,8 @@ pub struct Model {
     pub start: u64,
     /// Service-level threshold.
     pub service_level: SimTime,
+    /// Handle-time factor by chats held (index 0: one chat); empty: no slowdown.
+    pub slowdown: Vec<f64>,
     /// Most chats waiting at once; an arrival that would wait beyond it is blocked.
     pub max_waiting: usize,
     /// Attributes.

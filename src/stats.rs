@@ -50,6 +50,8 @@ pub struct Figures {
     pub after_hours: f64,
     /// Chats a bot resolved before any agent.
     pub bot_resolved: f64,
+    /// Answered chats that a team passed on to another after handling them.
+    pub escalated: f64,
     /// `abandoned / offered`.
     pub abandon_rate: Option<f64>,
     /// Chats answered within the threshold / (answered + abandoned).
@@ -141,6 +143,19 @@ pub struct BotFigures {
     pub mean_time: Option<f64>,
 }
 
+/// Escalations: chats a team passed on after handling them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EscalationFigures {
+    /// Chats escalated at least once.
+    pub escalated: f64,
+    /// Escalations in all (a chat may be passed on more than once).
+    pub transfers: f64,
+    /// Wait in the last escalation queue, seconds, of escalated chats that were answered there.
+    pub second_wait: WaitFigures,
+    /// Arrival to the end of the last handling, seconds, of escalated chats served to the end.
+    pub time_to_resolution: WaitFigures,
+}
+
 /// How evenly load spreads over agents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FairnessFigures {
@@ -189,6 +204,8 @@ pub struct RepFigures {
     pub red_flags: RedFlagFigures,
     /// Bots.
     pub bot: BotFigures,
+    /// Escalations.
+    pub escalation: EscalationFigures,
     /// Load spread over agents.
     pub fairness: FairnessFigures,
 }
@@ -205,18 +222,63 @@ struct Tally {
     deflected: u64,
     after_hours: u64,
     bot_resolved: u64,
+    escalated: u64,
     within: u64,
-    wait_sum: u128,
-    wait_max: u64,
+    waits: Durations,
+}
+
+/// A streaming distribution of durations: count, exact sum and max, and a histogram for
+/// percentiles. Out-of-range values are counted, not clamped.
+#[derive(Debug, Clone)]
+struct Durations {
+    n: u64,
+    sum: u128,
+    max: u64,
     hist: Histogram<u64>,
     out_of_range: u64,
 }
 
-impl Tally {
-    fn new(high: u64) -> Tally {
+impl Durations {
+    fn new(high: u64) -> Durations {
         // One-tick (1 us) floor, 3 significant digits: 0.1% resolution at any wait, and a zero
         // wait reads back as exactly zero (a coarser floor would report it as half a bucket).
         let hist = Histogram::new_with_bounds(1, high.max(2), 3).expect("valid histogram bounds");
+        Durations {
+            n: 0,
+            sum: 0,
+            max: 0,
+            hist,
+            out_of_range: 0,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, d: SimTime) {
+        self.n += 1;
+        self.sum += d.0 as u128;
+        self.max = self.max.max(d.0);
+        if self.hist.record(d.0).is_err() {
+            self.out_of_range += 1;
+        }
+    }
+
+    fn figures(&self) -> WaitFigures {
+        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
+        let some = self.n > 0;
+        let q = |p: f64| some.then(|| secs(self.hist.value_at_quantile(p)));
+        WaitFigures {
+            mean: some.then(|| self.sum as f64 / self.n as f64 / TICKS_PER_SEC as f64),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: some.then(|| secs(self.max)),
+        }
+    }
+}
+
+impl Tally {
+    fn new(high: u64) -> Tally {
         Tally {
             offered: 0,
             answered: 0,
@@ -227,28 +289,22 @@ impl Tally {
             deflected: 0,
             after_hours: 0,
             bot_resolved: 0,
+            escalated: 0,
             within: 0,
-            wait_sum: 0,
-            wait_max: 0,
-            hist,
-            out_of_range: 0,
+            waits: Durations::new(high),
         }
     }
 
     #[inline]
     fn add(&mut self, rec: &ChatRecord<'_>, threshold: SimTime) {
         self.offered += 1;
+        self.escalated += (rec.transfers > 0) as u64;
         match rec.outcome {
             Outcome::Served | Outcome::InService => {
                 self.answered += 1;
                 self.in_service += (rec.outcome == Outcome::InService) as u64;
-                let w = rec.wait.0;
                 self.within += (rec.wait <= threshold) as u64;
-                self.wait_sum += w as u128;
-                self.wait_max = self.wait_max.max(w);
-                if self.hist.record(w).is_err() {
-                    self.out_of_range += 1;
-                }
+                self.waits.add(rec.wait);
             }
             Outcome::Abandoned => self.abandoned += 1,
             Outcome::Waiting => self.waiting += 1,
@@ -260,10 +316,7 @@ impl Tally {
     }
 
     fn figures(&self) -> Figures {
-        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
         let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
-        let answered = self.answered > 0;
-        let q = |p: f64| answered.then(|| secs(self.hist.value_at_quantile(p)));
         Figures {
             offered: self.offered as f64,
             answered: self.answered as f64,
@@ -274,17 +327,10 @@ impl Tally {
             deflected: self.deflected as f64,
             after_hours: self.after_hours as f64,
             bot_resolved: self.bot_resolved as f64,
+            escalated: self.escalated as f64,
             abandon_rate: ratio(self.abandoned, self.offered),
             service_level: ratio(self.within, self.answered + self.abandoned),
-            wait: WaitFigures {
-                mean: answered
-                    .then(|| self.wait_sum as f64 / self.answered as f64 / TICKS_PER_SEC as f64),
-                p50: q(0.50),
-                p90: q(0.90),
-                p95: q(0.95),
-                p99: q(0.99),
-                max: answered.then(|| secs(self.wait_max)),
-            },
+            wait: self.waits.figures(),
         }
     }
 }
@@ -299,7 +345,9 @@ pub struct Collector {
     targets: Vec<Tally>,
     /// Per rule, then chats that matched none.
     rules: Vec<Tally>,
-    handled: Vec<u64>,
+    transfers: u64,
+    second_wait: Durations,
+    resolution: Durations,
     channels: Vec<u64>,
     messages: [u64; 7],
     tickets: [u64; 2],
@@ -322,7 +370,9 @@ impl Collector {
             overall: Tally::new(high),
             targets: vec![Tally::new(high); model.teams.len() + has_everyone_row(model) as usize],
             rules: vec![Tally::new(high); model.rules.len() + 1],
-            handled: vec![0; model.agents.len()],
+            transfers: 0,
+            second_wait: Durations::new(high),
+            resolution: Durations::new(high),
             channels: vec![0; model.channels.len()],
             messages: [0; 7],
             tickets: [0; 2],
@@ -340,7 +390,7 @@ impl Collector {
     /// Waits that fell outside the histogram's range (none are expected: a wait cannot exceed
     /// the run). Counted rather than clamped, so a bug here cannot hide.
     pub fn out_of_range(&self) -> u64 {
-        self.overall.out_of_range
+        self.overall.waits.out_of_range
     }
 
     /// The replication's figures, given the engine's agent time accounting.
@@ -362,14 +412,13 @@ impl Collector {
             .agents
             .iter()
             .zip(&run.agents)
-            .zip(&self.handled)
-            .map(|((a, times), &handled)| {
+            .map(|(a, times)| {
                 let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
                 let busy = times.busy as f64 / TICKS_PER_SEC as f64;
                 let hours = on_shift_secs / 3_600.0;
                 AgentFigures {
                     name: a.name.clone(),
-                    handled: handled as f64,
+                    handled: times.handled as f64,
                     occupancy: (on_shift_secs > 0.0)
                         .then(|| busy / (on_shift_secs * a.max_chats as f64)),
                     mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
@@ -429,6 +478,12 @@ impl Collector {
             fairness: FairnessFigures {
                 jain_occupancy: jain,
             },
+            escalation: EscalationFigures {
+                escalated: self.overall.escalated as f64,
+                transfers: self.transfers as f64,
+                second_wait: self.second_wait.figures(),
+                time_to_resolution: self.resolution.figures(),
+            },
             bot: BotFigures {
                 chats: self.bot_chats as f64,
                 resolved: self.rules.iter().map(|t| t.bot_resolved).sum::<u64>() as f64,
@@ -455,8 +510,14 @@ impl Recorder for Collector {
         }
         let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
         self.rules[rule].add(rec, self.threshold);
-        if let (Some(a), true) = (rec.agent, rec.outcome.answered()) {
-            self.handled[a.ix()] += 1;
+        if rec.transfers > 0 {
+            self.transfers += rec.transfers as u64;
+            if let Some(w) = rec.second_wait {
+                self.second_wait.add(w);
+            }
+            if let Some(r) = rec.resolution {
+                self.resolution.add(r);
+            }
         }
         if let Some(c) = rec.channel {
             self.channels[c as usize] += 1;
@@ -618,6 +679,9 @@ mod tests {
                 owner: None,
                 checks: 0,
                 bot_time: None,
+                transfers: 0,
+                second_wait: None,
+                resolution: None,
             };
             t.add(&rec, SimTime(20 * TICKS_PER_SEC));
         }

@@ -153,6 +153,9 @@ impl<'a> Compiler<'a> {
         let (teams, team_ix) = self.teams(&raw);
         let agents = self.agents(&raw, &team_ix);
         let traffic = self.traffic(&raw, &team_ix);
+        let mut teams = teams;
+        self.escalations(&raw, &mut teams, &team_ix);
+        let slowdown = self.slowdown(&raw, &agents);
         let calendars = self.calendars(&raw);
         let mut channels = Vec::new();
         let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
@@ -165,6 +168,7 @@ impl<'a> Compiler<'a> {
             warmup: SimTime::from_secs_f64(warmup),
             duration: SimTime::from_secs_f64(duration),
             start: start as u64 * TICKS_PER_SEC,
+            slowdown,
             service_level: SimTime::from_secs_f64(
                 raw.report
                     .service_level
@@ -230,6 +234,7 @@ impl<'a> Compiler<'a> {
                 strategy,
                 members: Vec::new(),
                 target: TargetId(i as u32),
+                escalate: None,
             });
         }
         (teams, ix)
@@ -1094,6 +1099,93 @@ impl<'a> Compiler<'a> {
             after_checks,
             strategy: f.strategy.unwrap_or(Strategy::LeastBusy),
         })
+    }
+
+    fn escalations(
+        &mut self,
+        raw: &RawScenario,
+        teams: &mut [Team],
+        team_ix: &HashMap<String, TeamId>,
+    ) {
+        for (i, t) in raw.teams.iter().enumerate() {
+            let Some(e) = &t.get_ref().escalate else {
+                continue;
+            };
+            let key = format!("teams[{i}].escalate");
+            let raw_e = e.get_ref();
+            let share = self.share(format!("{key}.share"), &raw_e.share);
+            let to = self.team_ref(format!("{key}.to"), &raw_e.to, team_ix);
+            let handle_time = self.duration(format!("{key}.handle_time"), &raw_e.handle_time);
+            if let (Some(to), Some(handle_time), Some(team)) = (to, handle_time, teams.get_mut(i)) {
+                team.escalate = Some(Escalate {
+                    share,
+                    to,
+                    handle_time,
+                });
+            }
+        }
+        // A chain of escalations must end: follow each team's chain; meeting a team twice is a loop.
+        for start in 0..teams.len() {
+            let mut seen = vec![start];
+            let mut at = start;
+            while let Some(next) = teams[at].escalate.as_ref().map(|e| e.to.ix()) {
+                if seen.contains(&next) {
+                    if next == start {
+                        let path: Vec<&str> = seen
+                            .iter()
+                            .chain([&next])
+                            .map(|&t| teams[t].name.as_str())
+                            .collect();
+                        let span = raw.teams[start]
+                            .get_ref()
+                            .escalate
+                            .as_ref()
+                            .map(|e| e.span());
+                        self.err(
+                            format!("teams[{start}].escalate.to"),
+                            span,
+                            format!("escalation loop: {}", path.join(" -> ")),
+                        )
+                        .hint = Some(
+                            "escalation must end at a team that does not escalate further".into(),
+                        );
+                    }
+                    break;
+                }
+                seen.push(next);
+                at = next;
+            }
+        }
+    }
+
+    fn slowdown(&mut self, raw: &RawScenario, agents: &[Agent]) -> Vec<f64> {
+        let Some(s) = &raw.simulation.concurrency_slowdown else {
+            return Vec::new();
+        };
+        let factors = s.get_ref().clone();
+        if factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
+            self.err(
+                "simulation.concurrency_slowdown",
+                Some(s.span()),
+                "every factor must be greater than zero",
+            );
+        }
+        if let Some(a) = agents.iter().find(|a| a.max_chats as usize > factors.len()) {
+            self.err(
+                "simulation.concurrency_slowdown",
+                Some(s.span()),
+                format!(
+                    "{} factors, but agent {} holds up to {} chats",
+                    factors.len(),
+                    a.name,
+                    a.max_chats
+                ),
+            )
+            .hint = Some(
+                "give one factor per number of chats held, up to the largest max_chats".into(),
+            );
+        }
+        factors
     }
 
     fn warn_about_skills(&mut self, model: &Model) {

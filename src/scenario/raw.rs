@@ -68,6 +68,7 @@ pub struct RawSimulation {
     pub replications: Option<Spanned<u32>>,
     pub start: Option<Spanned<String>>,
     pub max_waiting: Option<Spanned<u64>>,
+    pub concurrency_slowdown: Option<Spanned<Vec<f64>>>,
 }
 
 /// `[report]`.
@@ -84,6 +85,16 @@ pub struct RawReport {
 pub struct RawTeam {
     pub name: Spanned<String>,
     pub strategy: Option<Strategy>,
+    pub escalate: Option<Spanned<RawEscalate>>,
+}
+
+/// `escalate = { share = 0.2, to = "experts", handle_time = ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEscalate {
+    pub share: Spanned<f64>,
+    pub to: Spanned<String>,
+    pub handle_time: Spanned<DistSpec>,
 }
 
 /// `[[agents]]`.

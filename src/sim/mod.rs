@@ -107,6 +107,12 @@ pub struct ChatRecord<'a> {
     pub owner: Option<AgentId>,
     /// Route steps it went through without an agent (skipped, or timed out).
     pub checks: u32,
+    /// Times it was escalated to another team after being handled.
+    pub transfers: u32,
+    /// Its wait in the last escalation queue, if it was escalated and answered there.
+    pub second_wait: Option<SimTime>,
+    /// Arrival to the end of its last handling, for a chat served to the end.
+    pub resolution: Option<SimTime>,
 }
 
 /// Receives every chat's record. Implemented by the statistics collectors and the CSV writer.
@@ -131,6 +137,9 @@ pub struct AgentTimes {
     pub on_shift: u64,
     /// Most chats held at once.
     pub peak: u32,
+    /// Chats taken (of those that arrived after the warm-up); an escalated chat counts for each
+    /// agent who took it.
+    pub handled: u64,
 }
 
 /// What a replication returns besides the records.
@@ -237,6 +246,15 @@ struct Chat {
     queued: SimTime,
     had_bot: bool,
     channel: Option<u32>,
+    /// The target it was offered through (a team's, or its owner's team's).
+    via: TargetId,
+    /// The first agent who took it, when, and for how long (kept through escalations).
+    first: Option<(AgentId, SimTime, SimTime)>,
+    transfers: u32,
+    escalated_at: SimTime,
+    /// Base handle time still to do, and when it was last brought up to date (slowdown only).
+    work_left: f64,
+    progress_at: SimTime,
 }
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
@@ -261,6 +279,10 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     routing_rng: Xoshiro256PlusPlus,
     /// Draws for rules' bots (a rule is only known once the chat reaches routing).
     bot_rng: Xoshiro256PlusPlus,
+    /// Draws for escalations (a team is only known once an agent has handled the chat).
+    escalation_rng: Xoshiro256PlusPlus,
+    /// Per agent, the chats it holds (kept only with a concurrency slowdown).
+    held: Vec<Vec<u32>>,
     times: Vec<AgentTimes>,
     last_accrued: Vec<SimTime>,
     flagged_now: u32,
@@ -307,6 +329,12 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         streams,
         routing_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, 0)),
         bot_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, u64::MAX)),
+        escalation_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+            model.seed,
+            replication,
+            u64::MAX - 1,
+        )),
+        held: vec![Vec::new(); model.agents.len()],
         times: vec![AgentTimes::default(); model.agents.len()],
         last_accrued: vec![SimTime::ZERO; model.agents.len()],
         flagged_now: 0,
@@ -443,6 +471,12 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     queued: SimTime::ZERO,
                     had_bot: false,
                     channel: None,
+                    via: TargetId(0),
+                    first: None,
+                    transfers: 0,
+                    escalated_at: SimTime::ZERO,
+                    work_left: 0.0,
+                    progress_at: SimTime::ZERO,
                 });
                 self.attrs
                     .extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
@@ -504,6 +538,12 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             queued: self.now,
             had_bot: bot.is_some(),
             channel: None,
+            via: TargetId(0),
+            first: None,
+            transfers: 0,
+            escalated_at: SimTime::ZERO,
+            work_left: 0.0,
+            progress_at: SimTime::ZERO,
         };
         self.schedule_arrival(s);
         match bot {
@@ -633,6 +673,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let c = &mut self.chats[slot as usize];
         c.queue = at.queue;
         c.target = at.target;
+        c.via = at.target;
         c.step = at.step as u16;
         c.checks = at.checks;
     }
@@ -661,30 +702,110 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn start_service(&mut self, slot: u32, agent: AgentId) {
         self.unflag(slot);
         self.accrue(agent);
-        let target = self.chats[slot as usize].target;
-        self.board.assign(self.model, agent, target, self.now);
-        let load = self.board.agent(agent).load;
+        let via = self.chats[slot as usize].via;
+        let old_load = self.board.agent(agent).load;
+        self.board.assign(self.model, agent, via, self.now);
+        let load = old_load + 1;
+        let measured = self.chats[slot as usize].arrival >= self.model.warmup;
         if self.now >= self.model.warmup {
             let t = &mut self.times[agent.ix()];
             t.peak = t.peak.max(load);
         }
+        self.times[agent.ix()].handled += measured as u64;
         let c = &mut self.chats[slot as usize];
         c.state = State::InService;
         c.agent = agent;
         c.answered = self.now;
-        let (done, epoch) = (self.now.plus(c.handle), c.epoch);
-        if done <= self.end {
-            self.schedule(done, Kind::Depart { slot, epoch });
+        if c.first.is_none() {
+            c.first = Some((agent, self.now, c.handle));
         }
+        if self.model.slowdown.is_empty() {
+            let (done, epoch) = (self.now.plus(c.handle), c.epoch);
+            if done <= self.end {
+                self.schedule(done, Kind::Depart { slot, epoch });
+            }
+        } else {
+            c.work_left = c.handle.0 as f64;
+            c.progress_at = self.now;
+            self.rescale(agent, old_load, Some(slot), None);
+        }
+    }
+
+    /// Concurrency slowdown: brings the agent's chats up to date at the speed of `old_load`
+    /// chats held, then reschedules their ends at the speed of the load held now.
+    fn rescale(&mut self, agent: AgentId, old_load: u32, added: Option<u32>, removed: Option<u32>) {
+        let factor = |load: u32| self.model.slowdown[(load.max(1) - 1) as usize];
+        let (f_old, f_new) = (factor(old_load), factor(self.board.agent(agent).load));
+        let mut held = std::mem::take(&mut self.held[agent.ix()]);
+        if let Some(r) = removed {
+            held.retain(|&x| x != r);
+        }
+        for &slot in &held {
+            let c = &mut self.chats[slot as usize];
+            c.work_left = (c.work_left - self.now.since(c.progress_at).0 as f64 / f_old).max(0.0);
+            c.progress_at = self.now;
+        }
+        held.extend(added);
+        for &slot in &held {
+            let c = &mut self.chats[slot as usize];
+            c.epoch = c.epoch.wrapping_add(1);
+            let done = self.now.plus(SimTime((c.work_left * f_new).round() as u64));
+            let epoch = c.epoch;
+            if done <= self.end {
+                self.schedule(done, Kind::Depart { slot, epoch });
+            }
+        }
+        self.held[agent.ix()] = held;
     }
 
     fn depart(&mut self, slot: u32, epoch: u32) {
         let c = self.chats[slot as usize];
-        debug_assert!(c.epoch == epoch && c.state == State::InService);
+        if c.epoch != epoch || c.state != State::InService {
+            return; // rescheduled by a slowdown since
+        }
         self.accrue(c.agent);
+        let old_load = self.board.agent(c.agent).load;
         self.board.release(self.model, c.agent, self.now);
-        self.close(slot, Outcome::Served, Some(c.agent));
+        if !self.model.slowdown.is_empty() {
+            self.rescale(c.agent, old_load, None, Some(slot));
+        }
+        if !self.escalate(slot) {
+            self.close(slot, Outcome::Served, Some(c.agent));
+        }
         self.pull(c.agent);
+    }
+
+    /// After an agent finishes a chat, its team may pass it on. Returns whether it did: the chat
+    /// then waits for the next team (its customer, already helped, does not abandon).
+    fn escalate(&mut self, slot: u32) -> bool {
+        let model = self.model;
+        let c = self.chats[slot as usize];
+        let Some(team) = model.targets[c.via.ix()].team else {
+            return false;
+        };
+        let Some(e) = &model.teams[team.ix()].escalate else {
+            return false;
+        };
+        if self.escalation_rng.random::<f64>() >= e.share {
+            return false;
+        }
+        let handle = e.handle_time.dist.sample(&mut self.escalation_rng);
+        let to = model.teams[e.to.ix()].target;
+        let c = &mut self.chats[slot as usize];
+        c.epoch = c.epoch.wrapping_add(1); // its old abandon and timeout events no longer apply
+        c.state = State::Waiting;
+        c.transfers += 1;
+        c.escalated_at = self.now;
+        c.handle = handle;
+        c.via = to;
+        c.queue = QueueId(to.0);
+        c.deadline = None;
+        let key = c.key;
+        match self.board.pick(model, to, &mut self.routing_rng) {
+            Some(agent) => self.start_service(slot, agent),
+            None => self.queues.push(QueueId(to.0), key, slot),
+        }
+        true
     }
 
     /// Gives an agent with free slots the waiting chats the routing core chooses for it.
@@ -759,11 +880,14 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         } else {
             c.queued
         };
+        let (first_agent, first_answered, first_handle) =
+            c.first.unwrap_or((c.agent, c.answered, c.handle));
         let wait = if answered {
-            c.answered.since(queued)
+            first_answered.since(queued)
         } else {
             self.now.since(queued)
         };
+        let escalated = c.transfers > 0;
         let rec = ChatRecord {
             replication: self.replication,
             id: c.id,
@@ -775,14 +899,18 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             // Redirected and after-hours chats never reached a team's queue, so count for none.
             target: (!matches!(outcome, Outcome::Deflected | Outcome::AfterHours))
                 .then_some(c.target),
-            agent,
+            agent: agent.map(|_| first_agent),
             wait,
             bot_time: c.had_bot.then(|| queued.since(c.arrival)),
-            handle: answered.then_some(c.handle),
+            handle: answered.then_some(first_handle),
             outcome,
             channel: c.channel,
             owner: c.owner,
             checks: c.checks,
+            transfers: c.transfers,
+            second_wait: (escalated && c.state == State::InService)
+                .then(|| c.answered.since(c.escalated_at)),
+            resolution: (outcome == Outcome::Served).then(|| self.now.since(c.arrival)),
         };
         self.recorder.record(&rec);
         let c = &mut self.chats[slot as usize];
@@ -809,6 +937,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             let c = self.chats[slot as usize];
             let (outcome, agent) = match c.state {
                 State::InService => (Outcome::InService, Some(c.agent)),
+                // Escalated and waiting for the next team: answered, still in progress.
+                State::Waiting if c.transfers > 0 => (Outcome::InService, Some(c.agent)),
                 _ => (Outcome::Waiting, None),
             };
             self.close(slot, outcome, agent);

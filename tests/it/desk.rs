@@ -17,6 +17,7 @@ pub struct Row {
     pub wait: SimTime,
     pub outcome: Outcome,
     pub checks: u32,
+    pub transfers: u32,
     pub attrs: Vec<u32>,
 }
 
@@ -35,6 +36,7 @@ impl Recorder for Keep {
                 wait: r.wait,
                 outcome: r.outcome,
                 checks: r.checks,
+                transfers: r.transfers,
                 attrs: r.attrs.to_vec(),
             });
         }
@@ -281,9 +283,43 @@ fn owned_chats_reach_their_owner_unless_the_timeout_passed_and_load_spreads_even
             .filter(|r| r.owner.is_none())
             .all(|r| r.checks == 0)
     );
-    for t in &s.mean.teams {
-        let j = t.jain_occupancy.unwrap();
-        assert!(j > 0.95, "{}: Jain's index {j}", t.name);
-    }
+    let managers = s
+        .mean
+        .teams
+        .iter()
+        .find(|t| t.name == "account_managers")
+        .unwrap();
+    let j = managers.jain_occupancy.unwrap();
+    assert!(
+        j > 0.95,
+        "least_busy should spread managers evenly: Jain's index {j}"
+    );
+    // First line passes a fifth of what it handles on to experts (binomial, 4 standard errors).
+    let first_line = m.teams.iter().position(|t| t.name == "first_line").unwrap();
+    let handled_there: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.target.is_some_and(|t| t.ix() == first_line) && r.outcome.answered())
+        .collect();
+    let escalated = handled_there.iter().filter(|r| r.transfers > 0).count() as f64;
+    let n = handled_there.len() as f64;
+    assert!(
+        (escalated / n - 0.2).abs() < 4.0 * (0.2f64 * 0.8 / n).sqrt(),
+        "{escalated} of {n} escalated"
+    );
+    let e = &s.mean.escalation;
+    assert!(
+        e.escalated > 0.0 && e.transfers == e.escalated,
+        "one level of escalation: {e:?}"
+    );
+    assert!(e.second_wait.mean.is_some() && e.time_to_resolution.mean.unwrap() > 12.0 * 60.0);
+    // Experts (and seniors) are credited with the escalated chats they took.
+    let experts_handled: f64 = s
+        .mean
+        .agents
+        .iter()
+        .filter(|a| a.name.starts_with("expert"))
+        .map(|a| a.handled)
+        .sum();
+    assert!(experts_handled > 0.0);
     let _ = rule(&m, "owned");
 }

@@ -174,3 +174,62 @@ fn theory_helpers_match_published_values() {
     let p = erlang_a_abandon(1, 1.0, 1.0, 1.0);
     assert!((p - (-1.0f64).exp()).abs() < 1e-9, "{p}");
 }
+
+/// Mean time in system (arrival to end of handling) of served chats, per replication.
+#[derive(Default)]
+struct Sojourn(f64, f64);
+
+impl routesim::sim::Recorder for Sojourn {
+    fn record(&mut self, r: &routesim::sim::ChatRecord<'_>) {
+        if let (true, Some(t)) = (r.measured, r.resolution) {
+            self.0 += t.as_secs_f64();
+            self.1 += 1.0;
+        }
+    }
+}
+
+#[test]
+fn concurrency_slowdown_that_keeps_total_speed_behaves_as_one_server() {
+    // One agent holding up to two chats, each at half speed when it holds two: the agent's total
+    // speed never changes, so the chats in the system follow M/M/1 and the mean time in system
+    // is 1 / (mu - lambda) = 150 s at rho = 0.6 (M/M/2 without the slowdown would give ~75 s).
+    let reps = 16;
+    let text = format!(
+        r#"
+[simulation]
+duration = {duration}
+warmup = "2h"
+seed = 5
+replications = {reps}
+concurrency_slowdown = [1.0, 2.0]
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+teams = ["q"]
+max_chats = 2
+[[traffic]]
+name = "t"
+rate = 0.01
+handle_time = {{ dist = "exponential", mean = 60 }}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#,
+        duration = (400.0 * 3_600.0 * SCALE).round()
+    );
+    let model = routesim::scenario::parse_str("slowdown.toml", &text).unwrap();
+    let (_, per_rep) = experiment::run(&model, 0, |_| Sojourn::default(), &|_| {});
+    let means: Vec<f64> = per_rep.iter().map(|s| s.0 / s.1).collect();
+    let mean = means.iter().sum::<f64>() / reps as f64;
+    let sd = (means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
+    let ci = t95(reps as usize - 1) * sd / (reps as f64).sqrt();
+    check(
+        "slowdown [1, 2] mean time in system",
+        mean,
+        ci,
+        reps,
+        150.0,
+        if SCALE < 1.0 { 0.25 } else { 0.05 },
+    );
+}

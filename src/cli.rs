@@ -27,6 +27,11 @@ const RUN_EXAMPLES: &str = "Examples:
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
 
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  routesim explain scenarios/support-desk.toml --chat 'topic=billing,channel=web'
+  routesim explain scenarios/after-hours.toml --chat 'channel=web' --at 'sat 15:00'
+  routesim explain scenarios/owner-then-least-busy.toml --chat 'customer=existing' --has-owner";
+
 /// Simulate customer-chat routing rules before you ship them.
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +55,25 @@ pub enum Command {
     /// Check a scenario file and summarise what it defines.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
+    /// Show which rule a chat matches, why earlier rules do not, and who could take it.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+}
+
+/// Options of `routesim explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// The chat's attributes, as name=value pairs separated by commas.
+    #[arg(long, value_name = "ATTRS", default_value = "")]
+    pub chat: String,
+    /// The moment, as weekday and time [default: the scenario's `simulation.start`].
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// The customer has an owner (account manager).
+    #[arg(long)]
+    pub has_owner: bool,
 }
 
 /// Output format of `run`.
@@ -111,6 +135,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run_scenario(&args),
         Command::Validate(args) => validate(&args),
+        Command::Explain(args) => explain(&args),
     }
 }
 
@@ -344,6 +369,43 @@ fn write_out_dir(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Res
     write_atomic(&dir.join("teams.csv"), &report::csv::teams(summary))?;
     write_atomic(&dir.join("agents.csv"), &report::csv::agents(summary))?;
     Ok(())
+}
+
+fn explain(args: &ExplainArgs) -> Result<u8> {
+    let model = scenario::load(&args.file)?;
+    let mut attrs = Vec::new();
+    for pair in args
+        .chat
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                attrs.push((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--chat: cannot read \"{pair}\"; write name=value pairs, e.g. --chat 'topic=returns,channel=web'"
+                )));
+            }
+        }
+    }
+    let week_time = match &args.at {
+        None => model.start,
+        Some(at) => {
+            scenario::values::parse_week_time(at).map_err(|e| Error::Usage(format!("--at: {e}")))?
+                as u64
+                * crate::model::TICKS_PER_SEC
+        }
+    };
+    let probe = report::explain::Probe {
+        attrs,
+        has_owner: args.has_owner,
+        week_time,
+    };
+    print!("{}", report::explain::explain(&model, &probe));
+    Ok(EXIT_SUCCESS)
 }
 
 fn validate(args: &ValidateArgs) -> Result<u8> {

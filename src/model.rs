@@ -374,7 +374,7 @@ pub struct ChatContext<'a> {
 }
 
 /// One condition of a rule's `when`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// The chat's value of `attr` is one of `values` (sorted).
     Attr {

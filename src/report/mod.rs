@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod describe;
+pub mod explain;
 pub mod table;
 
 use crate::experiment::Summary;

@@ -197,6 +197,7 @@ impl<'a> Compiler<'a> {
         model.skills = std::mem::take(&mut self.skills);
         build_targets(&mut model, fallback, &self.skill_targets);
         self.warn_about_skills(&model);
+        self.warn_about_rules(&model);
         self.warn_about(&model);
         model.warnings = self.warnings;
         Ok(model)
@@ -1188,6 +1189,82 @@ impl<'a> Compiler<'a> {
         factors
     }
 
+    /// Rules an earlier rule always beats, and route steps whose team is never on shift while
+    /// the rule applies.
+    fn warn_about_rules(&mut self, model: &Model) {
+        for (j, later) in model.rules.iter().enumerate() {
+            if let Some(i) = (0..j).find(|&i| covers(&model.rules[i].when, &later.when)) {
+                self.warnings.push(format!(
+                    "rules[{j}] \"{}\" never matches: the earlier rule \"{}\" matches every chat it would",
+                    later.name, model.rules[i].name
+                ));
+            }
+        }
+        // Minutes of the day each target has someone on shift.
+        let staffed: Vec<Vec<bool>> = model
+            .targets
+            .iter()
+            .map(|t| {
+                (0..1_440u64)
+                    .map(|min| {
+                        let tod = min * 60 * TICKS_PER_SEC;
+                        t.members
+                            .iter()
+                            .any(|a| model.agents[a.ix()].shift.is_none_or(|s| s.covers(tod)))
+                    })
+                    .collect()
+            })
+            .collect();
+        let no_attrs = vec![NO_VALUE; model.attributes.len()];
+        for (i, r) in model.rules.iter().enumerate() {
+            let Action::Route(steps) = &r.action else {
+                continue;
+            };
+            // The rule's conditions on time alone; the others may hold whatever the time.
+            let timed: Vec<&Condition> = r
+                .when
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c,
+                        Condition::Hours(_) | Condition::Days(_) | Condition::Calendar { .. }
+                    )
+                })
+                .collect();
+            let mut applies = false;
+            let mut ever_staffed = vec![false; steps.len()];
+            for minute in 0..7 * 1_440u64 {
+                let week_time = minute * 60 * TICKS_PER_SEC;
+                let cx = ChatContext {
+                    attrs: &no_attrs,
+                    week_time,
+                    has_owner: false,
+                };
+                if !timed.iter().all(|c| c.matches(&cx, &model.calendars)) {
+                    continue;
+                }
+                applies = true;
+                for (k, s) in steps.iter().enumerate() {
+                    if let StepTarget::Target(t) = s.to {
+                        ever_staffed[k] |= staffed[t.ix()][(minute % 1_440) as usize];
+                    }
+                }
+            }
+            if !applies {
+                self.warnings.push(format!("rules[{i}] \"{}\" never matches: its hours, days and calendars never hold together", r.name));
+                continue;
+            }
+            for (k, s) in steps.iter().enumerate() {
+                if let (StepTarget::Target(t), false) = (s.to, ever_staffed[k]) {
+                    self.warnings.push(format!(
+                        "rules[{i}].route[{k}]: {} has nobody on shift at any time rule \"{}\" applies, so this step is always skipped",
+                        model.targets[t.ix()].name, r.name
+                    ));
+                }
+            }
+        }
+    }
+
     fn warn_about_skills(&mut self, model: &Model) {
         for t in model
             .targets
@@ -1231,6 +1308,20 @@ pub fn mean_multiplier(p: &Profile) -> f64 {
         tod += len;
     }
     total / DAY as f64
+}
+
+/// Whether every chat that satisfies `later` also satisfies `earlier` (a sufficient test:
+/// each condition of `earlier` is implied by one of `later`'s).
+fn covers(earlier: &[Condition], later: &[Condition]) -> bool {
+    earlier.iter().all(|e| match e {
+        Condition::Attr { attr, values } => later.iter().any(|l| match l {
+            Condition::Attr { attr: a, values: v } => {
+                a == attr && v.iter().all(|x| values.contains(x))
+            }
+            _ => false,
+        }),
+        other => later.contains(other),
+    })
 }
 
 /// `[fallback]` as written: a team (or every agent), when to leave a route for it, the strategy.

@@ -264,3 +264,59 @@ fn overload_without_patience_finishes_with_a_warning_and_bounded_waiting() {
     assert!(o["waiting_at_end"].as_f64().unwrap() <= 2000.0);
     assert!(o["blocked"].as_f64().unwrap() > 50_000.0, "{o}");
 }
+
+#[test]
+fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
+    let out = routesim()
+        .args([
+            "explain",
+            "scenarios/caps-and-fallback.toml",
+            "--chat",
+            "topic=billing,channel=web",
+            "--at",
+            "tue 10:00",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for needle in [
+        "rule 1 \"evening tech\": no match",
+        "wants hours 16:00-20:00, but it is tue 10:00",
+        "wants topic = tech, but topic is billing",
+        "rule 4 \"billing\": matches",
+        "step 1: billing (least_busy, moves on after 1m00s): 3 of 3 agents on shift",
+        "fallback (after 3 steps without an agent",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let closed = routesim()
+        .args([
+            "explain",
+            "scenarios/after-hours.toml",
+            "--chat",
+            "channel=web",
+            "--at",
+            "sat 15:00",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(closed)
+            .unwrap()
+            .contains("action: after-hours reply and ticket")
+    );
+    routesim()
+        .args(["explain", "scenarios/after-hours.toml", "--chat", "channel"])
+        .assert()
+        .code(2);
+    routesim()
+        .args(["explain", "scenarios/after-hours.toml", "--at", "someday"])
+        .assert()
+        .code(2);
+}

@@ -41,3 +41,37 @@ fn invalid_fixtures_fail_with_their_snapshot_message() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn validate_warns_about_rules_that_cannot_work_and_still_succeeds() {
+    let out = routesim()
+        .args(["validate", "fixtures/warnings.toml"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let want = std::fs::read_to_string(root().join("fixtures/warnings.stderr")).unwrap();
+    assert_eq!(stderr, want);
+    for needle in [
+        "never matches: the earlier rule",
+        "nobody on shift at any time",
+        "never hold together",
+        "required skills",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle}");
+    }
+}
+
+#[test]
+fn bundled_scenarios_validate_without_warnings() {
+    for f in tomls("scenarios") {
+        let rel = f.strip_prefix(root()).unwrap().to_path_buf();
+        routesim()
+            .arg("validate")
+            .arg(&rel)
+            .assert()
+            .success()
+            .stderr("");
+    }
+}

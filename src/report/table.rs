@@ -289,6 +289,19 @@ fn extras(s: &Summary) -> String {
             human_secs(b.mean_time)
         );
     }
+    let e = &s.mean.escalation;
+    if e.escalated > 0.0 {
+        let _ = writeln!(
+            out,
+            "escalations: {} chats ({} transfers); second wait mean {}, p95 {}; time to resolution p50 {}, p95 {}",
+            count(e.escalated),
+            count(e.transfers),
+            human_secs(e.second_wait.mean),
+            human_secs(e.second_wait.p95),
+            human_secs(e.time_to_resolution.p50),
+            human_secs(e.time_to_resolution.p95)
+        );
+    }
     let r = &s.mean.red_flags;
     if let Some(after) = r.after {
         let _ = writeln!(

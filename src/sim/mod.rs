@@ -119,12 +119,37 @@ pub struct ChatRecord<'a> {
 pub trait Recorder {
     /// Called once per chat.
     fn record(&mut self, rec: &ChatRecord<'_>);
+
+    /// Called for every stretch of an agent handling a chat (an escalated chat has several),
+    /// when it ends or when the run ends. Does nothing unless a recorder needs it.
+    #[inline]
+    fn service(&mut self, _service: &Service) {}
+}
+
+/// One stretch of an agent handling a chat, for recorders that audit agents' load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The agent.
+    pub agent: AgentId,
+    /// The chat's id.
+    pub chat: u64,
+    /// When the agent took it.
+    pub start: SimTime,
+    /// When it ended, or the end of the run.
+    pub end: SimTime,
+    /// False if the run ended first.
+    pub finished: bool,
 }
 
 impl<A: Recorder, B: Recorder> Recorder for (A, B) {
     fn record(&mut self, rec: &ChatRecord<'_>) {
         self.0.record(rec);
         self.1.record(rec);
+    }
+
+    fn service(&mut self, service: &Service) {
+        self.0.service(service);
+        self.1.service(service);
     }
 }
 
@@ -769,6 +794,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if !self.model.slowdown.is_empty() {
             self.rescale(c.agent, old_load, None, Some(slot));
         }
+        self.recorder.service(&Service {
+            agent: c.agent,
+            chat: c.id,
+            start: c.answered,
+            end: self.now,
+            finished: true,
+        });
         if !self.escalate(slot) {
             self.close(slot, Outcome::Served, Some(c.agent));
         }
@@ -935,6 +967,15 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         live.sort_unstable();
         for (_, slot) in live {
             let c = self.chats[slot as usize];
+            if c.state == State::InService {
+                self.recorder.service(&Service {
+                    agent: c.agent,
+                    chat: c.id,
+                    start: c.answered,
+                    end: self.end,
+                    finished: false,
+                });
+            }
             let (outcome, agent) = match c.state {
                 State::InService => (Outcome::InService, Some(c.agent)),
                 // Escalated and waiting for the next team: answered, still in progress.

@@ -1,10 +1,11 @@
-//! Invariants over random scenarios, checked from the chat records alone:
-//! every chat accounted for exactly once, no agent above its cap, nobody answered out of shift,
-//! the same seed gives the same records.
+//! Invariants over random scenarios, checked from what the engine reports of each chat and each
+//! stretch of handling: every chat accounted for exactly once, no agent above its cap, nobody
+//! taking a chat out of shift, answered chats answered by a member of their team, the same seed
+//! gives the same records.
 
 use proptest::prelude::*;
 use routesim::model::{Model, SimTime};
-use routesim::sim::{ChatRecord, Outcome, Recorder, run_replication};
+use routesim::sim::{ChatRecord, Outcome, Recorder, Service, run_replication};
 
 /// What the checker keeps of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,14 +14,15 @@ struct Row {
     arrival: SimTime,
     agent: Option<u32>,
     wait: SimTime,
-    handle: Option<SimTime>,
+    bot: SimTime,
     outcome: Outcome,
     measured: bool,
     target: Option<u32>,
+    transfers: u32,
 }
 
 #[derive(Default)]
-struct Keep(Vec<Row>);
+struct Keep(Vec<Row>, Vec<Service>);
 
 impl Recorder for Keep {
     fn record(&mut self, r: &ChatRecord<'_>) {
@@ -29,15 +31,25 @@ impl Recorder for Keep {
             arrival: r.arrival,
             agent: r.agent.map(|a| a.0),
             wait: r.wait,
-            handle: r.handle,
+            bot: r.bot_time.unwrap_or(SimTime::ZERO),
             outcome: r.outcome,
             measured: r.measured,
             target: r.target.map(|t| t.0),
+            transfers: r.transfers,
         });
+    }
+
+    fn service(&mut self, s: &Service) {
+        self.1.push(*s);
     }
 }
 
-fn check_invariants(m: &Model, rows: &[Row], chats: u64) -> Result<(), TestCaseError> {
+fn check_invariants(
+    m: &Model,
+    rows: &[Row],
+    services: &[Service],
+    chats: u64,
+) -> Result<(), TestCaseError> {
     // Every chat that arrived is recorded exactly once.
     let mut ids: Vec<u64> = rows.iter().map(|r| r.id).collect();
     ids.sort_unstable();
@@ -47,46 +59,66 @@ fn check_invariants(m: &Model, rows: &[Row], chats: u64) -> Result<(), TestCaseE
         "ids are not 0..n exactly once"
     );
     let end = m.end();
-    let mut spans: Vec<Vec<(SimTime, i32)>> = vec![Vec::new(); m.agents.len()];
+    let mut by_chat: Vec<Vec<&Service>> = vec![Vec::new(); chats as usize];
+    for s in services {
+        by_chat[s.chat as usize].push(s);
+    }
     for r in rows {
         prop_assert!(r.arrival <= end);
+        let mine = &by_chat[r.id as usize];
+        let routed = r.arrival.plus(r.bot);
         match r.outcome {
             Outcome::Served | Outcome::InService => {
-                let a = r.agent.expect("answered chats have an agent") as usize;
+                let a = r.agent.expect("answered chats have an agent");
                 let t = r.target.expect("answered chats count for a team") as usize;
                 prop_assert!(
-                    m.targets[t].members.iter().any(|x| x.ix() == a),
+                    m.targets[t].members.iter().any(|x| x.0 == a),
                     "answered by a non-member of its team"
                 );
-                let answered = r.arrival.plus(r.wait);
-                let done = answered.plus(r.handle.expect("answered chats have a handle time"));
-                prop_assert!(answered <= end);
-                prop_assert_eq!(
-                    r.outcome == Outcome::Served,
-                    done <= end,
-                    "served iff finished by the end"
-                );
-                if let Some(shift) = m.agents[a].shift {
-                    prop_assert!(
-                        shift.covers(m.time_of_day(answered)),
-                        "agent {} answered out of shift",
-                        m.agents[a].name
-                    );
+                // Its first stretch of handling is by that agent, at the answer.
+                let first = mine.first().expect("an answered chat was handled");
+                prop_assert_eq!((first.agent.0, first.start), (a, routed.plus(r.wait)));
+                let all_finished = mine.iter().all(|s| s.finished);
+                match r.outcome {
+                    Outcome::Served => {
+                        prop_assert!(all_finished, "served with a handling unfinished")
+                    }
+                    // Still in progress: being handled, or escalated and waiting for the next team.
+                    _ => prop_assert!(
+                        !all_finished || r.transfers > 0,
+                        "in service but nothing in progress"
+                    ),
                 }
-                spans[a].push((answered, 1));
-                spans[a].push((done, -1));
             }
-            Outcome::Waiting => prop_assert_eq!(r.arrival.plus(r.wait), end),
+            Outcome::Waiting => {
+                prop_assert!(mine.is_empty());
+                prop_assert_eq!(routed.plus(r.wait), end);
+            }
             Outcome::Abandoned
             | Outcome::Blocked
             | Outcome::Deflected
             | Outcome::AfterHours
             | Outcome::BotResolved => {
-                prop_assert!(r.agent.is_none() && r.arrival.plus(r.wait) <= end)
+                prop_assert!(r.agent.is_none() && mine.is_empty() && routed.plus(r.wait) <= end)
             }
         }
     }
-    // Sweep each agent's chats; at equal times a chat ends before the next starts.
+    // Every stretch of handling starts on shift; sweep each agent's stretches for its cap (at
+    // equal times a chat ends before the next starts).
+    let mut spans: Vec<Vec<(SimTime, i32)>> = vec![Vec::new(); m.agents.len()];
+    for s in services {
+        let a = &m.agents[s.agent.ix()];
+        prop_assert!(s.start <= s.end && s.end <= end);
+        if let Some(shift) = a.shift {
+            prop_assert!(
+                shift.covers(m.time_of_day(s.start)),
+                "agent {} took a chat out of shift",
+                a.name
+            );
+        }
+        spans[s.agent.ix()].push((s.start, 1));
+        spans[s.agent.ix()].push((s.end, -1));
+    }
     for (a, s) in spans.iter_mut().enumerate() {
         s.sort_unstable();
         let mut load = 0;
@@ -113,11 +145,12 @@ const STRATEGIES: [&str; 6] = [
 
 prop_compose! {
     fn scenario()(
-        teams in prop::collection::vec(0usize..6, 1..4),
-        groups in prop::collection::vec((1u32..5, 1u32..4, prop::option::of((0u32..24, 4u32..13)), 0u32..8, any::<u8>(), 1u32..4), 1..5),
-        streams in prop::collection::vec((1u32..240, 30u32..900, prop::option::of(10u32..600), 0u32..101), 1..3),
-        rules in prop::collection::vec((0u8..3, prop::collection::vec((any::<u8>(), 0u32..300), 1..4), 0u8..10, prop::option::of(0u32..24), 0u16..3), 0..4),
+        teams in prop::collection::vec((0usize..6, prop::option::of((1u32..5, 1u32..4))), 1..4),
+        groups in prop::collection::vec((1u32..5, 1u32..4, prop::option::of((0u32..24, 4u32..13)), 0u32..8, any::<u8>(), 1u32..4, (0u32..3, 0u32..3)), 1..5),
+        streams in prop::collection::vec((1u32..240, 30u32..900, prop::option::of(10u32..600), 0u32..101, prop::option::of(0u32..101), prop::option::of((5u32..120, 0u32..50))), 1..3),
+        rules in prop::collection::vec((0u8..4, prop::collection::vec((any::<u8>(), 0u32..300, 0u8..4), 1..4), 0u8..10, prop::option::of(0u32..24), 0u16..3), 0..4),
         fallback in prop::option::of((prop::option::of(1u32..4), 0usize..6)),
+        slowdown in prop::option::of((100u32..200, 100u32..300)),
         hours in 2u32..30,
         warmup in 0u32..3_600,
         start in 0u32..168,
@@ -125,23 +158,36 @@ prop_compose! {
     ) -> String {
         let mut s = format!("[simulation]\nduration = \"{hours}h\"\nwarmup = {warmup}\nseed = {seed}\nstart = \"{} {:02}:00\"\nmax_waiting = 500\n",
             ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(start / 24) as usize], start % 24);
-        for (i, st) in teams.iter().enumerate() {
+        if let Some((f2, f3)) = slowdown {
+            s += &format!("concurrency_slowdown = [1.0, {}, {}]\n", f2 as f64 / 100.0, f3 as f64 / 100.0);
+        }
+        for (i, (st, escalate)) in teams.iter().enumerate() {
             s += &format!("[[teams]]\nname = \"t{i}\"\nstrategy = \"{}\"\n", STRATEGIES[*st]);
+            // Escalation only to a later team, so there is never a loop.
+            if let (Some((share, mean)), true) = (escalate, i + 1 < teams.len()) {
+                s += &format!("escalate = {{ share = {}, to = \"t{}\", handle_time = {{ dist = \"exponential\", mean = {} }} }}\n", *share as f64 / 10.0, i + 1, mean * 60);
+            }
         }
         // Every team gets the first group so none is empty; later groups pick teams by bits.
-        for (g, (count, cap, shift, level, bits, cost)) in groups.iter().enumerate() {
+        for (g, (count, cap, shift, level, bits, cost, (en, de))) in groups.iter().enumerate() {
             let mine: Vec<String> = (0..teams.len()).filter(|t| g == 0 || bits & (1 << t) != 0).map(|t| format!("\"t{t}\"")).collect();
-            s += &format!("[[agents]]\nname = \"g{g}\"\ncount = {count}\nteams = [{}]\nmax_chats = {cap}\nlevel = {level}\ncost = {cost}\n", mine.join(", "));
+            s += &format!("[[agents]]\nname = \"g{g}\"\ncount = {count}\nteams = [{}]\nmax_chats = {cap}\nlevel = {level}\ncost = {cost}\nskills = {{ en = {en}, de = {de} }}\n", mine.join(", "));
             if let Some((from, len)) = shift {
                 s += &format!("shift = \"{:02}:00-{:02}:00\"\n", from, (from + len) % 24);
             }
         }
-        for (i, (per_hour, handle, patience, share)) in streams.iter().enumerate() {
+        for (i, (per_hour, handle, patience, share, owners, bot)) in streams.iter().enumerate() {
             s += &format!("[[traffic]]\nname = \"s{i}\"\nrate = \"{per_hour}/h\"\nprofile = {{ \"06:00\" = 1.0, \"18:00\" = 0.3 }}\nhandle_time = {{ dist = \"exponential\", mean = {handle} }}\n");
             if let Some(p) = patience {
                 s += &format!("patience = {{ dist = \"exponential\", mean = {p} }}\n");
             }
-            s += &format!("attributes = {{ topic = {{ a = {share}, b = {} }} }}\n", 100 - share);
+            s += &format!("attributes = {{ topic = {{ a = {share}, b = {} }}, customer = {{ new = 1, existing = 2 }} }}\n", 100 - share);
+            if let Some(o) = owners {
+                s += &format!("owner = {{ share = {}, team = \"t0\" }}\n", *o as f64 / 100.0);
+            }
+            if let Some((secs, resolves)) = bot {
+                s += &format!("bot = {{ duration = {{ dist = \"uniform\", min = 0, max = {secs} }}, resolves = {} }}\n", *resolves as f64 / 100.0);
+            }
         }
         if let Some((after_checks, strategy)) = fallback {
             s += &format!("[fallback]\nstrategy = \"{}\"\n", STRATEGIES[strategy]);
@@ -152,8 +198,10 @@ prop_compose! {
         for (i, (topic, steps, action, from_hour, priority)) in rules.iter().enumerate() {
             s += &format!("[[rules]]\nname = \"r{i}\"\npriority = {priority}\n");
             let mut when = Vec::new();
-            if *topic < 2 {
-                when.push(format!("topic = \"{}\"", ["a", "b"][*topic as usize]));
+            match topic {
+                0 | 1 => when.push(format!("topic = \"{}\"", ["a", "b"][*topic as usize])),
+                2 => when.push("has_owner = true".to_string()),
+                _ => {}
             }
             if let Some(h) = from_hour {
                 when.push(format!("hours = \"{h:02}:00-{:02}:00\"", (h + 6) % 24));
@@ -167,9 +215,14 @@ prop_compose! {
                 _ => {
                     // With a fallback, the last step may time out into it.
                     let last_timeout = fallback.is_some() && action % 2 == 0;
-                    let route: Vec<String> = steps.iter().enumerate().map(|(j, (team, timeout))| {
+                    let route: Vec<String> = steps.iter().enumerate().map(|(j, (team, timeout, kind))| {
                         let team = *team as usize % teams.len();
-                        if j + 1 < steps.len() || last_timeout { format!("{{ team = \"t{team}\", timeout = {timeout} }}") } else { format!("{{ team = \"t{team}\" }}") }
+                        let to = match kind {
+                            0 => "owner = true".to_string(),
+                            1 => format!("team = \"t{team}\", require = {{ de = 1 }}"),
+                            _ => format!("team = \"t{team}\""),
+                        };
+                        if j + 1 < steps.len() || last_timeout { format!("{{ {to}, timeout = {timeout} }}") } else { format!("{{ {to} }}") }
                     }).collect();
                     s += &format!("route = [{}]\n", route.join(", "));
                 }
@@ -185,11 +238,12 @@ proptest! {
     #[test]
     fn random_scenarios_keep_every_invariant(text in scenario()) {
         let m = routesim::scenario::parse_str("prop.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let (run, Keep(rows)) = run_replication(&m, 0, Keep::default(), |_| {});
-        check_invariants(&m, &rows, run.chats)?;
+        let (run, Keep(rows, services)) = run_replication(&m, 0, Keep::default(), |_| {});
+        check_invariants(&m, &rows, &services, run.chats)?;
         // Same seed, same records.
-        let (_, Keep(again)) = run_replication(&m, 0, Keep::default(), |_| {});
+        let (_, Keep(again, again_services)) = run_replication(&m, 0, Keep::default(), |_| {});
         prop_assert_eq!(rows, again);
+        prop_assert_eq!(services, again_services);
     }
 }
 

@@ -245,6 +245,9 @@ impl Board {
 pub struct QueueKey(u128);
 
 impl QueueKey {
+    /// The lowest key (a placeholder for a chat not in any queue).
+    pub const ZERO: QueueKey = QueueKey(0);
+
     /// The key of a chat with this priority (higher goes first), arrival time and id.
     pub fn new(priority: u16, arrival: SimTime, chat: u64) -> QueueKey {
         let inv = (u16::MAX - priority) as u128;

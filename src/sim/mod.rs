@@ -282,6 +282,39 @@ struct Chat {
     progress_at: SimTime,
 }
 
+impl Chat {
+    /// A free slot.
+    const EMPTY: Chat = Chat {
+        id: 0,
+        epoch: 0,
+        state: State::Free,
+        traffic: 0,
+        rule: NO_RULE,
+        step: 0,
+        checks: 0,
+        flagged: false,
+        owner: None,
+        queue: QueueId(0),
+        target: TargetId(0),
+        key: QueueKey::ZERO,
+        agent: AgentId(0),
+        arrival: SimTime::ZERO,
+        answered: SimTime::ZERO,
+        handle: SimTime::ZERO,
+        patience: None,
+        deadline: None,
+        queued: SimTime::ZERO,
+        had_bot: false,
+        channel: None,
+        via: TargetId(0),
+        first: None,
+        transfers: 0,
+        escalated_at: SimTime::ZERO,
+        work_left: 0.0,
+        progress_at: SimTime::ZERO,
+    };
+}
+
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
     replication: u32,
@@ -474,35 +507,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         match self.free.pop() {
             Some(slot) => slot,
             None => {
-                self.chats.push(Chat {
-                    id: 0,
-                    epoch: 0,
-                    state: State::Free,
-                    traffic: 0,
-                    rule: NO_RULE,
-                    step: 0,
-                    checks: 0,
-                    flagged: false,
-                    owner: None,
-                    queue: QueueId(0),
-                    target: TargetId(0),
-                    key: QueueKey::new(0, SimTime::ZERO, 0),
-                    agent: AgentId(0),
-                    arrival: SimTime::ZERO,
-                    answered: SimTime::ZERO,
-                    handle: SimTime::ZERO,
-                    patience: None,
-                    deadline: None,
-                    queued: SimTime::ZERO,
-                    had_bot: false,
-                    channel: None,
-                    via: TargetId(0),
-                    first: None,
-                    transfers: 0,
-                    escalated_at: SimTime::ZERO,
-                    work_left: 0.0,
-                    progress_at: SimTime::ZERO,
-                });
+                self.chats.push(Chat::EMPTY);
                 self.attrs
                     .extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
                 (self.chats.len() - 1) as u32
@@ -546,29 +551,14 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             epoch: c.epoch,
             state: State::Waiting,
             traffic: s as u32,
-            rule: NO_RULE,
-            step: 0,
-            checks: 0,
-            flagged: false,
             owner,
-            queue: QueueId(0),
-            target: TargetId(0),
             key: QueueKey::new(0, self.now, id),
-            agent: AgentId(0),
             arrival: self.now,
-            answered: SimTime::ZERO,
             handle,
             patience,
-            deadline: None,
             queued: self.now,
             had_bot: bot.is_some(),
-            channel: None,
-            via: TargetId(0),
-            first: None,
-            transfers: 0,
-            escalated_at: SimTime::ZERO,
-            work_left: 0.0,
-            progress_at: SimTime::ZERO,
+            ..Chat::EMPTY
         };
         self.schedule_arrival(s);
         match bot {

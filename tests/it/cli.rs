@@ -1,6 +1,6 @@
 //! The command line as a user meets it: help, output formats, exit codes.
 
-use crate::support::{json, routesim};
+use crate::support::{json, routesim, stdout_of};
 
 #[test]
 fn help_on_every_command_shows_examples() {
@@ -26,21 +26,15 @@ fn help_on_every_command_shows_examples() {
 
 #[test]
 fn contract_scenario_json_has_the_promised_keys() {
-    let out = routesim()
-        .args([
-            "run",
-            "scenarios/support-desk.toml",
-            "--format",
-            "json",
-            "--quiet",
-            "--replications",
-            "2",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--format",
+        "json",
+        "--quiet",
+        "--replications",
+        "2",
+    ]);
     let v = json(&out);
     for part in [&v["overall"], &v["teams"][0], &v["ci95"]["overall"]] {
         for k in [
@@ -211,13 +205,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn table_shows_teams_agents_and_humanised_times() {
-    let out = routesim()
-        .args(["run", "scenarios/support-desk.toml", "--quiet"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["run", "scenarios/support-desk.toml", "--quiet"]);
     let text = String::from_utf8(out).unwrap();
     for needle in [
         "overall",
@@ -267,20 +255,14 @@ fn overload_without_patience_finishes_with_a_warning_and_bounded_waiting() {
 
 #[test]
 fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
-    let out = routesim()
-        .args([
-            "explain",
-            "scenarios/caps-and-fallback.toml",
-            "--chat",
-            "topic=billing,channel=web",
-            "--at",
-            "tue 10:00",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&[
+        "explain",
+        "scenarios/caps-and-fallback.toml",
+        "--chat",
+        "topic=billing,channel=web",
+        "--at",
+        "tue 10:00",
+    ]);
     let text = String::from_utf8(out).unwrap();
     for needle in [
         "rule 1 \"evening tech\": no match",
@@ -292,20 +274,14 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
-    let closed = routesim()
-        .args([
-            "explain",
-            "scenarios/after-hours.toml",
-            "--chat",
-            "channel=web",
-            "--at",
-            "sat 15:00",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let closed = stdout_of(&[
+        "explain",
+        "scenarios/after-hours.toml",
+        "--chat",
+        "channel=web",
+        "--at",
+        "sat 15:00",
+    ]);
     assert!(
         String::from_utf8(closed)
             .unwrap()

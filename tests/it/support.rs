@@ -38,3 +38,14 @@ pub fn tomls(dir: &str) -> Vec<PathBuf> {
 pub fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).expect("stdout is JSON")
 }
+
+/// Runs routesim with these arguments, expects success, and returns its stdout.
+pub fn stdout_of(args: &[&str]) -> Vec<u8> {
+    routesim()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}

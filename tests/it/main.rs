@@ -3,6 +3,7 @@
 mod cli;
 mod desk;
 mod errors;
+mod golden;
 mod invariants;
 mod queueing;
 mod scenarios;

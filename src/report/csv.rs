@@ -90,7 +90,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
 }
 
 /// The header of `chats.csv`.
-pub const CHATS_HEADER: [&str; 12] = [
+pub const CHATS_HEADER: [&str; 16] = [
     "replication",
     "id",
     "traffic",
@@ -103,6 +103,10 @@ pub const CHATS_HEADER: [&str; 12] = [
     "handle_time",
     "outcome",
     "checks",
+    "bot_time",
+    "owner",
+    "transfers",
+    "second_wait",
 ];
 
 /// Streams `chats.csv` rows (without the header) for the measured chats of one replication.
@@ -182,6 +186,11 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             r.handle.map_or(String::new(), secs),
             r.outcome.name().to_string(),
             r.checks.to_string(),
+            r.bot_time.map_or(String::new(), secs),
+            r.owner
+                .map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
+            r.transfers.to_string(),
+            r.second_wait.map_or(String::new(), secs),
         ];
         if let Some(out) = &mut self.out {
             if let Err(e) = out.write_record(&row) {

@@ -129,7 +129,11 @@ fn out_dir_holds_summary_and_csvs_that_agree_with_stdout() {
             "wait",
             "handle_time",
             "outcome",
-            "checks"
+            "checks",
+            "bot_time",
+            "owner",
+            "transfers",
+            "second_wait"
         ]
     );
     let rows: Vec<csv::StringRecord> = chats.records().map(Result::unwrap).collect();

@@ -298,11 +298,6 @@ impl Queues {
         self.len == 0
     }
 
-    /// Chats waiting in one queue.
-    pub fn len_at(&self, queue: QueueId) -> usize {
-        self.queues[queue.0 as usize].len()
-    }
-
     /// Adds a chat to a queue.
     pub fn push(&mut self, queue: QueueId, key: QueueKey, chat: u32) {
         let old = self.queues[queue.0 as usize].insert(key, chat);

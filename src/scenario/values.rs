@@ -280,20 +280,6 @@ impl<'de> Deserialize<'de> for DistSpec {
     }
 }
 
-impl DistSpec {
-    /// The mean in seconds, where it is known without data.
-    pub fn mean(&self) -> Option<f64> {
-        match *self {
-            DistSpec::Constant(v) => Some(v),
-            DistSpec::Exponential { mean }
-            | DistSpec::LogNormal { mean, .. }
-            | DistSpec::Gamma { mean, .. } => Some(mean),
-            DistSpec::Uniform { min, max } => Some((min + max) / 2.0),
-            DistSpec::Empirical { .. } => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

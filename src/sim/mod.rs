@@ -176,8 +176,6 @@ pub struct RunResult {
     pub events: u64,
     /// Chats that arrived (warm-up included).
     pub chats: u64,
-    /// Most chats waiting at once.
-    pub peak_waiting: usize,
     /// Most chats red-flagged (unanswered longer than `red_after`) at once, after the warm-up.
     pub red_flag_peak: u32,
 }
@@ -584,7 +582,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             return;
         }
         if resolves {
-            self.close(slot, Outcome::BotResolved, None);
+            self.close(slot, Outcome::BotResolved);
         } else if stage == 0 {
             self.choose_rule(slot);
         } else {
@@ -650,12 +648,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             Decision::Wait { at } => {
                 if first && self.queues.len() >= self.model.max_waiting {
                     self.place(slot, &at);
-                    self.close(slot, Outcome::Blocked, None);
+                    self.close(slot, Outcome::Blocked);
                     return;
                 }
                 self.place(slot, &at);
                 self.queues.push(at.queue, c.key, slot);
-                self.result.peak_waiting = self.result.peak_waiting.max(self.queues.len());
                 let (epoch, deadline) = (c.epoch, c.deadline);
                 if let Some(timeout) = at.timeout {
                     self.schedule(
@@ -678,9 +675,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             }
             Decision::Redirect(channel) => {
                 self.chats[slot as usize].channel = Some(channel);
-                self.close(slot, Outcome::Deflected, None);
+                self.close(slot, Outcome::Deflected);
             }
-            Decision::AfterHours => self.close(slot, Outcome::AfterHours, None),
+            Decision::AfterHours => self.close(slot, Outcome::AfterHours),
         }
     }
 
@@ -792,7 +789,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             finished: true,
         });
         if !self.escalate(slot) {
-            self.close(slot, Outcome::Served, Some(c.agent));
+            self.close(slot, Outcome::Served);
         }
         self.pull(c.agent);
     }
@@ -847,7 +844,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             return; // answered (or gone) since this was scheduled
         }
         self.queues.remove(c.queue, c.key);
-        self.close(slot, Outcome::Abandoned, None);
+        self.close(slot, Outcome::Abandoned);
     }
 
     fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
@@ -892,7 +889,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     /// Gives the chat's record to the recorder and frees its slot.
-    fn close(&mut self, slot: u32, outcome: Outcome, agent: Option<AgentId>) {
+    fn close(&mut self, slot: u32, outcome: Outcome) {
         self.unflag(slot);
         let c = self.chats[slot as usize];
         let answered = outcome.answered();
@@ -921,7 +918,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             // Redirected and after-hours chats never reached a team's queue, so count for none.
             target: (!matches!(outcome, Outcome::Deflected | Outcome::AfterHours))
                 .then_some(c.target),
-            agent: agent.map(|_| first_agent),
+            agent: answered.then_some(first_agent),
             wait,
             bot_time: c.had_bot.then(|| queued.since(c.arrival)),
             handle: answered.then_some(first_handle),
@@ -966,13 +963,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     finished: false,
                 });
             }
-            let (outcome, agent) = match c.state {
-                State::InService => (Outcome::InService, Some(c.agent)),
+            let outcome = match c.state {
+                State::InService => Outcome::InService,
                 // Escalated and waiting for the next team: answered, still in progress.
-                State::Waiting if c.transfers > 0 => (Outcome::InService, Some(c.agent)),
-                _ => (Outcome::Waiting, None),
+                State::Waiting if c.transfers > 0 => Outcome::InService,
+                _ => Outcome::Waiting,
             };
-            self.close(slot, outcome, agent);
+            self.close(slot, outcome);
         }
     }
 }

@@ -55,6 +55,20 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// A daily window such as `"08:00-16:00"` (a shift, opening hours, a condition's hours).
+    fn window(&mut self, key: String, text: &Spanned<String>) -> Option<Shift> {
+        match values::parse_shift(text.get_ref()) {
+            Ok((start, end)) => Some(Shift {
+                start: start as u64 * TICKS_PER_SEC,
+                end: end as u64 * TICKS_PER_SEC,
+            }),
+            Err(e) => {
+                self.err(key, Some(text.span()), e);
+                None
+            }
+        }
+    }
+
     fn skill(&mut self, name: &str) -> u32 {
         match self.skills.iter().position(|s| s == name) {
             Some(i) => i as u32,
@@ -318,16 +332,7 @@ impl<'a> Compiler<'a> {
             let shift = a
                 .shift
                 .as_ref()
-                .and_then(|s| match values::parse_shift(s.get_ref()) {
-                    Ok((start, end)) => Some(Shift {
-                        start: start as u64 * TICKS_PER_SEC,
-                        end: end as u64 * TICKS_PER_SEC,
-                    }),
-                    Err(e) => {
-                        self.err(format!("agents[{i}].shift"), Some(s.span()), e);
-                        None
-                    }
-                });
+                .and_then(|s| self.window(format!("agents[{i}].shift"), s));
             let expanded: Vec<String> = match count {
                 None => vec![base.to_string()],
                 Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
@@ -715,19 +720,10 @@ impl<'a> Compiler<'a> {
             let span = Some(cal.span());
             let c = cal.get_ref();
             let mut days: [Vec<Shift>; 7] = Default::default();
-            let hours = match &c.hours {
-                Some(h) => match values::parse_shift(h.get_ref()) {
-                    Ok((a, b)) => Some(Shift {
-                        start: a as u64 * TICKS_PER_SEC,
-                        end: b as u64 * TICKS_PER_SEC,
-                    }),
-                    Err(e) => {
-                        self.err(format!("{key}.hours"), Some(h.span()), e);
-                        None
-                    }
-                },
-                None => None,
-            };
+            let hours = c
+                .hours
+                .as_ref()
+                .and_then(|h| self.window(format!("{key}.hours"), h));
             if let Some(list) = &c.days {
                 if hours.is_none() && c.hours.is_none() {
                     self.err(
@@ -751,26 +747,13 @@ impl<'a> Compiler<'a> {
             }
             let per_day = [&c.mon, &c.tue, &c.wed, &c.thu, &c.fri, &c.sat, &c.sun];
             for (i, d) in per_day.iter().enumerate() {
-                if let Some(h) = d {
-                    match values::parse_shift(h.get_ref()) {
-                        // A day written on its own replaces what `days` and `hours` gave it.
-                        Ok((a, b)) => {
-                            days[i] = vec![Shift {
-                                start: a as u64 * TICKS_PER_SEC,
-                                end: b as u64 * TICKS_PER_SEC,
-                            }]
-                        }
-                        Err(e) => {
-                            self.err(
-                                format!(
-                                    "{key}.{}",
-                                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][i]
-                                ),
-                                Some(h.span()),
-                                e,
-                            );
-                        }
-                    }
+                let day_key = format!(
+                    "{key}.{}",
+                    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][i]
+                );
+                // A day written on its own replaces what `days` and `hours` gave it.
+                if let Some(w) = d.as_ref().and_then(|h| self.window(day_key, h)) {
+                    days[i] = vec![w];
                 }
             }
             if days.iter().all(Vec::is_empty) && self.diags.is_empty() {
@@ -793,15 +776,11 @@ impl<'a> Compiler<'a> {
             let key = format!("{key}.{k}");
             let span = Some(v.span());
             match (k.as_str(), v.get_ref()) {
-                ("hours", toml::Value::String(h)) => match values::parse_shift(h) {
-                    Ok((a, b)) => out.push(Condition::Hours(Shift {
-                        start: a as u64 * TICKS_PER_SEC,
-                        end: b as u64 * TICKS_PER_SEC,
-                    })),
-                    Err(e) => {
-                        self.err(key, span, e);
+                ("hours", toml::Value::String(h)) => {
+                    if let Some(w) = self.window(key, &Spanned::new(v.span(), h.clone())) {
+                        out.push(Condition::Hours(w));
                     }
-                },
+                }
                 ("days", toml::Value::Array(list)) if !list.is_empty() => {
                     let mut mask = 0u8;
                     for d in list {

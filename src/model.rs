@@ -236,6 +236,19 @@ impl Profile {
         (mult, next - tod)
     }
 
+    /// The time-average of the multiplier over a day.
+    pub fn mean(&self) -> f64 {
+        let mut total = 0.0;
+        let mut tod = 0;
+        while tod < DAY {
+            let (mult, len) = self.segment(tod);
+            let len = len.min(DAY - tod);
+            total += mult * len as f64;
+            tod += len;
+        }
+        total / DAY as f64
+    }
+
     /// The highest multiplier of the day.
     pub fn peak(&self) -> f64 {
         self.points.iter().map(|p| p.1).fold(0.0, f64::max)
@@ -718,6 +731,8 @@ mod tests {
         assert_eq!(p.segment(8 * H), (1.0, 4 * H));
         assert_eq!(p.segment(20 * H), (0.4, 12 * H));
         assert_eq!(p.peak(), 1.8);
+        // 8h at 0.4 before 08:00, 4h at 1.0, 6h at 1.8, 6h at 0.4.
+        assert!((p.mean() - (8.0 * 0.4 + 4.0 + 6.0 * 1.8 + 6.0 * 0.4) / 24.0).abs() < 1e-12);
     }
 
     #[test]

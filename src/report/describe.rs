@@ -119,7 +119,7 @@ pub fn describe(m: &Model) -> String {
     let _ = writeln!(out, "agents: {} ({} with shifts)", m.agents.len(), shifts);
     let _ = writeln!(out, "traffic: {}", m.traffic.len());
     for t in &m.traffic {
-        let mean = crate::scenario::compile::mean_multiplier(&t.profile);
+        let mean = t.profile.mean();
         let load = t.rate * mean * t.handle_time.mean_secs;
         let patience = t
             .patience

@@ -1259,7 +1259,7 @@ impl<'a> Compiler<'a> {
         let load: f64 = model
             .traffic
             .iter()
-            .map(|t| t.rate * mean_multiplier(&t.profile) * t.handle_time.mean_secs)
+            .map(|t| t.rate * t.profile.mean() * t.handle_time.mean_secs)
             .sum();
         let slots: f64 = model
             .agents
@@ -1274,19 +1274,6 @@ impl<'a> Compiler<'a> {
             ));
         }
     }
-}
-
-/// The time-average of a profile's multiplier over a day.
-pub fn mean_multiplier(p: &Profile) -> f64 {
-    let mut total = 0.0;
-    let mut tod = 0;
-    while tod < DAY {
-        let (mult, len) = p.segment(tod);
-        let len = len.min(DAY - tod);
-        total += mult * len as f64;
-        tod += len;
-    }
-    total / DAY as f64
 }
 
 /// Whether every chat that satisfies `later` also satisfies `earlier` (a sufficient test:

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, RngExt};
 
-use crate::model::{Action, AgentId, Model, RuleId, SimTime, StepTarget, Strategy, TargetId};
+use crate::model::{
+    Action, AgentId, Model, RuleId, SimTime, StepTarget, Strategy, TargetId, TeamId,
+};
 
 /// What the routing core knows about one agent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -440,6 +442,26 @@ pub fn decide<R: Rng + ?Sized>(
         checks += 1;
     }
     fallback(model, board, checks, rng)
+}
+
+/// Decides where a chat escalated to `team` goes: the queue it is offered at, and the agent who
+/// takes it now, if any. An escalated chat never skips a team that has nobody on shift: it
+/// waits for the next shift.
+pub fn decide_escalation<R: Rng + ?Sized>(
+    model: &Model,
+    board: &Board,
+    team: TeamId,
+    rng: &mut R,
+) -> (Placement, Option<AgentId>) {
+    let target = model.teams[team.ix()].target;
+    let at = Placement {
+        queue: QueueId(target.0),
+        target,
+        step: FALLBACK_STEP,
+        checks: 0,
+        timeout: None,
+    };
+    (at, board.pick(model, target, rng))
 }
 
 fn fallback<R: Rng + ?Sized>(model: &Model, board: &Board, checks: u32, rng: &mut R) -> Decision {

@@ -809,20 +809,20 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             return false;
         }
         let handle = e.handle_time.dist.sample(&mut self.escalation_rng);
-        let to = model.teams[e.to.ix()].target;
+        let (at, agent) =
+            routing::decide_escalation(model, &self.board, e.to, &mut self.routing_rng);
         let c = &mut self.chats[slot as usize];
         c.epoch = c.epoch.wrapping_add(1); // its old abandon and timeout events no longer apply
         c.state = State::Waiting;
         c.transfers += 1;
         c.escalated_at = self.now;
         c.handle = handle;
-        c.via = to;
-        c.queue = QueueId(to.0);
         c.deadline = None;
+        (c.via, c.queue) = (at.target, at.queue);
         let key = c.key;
-        match self.board.pick(model, to, &mut self.routing_rng) {
+        match agent {
             Some(agent) => self.start_service(slot, agent),
-            None => self.queues.push(QueueId(to.0), key, slot),
+            None => self.queues.push(at.queue, key, slot),
         }
         true
     }

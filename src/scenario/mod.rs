@@ -1,7 +1,7 @@
 //! The scenario file: TOML schema, parsing and validation, producing a [`Model`].
 //!
 //! Parsing runs in two passes, as nextest parses its config:
-//! 1. [`raw`]: serde reads the file into the raw schema. Syntax errors, unknown keys, wrong types
+//! 1. `raw`: serde reads the file into the raw schema. Syntax errors, unknown keys, wrong types
 //!    and unreadable values ([`values`]) stop here, reported with their key path and line.
 //! 2. [`compile`]: names are resolved to ids and cross-references checked; every problem found is
 //!    reported at once.

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::error::{EXIT_SUCCESS, Error, Result};
-use crate::experiment::{self, Summary};
-use crate::model::{Model, SimTime};
-use crate::report;
-use crate::scenario;
+use routesim::error::{EXIT_SUCCESS, Error, Result};
+use routesim::experiment::{self, Summary};
+use routesim::model::Model;
+use routesim::report;
+use routesim::scenario;
 
 const RUN_EXAMPLES: &str = "Examples:
   routesim run scenarios/support-desk.toml
@@ -30,7 +30,7 @@ const VALIDATE_EXAMPLES: &str = "Examples:
 const EXPLAIN_EXAMPLES: &str = "Examples:
   routesim explain scenarios/support-desk.toml --chat 'topic=billing,channel=web'
   routesim explain scenarios/after-hours.toml --chat 'channel=web' --at 'sat 15:00'
-  routesim explain scenarios/owner-then-least-busy.toml --chat 'customer=existing' --has-owner";
+  routesim explain scenarios/owner-then-least-busy.toml --chat 'customer=existing' --owner manager-2";
 
 /// Simulate customer-chat routing rules before you ship them.
 #[derive(Debug, Parser)]
@@ -74,6 +74,9 @@ pub struct ExplainArgs {
     /// The customer has an owner (account manager).
     #[arg(long)]
     pub has_owner: bool,
+    /// The customer's owner, by agent name (such as `am-2`); implies --has-owner.
+    #[arg(long, value_name = "AGENT")]
+    pub owner: Option<String>,
 }
 
 /// Output format of `run`.
@@ -100,7 +103,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Replications [default: the scenario's `simulation.replications`].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long)]
     pub replications: Option<u32>,
     /// Measured duration, e.g. 8h [default: the scenario's `simulation.duration`].
     #[arg(long, value_parser = parse_duration_flag)]
@@ -120,14 +123,9 @@ pub struct ValidateArgs {
     pub file: PathBuf,
 }
 
+/// Reads a duration; whether it is a sensible one is the scenario's check, as for the file.
 fn parse_duration_flag(s: &str) -> std::result::Result<f64, String> {
-    match scenario::values::parse_duration(s)? {
-        d if d <= 0.0 => Err("the duration must be greater than zero".into()),
-        d if d > scenario::compile::MAX_HORIZON_SECS => {
-            Err("the duration must be at most 100 years".into())
-        }
-        d => Ok(d),
-    }
+    scenario::values::parse_duration(s)
 }
 
 /// Runs a parsed command line; returns the exit code.
@@ -145,7 +143,7 @@ pub fn render_error(e: &Error) -> String {
         Error::Scenario(d) => {
             let mut out = String::new();
             for (i, item) in d.items.iter().enumerate() {
-                let one = crate::error::Diagnostics {
+                let one = routesim::error::Diagnostics {
                     file: d.file.clone(),
                     items: vec![item.clone()],
                 };
@@ -168,21 +166,12 @@ pub fn render_error(e: &Error) -> String {
 }
 
 fn run_scenario(args: &RunArgs) -> Result<u8> {
-    let mut model = scenario::load(&args.file)?;
-    if let Some(seed) = args.seed {
-        model.seed = seed;
-    }
-    if let Some(r) = args.replications {
-        model.replications = r;
-    }
-    if let Some(d) = args.duration {
-        model.duration = SimTime::from_secs_f64(d);
-    }
-    if !args.quiet {
-        for w in &model.warnings {
-            eprintln!("warning: {w}");
-        }
-    }
+    let overrides = scenario::Overrides {
+        seed: args.seed,
+        replications: args.replications,
+        duration: args.duration,
+    };
+    let model = scenario::load_with(&args.file, &overrides)?;
     let started = Instant::now();
     let summary = match &args.out {
         Some(dir) => {
@@ -217,8 +206,12 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     // A closed pipe (e.g. `| head`) is not an error worth reporting.
     let _ = stdout.write_all(&out).and_then(|_| stdout.flush());
     if !args.quiet {
-        for w in summary.warnings.iter().skip(model.warnings.len()) {
-            eprintln!("warning: {w}");
+        // The table shows its warnings itself; JSON carries them in `warnings` for machines,
+        // and people watching the terminal see them here.
+        if args.format == Format::Json {
+            for w in &summary.warnings {
+                eprintln!("warning: {w}");
+            }
         }
         let secs = elapsed.as_secs_f64().max(1e-9);
         eprintln!(
@@ -295,8 +288,8 @@ impl<'m> ChatPart<'m> {
     }
 }
 
-impl crate::sim::Recorder for ChatPart<'_> {
-    fn record(&mut self, rec: &crate::sim::ChatRecord<'_>) {
+impl routesim::sim::Recorder for ChatPart<'_> {
+    fn record(&mut self, rec: &routesim::sim::ChatRecord<'_>) {
         if let Ok(w) = &mut self.writer {
             w.record(rec);
         }
@@ -396,11 +389,28 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
         Some(at) => {
             scenario::values::parse_week_time(at).map_err(|e| Error::Usage(format!("--at: {e}")))?
                 as u64
-                * crate::model::TICKS_PER_SEC
+                * routesim::model::TICKS_PER_SEC
         }
+    };
+    let owner = match &args.owner {
+        None => None,
+        Some(name) => Some(
+            model
+                .agents
+                .iter()
+                .position(|a| &a.name == name)
+                .map(|a| routesim::model::AgentId(a as u32))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--owner: no agent named \"{name}\" (agents are named like {})",
+                        model.agents[0].name
+                    ))
+                })?,
+        ),
     };
     let probe = report::explain::Probe {
         attrs,
+        owner,
         has_owner: args.has_owner,
         week_time,
     };
@@ -411,7 +421,7 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
     print!("{}", report::describe::describe(&model));
-    for w in &model.warnings {
+    for w in &routesim::lint::warnings(&model) {
         eprintln!("warning: {w}");
     }
     Ok(EXIT_SUCCESS)

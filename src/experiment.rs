@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::lint;
 use crate::model::Model;
 use crate::sim::{self, Recorder};
 use crate::stats::{self, Collector, RepFigures};
@@ -26,11 +27,14 @@ pub struct Summary {
     pub duration: f64,
     /// Service-level threshold, seconds.
     pub service_level_threshold: f64,
-    /// Means over replications (the figures themselves when there is one replication):
-    /// `overall`, `teams`, `rules`, `agents` and the rest, at the top level of the JSON.
+    /// The figures over all replications, at the top level of the JSON (`overall`, `teams`,
+    /// `rules`, `agents` and the rest): counts are means per replication; ratios,
+    /// percentiles and mean times are read from the pooled chats of every replication, so
+    /// they agree with the counts; maxima and peaks are the largest seen.
     #[serde(flatten)]
     pub mean: RepFigures,
-    /// 95% confidence half-widths, same shape as the means; only with two or more replications.
+    /// 95% confidence half-widths (Student t over the replications' own figures), same shape
+    /// as the figures; only with two or more replications.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ci95: Option<RepFigures>,
     /// Chats simulated over all replications, warm-up included.
@@ -56,32 +60,25 @@ where
 {
     let one = |r: u32| {
         let recorder = (Collector::new(model), extra(r));
-        let (result, (collector, x)) = sim::run_replication(model, r, recorder, progress);
-        (
-            collector.finish(model, &result),
-            result,
-            collector.out_of_range(),
-            x,
-        )
+        let (result, (mut collector, x)) = sim::run_replication(model, r, recorder, progress);
+        collector.absorb(&result);
+        (collector.figures(model), collector, result, x)
     };
     let reps: Vec<_> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(|| (0..model.replications).into_par_iter().map(one).collect()),
         Err(_) => (0..model.replications).map(one).collect(),
     };
+    // Figures over all replications come from their pooled tallies, merged in index order;
+    // the confidence half-widths come from the spread of each replication's own figures.
+    let mut pooled = reps[0].1.clone();
+    for r in &reps[1..] {
+        pooled.merge(&r.1);
+    }
+    let mean = pooled.figures(model);
     let figures: Vec<RepFigures> = reps.iter().map(|r| r.0.clone()).collect();
-    let (mean, ci95) = stats::aggregate(&figures);
-    let mut warnings = model.warnings.clone();
-    let blocked: f64 = figures.iter().map(|f| f.overall.blocked).sum();
-    if blocked > 0.0 {
-        warnings.push(format!(
-            "{blocked} chats were blocked because {} chats were already waiting (simulation.max_waiting)",
-            model.max_waiting
-        ));
-    }
-    let out_of_range: u64 = reps.iter().map(|r| r.2).sum();
-    if out_of_range > 0 {
-        warnings.push(format!("{out_of_range} waits fell outside the histogram's range and are missing from the percentiles"));
-    }
+    let ci95 = stats::aggregate(&figures).1;
+    let mut warnings = lint::warnings(model);
+    warnings.extend(run_warnings(model, &mean, pooled.out_of_range()));
     let summary = Summary {
         scenario: model.name.clone(),
         seed: model.seed,
@@ -91,10 +88,50 @@ where
         service_level_threshold: model.service_level.as_secs_f64(),
         mean,
         ci95,
-        simulated_chats: reps.iter().map(|r| r.1.chats).sum(),
+        simulated_chats: reps.iter().map(|r| r.2.chats).sum(),
         warnings,
     };
     (summary, reps.into_iter().map(|r| r.3).collect())
+}
+
+/// Share of offered chats still waiting at the end above which the report warns that the
+/// wait percentiles (which leave those chats out) understate the wait.
+pub const CENSORED_WARNING_SHARE: f64 = 0.01;
+
+/// Warnings that only a run can give: blocked arrivals, waits outside the histogram, and a
+/// desk that did not drain.
+fn run_warnings(model: &Model, f: &RepFigures, out_of_range: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let o = &f.overall;
+    if o.blocked > 0.0 {
+        out.push(format!(
+            "{} chats per replication were blocked because {} chats were already waiting (simulation.max_waiting)",
+            fmt_count(o.blocked),
+            model.max_waiting
+        ));
+    }
+    if out_of_range > 0 {
+        out.push(format!("{out_of_range} waits fell outside the histogram's range and are missing from the percentiles"));
+    }
+    if o.offered > 0.0 && o.waiting_at_end > CENSORED_WARNING_SHARE * o.offered {
+        out.push(format!(
+            "{} chats per replication ({:.1}% of offered) were still waiting when the run ended; \
+             their waits are not in the wait figures, which therefore understate the wait \
+             (the desk did not drain: add agents, patience or a longer run)",
+            fmt_count(o.waiting_at_end),
+            100.0 * o.waiting_at_end / o.offered
+        ));
+    }
+    out
+}
+
+/// A count per replication: whole numbers plain, means with one decimal.
+fn fmt_count(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
 }
 
 /// A recorder that records nothing, for runs without extra output.

@@ -3,17 +3,19 @@
 //! A scenario file describes agents, teams, routing rules and traffic; routesim simulates it and
 //! reports wait times, service level, lost chats and agent load.
 //!
-//! The crate is layered; each layer only uses the ones before it:
+//! The crate is layered; each layer only uses the ones before it. The library never prints or
+//! exits: the binary parses flags, decides where bytes go and maps errors to exit codes.
 //!
 //! | layer | module | what it does |
 //! |---|---|---|
 //! | scenario | [`scenario`] | TOML schema, parsing, validation |
 //! | model | [`model`] | the compiled scenario: ids, integer ticks |
 //! | routing | [`routing`] | the pure routing core: who takes a chat, who waits where |
+//! | lint | [`lint`] | warnings about a valid scenario, from the routing core's answers |
 //! | sim | [`sim`] | event queue, clock, arrivals, agents' state; writes to a [`sim::Recorder`] |
 //! | stats | [`stats`], [`experiment`] | streaming collectors; replications and their means |
 //! | report | [`report`] | exporters: table, JSON, CSV |
-//! | cli | [`cli`] | flags, files, progress, exit codes |
+//! | cli | the `routesim` binary (`src/main.rs`, `src/cli.rs`) | flags, files, progress, exit codes |
 //!
 //! ```
 //! let model = routesim::scenario::parse_str("doc.toml", r#"
@@ -35,9 +37,9 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod cli;
 pub mod error;
 pub mod experiment;
+pub mod lint;
 pub mod model;
 pub mod report;
 pub mod routing;

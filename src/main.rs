@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod cli;
+
 fn main() -> ExitCode {
-    let cli = routesim::cli::Cli::parse();
-    match routesim::cli::run(cli) {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", routesim::cli::render_error(&e));
+            eprintln!("{}", cli::render_error(&e));
             ExitCode::from(e.exit_code())
         }
     }

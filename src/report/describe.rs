@@ -186,16 +186,18 @@ pub fn describe(m: &Model) -> String {
                     "fallback: {to}, for chats that match no rule, run out of route, or go {n} steps without an agent"
                 );
             }
-            None if f.explicit => {
+            None => {
                 let _ = writeln!(
                     out,
                     "fallback: {to}, for chats that match no rule or run out of route"
                 );
             }
-            None => {
-                let _ = writeln!(out, "chats that match no rule go to {to}");
-            }
         }
+    } else {
+        let _ = writeln!(
+            out,
+            "no [fallback]: chats that match no rule, or find nobody on shift at any step, get the after-hours action"
+        );
     }
     out
 }

@@ -1,13 +1,24 @@
 //! `routesim explain`: which rule a described chat matches at a given moment, why each rule
 //! before it does not, and who could take it at each step of the route.
+//!
+//! Every answer comes from the routing core, asked exactly as the engine asks it:
+//! [`routing::choose_rule`] and [`routing::failing_conditions`] for the rules, and
+//! [`routing::decide`] at each route step on two boards of the moment (everyone on shift free,
+//! and everyone on shift at their cap), so explain cannot drift from what a run does. This
+//! module only adds the words.
 
 use std::fmt::Write as _;
 
 use super::describe::{action, condition};
 use super::human_secs;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
 use crate::model::{
-    Action, ChatContext, Condition, DAY, Model, NO_VALUE, StepTarget, TICKS_PER_SEC, ValueId,
+    Action, AgentId, ChatContext, Condition, DAY, Model, NO_VALUE, StepTarget, TICKS_PER_SEC,
+    ValueId,
 };
+use crate::routing::{self, Board, ChatView, Decision, FALLBACK_STEP};
 
 /// A chat to explain: attribute values as written, ownership and the moment.
 #[derive(Debug, Clone)]
@@ -16,6 +27,8 @@ pub struct Probe {
     pub attrs: Vec<(String, String)>,
     /// Whether the customer has an owner.
     pub has_owner: bool,
+    /// The owner, when one is named (implies `has_owner`).
+    pub owner: Option<AgentId>,
     /// Ticks since Monday 00:00.
     pub week_time: u64,
 }
@@ -81,30 +94,74 @@ fn why_not(m: &Model, c: &Condition, probe: &Probe) -> String {
     }
 }
 
+/// Who on a target is on shift, in words.
+fn on_shift_text(m: &Model, board: &Board, members: &[AgentId]) -> String {
+    let on: Vec<&str> = members
+        .iter()
+        .filter(|&&a| board.agent(a).on_shift)
+        .map(|a| m.agents[a.ix()].name.as_str())
+        .collect();
+    let shown = if on.len() > 8 {
+        format!("{}, ... ({} more)", on[..8].join(", "), on.len() - 8)
+    } else {
+        on.join(", ")
+    };
+    format!(
+        "{} of {} agents on shift{}",
+        on.len(),
+        members.len(),
+        if on.is_empty() {
+            String::new()
+        } else {
+            format!(": {shown}")
+        }
+    )
+}
+
+/// What a decision means for the customer, in words.
+fn outcome_text(m: &Model, d: &Decision) -> String {
+    match d {
+        Decision::Assign { agent, at } => format!(
+            "{} takes it now (via {})",
+            m.agents[agent.ix()].name,
+            m.targets[at.target.ix()].name
+        ),
+        Decision::Wait { at } => match at.queue.0 as usize >= m.targets.len() {
+            true => "it waits for its owner".to_string(),
+            false => format!("it waits for {}", m.targets[at.target.ix()].name),
+        },
+        Decision::Redirect(c) => format!("it is redirected to {}", m.channels[*c as usize]),
+        Decision::AfterHours => "it gets the after-hours action (reply and ticket)".to_string(),
+    }
+}
+
 /// The explanation, as text.
 pub fn explain(m: &Model, probe: &Probe) -> String {
     let mut out = String::new();
     let attrs = attr_ids(m, probe);
+    let has_owner = probe.has_owner || probe.owner.is_some();
     let cx = ChatContext {
         attrs: &attrs,
         week_time: probe.week_time,
-        has_owner: probe.has_owner,
+        has_owner,
     };
     let described: Vec<String> = probe
         .attrs
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    let owner = probe
+        .owner
+        .map_or(String::new(), |o| format!(" ({})", m.agents[o.ix()].name));
     let _ = writeln!(
         out,
-        "chat: {} at {}, has_owner = {}",
+        "chat: {} at {}, has_owner = {has_owner}{owner}",
         if described.is_empty() {
             "(no attributes)".into()
         } else {
             described.join(", ")
         },
         when_text(probe.week_time),
-        probe.has_owner
     );
     for (name, value) in &probe.attrs {
         match m.attributes.iter().find(|a| &a.name == name) {
@@ -124,14 +181,11 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
         }
     }
     out.push('\n');
-    let mut matched = None;
-    for (i, r) in m.rules.iter().enumerate() {
-        let failing: Vec<&Condition> = r
-            .when
-            .iter()
-            .filter(|c| !c.matches(&cx, &m.calendars))
-            .collect();
-        if failing.is_empty() {
+    let matched = routing::choose_rule(m, &cx);
+    let tried = matched.map_or(m.rules.len(), |r| r.ix() + 1);
+    for (i, r) in m.rules.iter().enumerate().take(tried) {
+        let rule = crate::model::RuleId(i as u32);
+        if Some(rule) == matched {
             let _ = writeln!(
                 out,
                 "rule {} \"{}\": matches ({})",
@@ -139,44 +193,36 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
                 r.name,
                 super::describe::when(m, r)
             );
-            matched = Some(r);
             break;
         }
         let _ = writeln!(out, "rule {} \"{}\": no match", i + 1, r.name);
-        for c in failing {
+        for c in routing::failing_conditions(m, rule, &cx) {
             let _ = writeln!(out, "    {}", why_not(m, c, probe));
         }
     }
-    let tod = probe.week_time % DAY;
-    let on_shift = |a: &crate::model::AgentId| m.agents[a.ix()].shift.is_none_or(|s| s.covers(tod));
-    let eligible = |members: &[crate::model::AgentId]| {
-        let on: Vec<&str> = members
-            .iter()
-            .filter(|a| on_shift(a))
-            .map(|a| m.agents[a.ix()].name.as_str())
-            .collect();
-        let shown = if on.len() > 8 {
-            format!("{}, ... ({} more)", on[..8].join(", "), on.len() - 8)
-        } else {
-            on.join(", ")
+    // Two boards of the moment: everyone on shift free, and everyone on shift at their cap.
+    let free = Board::at(m, probe.week_time, false);
+    let busy = Board::at(m, probe.week_time, true);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut ask = |board: &Board, step: usize| {
+        let view = ChatView {
+            rule: matched,
+            step,
+            checks: step as u32,
+            owner: probe.owner,
         };
-        format!(
-            "{} of {} agents on shift{}",
-            on.len(),
-            members.len(),
-            if on.is_empty() {
-                String::new()
-            } else {
-                format!(": {shown}")
-            }
-        )
+        routing::decide(m, board, view, &mut rng)
     };
     out.push('\n');
+    let mut route_len = 0;
+    // The last step the chat is offered at, and whether it waits there until answered.
+    let mut stays = false;
     match matched {
         None => {
             let _ = writeln!(out, "no rule matches.");
         }
         Some(r) => {
+            let r = &m.rules[r.ix()];
             let _ = writeln!(out, "action: {}", action(m, r));
             if let Some(b) = &r.bot {
                 let _ = writeln!(
@@ -187,58 +233,96 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
                 );
             }
             if let Action::Route(steps) = &r.action {
+                route_len = steps.len();
                 for (j, s) in steps.iter().enumerate() {
                     let timeout = s.timeout.map_or("waits until answered".to_string(), |t| {
                         format!("moves on after {}", human_secs(Some(t.as_secs_f64())))
                     });
-                    match s.to {
+                    let (name, members): (String, &[AgentId]) = match s.to {
                         StepTarget::Target(t) => {
                             let target = &m.targets[t.ix()];
-                            let note = if target.members.iter().any(on_shift) {
-                                ""
-                            } else {
-                                " -> skipped: nobody on shift"
-                            };
-                            let _ = writeln!(
-                                out,
-                                "  step {}: {} ({}, {timeout}): {}{note}",
-                                j + 1,
-                                target.name,
-                                target.strategy.name(),
-                                eligible(&target.members)
-                            );
+                            (
+                                format!("{} ({}, {timeout})", target.name, target.strategy.name()),
+                                &target.members,
+                            )
                         }
-                        StepTarget::Owner => {
-                            let note = if probe.has_owner {
-                                "the chat's owner, if on shift and below cap"
-                            } else {
-                                "skipped: the chat has no owner"
-                            };
-                            let _ = writeln!(out, "  step {}: owner ({timeout}): {note}", j + 1);
+                        StepTarget::Owner => (
+                            format!("owner ({timeout})"),
+                            probe.owner.as_slice(),
+                        ),
+                    };
+                    let now = ask(&free, j);
+                    let offered_here = match now {
+                        Decision::Assign { at, .. } | Decision::Wait { at } => at.step == j,
+                        _ => false,
+                    };
+                    let who = match (s.to, probe.owner, has_owner) {
+                        (StepTarget::Owner, None, true) => {
+                            "no owner named (give --owner NAME), so taken as off shift".into()
                         }
+                        (StepTarget::Owner, None, false) => "the chat has no owner".into(),
+                        _ => on_shift_text(m, &free, members),
+                    };
+                    if !offered_here {
+                        let _ = writeln!(out, "  step {}: {name}: {who} -> skipped", j + 1);
+                        continue;
                     }
+                    stays = s.timeout.is_none();
+                    let _ = writeln!(
+                        out,
+                        "  step {}: {name}: {who}\n    if free: {}; if all busy: {}",
+                        j + 1,
+                        outcome_text(m, &now),
+                        outcome_text(m, &ask(&busy, j)),
+                    );
                 }
             }
         }
     }
-    if let Some(f) = &m.fallback {
-        let target = &m.targets[f.target.ix()];
-        let when = match (matched.is_some(), f.after_checks) {
+    // Past the route (or with no rule): the fallback, or the after-hours action.
+    let beyond = ask(&free, route_len);
+    let leaves = match (&beyond, matched) {
+        _ if stays => None,
+        (Decision::Redirect(_), _) => None,
+        (Decision::AfterHours, Some(r)) if !matches!(m.rules[r.ix()].action, Action::Route(_)) => {
+            None
+        }
+        _ => Some(beyond),
+    };
+    if let Some(d) = leaves {
+        let when = match (
+            matched.is_some(),
+            m.fallback.as_ref().and_then(|f| f.after_checks),
+        ) {
             (false, _) => "now, as no rule matches".to_string(),
             (true, Some(n)) => {
                 format!("after {n} steps without an agent, or at the end of the route")
             }
             (true, None) => "at the end of the route".to_string(),
         };
-        let _ = writeln!(
-            out,
-            "fallback ({when}): {} ({}): {}",
-            target.name,
-            target.strategy.name(),
-            eligible(&target.members)
-        );
-    } else if matched.is_none() {
-        let _ = writeln!(out, "with no fallback, the chat gets the after-hours reply");
+        match (&d, &m.fallback) {
+            (Decision::Assign { at, .. } | Decision::Wait { at }, Some(_))
+                if at.step == FALLBACK_STEP =>
+            {
+                let target = &m.targets[at.target.ix()];
+                let _ = writeln!(
+                    out,
+                    "fallback ({when}): {} ({}): {}\n    if free: {}",
+                    target.name,
+                    target.strategy.name(),
+                    on_shift_text(m, &free, &target.members),
+                    outcome_text(m, &d)
+                );
+            }
+            _ => {
+                let why = if m.fallback.is_some() {
+                    "the fallback has nobody on shift"
+                } else {
+                    "there is no [fallback]"
+                };
+                let _ = writeln!(out, "{when}: {} ({why})", outcome_text(m, &d));
+            }
+        }
     }
     out
 }

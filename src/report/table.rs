@@ -9,8 +9,17 @@ use crate::stats::{AgentFigures, Figures};
 /// Rows of agents shown before the list is cut.
 pub const MAX_AGENT_ROWS: usize = 20;
 
+/// A count with thousands separators. Counts over several replications are means per
+/// replication: one that is not whole keeps a decimal, so `0.3` abandoned never reads as `0`
+/// beside a non-zero abandon rate.
 fn count(x: f64) -> String {
-    let n = x.round() as u64;
+    let whole = (x - x.round()).abs() < 0.05;
+    let n = if whole { x.round() } else { x.trunc() } as u64;
+    let frac = if whole {
+        String::new()
+    } else {
+        format!(".{}", ((x.fract() * 10.0).round() as u64).min(9))
+    };
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -19,7 +28,7 @@ fn count(x: f64) -> String {
         }
         out.push(c);
     }
-    out
+    out + &frac
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -148,8 +157,13 @@ pub fn table(s: &Summary) -> String {
     if o.waiting_at_end + o.in_service_at_end + o.blocked > 0.0 {
         let _ = writeln!(
             out,
-            "at the end: {} waiting, {} in service (counted as answered){}",
+            "at the end: {} waiting{}, {} in service (counted as answered){}",
             count(o.waiting_at_end),
+            if o.with_bot_at_end > 0.0 {
+                format!(" ({} still with a bot)", count(o.with_bot_at_end))
+            } else {
+                String::new()
+            },
             count(o.in_service_at_end),
             if o.blocked > 0.0 {
                 format!("; {} blocked", count(o.blocked))
@@ -202,6 +216,12 @@ pub fn table(s: &Summary) -> String {
             "({} more agents not shown; --format json or --out DIR lists them all)",
             s.mean.agents.len() - MAX_AGENT_ROWS
         );
+    }
+    if !s.warnings.is_empty() {
+        out.push('\n');
+        for w in &s.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
     }
     out
 }

@@ -7,8 +7,11 @@
 //!    reported at once.
 
 pub mod compile;
+mod overrides;
 mod raw;
 pub mod values;
+
+pub use overrides::Overrides;
 
 use std::path::Path;
 
@@ -17,6 +20,11 @@ use crate::model::Model;
 
 /// Reads and compiles a scenario file. Data files it names are found relative to its folder.
 pub fn load(path: &Path) -> Result<Model> {
+    load_with(path, &Overrides::default())
+}
+
+/// Reads a scenario file, applies `overrides` to it, and compiles the result.
+pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Model> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -26,23 +34,36 @@ pub fn load(path: &Path) -> Result<Model> {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    compile_text(path, &name, &text, base)
+    compile_text(path, &name, &text, base, overrides)
 }
 
 /// Compiles scenario text held in memory; data files are found relative to the current folder.
 pub fn parse_str(name: &str, text: &str) -> Result<Model> {
-    compile_text(Path::new(name), name, text, Path::new(""))
+    compile_text(
+        Path::new(name),
+        name,
+        text,
+        Path::new(""),
+        &Overrides::default(),
+    )
 }
 
-fn compile_text(path: &Path, name: &str, text: &str, base: &Path) -> Result<Model> {
+fn compile_text(
+    path: &Path,
+    name: &str,
+    text: &str,
+    base: &Path,
+    overrides: &Overrides,
+) -> Result<Model> {
     let fail = |items: Vec<Diagnostic>| {
         Error::Scenario(Diagnostics {
             file: path.to_path_buf(),
             items,
         })
     };
-    let raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
-    compile::Compiler::new(text, base)
+    let mut raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
+    let overridden = overrides.apply(&mut raw);
+    compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
         .map_err(|(diags, _)| fail(diags))
 }
@@ -105,6 +126,38 @@ rate = "1/min"
 handle_time = "5m"
 "#;
 
+    #[test]
+    fn overrides_are_checked_like_the_file_and_name_their_flag() {
+        let ov = Overrides {
+            duration: Some(0.0),
+            replications: Some(0),
+            seed: Some(9),
+        };
+        let err = compile_text(Path::new("t.toml"), "t.toml", MINIMAL, Path::new(""), &ov);
+        let Err(Error::Scenario(d)) = err else {
+            panic!("expected errors")
+        };
+        let keys: Vec<(&str, Option<usize>)> =
+            d.items.iter().map(|d| (d.key.as_str(), d.line)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("simulation.duration (set by --duration)", None),
+                ("simulation.replications (set by --replications)", None)
+            ]
+        );
+        let ok = Overrides {
+            duration: Some(7_200.0),
+            replications: Some(3),
+            seed: Some(9),
+        };
+        let m = compile_text(Path::new("t.toml"), "t.toml", MINIMAL, Path::new(""), &ok).unwrap();
+        assert_eq!(
+            (m.duration.as_secs_f64(), m.replications, m.seed),
+            (7_200.0, 3, 9)
+        );
+    }
+
     fn errors(text: &str) -> Vec<(String, Option<usize>, String)> {
         match parse_str("t.toml", text) {
             Ok(_) => panic!("expected an error"),
@@ -133,12 +186,10 @@ handle_time = "5m"
         assert_eq!(m.replications, 1);
         assert_eq!(m.service_level.as_secs_f64(), 20.0);
         assert_eq!(m.agents[0].max_chats, 1);
-        // No rules: every chat goes to the fallback target over all agents.
-        assert_eq!(
-            m.fallback.as_ref().map(|f| (f.target, f.explicit)),
-            Some((crate::model::TargetId(1), false))
-        );
-        assert_eq!(m.targets[1].members.len(), 2);
+        // No rules and no [fallback]: no target beyond the team's, and no chat is offered to
+        // everyone (they get the after-hours action; the lints warn).
+        assert!(m.fallback.is_none());
+        assert_eq!(m.targets.len(), 1);
     }
 
     #[test]

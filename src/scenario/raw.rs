@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::values::{DistSpec, Rate, Secs};
-use crate::model::{AutoMessages, Strategy};
+use crate::model::{AutoMessages, Strategy, Tickets};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -32,6 +32,8 @@ pub struct RawScenario {
     pub fallback: Option<Spanned<RawFallback>>,
     #[serde(default)]
     pub auto_messages: AutoMessages,
+    #[serde(default)]
+    pub tickets: Tickets,
 }
 
 /// `[business_hours]` or `[calendars.NAME]`: open hours by weekday.

@@ -105,19 +105,43 @@ fn after_hours_chats_are_exactly_those_outside_business_hours() {
     );
 }
 
+/// Switches one line of a section of after-hours.toml (`section` is `auto_messages` or `tickets`).
+fn switch_off(text: String, section: &str, key: &str) -> String {
+    let start = text.find(&format!("[{section}]")).unwrap();
+    let at = start + text[start..].find(&format!("\n{key} = true")).unwrap();
+    format!(
+        "{}\n{key} = false{}",
+        &text[..at],
+        &text[at + key.len() + 8..]
+    )
+}
+
 #[test]
-fn message_toggles_switch_messages_but_not_tickets() {
+fn switching_messages_off_keeps_their_tickets() {
     let (_, s, _) = run("after-hours.toml", |t| {
-        t.replace("after_hours = true           # the after-hours reply (the ticket is created either way)", "after_hours = false").replace("missed = true", "missed = false")
+        switch_off(
+            switch_off(t, "auto_messages", "after_hours"),
+            "auto_messages",
+            "missed",
+        )
     });
     let f = &s.mean;
-    assert!(f.overall.after_hours > 0.0);
-    assert_eq!(f.messages.after_hours, 0.0);
-    assert_eq!(
-        f.tickets.after_hours, f.overall.after_hours,
-        "the after-hours ticket is created either way"
-    );
-    assert_eq!((f.messages.missed, f.tickets.missed), (0.0, 0.0));
+    assert!(f.overall.after_hours > 0.0 && f.overall.abandoned > 0.0);
+    assert_eq!((f.messages.after_hours, f.messages.missed), (0.0, 0.0));
+    assert_eq!(f.tickets.after_hours, f.overall.after_hours);
+    assert_eq!(f.tickets.missed, f.overall.abandoned);
+}
+
+#[test]
+fn switching_tickets_off_keeps_their_messages() {
+    let (_, s, _) = run("after-hours.toml", |t| {
+        switch_off(switch_off(t, "tickets", "after_hours"), "tickets", "missed")
+    });
+    let f = &s.mean;
+    assert!(f.overall.after_hours > 0.0 && f.overall.abandoned > 0.0);
+    assert_eq!((f.tickets.after_hours, f.tickets.missed), (0.0, 0.0));
+    assert_eq!(f.messages.after_hours, f.overall.after_hours);
+    assert_eq!(f.messages.missed, f.overall.abandoned);
 }
 
 #[test]
@@ -322,4 +346,110 @@ fn owned_chats_reach_their_owner_unless_the_timeout_passed_and_load_spreads_even
         .sum();
     assert!(experts_handled > 0.0);
     let _ = rule(&m, "owned");
+}
+
+/// A chat a bot resolves never reaches a team: it counts in `overall` and its rule's row only,
+/// whichever team the file lists first.
+#[test]
+fn bot_resolved_chats_count_for_no_team_in_either_team_order() {
+    let swap = |t: String| {
+        t.replacen(
+            "[[teams]]\nname = \"sales\"\nstrategy = \"round_robin\"\n\n[[teams]]\nname = \"support\"\nstrategy = \"least_busy\"\n",
+            "[[teams]]\nname = \"support\"\nstrategy = \"least_busy\"\n\n[[teams]]\nname = \"sales\"\nstrategy = \"round_robin\"\n",
+            1,
+        )
+    };
+    for (order, edit) in [("file order", None), ("swapped", Some(swap))] {
+        let (m, s, _) = run("lead-or-customer.toml", |t| {
+            edit.map_or(t.clone(), |e| e(t))
+        });
+        assert_eq!(
+            m.teams[0].name == "support",
+            order == "swapped",
+            "the swap applied"
+        );
+        let f = &s.mean;
+        assert!(f.overall.bot_resolved > 0.0);
+        let team = |name: &str| &f.teams.iter().find(|t| t.name == name).unwrap().figures;
+        let rule = |name: &str| f.rules.iter().find(|r| r.name == name).unwrap();
+        // Sales takes exactly the leads' rule's chats, support the customers'.
+        assert_eq!(team("sales").offered, rule("leads").matched, "{order}");
+        assert_eq!(
+            team("support").offered,
+            rule("customers").matched,
+            "{order}"
+        );
+        assert_eq!(
+            team("sales").bot_resolved + team("support").bot_resolved,
+            0.0
+        );
+    }
+}
+
+/// Without a `[fallback]`, a chat no rule matches and a chat whose every step has nobody on
+/// shift both get the after-hours action, and a rule for chats that never arrive changes
+/// nothing: the fallback to every agent exists only when the file asks for it.
+#[test]
+fn no_fallback_means_after_hours_whatever_other_rules_exist() {
+    let desk = r#"
+[simulation]
+duration = "48h"
+seed = 3
+[[teams]]
+name = "support"
+[[teams]]
+name = "ops"
+[[agents]]
+name = "day"
+count = 3
+teams = ["support"]
+shift = "09:00-17:00"
+[[agents]]
+name = "night"
+teams = ["ops"]
+[[traffic]]
+name = "web"
+rate = "6/h"
+handle_time = "5m"
+attributes = { topic = "support" }
+[[rules]]
+name = "support"
+when = { topic = "support" }
+route = [ { team = "support" } ]
+"#;
+    let run_text = |text: &str| {
+        let m = routesim::scenario::parse_str("t.toml", text).unwrap();
+        experiment::run(&m, 1, |_| Keep::default(), &|_| {}).0
+    };
+    let base = run_text(desk);
+    // An unrelated stream that no rule matches, which once created an implicit fallback.
+    let unmatched = run_text(&format!(
+        "{desk}[[traffic]]\nname = \"mail\"\nrate = \"1/h\"\nhandle_time = \"5m\"\nattributes = {{ topic = \"feedback\" }}\n"
+    ));
+    let support = |s: &Summary| s.mean.rules[0].clone();
+    assert!(
+        support(&base).figures.after_hours > 0.0,
+        "nights reach nobody"
+    );
+    assert_eq!(
+        support(&base),
+        support(&unmatched),
+        "an unrelated stream changed support"
+    );
+    let none = &unmatched.mean.rules.last().unwrap().figures;
+    assert!(
+        none.offered > 0.0 && none.after_hours == none.offered,
+        "{none:?}"
+    );
+    // Only an explicit [fallback] offers the chats to everyone on shift (the night agent).
+    let with_fallback = run_text(&format!("{desk}[fallback]\n"));
+    let f = &support(&with_fallback).figures;
+    assert_eq!(f.after_hours, 0.0);
+    assert!(
+        with_fallback
+            .mean
+            .teams
+            .iter()
+            .any(|t| t.name == "(fallback)" && t.figures.answered > 0.0)
+    );
 }

@@ -2,7 +2,7 @@
 //! number or in the layout shows up here; if it is intended, `UPDATE_SNAPSHOTS=1 cargo test
 //! --release` rewrites the files in tests/golden/, and the diff is reviewed before committing.
 
-use crate::support::{root, stdout_of, tomls};
+use crate::support::{diff, root, stdout_of, tomls};
 
 #[test]
 fn bundled_scenarios_match_their_golden_reports() {
@@ -36,8 +36,9 @@ fn bundled_scenarios_match_their_golden_reports() {
             let want = std::fs::read_to_string(&path).unwrap_or_default();
             if got != want {
                 failures.push(format!(
-                    "{} differs from {rel} --format {format}",
-                    path.display()
+                    "{} differs from {rel} --format {format}:\n{}",
+                    path.display(),
+                    diff(&want, &got)
                 ));
             }
         }

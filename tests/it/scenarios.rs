@@ -90,3 +90,98 @@ handle_time = { dist = "empirical", file = "fixtures/handle-times.csv" }
         "resampled mean {got} vs file mean {mean}"
     );
 }
+
+/// The accounting identities the README promises, on every bundled scenario's JSON:
+/// team rows add up to `overall` minus the chats that reached no team, and every ratio is the
+/// ratio of the counts shown (pooled over replications).
+#[test]
+fn team_rows_add_up_to_overall_and_ratios_agree_with_counts() {
+    for f in tomls("scenarios") {
+        let mut cmd = routesim();
+        cmd.args(["run", "--format", "json", "--quiet"]).arg(&f);
+        if f.to_string_lossy().contains("bench") {
+            cmd.args(["--duration", "2h", "--replications", "2"]);
+        }
+        let v = json(&cmd.assert().success().get_output().stdout);
+        let o = &v["overall"];
+        let n = |x: &serde_json::Value, k: &str| x[k].as_f64().unwrap();
+        let teams: f64 = v["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| n(t, "offered"))
+            .sum();
+        let no_team = n(o, "deflected")
+            + n(o, "after_hours")
+            + n(o, "bot_resolved")
+            + n(o, "with_bot_at_end");
+        assert!(
+            (teams - (n(o, "offered") - no_team)).abs() < 1e-9,
+            "{}: teams {teams} vs overall {} - no team {no_team}",
+            f.display(),
+            n(o, "offered")
+        );
+        let rows = std::iter::once(o)
+            .chain(v["teams"].as_array().unwrap())
+            .chain(v["rules"].as_array().unwrap());
+        for row in rows {
+            if n(row, "offered") > 0.0 {
+                let rate = n(row, "abandoned") / n(row, "offered");
+                assert!((n(row, "abandon_rate") - rate).abs() < 1e-12, "{row}");
+            }
+        }
+    }
+}
+
+/// Percentiles and the longest wait come from every replication's chats, not means of
+/// per-replication figures: they match chats.csv of the same run within the histogram's
+/// 0.1% precision, and `max` exactly.
+#[test]
+fn wait_figures_agree_with_the_chats_of_every_replication() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = routesim()
+        .args([
+            "run",
+            "scenarios/support-desk.toml",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    let mut reader = csv::Reader::from_path(dir.path().join("chats.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (wait, outcome, rep) = (col("wait"), col("outcome"), col("replication"));
+    let mut waits = Vec::new();
+    let mut reps = std::collections::BTreeSet::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        reps.insert(row[rep].to_string());
+        if matches!(&row[outcome], "served" | "in_service") {
+            waits.push(row[wait].parse::<f64>().unwrap());
+        }
+    }
+    assert_eq!(reps.len(), 4, "support-desk runs 4 replications");
+    waits.sort_by(f64::total_cmp);
+    let w = &v["overall"]["wait"];
+    assert_eq!(w["max"].as_f64().unwrap(), *waits.last().unwrap());
+    let mean = waits.iter().sum::<f64>() / waits.len() as f64;
+    assert!((w["mean"].as_f64().unwrap() - mean).abs() < 1e-6 * mean.max(1.0));
+    for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)] {
+        // HdrHistogram's quantile: the smallest recorded value with at least q of the values
+        // at or below it, reported as the top of its bucket (within 0.1%).
+        let exact = waits[((q * waits.len() as f64).ceil() as usize).max(1) - 1];
+        let got = w[key].as_f64().unwrap();
+        assert!(
+            (got - exact).abs() <= 0.001 * exact + 1e-6,
+            "{key}: report {got} vs chats.csv {exact}"
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! Lints: what is worth a planner's attention in a valid scenario, found by asking the routing
+//! core the questions the engine asks.
+//!
+//! The lints sweep one week minute by minute. At each minute a [`Board`] holds the agents on
+//! shift by [`crate::model::Agent::on_shift_at`], and [`routing::choose_rule`] and
+//! [`routing::decide`] say where each kind of chat would go, so a lint and a run cannot
+//! disagree about who works when or which rule applies. The sweep costs a few milliseconds per
+//! hundred agents; [`warnings`] runs once per `run` and per `validate`.
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use crate::model::{
+    Action, ChatContext, Condition, DAY, Model, NO_VALUE, StepTarget, TICKS_PER_SEC, ValueId,
+};
+use crate::routing::{self, Board, ChatView, Decision};
+
+/// Minutes in a week: the sweep's steps.
+const WEEK_MINUTES: u64 = 7 * 1_440;
+/// Minutes per interval of the overload check (a planner's quarter-hour).
+pub const INTERVAL_MINUTES: u64 = 15;
+/// Most attribute combinations of one stream the sweep evaluates; past it, the checks that
+/// enumerate chats are skipped for that stream rather than made slow.
+const MAX_COMBINATIONS: usize = 2_000;
+
+/// Every warning for a model: the compiler's (unknown attributes and the like), then the lints'.
+pub fn warnings(model: &Model) -> Vec<String> {
+    let mut out = model.warnings.clone();
+    skills(model, &mut out);
+    shadowed(model, &mut out);
+    let sweep = Sweep::run(model);
+    out.extend(sweep.warnings);
+    out
+}
+
+fn skills(model: &Model, out: &mut Vec<String>) {
+    for t in model
+        .targets
+        .iter()
+        .filter(|t| !t.require.is_empty() && t.members.is_empty())
+    {
+        out.push(format!("no agent of team {} has the required skills, so steps offering to it are always skipped", t.name));
+    }
+}
+
+/// Rules an earlier rule always beats.
+fn shadowed(model: &Model, out: &mut Vec<String>) {
+    for (j, later) in model.rules.iter().enumerate() {
+        if let Some(i) = (0..j).find(|&i| covers(&model.rules[i].when, &later.when)) {
+            out.push(format!(
+                "rules[{j}] \"{}\" never matches: the earlier rule \"{}\" matches every chat it would",
+                later.name, model.rules[i].name
+            ));
+        }
+    }
+}
+
+/// Whether every chat that satisfies `later` also satisfies `earlier` (a sufficient test:
+/// each condition of `earlier` is implied by one of `later`'s).
+fn covers(earlier: &[Condition], later: &[Condition]) -> bool {
+    earlier.iter().all(|e| match e {
+        Condition::Attr { attr, values } => later.iter().any(|l| match l {
+            Condition::Attr { attr: a, values: v } => {
+                a == attr && v.iter().all(|x| values.contains(x))
+            }
+            _ => false,
+        }),
+        other => later.contains(other),
+    })
+}
+
+/// One kind of chat a stream produces: its attribute values, whether it has an owner, and how
+/// likely it is among the stream's chats.
+struct Kind {
+    attrs: Vec<ValueId>,
+    has_owner: bool,
+    share: f64,
+}
+
+/// Every kind of chat of each stream (`None` for a stream with too many to enumerate).
+fn kinds(model: &Model) -> Vec<Option<Vec<Kind>>> {
+    let n_attrs = model.attributes.len();
+    model
+        .traffic
+        .iter()
+        .map(|t| {
+            let dists: Vec<_> = t
+                .attributes
+                .iter()
+                .map(|(a, c)| (*a, c.distribution()))
+                .collect();
+            let combos = dists
+                .iter()
+                .try_fold(1usize, |n, d| n.checked_mul(d.1.len()))
+                .filter(|&n| n <= MAX_COMBINATIONS)?;
+            let mut out = Vec::new();
+            for mut k in 0..combos {
+                let mut attrs = vec![NO_VALUE; n_attrs];
+                let mut p = 1.0;
+                for (a, d) in &dists {
+                    let (v, pv) = d[k % d.len()];
+                    attrs[a.ix()] = v;
+                    p *= pv;
+                    k /= d.len();
+                }
+                let owned = t.owner.as_ref().map_or(0.0, |o| {
+                    let eligible = o.existing.is_none_or(|(a, v)| attrs[a.ix()] == v);
+                    if eligible { o.share } else { 0.0 }
+                });
+                if owned > 0.0 {
+                    out.push(Kind {
+                        attrs: attrs.clone(),
+                        has_owner: true,
+                        share: p * owned,
+                    });
+                }
+                if owned < 1.0 {
+                    out.push(Kind {
+                        attrs,
+                        has_owner: false,
+                        share: p * (1.0 - owned),
+                    });
+                }
+            }
+            Some(out)
+        })
+        .collect()
+}
+
+/// `mon 10:00`.
+fn minute_text(minute: u64) -> String {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let m = minute % WEEK_MINUTES;
+    format!(
+        "{} {:02}:{:02}",
+        DAYS[(m / 1_440) as usize],
+        m / 60 % 24,
+        m % 60
+    )
+}
+
+/// The week, minute by minute: what the routing core does with each kind of chat.
+struct Sweep {
+    warnings: Vec<String>,
+}
+
+impl Sweep {
+    fn run(model: &Model) -> Sweep {
+        let kinds = kinds(model);
+        let mut board = Board::new(model);
+        // The decisions below never pick among agents in a way that matters here; a fixed
+        // stream keeps them deterministic.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        let mut on = vec![false; model.agents.len()];
+        let mut slots = 0u64;
+        // Per rule: whether its time conditions ever hold, and per step whether it is ever
+        // staffed when they do.
+        let mut applies = vec![false; model.rules.len()];
+        let mut staffed: Vec<Vec<bool>> = model
+            .rules
+            .iter()
+            .map(|r| match &r.action {
+                Action::Route(steps) => vec![false; steps.len()],
+                _ => Vec::new(),
+            })
+            .collect();
+        let timed: Vec<Vec<&Condition>> = model
+            .rules
+            .iter()
+            .map(|r| {
+                r.when
+                    .iter()
+                    .filter(|c| {
+                        matches!(
+                            c,
+                            Condition::Hours(_) | Condition::Days(_) | Condition::Calendar { .. }
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let no_attrs = vec![NO_VALUE; model.attributes.len()];
+        // First minute at which some kind of chat of each stream matches no rule.
+        let mut unmatched: Vec<Option<(u64, usize)>> = vec![None; model.traffic.len()];
+        // Per interval: offered load reaching agents (erlang-minutes) and slot-minutes on shift.
+        let intervals = (WEEK_MINUTES / INTERVAL_MINUTES) as usize;
+        let mut load = vec![0.0f64; intervals];
+        let mut capacity = vec![0.0f64; intervals];
+        // Overload is judged over the minutes the run covers (warm-up included), a week at most;
+        // the other lints are about the rule set, so they look at the whole week.
+        let first = model.week_time(crate::model::SimTime::ZERO) / (60 * TICKS_PER_SEC);
+        let run_minutes = (model.end().0 / (60 * TICKS_PER_SEC)).clamp(1, WEEK_MINUTES);
+        let in_run = |minute: u64| (minute + WEEK_MINUTES - first) % WEEK_MINUTES < run_minutes;
+        let mut covered = vec![false; intervals];
+        for minute in 0..WEEK_MINUTES {
+            let week_time = minute * 60 * TICKS_PER_SEC;
+            let now = crate::model::SimTime(week_time);
+            for (a, agent) in model.agents.iter().enumerate() {
+                let is_on = agent.on_shift_at(week_time);
+                if is_on != on[a] {
+                    on[a] = is_on;
+                    board.set_on_shift(model, crate::model::AgentId(a as u32), is_on, now);
+                    if is_on {
+                        slots += agent.max_chats as u64;
+                    } else {
+                        slots -= agent.max_chats as u64;
+                    }
+                }
+            }
+            let iv = (minute / INTERVAL_MINUTES) as usize;
+            let counts = in_run(minute);
+            if counts {
+                covered[iv] = true;
+                capacity[iv] += slots as f64;
+            }
+            let cx = ChatContext {
+                attrs: &no_attrs,
+                week_time,
+                has_owner: false,
+            };
+            for (r, rule) in model.rules.iter().enumerate() {
+                if !timed[r].iter().all(|c| c.matches(&cx, &model.calendars)) {
+                    continue;
+                }
+                applies[r] = true;
+                if let Action::Route(steps) = &rule.action {
+                    for (k, s) in steps.iter().enumerate() {
+                        if let StepTarget::Target(t) = s.to {
+                            staffed[r][k] |= board.on_shift_count(t) > 0;
+                        }
+                    }
+                }
+            }
+            let tod = week_time % DAY;
+            for (ti, kinds) in kinds.iter().enumerate() {
+                let Some(kinds) = kinds else { continue };
+                let t = &model.traffic[ti];
+                let (mult, _) = t.profile.segment(tod);
+                let stream_bot = t.bot.as_ref().map_or(0.0, |b| b.resolves);
+                let erlangs = t.rate * mult * t.handle_time.mean_secs * (1.0 - stream_bot);
+                for (ki, k) in kinds.iter().enumerate() {
+                    let cx = ChatContext {
+                        attrs: &k.attrs,
+                        week_time,
+                        has_owner: k.has_owner,
+                    };
+                    let rule = routing::choose_rule(model, &cx);
+                    if rule.is_none() && model.fallback.is_none() && unmatched[ti].is_none() {
+                        unmatched[ti] = Some((minute, ki));
+                    }
+                    let view = ChatView {
+                        rule,
+                        step: 0,
+                        checks: 0,
+                        owner: None,
+                    };
+                    let reaches_agents = matches!(
+                        routing::decide(model, &board, view, &mut rng),
+                        Decision::Assign { .. } | Decision::Wait { .. }
+                    );
+                    if reaches_agents && counts {
+                        let rule_bot = rule
+                            .and_then(|r| model.rules[r.ix()].bot.as_ref())
+                            .map_or(0.0, |b| b.resolves);
+                        load[iv] += erlangs * k.share * (1.0 - rule_bot);
+                    }
+                }
+            }
+        }
+        let mut warnings = Vec::new();
+        for (ti, first) in unmatched.iter().enumerate() {
+            if let Some((minute, ki)) = first {
+                let k = &kinds[ti].as_ref().expect("enumerated")[*ki];
+                let described: Vec<String> = model.traffic[ti]
+                    .attributes
+                    .iter()
+                    .map(|(a, _)| {
+                        let attr = &model.attributes[a.ix()];
+                        format!("{}={}", attr.name, attr.values[k.attrs[a.ix()] as usize])
+                    })
+                    .collect();
+                warnings.push(format!(
+                    "some chats of traffic \"{}\" match no rule (e.g. {}{} at {}); with no [fallback] they get the after-hours action",
+                    model.traffic[ti].name,
+                    if described.is_empty() { "any chat".to_string() } else { described.join(", ") },
+                    if k.has_owner { ", with an owner" } else { "" },
+                    minute_text(*minute)
+                ));
+            }
+        }
+        for (i, r) in model.rules.iter().enumerate() {
+            if !applies[i] {
+                warnings.push(format!("rules[{i}] \"{}\" never matches: its hours, days and calendars never hold together", r.name));
+                continue;
+            }
+            if let Action::Route(steps) = &r.action {
+                for (k, s) in steps.iter().enumerate() {
+                    if let (StepTarget::Target(t), false) = (s.to, staffed[i][k]) {
+                        warnings.push(format!(
+                            "rules[{i}].route[{k}]: {} has nobody on shift at any time rule \"{}\" applies, so this step is always skipped",
+                            model.targets[t.ix()].name, r.name
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(w) = overload(model, &load, &capacity, &covered) {
+            warnings.push(w);
+        }
+        Sweep { warnings }
+    }
+}
+
+/// The overload warning: offered load against slots on shift, quarter-hour by quarter-hour.
+fn overload(model: &Model, load: &[f64], capacity: &[f64], covered: &[bool]) -> Option<String> {
+    let per = INTERVAL_MINUTES as f64;
+    let over: Vec<usize> = (0..load.len())
+        .filter(|&i| load[i] > 0.0 && load[i] >= capacity[i])
+        .collect();
+    // The worst interval: the highest load per slot (no slot at all is the worst); the first
+    // of the week among equals.
+    let ratio = |i: usize| load[i] / capacity[i].max(f64::MIN_POSITIVE);
+    let &worst = over
+        .iter()
+        .min_by(|&&a, &&b| ratio(b).total_cmp(&ratio(a)))?;
+    let from = worst as u64 * INTERVAL_MINUTES;
+    let to = minute_text(from + INTERVAL_MINUTES);
+    let patience = if model.traffic.iter().any(|t| t.patience.is_none()) {
+        format!(
+            "; some traffic has no patience, so its queue grows until {} chats wait and later ones are blocked",
+            model.max_waiting
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "offered load reaches or exceeds the chat slots on shift in {} of the {} quarter-hours the run covers; worst {}-{}: {:.1} erlangs on {:.1} slots{patience}",
+        over.len(),
+        covered.iter().filter(|&&c| c).count(),
+        minute_text(from),
+        &to[4..],
+        load[worst] / per,
+        capacity[worst] / per,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse_str;
+
+    const DESK: &str = r#"
+[simulation]
+duration = "7d"
+[[teams]]
+name = "t"
+[[agents]]
+name = "early"
+count = 10
+teams = ["t"]
+shift = "08:00-12:00"
+[[agents]]
+name = "late"
+count = 10
+teams = ["t"]
+shift = "12:00-20:00"
+[[traffic]]
+name = "web"
+rate = "PEAK/h"
+profile = { "08:00" = 1.0, "20:00" = 0.0 }
+handle_time = "6m"
+patience = "2m"
+[[rules]]
+name = "all"
+route = [{ team = "t" }]
+"#;
+
+    #[test]
+    fn overload_is_judged_per_quarter_hour_not_on_the_daily_average() {
+        // 100 chats/h of 6 minutes = 10 erlangs on 10 slots: at capacity all day (warn).
+        let m = parse_str("t.toml", &DESK.replace("PEAK", "100")).unwrap();
+        let w = warnings(&m);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("in 336 of the 672 quarter-hours")
+                    && w.contains("10.0 erlangs on 10.0 slots")),
+            "{w:?}"
+        );
+        // 90/h is 9 erlangs: fine in every interval, although nothing else changed.
+        let m = parse_str("t.toml", &DESK.replace("PEAK", "90")).unwrap();
+        assert!(warnings(&m).is_empty(), "{:?}", warnings(&m));
+    }
+
+    #[test]
+    fn a_morning_peak_is_named_even_when_the_day_is_fine_on_average() {
+        let text = DESK.replace("PEAK", "60").replace(
+            r#"{ "08:00" = 1.0, "20:00" = 0.0 }"#,
+            r#"{ "08:00" = 1.0, "10:00" = 2.0, "12:00" = 1.0, "20:00" = 0.0 }"#,
+        );
+        let m = parse_str("t.toml", &text).unwrap();
+        let w = warnings(&m);
+        // 120/h x 6m = 12 erlangs on 10 slots from 10:00 to 12:00, every day.
+        assert!(
+            w.iter().any(|w| w.contains("in 56 of the 672")
+                && w.contains("worst mon 10:00-10:15: 12.0 erlangs on 10.0 slots")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn chats_that_no_rule_matches_are_named_with_an_example() {
+        let text = DESK
+            .replace("PEAK", "10")
+            .replace(
+                "handle_time = \"6m\"",
+                "handle_time = \"6m\"\nattributes = { topic = { sales = 1, support = 1 } }",
+            )
+            .replace(
+                "name = \"all\"",
+                "name = \"support\"\nwhen = { topic = \"support\" }",
+            );
+        let m = parse_str("t.toml", &text).unwrap();
+        let w = warnings(&m);
+        assert!(
+            w.iter().any(
+                |w| w.contains("traffic \"web\" match no rule (e.g. topic=sales at mon 00:00)")
+            ),
+            "{w:?}"
+        );
+    }
+}

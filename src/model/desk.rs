@@ -1,0 +1,246 @@
+//! The desk: teams, agents, routing targets, and the traffic that reaches them.
+
+use rand::Rng;
+
+use super::dist::Duration;
+use super::time::{DAY, Profile, Shift};
+use super::{AgentId, AttrId, TargetId, TeamId, ValueId};
+
+/// How a team's routing target chooses among its available agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Fewest chats held; ties go to the agent whose load changed longest ago, then lowest id.
+    LeastBusy,
+    /// The agent whose last assignment or release is oldest.
+    LongestIdle,
+    /// The next available agent after the one last chosen, in team order.
+    RoundRobin,
+    /// Uniformly at random among available agents.
+    Random,
+    /// Highest `level` first; ties as `least_busy`.
+    MostSkilled,
+    /// Lowest `cost` first; ties as `least_busy`.
+    Cheapest,
+}
+
+impl Strategy {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::LeastBusy => "least_busy",
+            Strategy::LongestIdle => "longest_idle",
+            Strategy::RoundRobin => "round_robin",
+            Strategy::Random => "random",
+            Strategy::MostSkilled => "most_skilled",
+            Strategy::Cheapest => "cheapest",
+        }
+    }
+}
+/// A named attribute and every value it can take.
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    /// Name, such as `topic`.
+    pub name: String,
+    /// Values, indexed by [`ValueId`].
+    pub values: Vec<String>,
+}
+
+/// How a traffic stream sets one attribute.
+#[derive(Debug, Clone)]
+pub enum AttrChoice {
+    /// Always this value.
+    Fixed(ValueId),
+    /// A weighted choice: values with cumulative probabilities (the last is 1).
+    Weighted(Vec<(ValueId, f64)>),
+}
+
+impl AttrChoice {
+    /// Draws a value.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> ValueId {
+        match self {
+            AttrChoice::Fixed(v) => *v,
+            AttrChoice::Weighted(cum) => {
+                let u: f64 = rand::RngExt::random(rng);
+                cum.iter()
+                    .find(|&&(_, c)| u < c)
+                    .unwrap_or(&cum[cum.len() - 1])
+                    .0
+            }
+        }
+    }
+
+    /// Every value this choice can produce, with its probability.
+    pub fn distribution(&self) -> Vec<(ValueId, f64)> {
+        match self {
+            AttrChoice::Fixed(v) => vec![(*v, 1.0)],
+            AttrChoice::Weighted(cum) => {
+                let mut prev = 0.0;
+                let mut out = Vec::new();
+                for &(v, c) in cum {
+                    if c > prev {
+                        out.push((v, c - prev));
+                    }
+                    prev = c;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// A stream of arriving chats.
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    /// Name.
+    pub name: String,
+    /// Base arrival rate, chats per second.
+    pub rate: f64,
+    /// Rate multiplier by time of day.
+    pub profile: Profile,
+    /// How long an agent takes to handle a chat.
+    pub handle_time: Duration,
+    /// How long a customer waits before leaving; `None`: forever.
+    pub patience: Option<Duration>,
+    /// Attributes set on each chat, indexed by [`AttrId`] order of appearance.
+    pub attributes: Vec<(AttrId, AttrChoice)>,
+    /// Which chats have an owner (account manager), and from which team.
+    pub owner: Option<Owner>,
+    /// A bot that talks to every chat of the stream before any rule is chosen.
+    pub bot: Option<Bot>,
+}
+
+/// Owners of a traffic stream's existing customers.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    /// Share of eligible chats that have an owner.
+    pub share: f64,
+    /// The team owners are drawn from (uniformly).
+    pub team: TeamId,
+    /// If the stream sets `customer`, only chats with this value are eligible.
+    pub existing: Option<(AttrId, ValueId)>,
+}
+
+/// A bot (or a question) a chat goes through before it is routed.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    /// Time with the bot.
+    pub duration: Duration,
+    /// Share of chats the bot resolves on its own.
+    pub resolves: f64,
+}
+
+/// A set of agents a chat can be offered to, with the strategy that picks among them.
+///
+/// Each team is one target; each (team, required skills) pair a route step names is another;
+/// the fallback is another.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Name shown in reports (the team's name).
+    pub name: String,
+    /// The team this target is, if any.
+    pub team: Option<TeamId>,
+    /// How an agent is chosen.
+    pub strategy: Strategy,
+    /// Members in order.
+    pub members: Vec<AgentId>,
+    /// Skills a member needs, as (skill, minimum level); empty for a plain team.
+    pub require: Vec<(u32, u32)>,
+}
+
+/// A team.
+#[derive(Debug, Clone)]
+pub struct Team {
+    /// Name.
+    pub name: String,
+    /// How the team picks an agent.
+    pub strategy: Strategy,
+    /// Members in file order.
+    pub members: Vec<AgentId>,
+    /// The routing target for this team.
+    pub target: TargetId,
+    /// What share of the chats its agents finish goes on to another team.
+    pub escalate: Option<Escalate>,
+}
+
+/// Tiered escalation: after handling a chat, a team passes a share of them on.
+#[derive(Debug, Clone)]
+pub struct Escalate {
+    /// Share of handled chats passed on.
+    pub share: f64,
+    /// The team they queue for next.
+    pub to: TeamId,
+    /// How long that team takes with them.
+    pub handle_time: Duration,
+}
+
+/// An agent's place in one target: the target and the agent's position among its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    /// The target.
+    pub target: TargetId,
+    /// Position in [`Target::members`].
+    pub pos: u32,
+    /// What `most_skilled` ranks the agent by here: the sum of its levels in the target's
+    /// required skills, or its `level` when nothing is required.
+    pub score: u32,
+}
+
+/// One agent (an `[[agents]]` entry with `count = N` becomes N agents).
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// Name, such as `support-3`.
+    pub name: String,
+    /// Teams, in file order.
+    pub teams: Vec<TeamId>,
+    /// Concurrency cap: chats held at once.
+    pub max_chats: u32,
+    /// Experience level (used by `most_skilled`).
+    pub level: u32,
+    /// Hourly cost (used by `cheapest` and reported as staffing cost).
+    pub cost: f64,
+    /// Rank of `cost` among all agents' distinct costs, 0 = cheapest.
+    pub cost_rank: u32,
+    /// Daily shift; `None`: always on.
+    pub shift: Option<Shift>,
+    /// Level in each skill, indexed like [`Model::skills`](super::Model::skills) (0: does not have it).
+    pub skills: Vec<u32>,
+    /// Targets this agent serves.
+    pub memberships: Vec<Membership>,
+}
+
+impl Agent {
+    /// Whether the agent is on shift at this time of the week (ticks since Monday 00:00).
+    ///
+    /// The one answer to "is this agent working now": the engine, `explain`, `validate`'s lints
+    /// and the tests all ask here.
+    #[inline]
+    pub fn on_shift_at(&self, week_time: u64) -> bool {
+        self.shift.is_none_or(|s| s.covers(week_time % DAY))
+    }
+
+    /// Ticks from `week_time` until the agent's shift next starts or ends; `None` if it never
+    /// changes.
+    pub fn next_shift_change(&self, week_time: u64) -> Option<u64> {
+        self.shift.map(|s| s.until_next_change(week_time % DAY))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_choice_follows_its_cumulative_weights() {
+        use rand::SeedableRng;
+        let c = AttrChoice::Weighted(vec![(0, 0.3), (1, 1.0)]);
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
+        let n = 100_000;
+        let zeros = (0..n).filter(|_| c.sample(&mut rng) == 0).count() as f64;
+        // Binomial standard error at p = 0.3 is 0.00145; allow 4 of them.
+        assert!((zeros / n as f64 - 0.3).abs() < 4.0 * (0.3f64 * 0.7 / n as f64).sqrt());
+        let d = c.distribution();
+        assert_eq!(d.iter().map(|x| x.0).collect::<Vec<_>>(), [0, 1]);
+        assert!((d[0].1 - 0.3).abs() < 1e-12 && (d[1].1 - 0.7).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,149 @@
+//! The compiled, validated scenario: names resolved to dense ids, durations to integer ticks.
+//!
+//! Everything below this layer (routing, sim, stats) works on a [`Model`] and never sees TOML.
+//! A model is immutable once built, so replications can share it across threads.
+//!
+//! Files: `time` (ticks, windows, profiles, calendars), `dist` (durations), `desk` (teams,
+//! agents, targets, traffic), `rules` (conditions, actions, routes).
+
+mod desk;
+mod dist;
+mod rules;
+mod time;
+
+pub use desk::*;
+pub use dist::*;
+pub use rules::*;
+pub use time::*;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            /// The id as an index into the model's vector.
+            #[inline]
+            pub fn ix(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Index of an agent in [`Model::agents`].
+    AgentId
+);
+id_type!(
+    /// Index of a team in [`Model::teams`].
+    TeamId
+);
+id_type!(
+    /// Index of a routing target in [`Model::targets`].
+    TargetId
+);
+id_type!(
+    /// Index of a traffic stream in [`Model::traffic`].
+    TrafficId
+);
+id_type!(
+    /// Index of a rule in [`Model::rules`].
+    RuleId
+);
+id_type!(
+    /// Index of an attribute in [`Model::attributes`].
+    AttrId
+);
+
+/// Index of a value within one attribute's [`Attribute::values`].
+pub type ValueId = u32;
+/// A chat's value for an attribute its traffic stream does not set.
+pub const NO_VALUE: ValueId = u32::MAX;
+
+/// A compiled scenario.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Name for reports (the scenario file name).
+    pub name: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Independent replications.
+    pub replications: u32,
+    /// Warm-up before measuring.
+    pub warmup: SimTime,
+    /// Measured time after the warm-up.
+    pub duration: SimTime,
+    /// Ticks since Monday 00:00 at the end of the warm-up.
+    pub start: u64,
+    /// Service-level threshold.
+    pub service_level: SimTime,
+    /// Handle-time factor by chats held (index 0: one chat); empty: no slowdown.
+    pub slowdown: Vec<f64>,
+    /// Most chats waiting at once; an arrival that would wait beyond it is blocked.
+    pub max_waiting: usize,
+    /// Attributes.
+    pub attributes: Vec<Attribute>,
+    /// Teams.
+    pub teams: Vec<Team>,
+    /// Agents.
+    pub agents: Vec<Agent>,
+    /// Routing targets.
+    pub targets: Vec<Target>,
+    /// Traffic streams.
+    pub traffic: Vec<Traffic>,
+    /// Rules, in priority order.
+    pub rules: Vec<Rule>,
+    /// `[fallback]`: where chats go that match no rule or run out of route; `None` when the file
+    /// has none (such chats get the after-hours action).
+    pub fallback: Option<Fallback>,
+    /// Skill names, such as `de`.
+    pub skills: Vec<String>,
+    /// Redirect channels named by rules, such as `email`.
+    pub channels: Vec<String>,
+    /// Calendars, such as `business_hours`.
+    pub calendars: Vec<Calendar>,
+    /// Automated messages switched on.
+    pub messages: AutoMessages,
+    /// Tickets switched on.
+    pub tickets: Tickets,
+    /// Chats unanswered longer than this are red-flagged.
+    pub red_after: Option<SimTime>,
+    /// Things worth a user's attention that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl Model {
+    /// End of the run (warm-up plus duration).
+    pub fn end(&self) -> SimTime {
+        self.warmup.plus(self.duration)
+    }
+
+    /// Ticks since Monday 00:00 at simulated time `t`.
+    pub fn week_time(&self, t: SimTime) -> u64 {
+        (self.start + WEEK - self.warmup.0 % WEEK + t.0) % WEEK
+    }
+
+    /// Time of day (ticks since midnight) at simulated time `t`.
+    pub fn time_of_day(&self, t: SimTime) -> u64 {
+        self.week_time(t) % DAY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: u64 = 3_600 * TICKS_PER_SEC;
+
+    #[test]
+    fn week_time_counts_back_from_the_end_of_warmup() {
+        let mut m = crate::scenario::parse_str("t.toml", crate::scenario::tests::MINIMAL).unwrap();
+        m.start = DAY + 8 * H; // tue 08:00
+        m.warmup = SimTime(H / 2);
+        assert_eq!(m.week_time(SimTime(H / 2)), DAY + 8 * H);
+        assert_eq!(m.time_of_day(SimTime::ZERO), 7 * H + H / 2);
+        m.start = 0; // mon 00:00: the warm-up ran on Sunday night
+        assert_eq!(m.week_time(SimTime::ZERO), WEEK - H / 2);
+    }
+}

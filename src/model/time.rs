@@ -1,0 +1,195 @@
+//! Time: integer ticks, daily windows, rate profiles by time of day, weekly calendars.
+
+/// Simulated time in integer ticks of one microsecond since the start of the run (the start of
+/// the warm-up). Integer time makes event order exact and runs reproducible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SimTime(pub u64);
+
+/// Ticks per simulated second.
+pub const TICKS_PER_SEC: u64 = 1_000_000;
+/// Ticks per day.
+pub const DAY: u64 = 86_400 * TICKS_PER_SEC;
+/// Ticks per week.
+pub const WEEK: u64 = 7 * DAY;
+
+impl SimTime {
+    /// Zero.
+    pub const ZERO: SimTime = SimTime(0);
+
+    /// From seconds, rounded to the nearest tick; negative values become zero.
+    pub fn from_secs_f64(secs: f64) -> SimTime {
+        SimTime((secs * TICKS_PER_SEC as f64).round().max(0.0) as u64)
+    }
+
+    /// As seconds.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / TICKS_PER_SEC as f64
+    }
+
+    /// `self + d`, saturating.
+    pub fn plus(self, d: SimTime) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+
+    /// `self - earlier`, or zero if `earlier` is later.
+    pub fn since(self, earlier: SimTime) -> SimTime {
+        SimTime(self.0.saturating_sub(earlier.0))
+    }
+}
+/// A daily shift: on from `start` to `end` (ticks since midnight); `end <= start` wraps midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shift {
+    /// Start, ticks since midnight.
+    pub start: u64,
+    /// End, ticks since midnight.
+    pub end: u64,
+}
+
+impl Shift {
+    /// Whether the shift covers this time of day (ticks since midnight).
+    pub fn covers(&self, tod: u64) -> bool {
+        if self.start < self.end {
+            tod >= self.start && tod < self.end
+        } else {
+            tod >= self.start || tod < self.end
+        }
+    }
+
+    /// Ticks from time of day `tod` to the next start or end of the shift (always > 0).
+    pub fn until_next_change(&self, tod: u64) -> u64 {
+        let to = |edge: u64| {
+            if edge > tod {
+                edge - tod
+            } else {
+                edge + DAY - tod
+            }
+        };
+        to(self.start).min(to(self.end))
+    }
+
+    /// Hours on shift per day.
+    pub fn hours_per_day(&self) -> f64 {
+        let len = if self.start < self.end {
+            self.end - self.start
+        } else {
+            self.end + DAY - self.start
+        };
+        len as f64 / 3_600.0 / TICKS_PER_SEC as f64
+    }
+}
+
+/// A rate multiplier that is constant between times of day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// `(from time of day in ticks, multiplier)`, sorted, non-empty; the last one runs through
+    /// midnight until the first.
+    pub points: Vec<(u64, f64)>,
+}
+
+impl Profile {
+    /// The flat profile (multiplier 1 all day).
+    pub fn flat() -> Profile {
+        Profile {
+            points: vec![(0, 1.0)],
+        }
+    }
+
+    /// The multiplier at time of day `tod` and the ticks until it next changes.
+    pub fn segment(&self, tod: u64) -> (f64, u64) {
+        let i = self.points.partition_point(|&(from, _)| from <= tod);
+        let mult = if i == 0 {
+            self.points[self.points.len() - 1].1
+        } else {
+            self.points[i - 1].1
+        };
+        let next = if i < self.points.len() {
+            self.points[i].0
+        } else {
+            self.points[0].0 + DAY
+        };
+        (mult, next - tod)
+    }
+
+    /// The time-average of the multiplier over a day.
+    pub fn mean(&self) -> f64 {
+        let mut total = 0.0;
+        let mut tod = 0;
+        while tod < DAY {
+            let (mult, len) = self.segment(tod);
+            let len = len.min(DAY - tod);
+            total += mult * len as f64;
+            tod += len;
+        }
+        total / DAY as f64
+    }
+
+    /// The highest multiplier of the day.
+    pub fn peak(&self) -> f64 {
+        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
+    }
+}
+/// A weekly calendar (such as `business_hours`): open intervals per weekday.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    /// Name, as rules refer to it.
+    pub name: String,
+    /// Per weekday (Monday first), open intervals in ticks since midnight.
+    pub days: [Vec<Shift>; 7],
+}
+
+impl Calendar {
+    /// Whether the calendar is open at this time of the week (ticks since Monday 00:00).
+    pub fn is_open(&self, week_time: u64) -> bool {
+        let (day, tod) = ((week_time / DAY) as usize % 7, week_time % DAY);
+        // A window that crosses midnight belongs to the day it starts on.
+        let yesterday = (day + 6) % 7;
+        self.days[day].iter().any(|w| {
+            if w.start < w.end {
+                w.covers(tod)
+            } else {
+                tod >= w.start
+            }
+        }) || self.days[yesterday]
+            .iter()
+            .any(|w| w.start >= w.end && tod < w.end)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: u64 = 3_600 * TICKS_PER_SEC;
+
+    #[test]
+    fn shift_covers_and_wraps_midnight() {
+        let day = Shift {
+            start: 8 * H,
+            end: 16 * H,
+        };
+        assert!(
+            !day.covers(7 * H) && day.covers(8 * H) && day.covers(15 * H) && !day.covers(16 * H)
+        );
+        assert_eq!(day.until_next_change(7 * H), H);
+        assert_eq!(day.until_next_change(16 * H), 16 * H);
+        let night = Shift {
+            start: 22 * H,
+            end: 6 * H,
+        };
+        assert!(night.covers(23 * H) && night.covers(2 * H) && !night.covers(12 * H));
+        assert_eq!(night.until_next_change(23 * H), 7 * H);
+        assert_eq!(night.hours_per_day(), 8.0);
+    }
+
+    #[test]
+    fn profile_segments_wrap_from_the_last_point() {
+        let p = Profile {
+            points: vec![(8 * H, 1.0), (12 * H, 1.8), (18 * H, 0.4)],
+        };
+        assert_eq!(p.segment(2 * H), (0.4, 6 * H));
+        assert_eq!(p.segment(8 * H), (1.0, 4 * H));
+        assert_eq!(p.segment(20 * H), (0.4, 12 * H));
+        assert_eq!(p.peak(), 1.8);
+        // 8h at 0.4 before 08:00, 4h at 1.0, 6h at 1.8, 6h at 0.4.
+        assert!((p.mean() - (8.0 * 0.4 + 4.0 + 6.0 * 1.8 + 6.0 * 0.4) / 24.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,270 @@
+//! Teams, agents, escalations and the concurrency slowdown.
+
+use std::collections::HashMap;
+
+use toml::Spanned;
+
+use super::Compiler;
+use crate::model::*;
+use crate::scenario::raw::*;
+
+impl Compiler<'_> {
+    pub(super) fn teams(&mut self, raw: &RawScenario) -> (Vec<Team>, HashMap<String, TeamId>) {
+        if raw.teams.is_empty() {
+            self.err(
+                "teams",
+                None,
+                "no [[teams]]: a scenario needs at least one team",
+            );
+        }
+        let mut ix = HashMap::new();
+        let mut teams = Vec::new();
+        for (i, t) in raw.teams.iter().enumerate() {
+            let t = t.get_ref();
+            let name = t.name.get_ref().trim();
+            if name.is_empty() {
+                self.err(
+                    format!("teams[{i}].name"),
+                    Some(t.name.span()),
+                    "a team needs a name",
+                );
+            } else if ix.insert(name.to_string(), TeamId(i as u32)).is_some() {
+                self.err(
+                    format!("teams[{i}].name"),
+                    Some(t.name.span()),
+                    format!("a team named \"{name}\" is already defined"),
+                );
+            }
+            let strategy = t.strategy.unwrap_or(Strategy::LeastBusy);
+            teams.push(Team {
+                name: name.to_string(),
+                strategy,
+                members: Vec::new(),
+                target: TargetId(i as u32),
+                escalate: None,
+            });
+        }
+        (teams, ix)
+    }
+
+    pub(super) fn team_ref(
+        &mut self,
+        key: String,
+        name: &Spanned<String>,
+        ix: &HashMap<String, TeamId>,
+    ) -> Option<TeamId> {
+        let found = ix.get(name.get_ref().as_str()).copied();
+        if found.is_none() {
+            let mut known: Vec<&str> = ix.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            self.err(
+                key,
+                Some(name.span()),
+                format!("no team named \"{}\"", name.get_ref()),
+            )
+            .hint = Some(format!("teams defined: {}", known.join(", ")));
+        }
+        found
+    }
+
+    pub(super) fn agents(
+        &mut self,
+        raw: &RawScenario,
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Vec<Agent> {
+        if raw.agents.is_empty() {
+            self.err(
+                "agents",
+                None,
+                "no [[agents]]: a scenario needs at least one agent",
+            );
+        }
+        let mut agents: Vec<Agent> = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for (i, a) in raw.agents.iter().enumerate() {
+            let (a_span, a) = (a.span(), a.get_ref());
+            let base = a.name.get_ref().trim();
+            if base.is_empty() {
+                self.err(
+                    format!("agents[{i}].name"),
+                    Some(a.name.span()),
+                    "an agent needs a name",
+                );
+            }
+            let count = a.count.as_ref().map(|c| *c.get_ref());
+            if count == Some(0) {
+                self.err(
+                    format!("agents[{i}].count"),
+                    a.count.as_ref().map(|c| c.span()),
+                    "count must be at least 1",
+                );
+            }
+            let mut teams = Vec::new();
+            for (j, t) in a.teams.iter().enumerate() {
+                if let Some(id) = self.team_ref(format!("agents[{i}].teams[{j}]"), t, team_ix) {
+                    if !teams.contains(&id) {
+                        teams.push(id);
+                    }
+                }
+            }
+            let max_chats = a.max_chats.as_ref().map_or(1, |m| *m.get_ref());
+            if max_chats == 0 {
+                let span = a.max_chats.as_ref().map(|m| m.span());
+                self.err(
+                    format!("agents[{i}].max_chats"),
+                    span,
+                    "max_chats must be at least 1",
+                );
+            }
+            let cost = a.cost.as_ref().map_or(0.0, |c| *c.get_ref());
+            if !(cost.is_finite() && cost >= 0.0) {
+                let span = a.cost.as_ref().map(|c| c.span());
+                self.err(
+                    format!("agents[{i}].cost"),
+                    span,
+                    "cost must be zero or more",
+                );
+            }
+            let shift = a
+                .shift
+                .as_ref()
+                .and_then(|s| self.window(format!("agents[{i}].shift"), s));
+            let expanded: Vec<String> = match count {
+                None => vec![base.to_string()],
+                Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
+            };
+            for name in expanded {
+                if let Some(prev) = names.insert(name.clone(), i) {
+                    self.err(
+                        format!("agents[{i}].name"),
+                        Some(a_span.clone()),
+                        format!("an agent named \"{name}\" is already defined by agents[{prev}]"),
+                    );
+                    continue;
+                }
+                let mut skills = Vec::new();
+                for (name, &level) in &a.skills {
+                    let id = self.skill(name) as usize;
+                    skills.resize(skills.len().max(id + 1), 0);
+                    skills[id] = level;
+                }
+                agents.push(Agent {
+                    name,
+                    teams: teams.clone(),
+                    max_chats: max_chats.max(1),
+                    level: a.level.unwrap_or(1),
+                    cost,
+                    cost_rank: 0,
+                    shift,
+                    skills,
+                    memberships: Vec::new(),
+                });
+            }
+        }
+        for a in &mut agents {
+            a.skills.resize(self.skills.len(), 0);
+        }
+        agents
+    }
+
+    pub(super) fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {
+        for (i, t) in raw.teams.iter().enumerate() {
+            let id = TeamId(i as u32);
+            if !model.agents.iter().any(|a| a.teams.contains(&id)) {
+                self.err(
+                    format!("teams[{i}]"),
+                    Some(t.span()),
+                    format!("team \"{}\" has no agents", t.get_ref().name.get_ref()),
+                )
+                .hint = Some("list the team in some agent's `teams`, or remove it".into());
+            }
+        }
+    }
+
+    pub(super) fn escalations(
+        &mut self,
+        raw: &RawScenario,
+        teams: &mut [Team],
+        team_ix: &HashMap<String, TeamId>,
+    ) {
+        for (i, t) in raw.teams.iter().enumerate() {
+            let Some(e) = &t.get_ref().escalate else {
+                continue;
+            };
+            let key = format!("teams[{i}].escalate");
+            let raw_e = e.get_ref();
+            let share = self.share(format!("{key}.share"), &raw_e.share);
+            let to = self.team_ref(format!("{key}.to"), &raw_e.to, team_ix);
+            let handle_time = self.duration(format!("{key}.handle_time"), &raw_e.handle_time);
+            if let (Some(to), Some(handle_time), Some(team)) = (to, handle_time, teams.get_mut(i)) {
+                team.escalate = Some(Escalate {
+                    share,
+                    to,
+                    handle_time,
+                });
+            }
+        }
+        // A chain of escalations must end: follow each team's chain; meeting a team twice is a loop.
+        for start in 0..teams.len() {
+            let mut seen = vec![start];
+            let mut at = start;
+            while let Some(next) = teams[at].escalate.as_ref().map(|e| e.to.ix()) {
+                if seen.contains(&next) {
+                    if next == start {
+                        let path: Vec<&str> = seen
+                            .iter()
+                            .chain([&next])
+                            .map(|&t| teams[t].name.as_str())
+                            .collect();
+                        let span = raw.teams[start]
+                            .get_ref()
+                            .escalate
+                            .as_ref()
+                            .map(|e| e.span());
+                        self.err(
+                            format!("teams[{start}].escalate.to"),
+                            span,
+                            format!("escalation loop: {}", path.join(" -> ")),
+                        )
+                        .hint = Some(
+                            "escalation must end at a team that does not escalate further".into(),
+                        );
+                    }
+                    break;
+                }
+                seen.push(next);
+                at = next;
+            }
+        }
+    }
+
+    pub(super) fn slowdown(&mut self, raw: &RawScenario, agents: &[Agent]) -> Vec<f64> {
+        let Some(s) = &raw.simulation.concurrency_slowdown else {
+            return Vec::new();
+        };
+        let factors = s.get_ref().clone();
+        if factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
+            self.err(
+                "simulation.concurrency_slowdown",
+                Some(s.span()),
+                "every factor must be greater than zero",
+            );
+        }
+        if let Some(a) = agents.iter().find(|a| a.max_chats as usize > factors.len()) {
+            self.err(
+                "simulation.concurrency_slowdown",
+                Some(s.span()),
+                format!(
+                    "{} factors, but agent {} holds up to {} chats",
+                    factors.len(),
+                    a.name,
+                    a.max_chats
+                ),
+            )
+            .hint = Some(
+                "give one factor per number of chats held, up to the largest max_chats".into(),
+            );
+        }
+        factors
+    }
+}

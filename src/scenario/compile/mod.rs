@@ -1,0 +1,235 @@
+//! Second pass: turn the raw schema into a [`Model`], resolving names to ids.
+//!
+//! Every problem is collected, with its key path and line, so a user fixes them all in one go.
+//!
+//! Files: `desk` (teams, agents, escalations), `traffic` (streams, distributions, data files),
+//! `rules` (calendars, conditions, routes, the fallback), `targets` (routing targets and
+//! memberships, built once every name is resolved).
+
+mod desk;
+mod rules;
+mod targets;
+mod traffic;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::RawScenario;
+use super::values::{self};
+use crate::error::Diagnostic;
+use crate::model::*;
+
+/// Default seed when the file gives none.
+pub const DEFAULT_SEED: u64 = 1;
+/// Default service-level threshold, seconds.
+pub const DEFAULT_SERVICE_LEVEL: f64 = 20.0;
+/// Default cap on chats waiting at once.
+pub const DEFAULT_MAX_WAITING: u64 = 100_000;
+/// Longest warm-up plus duration, seconds (100 years): keeps every time well inside 64-bit ticks.
+pub const MAX_HORIZON_SECS: f64 = 100.0 * 365.25 * 86_400.0;
+
+pub(super) struct Compiler<'a> {
+    src: &'a str,
+    base_dir: &'a Path,
+    pub diags: Vec<Diagnostic>,
+    pub warnings: Vec<String>,
+    attr_ix: HashMap<String, AttrId>,
+    attributes: Vec<Attribute>,
+    skills: Vec<String>,
+    /// Targets for (team, required skills) pairs that route steps name, in order of first use.
+    skill_targets: Vec<(TeamId, Vec<(u32, u32)>)>,
+    /// Keys whose value came from an override, with the flag that set it.
+    overridden: Vec<(&'static str, &'static str)>,
+}
+
+fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
+    // An overridden value's span lies past the end: it has no line.
+    (span.start <= src.len()).then(|| src[..span.start].bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(
+        src: &'a str,
+        base_dir: &'a Path,
+        overridden: Vec<(&'static str, &'static str)>,
+    ) -> Self {
+        Compiler {
+            overridden,
+            src,
+            base_dir,
+            diags: Vec::new(),
+            warnings: Vec::new(),
+            attr_ix: HashMap::new(),
+            attributes: Vec::new(),
+            skills: Vec::new(),
+            skill_targets: Vec::new(),
+        }
+    }
+
+    /// A daily window such as `"08:00-16:00"` (a shift, opening hours, a condition's hours).
+    pub(super) fn window(&mut self, key: String, text: &Spanned<String>) -> Option<Shift> {
+        match values::parse_shift(text.get_ref()) {
+            Ok((start, end)) => Some(Shift {
+                start: start as u64 * TICKS_PER_SEC,
+                end: end as u64 * TICKS_PER_SEC,
+            }),
+            Err(e) => {
+                self.err(key, Some(text.span()), e);
+                None
+            }
+        }
+    }
+
+    pub(super) fn skill(&mut self, name: &str) -> u32 {
+        match self.skills.iter().position(|s| s == name) {
+            Some(i) => i as u32,
+            None => {
+                self.skills.push(name.to_string());
+                self.skills.len() as u32 - 1
+            }
+        }
+    }
+
+    pub(super) fn err(
+        &mut self,
+        key: impl Into<String>,
+        span: Option<Range<usize>>,
+        msg: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let mut key = key.into();
+        if let Some((_, flag)) = self.overridden.iter().find(|(k, _)| *k == key) {
+            key = format!("{key} (set by {flag})");
+        }
+        let line = span.and_then(|s| line_of(self.src, s));
+        self.diags.push(Diagnostic::new(key, line, msg));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    pub(super) fn attr(&mut self, name: &str) -> AttrId {
+        if let Some(&id) = self.attr_ix.get(name) {
+            return id;
+        }
+        let id = AttrId(self.attributes.len() as u32);
+        self.attributes.push(Attribute {
+            name: name.to_string(),
+            values: Vec::new(),
+        });
+        self.attr_ix.insert(name.to_string(), id);
+        id
+    }
+
+    pub(super) fn value(&mut self, attr: AttrId, v: &str) -> ValueId {
+        let values = &mut self.attributes[attr.ix()].values;
+        match values.iter().position(|x| x == v) {
+            Some(i) => i as ValueId,
+            None => {
+                values.push(v.to_string());
+                (values.len() - 1) as ValueId
+            }
+        }
+    }
+
+    pub fn compile(
+        mut self,
+        name: &str,
+        raw: RawScenario,
+    ) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
+        let sim = &raw.simulation;
+        let duration = sim.duration.get_ref().0;
+        let warmup = sim.warmup.map_or(0.0, |w| w.0);
+        if duration <= 0.0 {
+            self.err(
+                "simulation.duration",
+                Some(sim.duration.span()),
+                "the measured duration must be greater than zero",
+            );
+        } else if duration + warmup > MAX_HORIZON_SECS {
+            self.err(
+                "simulation.duration",
+                Some(sim.duration.span()),
+                "warm-up plus duration must be at most 100 years",
+            );
+        }
+        let replications = sim.replications.as_ref().map_or(1, |r| *r.get_ref());
+        if replications == 0 {
+            let span = sim.replications.as_ref().map(|r| r.span());
+            self.err(
+                "simulation.replications",
+                span,
+                "replications must be at least 1",
+            );
+        }
+        let start = match &sim.start {
+            None => 0,
+            Some(s) => values::parse_week_time(s.get_ref()).unwrap_or_else(|e| {
+                self.err("simulation.start", Some(s.span()), e);
+                0
+            }),
+        };
+        let max_waiting = sim
+            .max_waiting
+            .as_ref()
+            .map_or(DEFAULT_MAX_WAITING, |m| *m.get_ref());
+        if max_waiting == 0 {
+            let span = sim.max_waiting.as_ref().map(|m| m.span());
+            self.err(
+                "simulation.max_waiting",
+                span,
+                "max_waiting must be at least 1",
+            );
+        }
+
+        let (teams, team_ix) = self.teams(&raw);
+        let agents = self.agents(&raw, &team_ix);
+        let traffic = self.traffic(&raw, &team_ix);
+        let mut teams = teams;
+        self.escalations(&raw, &mut teams, &team_ix);
+        let slowdown = self.slowdown(&raw, &agents);
+        let calendars = self.calendars(&raw);
+        let mut channels = Vec::new();
+        let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
+        let fallback = self.fallback_spec(&raw, &team_ix);
+
+        let mut model = Model {
+            name: name.to_string(),
+            seed: sim.seed.unwrap_or(DEFAULT_SEED),
+            replications,
+            warmup: SimTime::from_secs_f64(warmup),
+            duration: SimTime::from_secs_f64(duration),
+            start: start as u64 * TICKS_PER_SEC,
+            slowdown,
+            service_level: SimTime::from_secs_f64(
+                raw.report
+                    .service_level
+                    .map_or(DEFAULT_SERVICE_LEVEL, |s| s.0),
+            ),
+            max_waiting: max_waiting.min(usize::MAX as u64) as usize,
+            attributes: std::mem::take(&mut self.attributes),
+            teams,
+            agents,
+            targets: Vec::new(),
+            traffic,
+            rules,
+            fallback: None,
+            skills: Vec::new(),
+            channels,
+            calendars,
+            messages: raw.auto_messages,
+            tickets: raw.tickets,
+            red_after: raw.report.red_after.map(|r| SimTime::from_secs_f64(r.0)),
+            warnings: Vec::new(),
+        };
+        self.check_team_sizes(&raw, &model);
+        if !self.diags.is_empty() {
+            self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
+            return Err((self.diags, self.warnings));
+        }
+        model.skills = std::mem::take(&mut self.skills);
+        targets::build_targets(&mut model, fallback, &self.skill_targets);
+        model.warnings = self.warnings;
+        Ok(model)
+    }
+}

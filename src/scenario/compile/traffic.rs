@@ -1,0 +1,336 @@
+//! Traffic streams, duration distributions and the data files they read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::Compiler;
+use crate::model::*;
+use crate::scenario::raw::*;
+use crate::scenario::values::{self, DistSpec};
+
+use rand_distr::{Exp, Gamma, LogNormal};
+
+impl Compiler<'_> {
+    pub(super) fn duration(&mut self, key: String, spec: &Spanned<DistSpec>) -> Option<Duration> {
+        let span = spec.span();
+        let bad = |e: rand_distr::NormalError| e.to_string();
+        let built: Result<(Dist, f64), String> = match spec.get_ref().clone() {
+            DistSpec::Constant(v) => Ok((Dist::Constant(SimTime::from_secs_f64(v)), v)),
+            DistSpec::Exponential { mean } => Exp::new(1.0 / mean)
+                .map(|d| (Dist::Exponential(d), mean))
+                .map_err(|e| e.to_string()),
+            DistSpec::LogNormal { mean, sd } => {
+                let s2 = (1.0 + (sd / mean).powi(2)).ln();
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
+                    .map(|d| (Dist::LogNormal(d), mean))
+                    .map_err(bad)
+            }
+            DistSpec::Gamma { mean, sd } => {
+                let shape = (mean / sd).powi(2);
+                Gamma::new(shape, mean / shape)
+                    .map(|d| (Dist::Gamma(d), mean))
+                    .map_err(|e| e.to_string())
+            }
+            DistSpec::Uniform { min, max } => {
+                if min == max {
+                    Ok((Dist::Constant(SimTime::from_secs_f64(min)), min))
+                } else {
+                    rand::distr::Uniform::new(min, max)
+                        .map(|d| (Dist::Uniform(d), (min + max) / 2.0))
+                        .map_err(|e| e.to_string())
+                }
+            }
+            DistSpec::Empirical { file } => self.empirical(&key, span.clone(), &file),
+        };
+        match built {
+            Ok((dist, mean_secs)) => Some(Duration { dist, mean_secs }),
+            Err(e) => {
+                if !e.is_empty() {
+                    self.err(key, Some(span), format!("impossible distribution: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    /// Loads a one-column CSV of durations. An empty error means a diagnostic was already pushed.
+    pub(super) fn empirical(
+        &mut self,
+        key: &str,
+        span: Range<usize>,
+        file: &str,
+    ) -> Result<(Dist, f64), String> {
+        let path = self.base_dir.join(file);
+        let key = format!("{key}.file");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(
+                    key,
+                    Some(span),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+                .hint = Some("the path is relative to the scenario file's folder".into());
+                return Err(String::new());
+            }
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut samples = Vec::new();
+        for (row, rec) in reader.records().enumerate() {
+            let line = row + 1;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                    return Err(String::new());
+                }
+            };
+            let cell = rec.get(0).unwrap_or("").trim();
+            if cell.is_empty() && rec.len() <= 1 {
+                continue;
+            }
+            match values::parse_duration(cell) {
+                Ok(v) => samples.push(SimTime::from_secs_f64(v)),
+                // A first row that is not a duration is a header.
+                Err(_) if row == 0 => {}
+                Err(e) => {
+                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                    return Err(String::new());
+                }
+            }
+        }
+        if samples.is_empty() {
+            self.err(
+                key,
+                Some(span),
+                format!("{} holds no durations", path.display()),
+            );
+            return Err(String::new());
+        }
+        let mean = samples.iter().map(|s| s.as_secs_f64()).sum::<f64>() / samples.len() as f64;
+        Ok((Dist::Empirical(samples), mean))
+    }
+
+    pub(super) fn traffic(
+        &mut self,
+        raw: &RawScenario,
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Vec<Traffic> {
+        if raw.traffic.is_empty() {
+            self.err(
+                "traffic",
+                None,
+                "no [[traffic]]: a scenario needs at least one traffic stream",
+            );
+        }
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, t) in raw.traffic.iter().enumerate() {
+            let t: &RawTraffic = t.get_ref();
+            let name = t.name.get_ref().trim().to_string();
+            if name.is_empty() {
+                self.err(
+                    format!("traffic[{i}].name"),
+                    Some(t.name.span()),
+                    "a traffic stream needs a name",
+                );
+            } else if seen.insert(name.clone(), i).is_some() {
+                self.err(
+                    format!("traffic[{i}].name"),
+                    Some(t.name.span()),
+                    format!("a traffic stream named \"{name}\" is already defined"),
+                );
+            }
+            let profile = match &t.profile {
+                None => Profile::flat(),
+                Some(p) => self.profile(i, p),
+            };
+            let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
+            let patience = t
+                .patience
+                .as_ref()
+                .and_then(|p| self.duration(format!("traffic[{i}].patience"), p));
+            let mut attributes = Vec::new();
+            for (k, v) in &t.attributes {
+                let attr = self.attr(k);
+                if let Some(choice) =
+                    self.attr_choice(format!("traffic[{i}].attributes.{k}"), attr, v)
+                {
+                    attributes.push((attr, choice));
+                }
+            }
+            out.push(Traffic {
+                name,
+                rate: t.rate.0,
+                profile,
+                handle_time: handle_time.unwrap_or(Duration {
+                    dist: Dist::Constant(SimTime::ZERO),
+                    mean_secs: 0.0,
+                }),
+                patience,
+                owner: t
+                    .owner
+                    .as_ref()
+                    .and_then(|o| self.owner(i, o, &attributes, team_ix)),
+                bot: t
+                    .bot
+                    .as_ref()
+                    .and_then(|b| self.bot(format!("traffic[{i}].bot"), b)),
+                attributes,
+            });
+        }
+        out
+    }
+
+    pub(super) fn share(&mut self, key: String, v: &Spanned<f64>) -> f64 {
+        let x = *v.get_ref();
+        if !(0.0..=1.0).contains(&x) {
+            self.err(
+                key,
+                Some(v.span()),
+                format!("a share is between 0 and 1, got {x}"),
+            );
+        }
+        x.clamp(0.0, 1.0)
+    }
+
+    pub(super) fn owner(
+        &mut self,
+        i: usize,
+        o: &Spanned<RawOwner>,
+        attributes: &[(AttrId, AttrChoice)],
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Option<Owner> {
+        let key = format!("traffic[{i}].owner");
+        let raw = o.get_ref();
+        let share = self.share(format!("{key}.share"), &raw.share);
+        let team = self.team_ref(format!("{key}.team"), &raw.team, team_ix)?;
+        // Only existing customers have owners, when the stream says who is one.
+        let existing = match self.attr_ix.get("customer").copied() {
+            Some(attr) if attributes.iter().any(|(a, _)| *a == attr) => {
+                let value = self.attributes[attr.ix()]
+                    .values
+                    .iter()
+                    .position(|v| v == "existing");
+                if value.is_none() {
+                    self.warnings.push(format!("{key}: this stream has no customer = \"existing\", so no chat of it has an owner"));
+                }
+                Some((attr, value.map_or(NO_VALUE, |v| v as ValueId)))
+            }
+            _ => None,
+        };
+        Some(Owner {
+            share,
+            team,
+            existing,
+        })
+    }
+
+    pub(super) fn bot(&mut self, key: String, b: &Spanned<RawBot>) -> Option<Bot> {
+        let raw = b.get_ref();
+        let resolves = raw
+            .resolves
+            .as_ref()
+            .map_or(0.0, |r| self.share(format!("{key}.resolves"), r));
+        let duration = self.duration(format!("{key}.duration"), &raw.duration)?;
+        Some(Bot { duration, resolves })
+    }
+
+    pub(super) fn profile(&mut self, i: usize, p: &Spanned<BTreeMap<String, f64>>) -> Profile {
+        let key = format!("traffic[{i}].profile");
+        let mut points = Vec::new();
+        for (k, &mult) in p.get_ref() {
+            match values::parse_time_of_day(k) {
+                Ok(t) if t < 86_400 => points.push((t as u64 * TICKS_PER_SEC, mult)),
+                Ok(_) => {
+                    self.err(
+                        format!("{key}.\"{k}\""),
+                        Some(p.span()),
+                        "a profile time must be before 24:00",
+                    );
+                }
+                Err(e) => {
+                    self.err(format!("{key}.\"{k}\""), Some(p.span()), e);
+                }
+            }
+            if !(mult.is_finite() && mult >= 0.0) {
+                self.err(
+                    format!("{key}.\"{k}\""),
+                    Some(p.span()),
+                    format!("a rate multiplier must be zero or more, got {mult}"),
+                );
+            }
+        }
+        if points.is_empty() || points.iter().all(|p| p.1 <= 0.0) {
+            self.err(
+                key,
+                Some(p.span()),
+                "the profile must have at least one multiplier greater than zero",
+            );
+            return Profile::flat();
+        }
+        points.sort_by_key(|p| p.0);
+        Profile { points }
+    }
+
+    pub(super) fn attr_choice(
+        &mut self,
+        key: String,
+        attr: AttrId,
+        v: &Spanned<toml::Value>,
+    ) -> Option<AttrChoice> {
+        match v.get_ref() {
+            toml::Value::String(s) => Some(AttrChoice::Fixed(self.value(attr, s))),
+            toml::Value::Table(tab) => {
+                let mut weights = Vec::new();
+                for (name, w) in tab {
+                    let w = match w {
+                        toml::Value::Float(f) => *f,
+                        toml::Value::Integer(n) => *n as f64,
+                        _ => f64::NAN,
+                    };
+                    if !(w.is_finite() && w >= 0.0) {
+                        self.err(
+                            format!("{key}.{name}"),
+                            Some(v.span()),
+                            "a weight must be a number, zero or more",
+                        );
+                        return None;
+                    }
+                    weights.push((self.value(attr, name), w));
+                }
+                let total: f64 = weights.iter().map(|w| w.1).sum();
+                if total <= 0.0 {
+                    self.err(
+                        key,
+                        Some(v.span()),
+                        "the weights must add up to more than zero",
+                    );
+                    return None;
+                }
+                let mut acc = 0.0;
+                let cum = weights
+                    .into_iter()
+                    .map(|(id, w)| {
+                        acc += w / total;
+                        (id, acc)
+                    })
+                    .collect::<Vec<_>>();
+                let mut cum = cum;
+                if let Some(last) = cum.last_mut() {
+                    last.1 = 1.0;
+                }
+                Some(AttrChoice::Weighted(cum))
+            }
+            _ => {
+                self.err(key, Some(v.span()), "an attribute is a value (\"web\") or weighted values ({ sales = 0.3, support = 0.7 })");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Overrides: values given outside the file (`--seed`, `--replications`, `--duration`, and
+//! whatever a sweep or staffing search varies next) that replace the file's.
+//!
+//! They are applied to the raw scenario *before* it is compiled, as ripgrep turns flags into
+//! arguments before validating them: an overridden value goes through exactly the checks the
+//! file's own value would, and the compiled [`Model`](crate::model::Model) is never edited
+//! afterwards. A problem with an overridden value names the flag instead of a line.
+
+use toml::Spanned;
+
+use super::raw::RawScenario;
+use super::values::Secs;
+
+/// Values that replace the scenario file's. `None` keeps the file's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `simulation.seed`.
+    pub seed: Option<u64>,
+    /// `simulation.replications`.
+    pub replications: Option<u32>,
+    /// `simulation.duration`, seconds.
+    pub duration: Option<f64>,
+}
+
+/// The span given to an overridden value: past the end of any file, so it has no line.
+fn nowhere() -> std::ops::Range<usize> {
+    usize::MAX..usize::MAX
+}
+
+impl Overrides {
+    /// Writes the overrides into `raw`; returns each overridden key with the flag that set it,
+    /// for error messages.
+    pub(super) fn apply(&self, raw: &mut RawScenario) -> Vec<(&'static str, &'static str)> {
+        let mut by = Vec::new();
+        let sim = &mut raw.simulation;
+        if let Some(seed) = self.seed {
+            sim.seed = Some(seed);
+            by.push(("simulation.seed", "--seed"));
+        }
+        if let Some(r) = self.replications {
+            sim.replications = Some(Spanned::new(nowhere(), r));
+            by.push(("simulation.replications", "--replications"));
+        }
+        if let Some(d) = self.duration {
+            sim.duration = Spanned::new(nowhere(), Secs(d));
+            by.push(("simulation.duration", "--duration"));
+        }
+        by
+    }
+}

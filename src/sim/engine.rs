@@ -1,0 +1,670 @@
+//! The engine: one replication's event loop, from arrivals to the last chat's record.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Exp1};
+
+use super::chat::{Chat, NO_RULE, State};
+use super::event::{Event, Kind};
+use super::record::{AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service};
+use crate::model::{
+    AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId,
+};
+use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues};
+
+/// The seed of one random stream of one replication: SplitMix64 over (seed, replication, stream).
+pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(mix(mix(seed) ^ replication as u64) ^ stream)
+}
+
+struct Engine<'m, R: Recorder, P: FnMut(u64)> {
+    model: &'m Model,
+    replication: u32,
+    recorder: R,
+    progress: P,
+    now: SimTime,
+    end: SimTime,
+    seq: u64,
+    events: BinaryHeap<Reverse<Event>>,
+    board: Board,
+    queues: Queues,
+    chats: Vec<Chat>,
+    free: Vec<u32>,
+    /// Attribute values, `n_attrs` per chat slot.
+    attrs: Vec<ValueId>,
+    n_attrs: usize,
+    next_id: u64,
+    /// Per traffic stream: its RNG and the next arrival time in seconds (exact, unrounded).
+    streams: Vec<(Xoshiro256PlusPlus, f64)>,
+    routing_rng: Xoshiro256PlusPlus,
+    /// Draws for rules' bots (a rule is only known once the chat reaches routing).
+    bot_rng: Xoshiro256PlusPlus,
+    /// Draws for escalations (a team is only known once an agent has handled the chat).
+    escalation_rng: Xoshiro256PlusPlus,
+    /// Per agent, the chats it holds (kept only with a concurrency slowdown).
+    held: Vec<Vec<u32>>,
+    flagged_now: u32,
+    result: RunResult,
+}
+
+/// Runs one replication, giving every chat's record to `recorder`. `progress` is called now and
+/// then with the simulated ticks elapsed since its last call.
+pub fn run_replication<R: Recorder, P: FnMut(u64)>(
+    model: &Model,
+    replication: u32,
+    recorder: R,
+    progress: P,
+) -> (RunResult, R) {
+    let n_attrs = model.attributes.len();
+    let streams = (0..model.traffic.len())
+        .map(|i| {
+            (
+                Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+                    model.seed,
+                    replication,
+                    i as u64 + 1,
+                )),
+                0.0,
+            )
+        })
+        .collect();
+    let mut e = Engine {
+        model,
+        replication,
+        recorder,
+        progress,
+        now: SimTime::ZERO,
+        end: model.end(),
+        seq: 0,
+        events: BinaryHeap::new(),
+        board: Board::new(model),
+        queues: Queues::new(model),
+        chats: Vec::new(),
+        free: Vec::new(),
+        attrs: Vec::new(),
+        n_attrs,
+        next_id: 0,
+        streams,
+        routing_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, 0)),
+        bot_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(model.seed, replication, u64::MAX)),
+        escalation_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+            model.seed,
+            replication,
+            u64::MAX - 1,
+        )),
+        held: vec![Vec::new(); model.agents.len()],
+        flagged_now: 0,
+        result: RunResult::default(),
+    };
+    e.recorder.begin(model.warmup);
+    e.init();
+    e.run();
+    e.finish();
+    (e.result, e.recorder)
+}
+
+impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
+    fn schedule(&mut self, time: SimTime, kind: Kind) {
+        self.seq += 1;
+        self.events.push(Reverse(Event {
+            time,
+            seq: self.seq,
+            kind,
+        }));
+    }
+
+    fn init(&mut self) {
+        let model = self.model;
+        let week_time = model.week_time(SimTime::ZERO);
+        for (a, agent) in model.agents.iter().enumerate() {
+            let id = AgentId(a as u32);
+            if agent.on_shift_at(week_time) {
+                self.board.set_on_shift(model, id, true, SimTime::ZERO);
+                self.changed(id, ChangeCause::Shift);
+            }
+            if let Some(next) = agent.next_shift_change(week_time) {
+                self.schedule(SimTime(next), Kind::Shift(a as u32));
+            }
+        }
+        if model.warmup > SimTime::ZERO {
+            self.schedule(model.warmup, Kind::WarmupEnd);
+        }
+        for s in 0..model.traffic.len() {
+            self.schedule_arrival(s);
+        }
+    }
+
+    /// Draws stream `s`'s next arrival by inverting its cumulative rate: an Exp(1) amount of
+    /// "rate × time" is spent across the profile's constant-rate segments.
+    fn schedule_arrival(&mut self, s: usize) {
+        let traffic = &self.model.traffic[s];
+        let (rng, t) = &mut self.streams[s];
+        let mut budget: f64 = Exp1.sample(rng);
+        let mut next = *t;
+        if traffic.profile.points.len() == 1 {
+            next += budget / (traffic.rate * traffic.profile.points[0].1);
+        } else {
+            loop {
+                let tod = self.model.time_of_day(SimTime::from_secs_f64(next));
+                let (mult, len) = traffic.profile.segment(tod);
+                let (rate, len) = (traffic.rate * mult, len as f64 / TICKS_PER_SEC as f64);
+                if rate * len >= budget {
+                    next += budget / rate;
+                    break;
+                }
+                budget -= rate * len;
+                next += len;
+                if next >= self.end.as_secs_f64() {
+                    break;
+                }
+            }
+        }
+        *t = next;
+        let at = SimTime::from_secs_f64(next);
+        if at < self.end {
+            self.schedule(at, Kind::Arrival(s as u32));
+        }
+    }
+
+    fn run(&mut self) {
+        let mut reported = SimTime::ZERO;
+        while let Some(&Reverse(ev)) = self.events.peek() {
+            if ev.time > self.end {
+                break;
+            }
+            self.events.pop();
+            self.now = ev.time;
+            self.result.events += 1;
+            if self.result.events & 0xFFFF == 0 {
+                (self.progress)(self.now.since(reported).0);
+                reported = self.now;
+            }
+            match ev.kind {
+                Kind::Arrival(s) => self.arrive(s as usize),
+                Kind::Depart { slot, epoch } => self.depart(slot, epoch),
+                Kind::Abandon { slot, epoch } => self.abandon(slot, epoch),
+                Kind::Timeout { slot, epoch, step } => self.timeout(slot, epoch, step),
+                Kind::Shift(a) => self.shift(AgentId(a)),
+                Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
+                Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
+                Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
+            }
+            if !self.recorder.keep_going() {
+                self.end = self.now;
+                break;
+            }
+        }
+        (self.progress)(self.end.since(reported).0);
+    }
+
+    fn alloc(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.chats.push(Chat::EMPTY);
+                self.attrs
+                    .extend(std::iter::repeat_n(NO_VALUE, self.n_attrs));
+                (self.chats.len() - 1) as u32
+            }
+        }
+    }
+
+    fn arrive(&mut self, s: usize) {
+        let model = self.model;
+        let slot = self.alloc();
+        let traffic = &model.traffic[s];
+        let rng = &mut self.streams[s].0;
+        let attrs =
+            &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
+        attrs.fill(NO_VALUE);
+        for (a, choice) in &traffic.attributes {
+            attrs[a.ix()] = choice.sample(rng);
+        }
+        let handle = traffic.handle_time.dist.sample(rng);
+        let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
+        // Draw whether it has an owner, and who, even when it cannot have one, so that every
+        // chat of the stream uses the same draws whatever the rules (common random numbers).
+        let owner = traffic.owner.as_ref().and_then(|o| {
+            let members = &model.teams[o.team.ix()].members;
+            let (u, k): (f64, usize) = (rng.random(), rng.random_range(0..members.len()));
+            let eligible = o.existing.is_none_or(|(a, v)| attrs[a.ix()] == v);
+            (eligible && u < o.share).then(|| members[k])
+        });
+        let bot = traffic.bot.as_ref().map(|b| {
+            (
+                b.duration.dist.sample(rng),
+                rng.random::<f64>() < b.resolves,
+            )
+        });
+        let id = self.next_id;
+        self.next_id += 1;
+        self.result.chats += 1;
+        let c = &mut self.chats[slot as usize];
+        *c = Chat {
+            id,
+            epoch: c.epoch,
+            state: State::Waiting,
+            traffic: s as u32,
+            owner,
+            key: QueueKey::new(0, self.now, id),
+            arrival: self.now,
+            handle,
+            patience,
+            queued: self.now,
+            had_bot: bot.is_some(),
+            ..Chat::EMPTY
+        };
+        self.schedule_arrival(s);
+        match bot {
+            Some((time, resolves)) => self.start_bot(slot, 0, time, resolves),
+            None => self.choose_rule(slot),
+        }
+    }
+
+    fn start_bot(&mut self, slot: u32, stage: u8, time: SimTime, resolves: bool) {
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Bot { stage, resolves };
+        c.had_bot = true;
+        let epoch = c.epoch;
+        self.schedule(self.now.plus(time), Kind::BotDone { slot, epoch });
+    }
+
+    fn bot_done(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        let State::Bot { stage, resolves } = c.state else {
+            return;
+        };
+        if c.epoch != epoch {
+            return;
+        }
+        if resolves {
+            self.close(slot, Outcome::BotResolved);
+        } else if stage == 0 {
+            self.choose_rule(slot);
+        } else {
+            self.enter(slot);
+        }
+    }
+
+    /// Picks the chat's rule now (time conditions see the current time), then its bot, if any.
+    fn choose_rule(&mut self, slot: u32) {
+        let model = self.model;
+        let c = self.chats[slot as usize];
+        let attrs = &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
+        let cx = ChatContext {
+            attrs,
+            week_time: model.week_time(self.now),
+            has_owner: c.owner.is_some(),
+        };
+        let rule = routing::choose_rule(model, &cx);
+        let c = &mut self.chats[slot as usize];
+        c.rule = rule.map_or(NO_RULE, |r| r.0);
+        c.key = QueueKey::new(
+            rule.map_or(0, |r| model.rules[r.ix()].priority),
+            c.arrival,
+            c.id,
+        );
+        match rule.and_then(|r| model.rules[r.ix()].bot.as_ref()) {
+            Some(bot) => {
+                let time = bot.duration.dist.sample(&mut self.bot_rng);
+                let resolves = self.bot_rng.random::<f64>() < bot.resolves;
+                self.start_bot(slot, 1, time, resolves);
+            }
+            None => self.enter(slot),
+        }
+    }
+
+    /// The chat reaches routing: its wait and patience start now.
+    fn enter(&mut self, slot: u32) {
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Waiting;
+        c.queued = self.now;
+        c.deadline = c.patience.map(|p| self.now.plus(p));
+        self.route(slot, 0, 0, true);
+    }
+
+    fn rule_of(c: &Chat) -> Option<RuleId> {
+        (c.rule != NO_RULE).then_some(RuleId(c.rule))
+    }
+
+    /// Asks the routing core where the chat goes from route step `step` on, and does it.
+    fn route(&mut self, slot: u32, step: usize, checks: u32, first: bool) {
+        let c = self.chats[slot as usize];
+        let view = ChatView {
+            rule: Self::rule_of(&c),
+            step,
+            checks,
+            owner: c.owner,
+        };
+        match routing::decide(self.model, &self.board, view, &mut self.routing_rng) {
+            Decision::Assign { agent, at } => {
+                self.place(slot, &at);
+                self.start_service(slot, agent);
+            }
+            Decision::Wait { at } => {
+                if first && self.queues.len() >= self.model.max_waiting {
+                    self.place(slot, &at);
+                    self.close(slot, Outcome::Blocked);
+                    return;
+                }
+                self.place(slot, &at);
+                self.queues.push(at.queue, c.key, slot);
+                let (epoch, deadline) = (c.epoch, c.deadline);
+                if let Some(timeout) = at.timeout {
+                    self.schedule(
+                        self.now.plus(timeout),
+                        Kind::Timeout {
+                            slot,
+                            epoch,
+                            step: at.step as u16,
+                        },
+                    );
+                }
+                if first {
+                    if let Some(deadline) = deadline.filter(|&d| d <= self.end) {
+                        self.schedule(deadline, Kind::Abandon { slot, epoch });
+                    }
+                    if let Some(red) = self.model.red_after {
+                        self.schedule(c.queued.plus(red), Kind::RedFlag { slot, epoch });
+                    }
+                }
+            }
+            Decision::Redirect(channel) => {
+                self.chats[slot as usize].channel = Some(channel);
+                self.close(slot, Outcome::Deflected);
+            }
+            Decision::AfterHours => self.close(slot, Outcome::AfterHours),
+        }
+    }
+
+    fn place(&mut self, slot: u32, at: &Placement) {
+        let c = &mut self.chats[slot as usize];
+        c.queue = at.queue;
+        c.target = Some(at.target);
+        c.via = at.target;
+        c.step = at.step as u16;
+        c.checks = at.checks;
+    }
+
+    /// The chat stops waiting (answered, gone, or moved to a final outcome).
+    fn unflag(&mut self, slot: u32) {
+        let c = &mut self.chats[slot as usize];
+        if c.flagged {
+            c.flagged = false;
+            self.flagged_now -= 1;
+        }
+    }
+
+    fn red_flag(&mut self, slot: u32, epoch: u32) {
+        let c = &mut self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting {
+            return;
+        }
+        c.flagged = true;
+        self.flagged_now += 1;
+        if self.now >= self.model.warmup {
+            self.result.red_flag_peak = self.result.red_flag_peak.max(self.flagged_now);
+        }
+    }
+
+    fn start_service(&mut self, slot: u32, agent: AgentId) {
+        self.unflag(slot);
+        let via = self.chats[slot as usize].via;
+        let old_load = self.board.agent(agent).load;
+        self.board.assign(self.model, agent, via, self.now);
+        let measured = self.chats[slot as usize].arrival >= self.model.warmup;
+        self.changed(agent, ChangeCause::Took { measured });
+        let c = &mut self.chats[slot as usize];
+        c.state = State::InService;
+        c.agent = agent;
+        c.answered = self.now;
+        if c.first.is_none() {
+            c.first = Some((agent, self.now, c.handle));
+        }
+        if self.model.slowdown.is_empty() {
+            let (done, epoch) = (self.now.plus(c.handle), c.epoch);
+            if done <= self.end {
+                self.schedule(done, Kind::Depart { slot, epoch });
+            }
+        } else {
+            c.work_left = c.handle.0 as f64;
+            c.progress_at = self.now;
+            self.rescale(agent, old_load, Some(slot), None);
+        }
+    }
+
+    /// Concurrency slowdown: brings the agent's chats up to date at the speed of `old_load`
+    /// chats held, then reschedules their ends at the speed of the load held now.
+    fn rescale(&mut self, agent: AgentId, old_load: u32, added: Option<u32>, removed: Option<u32>) {
+        let factor = |load: u32| self.model.slowdown[(load.max(1) - 1) as usize];
+        let (f_old, f_new) = (factor(old_load), factor(self.board.agent(agent).load));
+        let mut held = std::mem::take(&mut self.held[agent.ix()]);
+        if let Some(r) = removed {
+            held.retain(|&x| x != r);
+        }
+        for &slot in &held {
+            let c = &mut self.chats[slot as usize];
+            c.work_left = (c.work_left - self.now.since(c.progress_at).0 as f64 / f_old).max(0.0);
+            c.progress_at = self.now;
+        }
+        held.extend(added);
+        for &slot in &held {
+            let c = &mut self.chats[slot as usize];
+            c.epoch = c.epoch.wrapping_add(1);
+            let done = self.now.plus(SimTime((c.work_left * f_new).round() as u64));
+            let epoch = c.epoch;
+            if done <= self.end {
+                self.schedule(done, Kind::Depart { slot, epoch });
+            }
+        }
+        self.held[agent.ix()] = held;
+    }
+
+    fn depart(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::InService {
+            return; // rescheduled by a slowdown since
+        }
+        let old_load = self.board.agent(c.agent).load;
+        self.board.release(self.model, c.agent, self.now);
+        self.changed(c.agent, ChangeCause::Released);
+        if !self.model.slowdown.is_empty() {
+            self.rescale(c.agent, old_load, None, Some(slot));
+        }
+        self.recorder.service(&Service {
+            agent: c.agent,
+            chat: c.id,
+            start: c.answered,
+            end: self.now,
+            finished: true,
+        });
+        if !self.escalate(slot) {
+            self.close(slot, Outcome::Served);
+        }
+        self.pull(c.agent);
+    }
+
+    /// After an agent finishes a chat, its team may pass it on. Returns whether it did: the chat
+    /// then waits for the next team (its customer, already helped, does not abandon).
+    fn escalate(&mut self, slot: u32) -> bool {
+        let model = self.model;
+        let c = self.chats[slot as usize];
+        let Some(team) = model.targets[c.via.ix()].team else {
+            return false;
+        };
+        let Some(e) = &model.teams[team.ix()].escalate else {
+            return false;
+        };
+        if self.escalation_rng.random::<f64>() >= e.share {
+            return false;
+        }
+        let handle = e.handle_time.dist.sample(&mut self.escalation_rng);
+        let (at, agent) =
+            routing::decide_escalation(model, &self.board, e.to, &mut self.routing_rng);
+        let c = &mut self.chats[slot as usize];
+        c.epoch = c.epoch.wrapping_add(1); // its old abandon and timeout events no longer apply
+        c.state = State::Waiting;
+        c.transfers += 1;
+        c.escalated_at = self.now;
+        c.handle = handle;
+        c.deadline = None;
+        (c.via, c.queue) = (at.target, at.queue);
+        let key = c.key;
+        match agent {
+            Some(agent) => self.start_service(slot, agent),
+            None => self.queues.push(at.queue, key, slot),
+        }
+        true
+    }
+
+    /// Gives an agent with free slots the waiting chats the routing core chooses for it.
+    fn pull(&mut self, agent: AgentId) {
+        while self.board.available(self.model, agent) {
+            let Some((queue, key, slot)) = self.queues.next_for(self.model, agent) else {
+                break;
+            };
+            self.queues.remove(queue, key);
+            self.start_service(slot, agent);
+        }
+    }
+
+    fn abandon(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting {
+            return; // answered (or gone) since this was scheduled
+        }
+        self.queues.remove(c.queue, c.key);
+        self.close(slot, Outcome::Abandoned);
+    }
+
+    fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Waiting || c.step != step {
+            return;
+        }
+        self.queues.remove(c.queue, c.key);
+        self.route(slot, step as usize + 1, c.checks + 1, false);
+    }
+
+    fn shift(&mut self, agent: AgentId) {
+        let a = &self.model.agents[agent.ix()];
+        let week_time = self.model.week_time(self.now);
+        let on = a.on_shift_at(week_time);
+        if let Some(next) = a.next_shift_change(week_time) {
+            self.schedule(self.now.plus(SimTime(next)), Kind::Shift(agent.0));
+        }
+        if on != self.board.agent(agent).on_shift {
+            self.board.set_on_shift(self.model, agent, on, self.now);
+            self.changed(agent, ChangeCause::Shift);
+        }
+        if on {
+            self.pull(agent);
+        }
+    }
+
+    /// Tells the recorder an agent's state after a change.
+    fn changed(&mut self, agent: AgentId, cause: ChangeCause) {
+        let st = self.board.agent(agent);
+        self.recorder.agent(&AgentChange {
+            agent,
+            time: self.now,
+            load: st.load,
+            on_shift: st.on_shift,
+            cause,
+        });
+    }
+
+    /// Gives the chat's record to the recorder and frees its slot.
+    fn close(&mut self, slot: u32, outcome: Outcome) {
+        self.unflag(slot);
+        let c = self.chats[slot as usize];
+        let answered = outcome.answered();
+        // Queue wait starts once the chat leaves its bots; a chat still with a bot has none.
+        let queued = if matches!(c.state, State::Bot { .. }) {
+            self.now
+        } else {
+            c.queued
+        };
+        let (first_agent, first_answered, first_handle) =
+            c.first.unwrap_or((c.agent, c.answered, c.handle));
+        let wait = if answered {
+            first_answered.since(queued)
+        } else {
+            self.now.since(queued)
+        };
+        let escalated = c.transfers > 0;
+        let rec = ChatRecord {
+            replication: self.replication,
+            id: c.id,
+            measured: c.arrival >= self.model.warmup,
+            traffic: TrafficId(c.traffic),
+            attrs: &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs],
+            arrival: c.arrival,
+            rule: Self::rule_of(&c),
+            // Redirected and after-hours chats never reached a team's queue, so count for none.
+            target: c
+                .target
+                .filter(|_| !matches!(outcome, Outcome::Deflected | Outcome::AfterHours)),
+            agent: answered.then_some(first_agent),
+            wait,
+            bot_time: c.had_bot.then(|| queued.since(c.arrival)),
+            handle: answered.then_some(first_handle),
+            outcome,
+            channel: c.channel,
+            owner: c.owner,
+            checks: c.checks,
+            transfers: c.transfers,
+            second_wait: (escalated && c.state == State::InService)
+                .then(|| c.answered.since(c.escalated_at)),
+            resolution: (outcome == Outcome::Served).then(|| self.now.since(c.arrival)),
+        };
+        self.recorder.record(&rec);
+        let c = &mut self.chats[slot as usize];
+        c.state = State::Free;
+        c.epoch = c.epoch.wrapping_add(1);
+        self.free.push(slot);
+    }
+
+    /// Reports the chats still in the system at the end, in arrival order.
+    fn finish(&mut self) {
+        self.now = self.end;
+        self.result.ended = self.end;
+        let mut live: Vec<(u64, u32)> = self
+            .chats
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state != State::Free)
+            .map(|(slot, c)| (c.id, slot as u32))
+            .collect();
+        live.sort_unstable();
+        for (_, slot) in live {
+            let c = self.chats[slot as usize];
+            if c.state == State::InService {
+                self.recorder.service(&Service {
+                    agent: c.agent,
+                    chat: c.id,
+                    start: c.answered,
+                    end: self.end,
+                    finished: false,
+                });
+            }
+            let outcome = match c.state {
+                State::InService => Outcome::InService,
+                // Escalated and waiting for the next team: answered, still in progress.
+                State::Waiting if c.transfers > 0 => Outcome::InService,
+                _ => Outcome::Waiting,
+            };
+            self.close(slot, outcome);
+        }
+        self.recorder.finish(self.end);
+    }
+}

@@ -1,0 +1,218 @@
+//! What the engine tells the world: one flat [`ChatRecord`] per chat, stretches of handling, and
+//! the [`Recorder`] trait that receives them.
+
+use crate::model::{AgentId, RuleId, SimTime, TargetId, TrafficId, ValueId};
+
+/// What finally became of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Answered and handled to the end.
+    Served,
+    /// Answered, still being handled when the run ended.
+    InService,
+    /// The customer left before an agent answered.
+    Abandoned,
+    /// Still waiting when the run ended.
+    Waiting,
+    /// Turned away because `max_waiting` chats were already waiting.
+    Blocked,
+    /// Sent to another channel by a rule's `redirect`.
+    Deflected,
+    /// Got the after-hours reply and a ticket.
+    AfterHours,
+    /// Resolved by a bot before reaching an agent.
+    BotResolved,
+}
+
+impl Outcome {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Served => "served",
+            Outcome::InService => "in_service",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Waiting => "waiting",
+            Outcome::Blocked => "blocked",
+            Outcome::Deflected => "deflected",
+            Outcome::AfterHours => "after_hours",
+            Outcome::BotResolved => "bot_resolved",
+        }
+    }
+
+    /// Whether an agent answered the chat.
+    pub fn answered(self) -> bool {
+        matches!(self, Outcome::Served | Outcome::InService)
+    }
+}
+
+/// One chat's flat record, given to the [`Recorder`] once, when its fate is final.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatRecord<'a> {
+    /// Replication index.
+    pub replication: u32,
+    /// Chat id: arrival order within the replication, from 0, warm-up included.
+    pub id: u64,
+    /// Whether the chat arrived after the warm-up (only those are measured).
+    pub measured: bool,
+    /// Its traffic stream.
+    pub traffic: TrafficId,
+    /// Attribute values, indexed by attribute id ([`NO_VALUE`](crate::model::NO_VALUE) where unset).
+    pub attrs: &'a [ValueId],
+    /// Arrival time.
+    pub arrival: SimTime,
+    /// The rule it matched, if any.
+    pub rule: Option<RuleId>,
+    /// Where it was answered, or where it last waited; `None` for a chat that reached no team
+    /// (deflected, after-hours, resolved by a bot, or still with a bot at the end).
+    pub target: Option<TargetId>,
+    /// Who answered it.
+    pub agent: Option<AgentId>,
+    /// Time from reaching routing (after any bot) to answer (answered), to leaving (abandoned)
+    /// or to the end (waiting).
+    pub wait: SimTime,
+    /// Time with bots before routing, if a bot was involved.
+    pub bot_time: Option<SimTime>,
+    /// Handle time, for answered chats.
+    pub handle: Option<SimTime>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// For a deflected chat, the channel it was sent to (index in `Model::channels`).
+    pub channel: Option<u32>,
+    /// Its owner, if it has one.
+    pub owner: Option<AgentId>,
+    /// Route steps it went through without an agent (skipped, or timed out).
+    pub checks: u32,
+    /// Times it was escalated to another team after being handled.
+    pub transfers: u32,
+    /// Its wait in the last escalation queue, if it was escalated and answered there.
+    pub second_wait: Option<SimTime>,
+    /// Arrival to the end of its last handling, for a chat served to the end.
+    pub resolution: Option<SimTime>,
+}
+
+/// Receives what happens in a replication: every chat's record, every stretch of handling, every
+/// change of an agent's load or shift. Implemented by the statistics collectors, the CSV writer
+/// and the tests' checkers.
+///
+/// Lifecycle, as ripgrep's `Sink`: [`begin`](Recorder::begin) once, then the hooks as events
+/// happen, then [`finish`](Recorder::finish) once. Every hook but `record` does nothing unless a
+/// recorder needs it. After every event the engine asks [`keep_going`](Recorder::keep_going);
+/// `false` ends the replication there (the chats still in the system are reported as at any
+/// end). A new report (say, by half-hour interval) is a new recorder, not a change to the
+/// engine.
+pub trait Recorder {
+    /// Called once, before the first event, with the time the measured window starts (the end
+    /// of the warm-up).
+    #[inline]
+    fn begin(&mut self, _measured_from: SimTime) {}
+
+    /// Called once per chat, when its fate is final.
+    fn record(&mut self, rec: &ChatRecord<'_>);
+
+    /// Called for every stretch of an agent handling a chat (an escalated chat has several),
+    /// when it ends or when the run ends.
+    #[inline]
+    fn service(&mut self, _service: &Service) {}
+
+    /// Called whenever an agent's load or shift changes, with its state after the change.
+    #[inline]
+    fn agent(&mut self, _change: &AgentChange) {}
+
+    /// Whether the run should go on; asked after every event. The default never stops it.
+    #[inline]
+    fn keep_going(&self) -> bool {
+        true
+    }
+
+    /// Called once at the end, after the last record, with the time the run ended.
+    #[inline]
+    fn finish(&mut self, _end: SimTime) {}
+}
+
+/// What changed an agent's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeCause {
+    /// Its shift started or ended.
+    Shift,
+    /// It took a chat.
+    Took {
+        /// Whether the chat arrived after the warm-up (counts in the measured window).
+        measured: bool,
+    },
+    /// It finished a chat.
+    Released,
+}
+
+/// An agent's state right after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentChange {
+    /// The agent.
+    pub agent: AgentId,
+    /// When.
+    pub time: SimTime,
+    /// Chats held now.
+    pub load: u32,
+    /// On shift now.
+    pub on_shift: bool,
+    /// Why it changed.
+    pub cause: ChangeCause,
+}
+
+/// One stretch of an agent handling a chat, for recorders that audit agents' load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The agent.
+    pub agent: AgentId,
+    /// The chat's id.
+    pub chat: u64,
+    /// When the agent took it.
+    pub start: SimTime,
+    /// When it ended, or the end of the run.
+    pub end: SimTime,
+    /// False if the run ended first.
+    pub finished: bool,
+}
+
+impl<A: Recorder, B: Recorder> Recorder for (A, B) {
+    fn begin(&mut self, measured_from: SimTime) {
+        self.0.begin(measured_from);
+        self.1.begin(measured_from);
+    }
+
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        self.0.record(rec);
+        self.1.record(rec);
+    }
+
+    fn service(&mut self, service: &Service) {
+        self.0.service(service);
+        self.1.service(service);
+    }
+
+    fn agent(&mut self, change: &AgentChange) {
+        self.0.agent(change);
+        self.1.agent(change);
+    }
+
+    fn keep_going(&self) -> bool {
+        self.0.keep_going() && self.1.keep_going()
+    }
+
+    fn finish(&mut self, end: SimTime) {
+        self.0.finish(end);
+        self.1.finish(end);
+    }
+}
+
+/// What a replication returns besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// Events processed.
+    pub events: u64,
+    /// Chats that arrived (warm-up included).
+    pub chats: u64,
+    /// Most chats red-flagged (unanswered longer than `red_after`) at once, after the warm-up.
+    pub red_flag_peak: u32,
+    /// When the run ended: the end of the horizon, or earlier if a recorder stopped it.
+    pub ended: SimTime,
+}

@@ -1,0 +1,313 @@
+//! The [`Collector`]: the recorder that folds a replication's chats and agent changes into
+//! tallies. Collectors of several replications merge, and [`Collector::figures`] reads the
+//! report from whatever has been merged.
+
+use super::agents::AgentLoad;
+use super::figures::*;
+use super::tally::{Durations, Tally};
+use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
+use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult};
+
+/// The [`Recorder`] that measures one replication, and the pooled tallies of several.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    threshold: SimTime,
+    messages_on: AutoMessages,
+    tickets_on: Tickets,
+    red_after: Option<SimTime>,
+    /// Replications merged into this collector.
+    reps: u32,
+    overall: Tally,
+    /// Per team row (see `row_of`).
+    teams: Vec<Tally>,
+    /// Per rule, then chats that matched none.
+    rules: Vec<Tally>,
+    transfers: u64,
+    second_wait: Durations,
+    resolution: Durations,
+    channels: Vec<u64>,
+    messages: [u64; 7],
+    tickets: [u64; 2],
+    flagged: u64,
+    /// Most chats red-flagged at once (the largest over merged replications).
+    red_flag_peak: u32,
+    /// Team row of each target (skill targets fold into their team; the fallback over every
+    /// agent is the row after the teams).
+    row_of: Vec<usize>,
+    bot_chats: u64,
+    bot_time: u128,
+    agents: AgentLoad,
+}
+
+impl Collector {
+    /// A collector for a model's teams, rules and agents.
+    pub fn new(model: &Model) -> Collector {
+        let high = model.end().0;
+        Collector {
+            threshold: model.service_level,
+            messages_on: model.messages,
+            tickets_on: model.tickets,
+            red_after: model.red_after,
+            reps: 1,
+            overall: Tally::new(high),
+            teams: vec![Tally::new(high); model.teams.len() + has_everyone_row(model) as usize],
+            rules: vec![Tally::new(high); model.rules.len() + 1],
+            transfers: 0,
+            second_wait: Durations::new(high),
+            resolution: Durations::new(high),
+            channels: vec![0; model.channels.len()],
+            messages: [0; 7],
+            tickets: [0; 2],
+            flagged: 0,
+            red_flag_peak: 0,
+            row_of: model
+                .targets
+                .iter()
+                .map(|t| t.team.map_or(model.teams.len(), |team| team.ix()))
+                .collect(),
+            bot_chats: 0,
+            bot_time: 0,
+            agents: AgentLoad::new(model.agents.len()),
+        }
+    }
+
+    /// Takes what only the engine knows of a replication (the red-flag peak).
+    pub fn absorb(&mut self, run: &RunResult) {
+        self.red_flag_peak = self.red_flag_peak.max(run.red_flag_peak);
+    }
+
+    /// Adds another replication's tallies to these. Merge in replication order: the result
+    /// does not depend on it, but floating-point sums are kept reproducible anyway.
+    pub fn merge(&mut self, o: &Collector) {
+        self.reps += o.reps;
+        self.overall.merge(&o.overall);
+        for (a, b) in self.teams.iter_mut().zip(&o.teams) {
+            a.merge(b);
+        }
+        for (a, b) in self.rules.iter_mut().zip(&o.rules) {
+            a.merge(b);
+        }
+        self.transfers += o.transfers;
+        self.second_wait.merge(&o.second_wait);
+        self.resolution.merge(&o.resolution);
+        for (a, b) in self.channels.iter_mut().zip(&o.channels) {
+            *a += b;
+        }
+        for (a, b) in self.messages.iter_mut().zip(&o.messages) {
+            *a += b;
+        }
+        for (a, b) in self.tickets.iter_mut().zip(&o.tickets) {
+            *a += b;
+        }
+        self.flagged += o.flagged;
+        self.red_flag_peak = self.red_flag_peak.max(o.red_flag_peak);
+        self.bot_chats += o.bot_chats;
+        self.bot_time += o.bot_time;
+        self.agents.merge(&o.agents);
+    }
+
+    /// Waits that fell outside the histogram's range (none are expected: a wait cannot exceed
+    /// the run). Counted rather than clamped, so a bug here cannot hide.
+    pub fn out_of_range(&self) -> u64 {
+        self.overall.waits.out_of_range
+    }
+
+    /// The figures of the replications merged so far: counts (and hours, costs) are means per
+    /// replication; ratios, percentiles and mean times come from the pooled chats and agent
+    /// time; maxima and peaks are the largest seen.
+    pub fn figures(&self, model: &Model) -> RepFigures {
+        let reps = self.reps;
+        let per_rep = |n: u64| n as f64 / reps.max(1) as f64;
+        let rule_names = model
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .chain(["(no rule)"]);
+        let rules = rule_names
+            .zip(&self.rules)
+            .map(|(name, tally)| RuleFigures {
+                name: name.to_string(),
+                matched: per_rep(tally.offered),
+                figures: tally.figures(reps),
+            })
+            .collect();
+        let agents: Vec<AgentFigures> = model
+            .agents
+            .iter()
+            .zip(&self.agents.times)
+            .map(|(a, times)| {
+                let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
+                let busy = times.busy as f64 / TICKS_PER_SEC as f64;
+                let hours = on_shift_secs / 3_600.0 / reps.max(1) as f64;
+                AgentFigures {
+                    name: a.name.clone(),
+                    handled: per_rep(times.handled),
+                    occupancy: (on_shift_secs > 0.0)
+                        .then(|| busy / (on_shift_secs * a.max_chats as f64)),
+                    mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
+                    peak_concurrency: times.peak as f64,
+                    on_shift_hours: hours,
+                    staffing_cost: hours * a.cost,
+                }
+            })
+            .collect();
+        let jain = jain_index(agents.iter().filter_map(|a| a.occupancy));
+        let names = model
+            .teams
+            .iter()
+            .map(|t| (t.name.as_str(), &t.members[..]))
+            .chain([("(fallback)", &[][..])]);
+        let teams = names
+            .zip(&self.teams)
+            .map(|((name, members), tally)| TeamFigures {
+                name: name.to_string(),
+                figures: tally.figures(reps),
+                jain_occupancy: jain_index(members.iter().filter_map(|a| agents[a.ix()].occupancy)),
+            })
+            .collect();
+        let m = &self.messages;
+        RepFigures {
+            overall: self.overall.figures(reps),
+            teams,
+            rules,
+            agents,
+            channels: model
+                .channels
+                .iter()
+                .zip(&self.channels)
+                .map(|(c, &n)| ChannelFigures {
+                    channel: c.clone(),
+                    deflected: per_rep(n),
+                })
+                .collect(),
+            messages: MessageFigures {
+                first_chat: per_rep(m[0]),
+                assigned: per_rep(m[1]),
+                after_hours: per_rep(m[2]),
+                missed: per_rep(m[3]),
+                resolved_check: per_rep(m[4]),
+                rating: per_rep(m[5]),
+                redirect: per_rep(m[6]),
+            },
+            tickets: TicketFigures {
+                after_hours: per_rep(self.tickets[0]),
+                missed: per_rep(self.tickets[1]),
+            },
+            red_flags: RedFlagFigures {
+                after: self.red_after.map(SimTime::as_secs_f64),
+                flagged: per_rep(self.flagged),
+                peak: self.red_flag_peak as f64,
+            },
+            fairness: FairnessFigures {
+                jain_occupancy: jain,
+            },
+            escalation: EscalationFigures {
+                escalated: per_rep(self.overall.escalated),
+                transfers: per_rep(self.transfers),
+                second_wait: self.second_wait.figures(),
+                time_to_resolution: self.resolution.figures(),
+            },
+            bot: BotFigures {
+                chats: per_rep(self.bot_chats),
+                resolved: per_rep(self.rules.iter().map(|t| t.bot_resolved).sum::<u64>()),
+                mean_time: (self.bot_chats > 0)
+                    .then(|| self.bot_time as f64 / self.bot_chats as f64 / TICKS_PER_SEC as f64),
+            },
+        }
+    }
+}
+
+impl Recorder for Collector {
+    fn begin(&mut self, measured_from: SimTime) {
+        self.agents.begin(measured_from);
+    }
+
+    #[inline]
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        if !rec.measured {
+            return;
+        }
+        self.overall.add(rec, self.threshold);
+        if let Some(t) = rec.target {
+            self.teams[self.row_of[t.ix()]].add(rec, self.threshold);
+        }
+        if let Some(b) = rec.bot_time {
+            self.bot_chats += 1;
+            self.bot_time += b.0 as u128;
+        }
+        let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
+        self.rules[rule].add(rec, self.threshold);
+        if rec.transfers > 0 {
+            self.transfers += rec.transfers as u64;
+            if let Some(w) = rec.second_wait {
+                self.second_wait.add(w);
+            }
+            if let Some(r) = rec.resolution {
+                self.resolution.add(r);
+            }
+        }
+        if let Some(c) = rec.channel {
+            self.channels[c as usize] += 1;
+        }
+        if self.red_after.is_some_and(|r| rec.wait > r) {
+            self.flagged += 1;
+        }
+        let on = &self.messages_on;
+        let entered = matches!(
+            rec.outcome,
+            Outcome::Served | Outcome::InService | Outcome::Abandoned | Outcome::Waiting
+        );
+        let sent = [
+            on.first_chat && entered,
+            on.assigned && rec.outcome.answered(),
+            on.after_hours && rec.outcome == Outcome::AfterHours,
+            on.missed && rec.outcome == Outcome::Abandoned,
+            on.resolved_check && rec.outcome == Outcome::Served,
+            on.rating && rec.outcome == Outcome::Served,
+            on.redirect && rec.outcome == Outcome::Deflected,
+        ];
+        for (count, sent) in self.messages.iter_mut().zip(sent) {
+            *count += sent as u64;
+        }
+        let tickets = &self.tickets_on;
+        self.tickets[0] += (tickets.after_hours && rec.outcome == Outcome::AfterHours) as u64;
+        self.tickets[1] += (tickets.missed && rec.outcome == Outcome::Abandoned) as u64;
+    }
+
+    #[inline]
+    fn agent(&mut self, change: &AgentChange) {
+        self.agents.change(change);
+    }
+
+    fn finish(&mut self, end: SimTime) {
+        self.agents.finish(end);
+    }
+}
+
+/// Jain's fairness index of some values: (sum x)^2 / (n sum x^2); `None` if all are zero.
+fn jain_index(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut n, mut sum, mut sum_sq) = (0.0, 0.0, 0.0);
+    for x in xs {
+        n += 1.0;
+        sum += x;
+        sum_sq += x * x;
+    }
+    (sum_sq > 0.0).then(|| sum * sum / (n * sum_sq))
+}
+
+/// Whether the model has a fallback target over every agent (reported as `(fallback)`).
+fn has_everyone_row(model: &Model) -> bool {
+    model.targets.iter().any(|t| t.team.is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_is_one_when_even_and_one_over_n_when_one_carries_all() {
+        assert_eq!(jain_index([0.5, 0.5, 0.5].into_iter()), Some(1.0));
+        assert!((jain_index([0.9, 0.0, 0.0].into_iter()).unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(jain_index([0.0, 0.0].into_iter()), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! Streaming statistics: fold chat records into counts, running sums and histograms.
+//!
+//! A [`Collector`] is the [`Recorder`](crate::sim::Recorder) of one replication; its memory does not grow with the
+//! chats simulated (wait percentiles come from an HdrHistogram over integer ticks). At the end
+//! it yields one [`RepFigures`]; [`aggregate`] turns the figures of all replications into their
+//! means and 95% confidence half-widths, field by field.
+
+//!
+//! Files: `figures` (the serializable result types), `tally` (streaming counts and histograms),
+//! `collector` (the recorder of one replication), `aggregate` (means and confidence intervals).
+
+mod agents;
+mod aggregate;
+mod collector;
+mod figures;
+mod tally;
+
+pub use aggregate::{aggregate, t95};
+pub use collector::Collector;
+pub use figures::*;

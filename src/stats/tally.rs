@@ -1,0 +1,228 @@
+//! Streaming tallies of chats: counts, and durations in HdrHistograms over integer ticks.
+//!
+//! Tallies of several replications merge (counts add, histograms add, maxima take the larger),
+//! so a report over replications reads its ratios and percentiles from the pooled chats.
+
+use hdrhistogram::Histogram;
+
+use super::figures::{Figures, WaitFigures};
+use crate::model::{SimTime, TICKS_PER_SEC};
+use crate::sim::{ChatRecord, Outcome};
+
+/// Streaming tally of one set of chats.
+#[derive(Debug, Clone)]
+pub(super) struct Tally {
+    pub(super) offered: u64,
+    pub(super) answered: u64,
+    pub(super) abandoned: u64,
+    pub(super) blocked: u64,
+    pub(super) waiting: u64,
+    pub(super) with_bot: u64,
+    pub(super) in_service: u64,
+    pub(super) deflected: u64,
+    pub(super) after_hours: u64,
+    pub(super) bot_resolved: u64,
+    pub(super) escalated: u64,
+    pub(super) within: u64,
+    pub(super) waits: Durations,
+}
+
+/// A streaming distribution of durations: count, exact sum and max, and a histogram for
+/// percentiles. Out-of-range values are counted, not clamped.
+#[derive(Debug, Clone)]
+pub(super) struct Durations {
+    pub(super) n: u64,
+    pub(super) sum: u128,
+    pub(super) max: u64,
+    pub(super) hist: Histogram<u64>,
+    pub(super) out_of_range: u64,
+}
+
+impl Durations {
+    pub(super) fn new(high: u64) -> Durations {
+        // One-tick (1 us) floor, 3 significant digits: 0.1% resolution at any wait, and a zero
+        // wait reads back as exactly zero (a coarser floor would report it as half a bucket).
+        let hist = Histogram::new_with_bounds(1, high.max(2), 3).expect("valid histogram bounds");
+        Durations {
+            n: 0,
+            sum: 0,
+            max: 0,
+            hist,
+            out_of_range: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn add(&mut self, d: SimTime) {
+        self.n += 1;
+        self.sum += d.0 as u128;
+        self.max = self.max.max(d.0);
+        if self.hist.record(d.0).is_err() {
+            self.out_of_range += 1;
+        }
+    }
+
+    /// Adds another replication's durations (same bounds).
+    pub(super) fn merge(&mut self, other: &Durations) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.max = self.max.max(other.max);
+        self.out_of_range += other.out_of_range;
+        // Same bounds on both sides, so every value fits.
+        if self.hist.add(&other.hist).is_err() {
+            self.out_of_range += other.hist.len();
+        }
+    }
+
+    /// Mean, percentiles and max of every duration added, pooled over merged replications.
+    pub(super) fn figures(&self) -> WaitFigures {
+        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
+        let some = self.n > 0;
+        let q = |p: f64| some.then(|| secs(self.hist.value_at_quantile(p)));
+        WaitFigures {
+            mean: some.then(|| self.sum as f64 / self.n as f64 / TICKS_PER_SEC as f64),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: some.then(|| secs(self.max)),
+        }
+    }
+}
+
+impl Tally {
+    pub(super) fn new(high: u64) -> Tally {
+        Tally {
+            offered: 0,
+            answered: 0,
+            abandoned: 0,
+            blocked: 0,
+            waiting: 0,
+            with_bot: 0,
+            in_service: 0,
+            deflected: 0,
+            after_hours: 0,
+            bot_resolved: 0,
+            escalated: 0,
+            within: 0,
+            waits: Durations::new(high),
+        }
+    }
+
+    #[inline]
+    pub(super) fn add(&mut self, rec: &ChatRecord<'_>, threshold: SimTime) {
+        self.offered += 1;
+        self.escalated += (rec.transfers > 0) as u64;
+        match rec.outcome {
+            Outcome::Served | Outcome::InService => {
+                self.answered += 1;
+                self.in_service += (rec.outcome == Outcome::InService) as u64;
+                self.within += (rec.wait <= threshold) as u64;
+                self.waits.add(rec.wait);
+            }
+            Outcome::Abandoned => self.abandoned += 1,
+            Outcome::Waiting => {
+                self.waiting += 1;
+                self.with_bot += rec.target.is_none() as u64;
+            }
+            Outcome::Blocked => self.blocked += 1,
+            Outcome::Deflected => self.deflected += 1,
+            Outcome::AfterHours => self.after_hours += 1,
+            Outcome::BotResolved => self.bot_resolved += 1,
+        }
+    }
+
+    /// Adds another replication's tally.
+    pub(super) fn merge(&mut self, o: &Tally) {
+        self.offered += o.offered;
+        self.answered += o.answered;
+        self.abandoned += o.abandoned;
+        self.blocked += o.blocked;
+        self.waiting += o.waiting;
+        self.with_bot += o.with_bot;
+        self.in_service += o.in_service;
+        self.deflected += o.deflected;
+        self.after_hours += o.after_hours;
+        self.bot_resolved += o.bot_resolved;
+        self.escalated += o.escalated;
+        self.within += o.within;
+        self.waits.merge(&o.waits);
+    }
+
+    /// Figures over `reps` merged replications: counts are means per replication; ratios,
+    /// wait percentiles and the mean wait come from the pooled chats, so they agree with the
+    /// counts shown; `max` is the longest wait seen in any replication.
+    pub(super) fn figures(&self, reps: u32) -> Figures {
+        let per_rep = |n: u64| n as f64 / reps.max(1) as f64;
+        let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        Figures {
+            offered: per_rep(self.offered),
+            answered: per_rep(self.answered),
+            abandoned: per_rep(self.abandoned),
+            blocked: per_rep(self.blocked),
+            waiting_at_end: per_rep(self.waiting),
+            with_bot_at_end: per_rep(self.with_bot),
+            in_service_at_end: per_rep(self.in_service),
+            deflected: per_rep(self.deflected),
+            after_hours: per_rep(self.after_hours),
+            bot_resolved: per_rep(self.bot_resolved),
+            escalated: per_rep(self.escalated),
+            abandon_rate: ratio(self.abandoned, self.offered),
+            service_level: ratio(self.within, self.answered + self.abandoned),
+            wait: self.waits.figures(),
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn tally_percentiles_are_exact_at_zero_and_within_a_tenth_of_a_percent() {
+        use crate::model::{TICKS_PER_SEC, TrafficId};
+        let mut t = Tally::new(3_600 * TICKS_PER_SEC);
+        let waits = [
+            0u64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            2_500_000,
+            90_000_000,
+            600_000_000,
+            1_234_567,
+        ];
+        for w in waits {
+            let rec = ChatRecord {
+                replication: 0,
+                id: 0,
+                measured: true,
+                traffic: TrafficId(0),
+                attrs: &[],
+                arrival: SimTime::ZERO,
+                rule: None,
+                target: None,
+                agent: None,
+                wait: SimTime(w),
+                handle: Some(SimTime(1)),
+                outcome: Outcome::Served,
+                channel: None,
+                owner: None,
+                checks: 0,
+                bot_time: None,
+                transfers: 0,
+                second_wait: None,
+                resolution: None,
+            };
+            t.add(&rec, SimTime(20 * TICKS_PER_SEC));
+        }
+        let f = t.figures(1);
+        assert_eq!(f.wait.p50, Some(0.0));
+        assert_eq!(f.wait.max, Some(600.0));
+        let p90 = f.wait.p90.unwrap();
+        assert!((p90 - 90.0).abs() <= 0.001 * 90.0, "{p90}");
+        assert_eq!(f.service_level, Some(0.8));
+        assert_eq!(f.offered, 10.0);
+    }
+}

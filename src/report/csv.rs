@@ -14,7 +14,8 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("writing to memory cannot fail")
 }
 
-/// `teams.csv`: one row per team (and `overall` first), means over replications. Times in seconds.
+/// `teams.csv`: one row per team (and `overall` first), as in the JSON: counts are means per
+/// replication, ratios and waits pooled over replications. Times in seconds.
 pub fn teams(s: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -61,7 +62,8 @@ pub fn teams(s: &Summary) -> Vec<u8> {
     finish(w)
 }
 
-/// `agents.csv`: one row per agent, means over replications.
+/// `agents.csv`: one row per agent, as in the JSON: counts and hours are means per replication,
+/// occupancy pooled, peaks the largest seen.
 pub fn agents(s: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

@@ -246,10 +246,7 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
                                 &target.members,
                             )
                         }
-                        StepTarget::Owner => (
-                            format!("owner ({timeout})"),
-                            probe.owner.as_slice(),
-                        ),
+                        StepTarget::Owner => (format!("owner ({timeout})"), probe.owner.as_slice()),
                     };
                     let now = ask(&free, j);
                     let offered_here = match now {

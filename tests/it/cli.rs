@@ -303,6 +303,34 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
             .unwrap()
             .contains("action: after-hours reply and ticket")
     );
+    // The owner step says what the routing core does: a busy owner is waited for until the
+    // step's timeout (the core is asked on a board where everyone is at their cap).
+    let owner = String::from_utf8(stdout_of(&[
+        "explain",
+        "scenarios/owner-then-least-busy.toml",
+        "--chat",
+        "customer=existing",
+        "--owner",
+        "manager-2",
+        "--at",
+        "tue 10:00",
+    ]))
+    .unwrap();
+    for needle in [
+        "step 1: owner (moves on after 2m00s): 1 of 1 agents on shift: manager-2",
+        "if free: manager-2 takes it now (via account_managers); if all busy: it waits for its owner",
+    ] {
+        assert!(owner.contains(needle), "missing {needle:?} in:\n{owner}");
+    }
+    routesim()
+        .args([
+            "explain",
+            "scenarios/owner-then-least-busy.toml",
+            "--owner",
+            "nobody",
+        ])
+        .assert()
+        .code(2);
     routesim()
         .args(["explain", "scenarios/after-hours.toml", "--chat", "channel"])
         .assert()

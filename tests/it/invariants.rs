@@ -109,13 +109,11 @@ fn check_invariants(
     for s in services {
         let a = &m.agents[s.agent.ix()];
         prop_assert!(s.start <= s.end && s.end <= end);
-        if let Some(shift) = a.shift {
-            prop_assert!(
-                shift.covers(m.time_of_day(s.start)),
-                "agent {} took a chat out of shift",
-                a.name
-            );
-        }
+        prop_assert!(
+            a.on_shift_at(m.week_time(s.start)),
+            "agent {} took a chat out of shift",
+            a.name
+        );
         spans[s.agent.ix()].push((s.start, 1));
         spans[s.agent.ix()].push((s.end, -1));
     }

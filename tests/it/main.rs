@@ -5,6 +5,7 @@ mod desk;
 mod errors;
 mod golden;
 mod invariants;
+mod layout;
 mod queueing;
 mod scenarios;
 mod support;

@@ -1,0 +1,231 @@
+//! Layout snapshots: every exporter on small hand-built inputs, so a change of layout shows up
+//! here without a single simulated number changing, and a change of numbers (the goldens)
+//! without the layout. `UPDATE_SNAPSHOTS=1 cargo test --release` rewrites tests/layout/;
+//! review the diff before committing it.
+
+use routesim::experiment::Summary;
+use routesim::model::{AgentId, RuleId, SimTime, TargetId, TrafficId};
+use routesim::report;
+use routesim::sim::{ChatRecord, Outcome, Recorder};
+use routesim::stats::*;
+
+use crate::support::{diff, root};
+
+const DESK: &str = r#"
+[simulation]
+duration = "8h"
+start = "tue 09:00"
+[business_hours]
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = "09:00-17:00"
+[[teams]]
+name = "support"
+[[teams]]
+name = "experts"
+[[agents]]
+name = "a"
+count = 2
+teams = ["support"]
+max_chats = 2
+shift = "09:00-17:00"
+[[agents]]
+name = "x"
+teams = ["experts"]
+[[traffic]]
+name = "web"
+rate = "30/h"
+handle_time = "5m"
+attributes = { topic = { billing = 1, tech = 3 } }
+[[rules]]
+name = "closed"
+when = { outside = "business_hours" }
+after_hours = true
+[[rules]]
+name = "tech"
+when = { topic = "tech" }
+route = [ { team = "support", timeout = "1m" }, { team = "experts" } ]
+[fallback]
+to = "experts"
+"#;
+
+fn check(name: &str, got: &str, failures: &mut Vec<String>) {
+    let path = root().join("tests/layout").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if got != want {
+        failures.push(format!("{name}:\n{}", diff(&want, got)));
+    }
+}
+
+fn wait(mean: f64) -> WaitFigures {
+    WaitFigures {
+        mean: Some(mean),
+        p50: Some(0.0),
+        p90: Some(mean * 2.0),
+        p95: Some(mean * 3.0),
+        p99: Some(90.0),
+        max: Some(754.5),
+    }
+}
+
+fn figures(offered: f64, abandoned: f64) -> Figures {
+    Figures {
+        offered,
+        answered: offered - abandoned - 2.0,
+        abandoned,
+        blocked: 0.0,
+        waiting_at_end: 1.0,
+        with_bot_at_end: 0.0,
+        in_service_at_end: 1.0,
+        deflected: 0.0,
+        after_hours: 1.0,
+        bot_resolved: 0.0,
+        escalated: 0.0,
+        abandon_rate: Some(abandoned / offered),
+        service_level: Some(0.875),
+        wait: wait(4.25),
+    }
+}
+
+/// A summary of two replications, with a confidence row, a warning and one of every extra.
+fn summary() -> Summary {
+    let agent = |name: &str, handled: f64| AgentFigures {
+        name: name.into(),
+        handled,
+        occupancy: Some(0.5),
+        mean_concurrency: Some(1.0),
+        peak_concurrency: 2.0,
+        on_shift_hours: 8.0,
+        staffing_cost: 240.0,
+    };
+    let figs = RepFigures {
+        overall: figures(1_234.5, 10.5),
+        teams: vec![TeamFigures {
+            name: "support".into(),
+            figures: figures(1_000.0, 8.0),
+            jain_occupancy: Some(0.98),
+        }],
+        rules: vec![RuleFigures {
+            name: "tech".into(),
+            matched: 1_233.5,
+            figures: figures(1_233.5, 10.5),
+        }],
+        agents: vec![agent("a-1", 600.0), agent("a-2", 599.5)],
+        channels: vec![ChannelFigures {
+            channel: "email".into(),
+            deflected: 3.0,
+        }],
+        messages: MessageFigures {
+            first_chat: 1_233.5,
+            assigned: 1_222.0,
+            missed: 10.5,
+            ..Default::default()
+        },
+        tickets: TicketFigures {
+            after_hours: 1.0,
+            missed: 10.5,
+        },
+        red_flags: RedFlagFigures {
+            after: Some(120.0),
+            flagged: 4.0,
+            peak: 2.0,
+        },
+        bot: BotFigures::default(),
+        escalation: EscalationFigures::default(),
+        fairness: FairnessFigures {
+            jain_occupancy: Some(0.99),
+        },
+    };
+    Summary {
+        scenario: "layout.toml".into(),
+        seed: 7,
+        replications: 2,
+        warmup: 1_800.0,
+        duration: 28_800.0,
+        service_level_threshold: 20.0,
+        ci95: Some(figs.clone()),
+        mean: figs,
+        simulated_chats: 2_500,
+        warnings: vec!["3 chats per replication were still waiting when the run ended".into()],
+    }
+}
+
+#[test]
+fn exporters_keep_their_layout() {
+    let s = summary();
+    let mut failures = Vec::new();
+    check("table.txt", &report::table::table(&s), &mut failures);
+    check(
+        "summary.json",
+        &String::from_utf8(report::json(&s)).unwrap(),
+        &mut failures,
+    );
+    check(
+        "teams.csv",
+        &String::from_utf8(report::csv::teams(&s)).unwrap(),
+        &mut failures,
+    );
+    check(
+        "agents.csv",
+        &String::from_utf8(report::csv::agents(&s)).unwrap(),
+        &mut failures,
+    );
+
+    let m = routesim::scenario::parse_str("layout.toml", DESK).unwrap();
+    check(
+        "describe.txt",
+        &report::describe::describe(&m),
+        &mut failures,
+    );
+    for (name, at, topic) in [
+        ("explain-open.txt", 24 * 3_600 + 10 * 3_600, "tech"),
+        ("explain-closed.txt", 5 * 24 * 3_600 + 10 * 3_600, "tech"),
+        ("explain-unmatched.txt", 24 * 3_600 + 10 * 3_600, "billing"),
+    ] {
+        let probe = report::explain::Probe {
+            attrs: vec![("topic".into(), topic.into())],
+            has_owner: false,
+            owner: None,
+            week_time: at * routesim::model::TICKS_PER_SEC,
+        };
+        check(name, &report::explain::explain(&m, &probe), &mut failures);
+    }
+
+    let mut rows = report::csv::ChatWriter::new(&m, Vec::new());
+    let attrs = [1u32];
+    let rec = |id: u64, outcome: Outcome, agent: Option<u32>| ChatRecord {
+        replication: 1,
+        id,
+        measured: true,
+        traffic: TrafficId(0),
+        attrs: &attrs,
+        arrival: SimTime(m.warmup.0 + 61_500_000),
+        rule: Some(RuleId(1)),
+        target: Some(TargetId(0)),
+        agent: agent.map(AgentId),
+        wait: SimTime(2_250_000),
+        bot_time: None,
+        handle: agent.map(|_| SimTime(300_000_000)),
+        outcome,
+        channel: None,
+        owner: None,
+        checks: 1,
+        transfers: 0,
+        second_wait: None,
+        resolution: None,
+    };
+    rows.record(&rec(0, Outcome::Served, Some(1)));
+    rows.record(&rec(1, Outcome::Abandoned, None));
+    let body = String::from_utf8(rows.finish().unwrap()).unwrap();
+    let chats = report::csv::CHATS_HEADER.join(",") + "\n" + &body;
+    check("chats.csv", &chats, &mut failures);
+
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_SNAPSHOTS=1 rewrites them; review the diff)",
+        failures.join("\n")
+    );
+}

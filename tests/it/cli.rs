@@ -188,10 +188,37 @@ fn usage_errors_exit_2() {
         .args(["run", "scenarios/support-desk.toml", "--format", "yaml"])
         .assert()
         .code(2);
-    routesim()
-        .args(["run", "scenarios/support-desk.toml", "--replications", "0"])
-        .assert()
-        .code(2);
+    // Overrides are checked by the scenario's own checks, and the message names the flag.
+    for (flag, value, key) in [
+        (
+            "--replications",
+            "0",
+            "simulation.replications (set by --replications)",
+        ),
+        (
+            "--duration",
+            "0s",
+            "simulation.duration (set by --duration)",
+        ),
+        (
+            "--duration",
+            "101y",
+            "simulation.duration (set by --duration)",
+        ),
+    ] {
+        let out = routesim()
+            .args(["run", "scenarios/support-desk.toml", flag, value])
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(
+            err.starts_with(&format!("error: scenarios/support-desk.toml: {key}: ")),
+            "{err}"
+        );
+    }
     routesim().args(["frobnicate"]).assert().code(2);
     let out = routesim()
         .args(["run", "no/such/file.toml"])

@@ -280,3 +280,42 @@ fn collector_totals_agree_with_the_records() {
         );
     }
 }
+
+/// A recorder can stop a run: the engine ends at that event and still reports every chat in
+/// the system, once, as at any end.
+#[test]
+fn a_recorder_can_stop_the_run_and_every_chat_is_still_reported() {
+    struct StopAfter(Keep, usize);
+    impl Recorder for StopAfter {
+        fn record(&mut self, r: &ChatRecord<'_>) {
+            self.0.record(r);
+        }
+        fn service(&mut self, s: &Service) {
+            self.0.service(s);
+        }
+        fn keep_going(&self) -> bool {
+            self.0.0.len() < self.1
+        }
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/support-desk.toml"
+    ))
+    .unwrap();
+    let m = routesim::scenario::parse_str("support-desk.toml", &text).unwrap();
+    let (full, Keep(all, _)) = run_replication(&m, 0, Keep::default(), |_| {});
+    let (run, StopAfter(Keep(rows, _), _)) =
+        run_replication(&m, 0, StopAfter(Keep::default(), 500), |_| {});
+    assert!(run.ended < m.end() && run.ended > SimTime::ZERO);
+    assert!(run.chats < full.chats && rows.len() as u64 == run.chats);
+    let mut ids: Vec<u64> = rows.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    assert!(ids.iter().enumerate().all(|(i, &id)| i as u64 == id));
+    // Up to the stop, the run is the full run: the first 500 records are the same.
+    assert_eq!(rows[..500], all[..500]);
+    assert!(
+        rows[500..]
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Waiting | Outcome::InService))
+    );
+}

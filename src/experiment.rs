@@ -70,12 +70,20 @@ where
     };
     // Figures over all replications come from their pooled tallies, merged in index order;
     // the confidence half-widths come from the spread of each replication's own figures.
-    let mut pooled = reps[0].1.clone();
-    for r in &reps[1..] {
-        pooled.merge(&r.1);
+    // Every tally is an integer sum, so merging is exact in any order; index order anyway.
+    let mut figures = Vec::with_capacity(reps.len());
+    let mut pooled: Option<Collector> = None;
+    let mut rest = Vec::with_capacity(reps.len());
+    for (f, collector, result, x) in reps {
+        figures.push(f);
+        match &mut pooled {
+            None => pooled = Some(collector),
+            Some(p) => p.merge(&collector),
+        }
+        rest.push((result, x));
     }
+    let pooled = pooled.expect("at least one replication");
     let mean = pooled.figures(model);
-    let figures: Vec<RepFigures> = reps.iter().map(|r| r.0.clone()).collect();
     let ci95 = stats::aggregate(&figures).1;
     let mut warnings = lint::warnings(model);
     warnings.extend(run_warnings(model, &mean, pooled.out_of_range()));
@@ -88,10 +96,10 @@ where
         service_level_threshold: model.service_level.as_secs_f64(),
         mean,
         ci95,
-        simulated_chats: reps.iter().map(|r| r.2.chats).sum(),
+        simulated_chats: rest.iter().map(|r| r.0.chats).sum(),
         warnings,
     };
-    (summary, reps.into_iter().map(|r| r.3).collect())
+    (summary, rest.into_iter().map(|r| r.1).collect())
 }
 
 /// Share of offered chats still waiting at the end above which the report warns that the

@@ -1,17 +1,20 @@
 //! Lints: what is worth a planner's attention in a valid scenario, found by asking the routing
 //! core the questions the engine asks.
 //!
-//! The lints sweep one week minute by minute. At each minute a [`Board`] holds the agents on
-//! shift by [`crate::model::Agent::on_shift_at`], and [`routing::choose_rule`] and
-//! [`routing::decide`] say where each kind of chat would go, so a lint and a run cannot
-//! disagree about who works when or which rule applies. The sweep costs a few milliseconds per
-//! hundred agents; [`warnings`] runs once per `run` and per `validate`.
+//! The lints sweep one week in stretches over which nothing changes: the week is cut at every
+//! quarter-hour, every shift change ([`crate::model::Agent::next_shift_change`]), every profile
+//! point, every edge of an `hours` condition or calendar, and the run's start and end. At the
+//! start of each stretch a [`Board`] holds the agents on shift by
+//! [`crate::model::Agent::on_shift_at`], and [`routing::choose_rule`] and [`routing::decide`]
+//! say where each kind of chat would go, so a lint and a run cannot disagree about who works
+//! when or which rule applies. [`warnings`] runs once per `run` and per `validate`.
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::model::{
-    Action, ChatContext, Condition, DAY, Model, NO_VALUE, StepTarget, TICKS_PER_SEC, ValueId,
+    Action, ChatContext, Condition, DAY, Model, NO_VALUE, SimTime, StepTarget, TICKS_PER_SEC,
+    ValueId, WEEK,
 };
 use crate::routing::{self, Board, ChatView, Decision};
 
@@ -127,6 +130,55 @@ fn kinds(model: &Model) -> Vec<Option<Vec<Kind>>> {
         .collect()
 }
 
+/// The moments of the week (ticks since Monday 00:00, sorted) at which something a lint looks
+/// at may change; between two of them, nothing does.
+fn breakpoints(model: &Model) -> Vec<u64> {
+    let mut tods = Vec::new();
+    let mut windows = |w: &crate::model::Shift| {
+        tods.push(w.start);
+        tods.push(w.end);
+    };
+    for c in &model.calendars {
+        c.days.iter().flatten().for_each(&mut windows);
+    }
+    fn hours(conds: &[Condition], out: &mut dyn FnMut(&crate::model::Shift)) {
+        for c in conds {
+            match c {
+                Condition::Hours(w) => out(w),
+                Condition::Not(inner) => hours(inner, out),
+                _ => {}
+            }
+        }
+    }
+    for r in &model.rules {
+        hours(&r.when, &mut windows);
+    }
+    for t in &model.traffic {
+        tods.extend(t.profile.points.iter().map(|p| p.0));
+    }
+    let step = INTERVAL_MINUTES * 60 * TICKS_PER_SEC;
+    let mut points: Vec<u64> = (0..WEEK / step).map(|i| i * step).collect();
+    for day in 0..7 {
+        points.extend(tods.iter().map(|tod| day * DAY + tod % DAY));
+    }
+    for a in &model.agents {
+        let mut t = 0;
+        while let Some(dt) = a.next_shift_change(t) {
+            t += dt;
+            if t >= WEEK {
+                break;
+            }
+            points.push(t);
+        }
+    }
+    let first = model.week_time(SimTime::ZERO);
+    points.push(first);
+    points.push((first + model.end().0.min(WEEK)) % WEEK);
+    points.sort_unstable();
+    points.dedup();
+    points
+}
+
 /// `mon 10:00`.
 fn minute_text(minute: u64) -> String {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -139,7 +191,7 @@ fn minute_text(minute: u64) -> String {
     )
 }
 
-/// The week, minute by minute: what the routing core does with each kind of chat.
+/// The week, stretch by stretch: what the routing core does with each kind of chat.
 struct Sweep {
     warnings: Vec<String>,
 }
@@ -180,21 +232,25 @@ impl Sweep {
             })
             .collect();
         let no_attrs = vec![NO_VALUE; model.attributes.len()];
-        // First minute at which some kind of chat of each stream matches no rule.
+        // First moment at which some kind of chat of each stream matches no rule.
         let mut unmatched: Vec<Option<(u64, usize)>> = vec![None; model.traffic.len()];
         // Per interval: offered load reaching agents (erlang-minutes) and slot-minutes on shift.
         let intervals = (WEEK_MINUTES / INTERVAL_MINUTES) as usize;
         let mut load = vec![0.0f64; intervals];
         let mut capacity = vec![0.0f64; intervals];
-        // Overload is judged over the minutes the run covers (warm-up included), a week at most;
+        // Overload is judged over the time the run covers (warm-up included), a week at most;
         // the other lints are about the rule set, so they look at the whole week.
-        let first = model.week_time(crate::model::SimTime::ZERO) / (60 * TICKS_PER_SEC);
-        let run_minutes = (model.end().0 / (60 * TICKS_PER_SEC)).clamp(1, WEEK_MINUTES);
-        let in_run = |minute: u64| (minute + WEEK_MINUTES - first) % WEEK_MINUTES < run_minutes;
+        let first = model.week_time(SimTime::ZERO);
+        let run_len = model.end().0.clamp(1, WEEK);
+        let in_run = |t: u64| (t + WEEK - first) % WEEK < run_len;
         let mut covered = vec![false; intervals];
-        for minute in 0..WEEK_MINUTES {
-            let week_time = minute * 60 * TICKS_PER_SEC;
-            let now = crate::model::SimTime(week_time);
+        let points = breakpoints(model);
+        for (k, &week_time) in points.iter().enumerate() {
+            let until = points.get(k + 1).copied().unwrap_or(WEEK);
+            // The stretch's length in minutes: loads and slots are summed as erlang-minutes.
+            let len = (until - week_time) as f64 / (60 * TICKS_PER_SEC) as f64;
+            let minute = week_time / (60 * TICKS_PER_SEC);
+            let now = SimTime(week_time);
             for (a, agent) in model.agents.iter().enumerate() {
                 let is_on = agent.on_shift_at(week_time);
                 if is_on != on[a] {
@@ -208,10 +264,10 @@ impl Sweep {
                 }
             }
             let iv = (minute / INTERVAL_MINUTES) as usize;
-            let counts = in_run(minute);
+            let counts = in_run(week_time);
             if counts {
                 covered[iv] = true;
-                capacity[iv] += slots as f64;
+                capacity[iv] += slots as f64 * len;
             }
             let cx = ChatContext {
                 attrs: &no_attrs,
@@ -262,7 +318,7 @@ impl Sweep {
                         let rule_bot = rule
                             .and_then(|r| model.rules[r.ix()].bot.as_ref())
                             .map_or(0.0, |b| b.resolves);
-                        load[iv] += erlangs * k.share * (1.0 - rule_bot);
+                        load[iv] += erlangs * k.share * (1.0 - rule_bot) * len;
                     }
                 }
             }

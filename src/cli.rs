@@ -294,6 +294,10 @@ impl routesim::sim::Recorder for ChatPart<'_> {
             w.record(rec);
         }
     }
+
+    fn keep_going(&self) -> bool {
+        self.writer.as_ref().is_ok_and(|w| w.keep_going())
+    }
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file in the same folder, renamed.

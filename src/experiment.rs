@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::lint;
 use crate::model::Model;
 use crate::sim::{self, Recorder};
-use crate::stats::{self, Collector, RepFigures};
+use crate::stats::{self, Collector, Figures, RepFigures};
 
 /// The result of an experiment: what the report exporters print.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,31 +58,40 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
+    // One replication: its own figures (for the confidence half-widths), its collector (to
+    // pool), what the engine returned and the extra recorder.
     let one = |r: u32| {
         let recorder = (Collector::new(model), extra(r));
         let (result, (mut collector, x)) = sim::run_replication(model, r, recorder, progress);
         collector.absorb(&result);
-        (collector.figures(model), collector, result, x)
+        let own = collector.figures(model);
+        (vec![(own, result, x)], collector)
     };
-    let reps: Vec<_> = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| (0..model.replications).into_par_iter().map(one).collect()),
-        Err(_) => (0..model.replications).map(one).collect(),
+    // Collectors are merged as replications finish, so memory holds a few at a time, not one
+    // per replication. Every tally is an integer sum, so the pooled figures do not depend on
+    // the order of merging; the per-replication parts keep index order (rayon's reduce joins
+    // neighbouring ranges, left before right).
+    let join = |(mut a, mut ca): (Vec<_>, Collector), (b, cb): (Vec<_>, Collector)| {
+        a.extend(b);
+        ca.merge(&cb);
+        (a, ca)
     };
-    // Figures over all replications come from their pooled tallies, merged in index order;
-    // the confidence half-widths come from the spread of each replication's own figures.
-    // Every tally is an integer sum, so merging is exact in any order; index order anyway.
+    let reduced = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| {
+            (0..model.replications)
+                .into_par_iter()
+                .map(one)
+                .reduce_with(join)
+        }),
+        Err(_) => (0..model.replications).map(one).reduce(join),
+    };
+    let (reps, pooled) = reduced.expect("at least one replication");
     let mut figures = Vec::with_capacity(reps.len());
-    let mut pooled: Option<Collector> = None;
     let mut rest = Vec::with_capacity(reps.len());
-    for (f, collector, result, x) in reps {
+    for (f, result, x) in reps {
         figures.push(f);
-        match &mut pooled {
-            None => pooled = Some(collector),
-            Some(p) => p.merge(&collector),
-        }
         rest.push((result, x));
     }
-    let pooled = pooled.expect("at least one replication");
     let mean = pooled.figures(model);
     let ci95 = stats::aggregate(&figures).1;
     let mut warnings = lint::warnings(model);
@@ -121,13 +130,39 @@ fn run_warnings(model: &Model, f: &RepFigures, out_of_range: u64) -> Vec<String>
     if out_of_range > 0 {
         out.push(format!("{out_of_range} waits fell outside the histogram's range and are missing from the percentiles"));
     }
-    if o.offered > 0.0 && o.waiting_at_end > CENSORED_WARNING_SHARE * o.offered {
+    // Chats still with a bot never queued, so only the others have an unfinished wait.
+    let queued = |f: &Figures| f.waiting_at_end - f.with_bot_at_end;
+    let censored = |f: &Figures| f.offered > 0.0 && queued(f) > CENSORED_WARNING_SHARE * f.offered;
+    let rows: Vec<String> = f
+        .teams
+        .iter()
+        .map(|t| (format!("team {}", t.name), &t.figures))
+        .chain(
+            f.rules
+                .iter()
+                .map(|r| (format!("rule {}", r.name), &r.figures)),
+        )
+        .filter(|(_, f)| censored(f))
+        .map(|(name, f)| {
+            format!(
+                "{name} {} ({:.1}%)",
+                fmt_count(queued(f)),
+                100.0 * queued(f) / f.offered
+            )
+        })
+        .collect();
+    if censored(o) || !rows.is_empty() {
+        let by_row = if rows.is_empty() {
+            String::new()
+        } else {
+            format!("; by row: {}", rows.join(", "))
+        };
         out.push(format!(
-            "{} chats per replication ({:.1}% of offered) were still waiting when the run ended; \
+            "{} chats per replication ({:.1}% of offered) were still waiting when the run ended{by_row}; \
              their waits are not in the wait figures, which therefore understate the wait \
              (the desk did not drain: add agents, patience or a longer run)",
-            fmt_count(o.waiting_at_end),
-            100.0 * o.waiting_at_end / o.offered
+            fmt_count(queued(o)),
+            100.0 * queued(o) / o.offered.max(1.0)
         ));
     }
     out

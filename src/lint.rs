@@ -350,6 +350,13 @@ impl Sweep {
                 continue;
             }
             if let Action::Route(steps) = &r.action {
+                let after = model.fallback.as_ref().and_then(|f| f.after_checks);
+                if let Some(n) = after.filter(|&n| (n as usize) < steps.len()) {
+                    warnings.push(format!(
+                        "rules[{i}].route[{n}]: never reached: [fallback] after_checks = {n} sends every chat of rule \"{}\" to the fallback first",
+                        r.name
+                    ));
+                }
                 for (k, s) in steps.iter().enumerate() {
                     if let (StepTarget::Target(t), false) = (s.to, staffed[i][k]) {
                         warnings.push(format!(
@@ -459,6 +466,22 @@ route = [{ team = "t" }]
         assert!(
             w.iter().any(|w| w.contains("in 56 of the 672")
                 && w.contains("worst mon 10:00-10:15: 12.0 erlangs on 10.0 slots")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn steps_past_after_checks_are_never_reached() {
+        let text = DESK.replace("PEAK", "10").replace(
+            "route = [{ team = \"t\" }]",
+            "route = [{ team = \"t\", timeout = \"1m\" }, { team = \"t\" }]\n[fallback]\nafter_checks = 1",
+        );
+        let m = parse_str("t.toml", &text).unwrap();
+        let w = warnings(&m);
+        assert!(
+            w.iter()
+                .any(|w| w
+                    .starts_with("rules[0].route[1]: never reached: [fallback] after_checks = 1")),
             "{w:?}"
         );
     }

@@ -194,10 +194,16 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             r.transfers.to_string(),
             r.second_wait.map_or(String::new(), secs),
         ];
-        if let Some(out) = &mut self.out {
-            if let Err(e) = out.write_record(&row) {
-                self.error = Some(e);
-            }
+        if let Some(out) = &mut self.out
+            && let Err(e) = out.write_record(&row)
+        {
+            self.error = Some(e);
         }
+    }
+
+    /// A writer that failed stops the run: simulating on would only produce a file that is
+    /// then thrown away.
+    fn keep_going(&self) -> bool {
+        self.error.is_none()
     }
 }

@@ -215,6 +215,7 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
     };
     out.push('\n');
     let mut route_len = 0;
+    let after_checks = m.fallback.as_ref().and_then(|f| f.after_checks);
     // The last step the chat is offered at, and whether it waits there until answered.
     let mut stays = false;
     match matched {
@@ -248,6 +249,14 @@ pub fn explain(m: &Model, probe: &Probe) -> String {
                         }
                         StepTarget::Owner => (format!("owner ({timeout})"), probe.owner.as_slice()),
                     };
+                    if let Some(n) = after_checks.filter(|&n| j as u32 >= n) {
+                        let _ = writeln!(
+                            out,
+                            "  step {}: {name}: not reached ([fallback] after_checks = {n} sends the chat on first)",
+                            j + 1
+                        );
+                        continue;
+                    }
                     let now = ask(&free, j);
                     let offered_here = match now {
                         Decision::Assign { at, .. } | Decision::Wait { at } => at.step == j,

@@ -89,10 +89,10 @@ impl Queues {
             .chain(std::iter::once(personal));
         let mut best: Option<(QueueId, QueueKey, u32)> = None;
         for q in queues {
-            if let Some((&key, &chat)) = self.queues[q.0 as usize].first_key_value() {
-                if best.is_none_or(|b| key < b.1) {
-                    best = Some((q, key, chat));
-                }
+            if let Some((&key, &chat)) = self.queues[q.0 as usize].first_key_value()
+                && best.is_none_or(|b| key < b.1)
+            {
+                best = Some((q, key, chat));
             }
         }
         best

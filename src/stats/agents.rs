@@ -131,6 +131,24 @@ mod tests {
     }
 
     #[test]
+    fn a_peak_reached_and_left_in_the_warm_up_does_not_count() {
+        let mut l = AgentLoad::new(1);
+        l.begin(SimTime(10));
+        l.change(&change(0, 0, true, ChangeCause::Shift));
+        for (t, load) in [(5, 1), (6, 2), (7, 3)] {
+            l.change(&change(
+                t,
+                load,
+                true,
+                ChangeCause::Took { measured: false },
+            ));
+        }
+        l.change(&change(8, 0, true, ChangeCause::Released));
+        l.finish(SimTime(50));
+        assert_eq!((l.times[0].peak, l.times[0].busy), (0, 0));
+    }
+
+    #[test]
     fn a_load_held_since_the_warm_up_counts_for_the_peak() {
         let mut l = AgentLoad::new(1);
         l.begin(SimTime(10));

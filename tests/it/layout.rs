@@ -194,6 +194,21 @@ fn exporters_keep_their_layout() {
         check(name, &report::explain::explain(&m, &probe), &mut failures);
     }
 
+    // With after_checks = 1, the second step is never reached: the chat goes on first.
+    let early =
+        routesim::scenario::parse_str("layout.toml", &format!("{DESK}after_checks = 1\n")).unwrap();
+    let probe = report::explain::Probe {
+        attrs: vec![("topic".into(), "tech".into())],
+        has_owner: false,
+        owner: None,
+        week_time: (24 + 10) * 3_600 * routesim::model::TICKS_PER_SEC,
+    };
+    check(
+        "explain-after-checks.txt",
+        &report::explain::explain(&early, &probe),
+        &mut failures,
+    );
+
     let mut rows = report::csv::ChatWriter::new(&m, Vec::new());
     let attrs = [1u32];
     let rec = |id: u64, outcome: Outcome, agent: Option<u32>| ChatRecord {

@@ -101,10 +101,10 @@ impl Compiler<'_> {
             }
             let mut teams = Vec::new();
             for (j, t) in a.teams.iter().enumerate() {
-                if let Some(id) = self.team_ref(format!("agents[{i}].teams[{j}]"), t, team_ix) {
-                    if !teams.contains(&id) {
-                        teams.push(id);
-                    }
+                if let Some(id) = self.team_ref(format!("agents[{i}].teams[{j}]"), t, team_ix)
+                    && !teams.contains(&id)
+                {
+                    teams.push(id);
                 }
             }
             let max_chats = a.max_chats.as_ref().map_or(1, |m| *m.get_ref());

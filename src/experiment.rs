@@ -32,7 +32,7 @@ pub struct Summary {
     /// percentiles and mean times are read from the pooled chats of every replication, so
     /// they agree with the counts; maxima and peaks are the largest seen.
     #[serde(flatten)]
-    pub mean: RepFigures,
+    pub figures: RepFigures,
     /// 95% confidence half-widths (Student t over the replications' own figures), same shape
     /// as the figures; only with two or more replications.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -103,7 +103,7 @@ where
         warmup: model.warmup.as_secs_f64(),
         duration: model.duration.as_secs_f64(),
         service_level_threshold: model.service_level.as_secs_f64(),
-        mean,
+        figures: mean,
         ci95,
         simulated_chats: rest.iter().map(|r| r.0.chats).sum(),
         warnings,

@@ -33,7 +33,7 @@
 //!     handle_time = { dist = "exponential", mean = "5m" }
 //! "#).unwrap();
 //! let (summary, _) = routesim::experiment::run(&model, 1, |_| routesim::experiment::Discard, &|_| {});
-//! assert!(summary.mean.overall.offered > 0.0);
+//! assert!(summary.figures.overall.offered > 0.0);
 //! ```
 #![deny(missing_docs)]
 

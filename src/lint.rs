@@ -14,7 +14,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::model::{
     Action, ChatContext, Condition, DAY, Model, NO_VALUE, SimTime, StepTarget, TICKS_PER_SEC,
-    ValueId, WEEK,
+    ValueId, WEEK, WeekTime,
 };
 use crate::routing::{self, Board, ChatView, Decision};
 
@@ -80,9 +80,36 @@ struct Kind {
     share: f64,
 }
 
-/// Every kind of chat of each stream (`None` for a stream with too many to enumerate).
+/// The attributes that can change where a chat goes: those a rule's condition names, and the
+/// one that says which customers have owners.
+fn relevant_attributes(model: &Model) -> Vec<bool> {
+    fn mark(conds: &[Condition], out: &mut [bool]) {
+        for c in conds {
+            match c {
+                Condition::Attr { attr, .. } => out[attr.ix()] = true,
+                Condition::Not(inner) => mark(inner, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = vec![false; model.attributes.len()];
+    for r in &model.rules {
+        mark(&r.when, &mut out);
+    }
+    for t in &model.traffic {
+        if let Some((a, _)) = t.owner.as_ref().and_then(|o| o.existing) {
+            out[a.ix()] = true;
+        }
+    }
+    out
+}
+
+/// Every kind of chat of each stream, as the rules tell them apart (`None` for a stream with
+/// too many kinds to enumerate). Attributes no rule looks at are left unset, so they do not
+/// multiply the kinds.
 fn kinds(model: &Model) -> Vec<Option<Vec<Kind>>> {
     let n_attrs = model.attributes.len();
+    let relevant = relevant_attributes(model);
     model
         .traffic
         .iter()
@@ -90,6 +117,7 @@ fn kinds(model: &Model) -> Vec<Option<Vec<Kind>>> {
             let dists: Vec<_> = t
                 .attributes
                 .iter()
+                .filter(|(a, _)| relevant[a.ix()])
                 .map(|(a, c)| (*a, c.distribution()))
                 .collect();
             let combos = dists
@@ -179,16 +207,102 @@ fn breakpoints(model: &Model) -> Vec<u64> {
     points
 }
 
-/// `mon 10:00`.
+/// Pools of agents that share load: agents of one target, of the targets one route offers to in
+/// turn (and the fallback it can time out to), and agents in several teams, are one pool.
+/// Overload is judged per pool, so idle slots in one team cannot hide another that is short.
+/// A `[fallback]` to every agent makes the whole desk one pool, since everyone can then help.
+/// Returns each agent's pool and each pool's name.
+fn pools(model: &Model) -> (Vec<usize>, Vec<String>) {
+    let n = model.agents.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let union_all = |p: &mut Vec<usize>, agents: &mut dyn Iterator<Item = usize>| {
+        if let Some(first) = agents.next() {
+            let root = find(p, first);
+            for a in agents {
+                let r = find(p, a);
+                p[r] = root;
+            }
+        }
+    };
+    for t in &model.targets {
+        union_all(&mut parent, &mut t.members.iter().map(|a| a.ix()));
+    }
+    let owner_teams: Vec<usize> = model
+        .traffic
+        .iter()
+        .filter_map(|t| {
+            t.owner
+                .as_ref()
+                .map(|o| model.teams[o.team.ix()].target.ix())
+        })
+        .collect();
+    for r in &model.rules {
+        let Action::Route(steps) = &r.action else {
+            continue;
+        };
+        let mut targets: Vec<usize> = Vec::new();
+        for s in steps {
+            match s.to {
+                StepTarget::Target(t) => targets.push(t.ix()),
+                StepTarget::Owner => targets.extend(&owner_teams),
+            }
+        }
+        if let Some(f) = &model.fallback {
+            let times_out = steps.last().is_some_and(|s| s.timeout.is_some());
+            let cut_short = f.after_checks.is_some_and(|n| (n as usize) < steps.len());
+            if times_out || cut_short {
+                targets.push(f.target.ix());
+            }
+        }
+        union_all(
+            &mut parent,
+            &mut targets
+                .iter()
+                .flat_map(|&t| model.targets[t].members.iter().map(|a| a.ix())),
+        );
+    }
+    // Number the pools densely, in order of their first agent.
+    let mut id = vec![usize::MAX; n];
+    let mut count = 0;
+    let of: Vec<usize> = (0..n)
+        .map(|a| {
+            let r = find(&mut parent, a);
+            if id[r] == usize::MAX {
+                id[r] = count;
+                count += 1;
+            }
+            id[r]
+        })
+        .collect();
+    let names = (0..count)
+        .map(|p| {
+            let teams: Vec<&str> = model
+                .teams
+                .iter()
+                .filter(|t| t.members.first().is_some_and(|a| of[a.ix()] == p))
+                .map(|t| t.name.as_str())
+                .collect();
+            match teams.len() {
+                0 => "agents in no team".to_string(),
+                1 => format!("team {}", teams[0]),
+                2..=4 => format!("teams {}", teams.join(", ")),
+                k => format!("teams {} and {} more", teams[..3].join(", "), k - 3),
+            }
+        })
+        .collect();
+    (of, names)
+}
+
+/// `mon 10:00`, for a minute of the week.
 fn minute_text(minute: u64) -> String {
-    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let m = minute % WEEK_MINUTES;
-    format!(
-        "{} {:02}:{:02}",
-        DAYS[(m / 1_440) as usize],
-        m / 60 % 24,
-        m % 60
-    )
+    WeekTime(minute % WEEK_MINUTES * 60 * TICKS_PER_SEC).to_string()
 }
 
 /// The week, stretch by stretch: what the routing core does with each kind of chat.
@@ -204,7 +318,8 @@ impl Sweep {
         // stream keeps them deterministic.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         let mut on = vec![false; model.agents.len()];
-        let mut slots = 0u64;
+        let (pool_of, pool_names) = pools(model);
+        let mut slots = vec![0u64; pool_names.len()];
         // Per rule: whether its time conditions ever hold, and per step whether it is ever
         // staffed when they do.
         let mut applies = vec![false; model.rules.len()];
@@ -236,8 +351,8 @@ impl Sweep {
         let mut unmatched: Vec<Option<(u64, usize)>> = vec![None; model.traffic.len()];
         // Per interval: offered load reaching agents (erlang-minutes) and slot-minutes on shift.
         let intervals = (WEEK_MINUTES / INTERVAL_MINUTES) as usize;
-        let mut load = vec![0.0f64; intervals];
-        let mut capacity = vec![0.0f64; intervals];
+        let mut load = vec![vec![0.0f64; intervals]; pool_names.len()];
+        let mut capacity = vec![vec![0.0f64; intervals]; pool_names.len()];
         // Overload is judged over the time the run covers (warm-up included), a week at most;
         // the other lints are about the rule set, so they look at the whole week.
         let first = model.week_time(SimTime::ZERO);
@@ -257,9 +372,9 @@ impl Sweep {
                     on[a] = is_on;
                     board.set_on_shift(model, crate::model::AgentId(a as u32), is_on, now);
                     if is_on {
-                        slots += agent.max_chats as u64;
+                        slots[pool_of[a]] += agent.max_chats as u64;
                     } else {
-                        slots -= agent.max_chats as u64;
+                        slots[pool_of[a]] -= agent.max_chats as u64;
                     }
                 }
             }
@@ -267,7 +382,9 @@ impl Sweep {
             let counts = in_run(week_time);
             if counts {
                 covered[iv] = true;
-                capacity[iv] += slots as f64 * len;
+                for (c, &n) in capacity.iter_mut().zip(&slots) {
+                    c[iv] += n as f64 * len;
+                }
             }
             let cx = ChatContext {
                 attrs: &no_attrs,
@@ -310,15 +427,17 @@ impl Sweep {
                         checks: 0,
                         owner: None,
                     };
-                    let reaches_agents = matches!(
-                        routing::decide(model, &board, view, &mut rng),
-                        Decision::Assign { .. } | Decision::Wait { .. }
-                    );
-                    if reaches_agents && counts {
+                    let reaches = match routing::decide(model, &board, view, &mut rng) {
+                        Decision::Assign { at, .. } | Decision::Wait { at } => {
+                            model.targets[at.target.ix()].members.first().copied()
+                        }
+                        _ => None,
+                    };
+                    if let (Some(agent), true) = (reaches, counts) {
                         let rule_bot = rule
                             .and_then(|r| model.rules[r.ix()].bot.as_ref())
                             .map_or(0.0, |b| b.resolves);
-                        load[iv] += erlangs * k.share * (1.0 - rule_bot) * len;
+                        load[pool_of[agent.ix()]][iv] += erlangs * k.share * (1.0 - rule_bot) * len;
                     }
                 }
             }
@@ -367,15 +486,31 @@ impl Sweep {
                 }
             }
         }
-        if let Some(w) = overload(model, &load, &capacity, &covered) {
-            warnings.push(w);
+        for (p, name) in pool_names.iter().enumerate() {
+            if let Some(w) = overload(model, name, &load[p], &capacity[p], &covered) {
+                warnings.push(w);
+            }
+        }
+        for (ti, k) in kinds.iter().enumerate() {
+            if k.is_none() {
+                warnings.push(format!(
+                    "traffic \"{}\" has more than {MAX_COMBINATIONS} kinds of chat as the rules tell them apart; the overload and unmatched-chat checks leave it out",
+                    model.traffic[ti].name
+                ));
+            }
         }
         Sweep { warnings }
     }
 }
 
 /// The overload warning: offered load against slots on shift, quarter-hour by quarter-hour.
-fn overload(model: &Model, load: &[f64], capacity: &[f64], covered: &[bool]) -> Option<String> {
+fn overload(
+    model: &Model,
+    pool: &str,
+    load: &[f64],
+    capacity: &[f64],
+    covered: &[bool],
+) -> Option<String> {
     let per = INTERVAL_MINUTES as f64;
     let over: Vec<usize> = (0..load.len())
         .filter(|&i| load[i] > 0.0 && load[i] >= capacity[i])
@@ -397,7 +532,7 @@ fn overload(model: &Model, load: &[f64], capacity: &[f64], covered: &[bool]) -> 
         String::new()
     };
     Some(format!(
-        "offered load reaches or exceeds the chat slots on shift in {} of the {} quarter-hours the run covers; worst {}-{}: {:.1} erlangs on {:.1} slots{patience}",
+        "{pool}: offered load reaches or exceeds the chat slots on shift in {} of the {} quarter-hours the run covers; worst {}-{}: {:.1} erlangs on {:.1} slots{patience}",
         over.len(),
         covered.iter().filter(|&&c| c).count(),
         minute_text(from),
@@ -468,6 +603,53 @@ route = [{ team = "t" }]
                 && w.contains("worst mon 10:00-10:15: 12.0 erlangs on 10.0 slots")),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn idle_slots_in_one_team_do_not_hide_another_that_is_short() {
+        let text = r#"
+[simulation]
+duration = "8h"
+[[teams]]
+name = "sales"
+[[teams]]
+name = "support"
+[[agents]]
+name = "s"
+count = 5
+teams = ["sales"]
+[[agents]]
+name = "p"
+count = 20
+teams = ["support"]
+[[traffic]]
+name = "web"
+rate = "100/h"
+handle_time = "6m"
+patience = "10m"
+attributes = { topic = { sales = 1, support = 1 } }
+[[rules]]
+name = "sales"
+when = { topic = "sales" }
+route = [ { team = "sales" } ]
+[[rules]]
+name = "rest"
+route = [ { team = "support" } ]
+"#;
+        // 5 erlangs on sales' 5 slots, 5 on support's 20: 10 on 25 for the desk as a whole.
+        let w = warnings(&parse_str("t.toml", text).unwrap());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("team sales: offered load")
+                && w[0].contains("5.0 erlangs on 5.0 slots"),
+            "{w:?}"
+        );
+        // An overflow from sales to support makes them one pool, which has room.
+        let text = text.replace(
+            "route = [ { team = \"sales\" } ]",
+            "route = [ { team = \"sales\", timeout = \"1m\" }, { team = \"support\" } ]",
+        );
+        assert!(warnings(&parse_str("t.toml", &text).unwrap()).is_empty());
     }
 
     #[test]

@@ -154,11 +154,46 @@ impl Calendar {
             .any(|w| w.start >= w.end && tod < w.end)
     }
 }
+/// Weekday names as scenario files and reports write them, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// A moment of the week, in ticks since Monday 00:00; shown as `tue 10:00`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WeekTime(pub u64);
+
+impl std::fmt::Display for WeekTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let day = WEEKDAYS[(self.0 / DAY) as usize % 7];
+        write!(f, "{day} {}", TimeOfDay(self.0 % DAY))
+    }
+}
+
+/// A time of day, in ticks since midnight; shown as `09:30`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(pub u64);
+
+impl std::fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0 / TICKS_PER_SEC;
+        write!(f, "{:02}:{:02}", secs / 3_600 % 24, secs / 60 % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const H: u64 = 3_600 * TICKS_PER_SEC;
+
+    #[test]
+    fn moments_of_the_week_read_as_people_write_them() {
+        assert_eq!(
+            WeekTime(DAY + 10 * H + 5 * 60 * TICKS_PER_SEC).to_string(),
+            "tue 10:05"
+        );
+        assert_eq!(WeekTime(7 * DAY - 1).to_string(), "sun 23:59");
+        assert_eq!(TimeOfDay(0).to_string(), "00:00");
+    }
 
     #[test]
     fn shift_covers_and_wraps_midnight() {

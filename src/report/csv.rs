@@ -36,8 +36,12 @@ pub fn teams(s: &Summary) -> Vec<u8> {
         "wait_max",
     ];
     w.write_record(header).expect("in memory");
-    let rows = std::iter::once(("overall", &s.mean.overall))
-        .chain(s.mean.teams.iter().map(|t| (t.name.as_str(), &t.figures)));
+    let rows = std::iter::once(("overall", &s.figures.overall)).chain(
+        s.figures
+            .teams
+            .iter()
+            .map(|t| (t.name.as_str(), &t.figures)),
+    );
     for (name, f) in rows {
         let x = &f.wait;
         w.write_record([
@@ -76,7 +80,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
         "staffing_cost",
     ])
     .expect("in memory");
-    for a in &s.mean.agents {
+    for a in &s.figures.agents {
         w.write_record([
             a.name.clone(),
             a.handled.to_string(),

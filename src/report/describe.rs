@@ -3,13 +3,10 @@
 use std::fmt::Write as _;
 
 use super::human_secs;
-use crate::model::{Action, Condition, DAY, Model, Rule, StepTarget, TICKS_PER_SEC};
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+use crate::model::{Action, Condition, Model, Rule, StepTarget, TimeOfDay, WEEKDAYS, WeekTime};
 
 fn hhmm(ticks: u64) -> String {
-    let secs = ticks / TICKS_PER_SEC;
-    format!("{:02}:{:02}", secs / 3_600, secs / 60 % 60)
+    TimeOfDay(ticks).to_string()
 }
 
 /// One condition in words, as a user would write it.
@@ -27,7 +24,7 @@ pub fn condition(m: &Model, c: &Condition) -> String {
         Condition::Days(mask) => {
             let days: Vec<&str> = (0..7)
                 .filter(|i| mask & (1 << i) != 0)
-                .map(|i| DAYS[i])
+                .map(|i| WEEKDAYS[i])
                 .collect();
             format!("days {}", days.join(", "))
         }
@@ -89,16 +86,13 @@ pub fn action(m: &Model, r: &Rule) -> String {
 pub fn describe(m: &Model) -> String {
     let h = |s: f64| human_secs(Some(s));
     let mut out = String::new();
-    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(m.start / DAY) as usize % 7];
-    let tod = (m.start % DAY) / TICKS_PER_SEC;
     let _ = writeln!(out, "{} is valid", m.name);
     let _ = writeln!(
         out,
-        "simulation: {} measured after {} warm-up, from {day} {:02}:{:02}; seed {}, {} replication(s); service level within {}",
+        "simulation: {} measured after {} warm-up, from {}; seed {}, {} replication(s); service level within {}",
         h(m.duration.as_secs_f64()),
         h(m.warmup.as_secs_f64()),
-        tod / 3_600,
-        tod / 60 % 60,
+        WeekTime(m.start),
         m.seed,
         m.replications,
         h(m.service_level.as_secs_f64())
@@ -162,7 +156,7 @@ pub fn describe(m: &Model) -> String {
             .map(|(d, w)| {
                 format!(
                     "{} {}",
-                    DAYS[d],
+                    WEEKDAYS[d],
                     w.iter()
                         .map(|w| format!("{}-{}", hhmm(w.start), hhmm(w.end)))
                         .collect::<Vec<_>>()

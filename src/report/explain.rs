@@ -15,8 +15,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::model::{
-    Action, AgentId, ChatContext, Condition, DAY, Model, NO_VALUE, StepTarget, TICKS_PER_SEC,
-    ValueId,
+    Action, AgentId, ChatContext, Condition, Model, NO_VALUE, StepTarget, ValueId, WeekTime,
 };
 use crate::routing::{self, Board, ChatView, Decision, FALLBACK_STEP};
 
@@ -33,16 +32,8 @@ pub struct Probe {
     pub week_time: u64,
 }
 
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
 fn when_text(week_time: u64) -> String {
-    let tod = (week_time % DAY) / TICKS_PER_SEC;
-    format!(
-        "{} {:02}:{:02}",
-        DAYS[(week_time / DAY) as usize % 7],
-        tod / 3_600,
-        tod / 60 % 60
-    )
+    WeekTime(week_time).to_string()
 }
 
 /// The chat's attribute values as ids; values the scenario never mentions become [`NO_VALUE`].

@@ -142,18 +142,18 @@ pub fn table(s: &Summary) -> String {
         .map(String::from)
         .to_vec(),
     ];
-    rows.push(figure_row("overall", &s.mean.overall));
+    rows.push(figure_row("overall", &s.figures.overall));
     if let Some(ci) = &s.ci95 {
         rows.push(figure_row("  ±", &ci.overall));
     }
-    for (i, t) in s.mean.teams.iter().enumerate() {
+    for (i, t) in s.figures.teams.iter().enumerate() {
         rows.push(figure_row(&t.name, &t.figures));
         if let Some(ci) = &s.ci95 {
             rows.push(figure_row("  ±", &ci.teams[i].figures));
         }
     }
     out.push_str(&layout(&rows));
-    let o = &s.mean.overall;
+    let o = &s.figures.overall;
     if o.waiting_at_end + o.in_service_at_end + o.blocked > 0.0 {
         let _ = writeln!(
             out,
@@ -174,7 +174,7 @@ pub fn table(s: &Summary) -> String {
     }
     if o.deflected + o.after_hours + o.bot_resolved > 0.0 {
         let by: Vec<String> = s
-            .mean
+            .figures
             .channels
             .iter()
             .map(|c| format!("{} {}", c.channel, count(c.deflected)))
@@ -208,13 +208,13 @@ pub fn table(s: &Summary) -> String {
         .map(String::from)
         .to_vec(),
     ];
-    rows.extend(s.mean.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
+    rows.extend(s.figures.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
     out.push_str(&layout(&rows));
-    if s.mean.agents.len() > MAX_AGENT_ROWS {
+    if s.figures.agents.len() > MAX_AGENT_ROWS {
         let _ = writeln!(
             out,
             "({} more agents not shown; --format json or --out DIR lists them all)",
-            s.mean.agents.len() - MAX_AGENT_ROWS
+            s.figures.agents.len() - MAX_AGENT_ROWS
         );
     }
     if !s.warnings.is_empty() {
@@ -229,7 +229,7 @@ pub fn table(s: &Summary) -> String {
 /// Rules with what they matched and how those chats fared; rules that matched nothing are
 /// listed too, since a rule that never fires is worth seeing.
 fn rules_table(s: &Summary) -> String {
-    let rules = &s.mean.rules;
+    let rules = &s.figures.rules;
     if rules.len() <= 1 {
         return String::new();
     }
@@ -272,7 +272,7 @@ fn rules_table(s: &Summary) -> String {
 /// Messages, tickets, red flags and fairness, one line each where there is something to say.
 fn extras(s: &Summary) -> String {
     let mut out = String::new();
-    let m = &s.mean.messages;
+    let m = &s.figures.messages;
     let kinds = [
         ("first_chat", m.first_chat),
         ("assigned", m.assigned),
@@ -290,7 +290,7 @@ fn extras(s: &Summary) -> String {
     if !sent.is_empty() {
         let _ = writeln!(out, "messages: {}", sent.join(", "));
     }
-    let t = &s.mean.tickets;
+    let t = &s.figures.tickets;
     if t.after_hours + t.missed > 0.0 {
         let _ = writeln!(
             out,
@@ -299,7 +299,7 @@ fn extras(s: &Summary) -> String {
             count(t.missed)
         );
     }
-    let b = &s.mean.bot;
+    let b = &s.figures.bot;
     if b.chats > 0.0 {
         let _ = writeln!(
             out,
@@ -309,7 +309,7 @@ fn extras(s: &Summary) -> String {
             human_secs(b.mean_time)
         );
     }
-    let e = &s.mean.escalation;
+    let e = &s.figures.escalation;
     if e.escalated > 0.0 {
         let _ = writeln!(
             out,
@@ -322,7 +322,7 @@ fn extras(s: &Summary) -> String {
             human_secs(e.time_to_resolution.p95)
         );
     }
-    let r = &s.mean.red_flags;
+    let r = &s.figures.red_flags;
     if let Some(after) = r.after {
         let _ = writeln!(
             out,
@@ -332,7 +332,7 @@ fn extras(s: &Summary) -> String {
             count(r.peak)
         );
     }
-    if let Some(j) = s.mean.fairness.jain_occupancy {
+    if let Some(j) = s.figures.fairness.jain_occupancy {
         let _ = writeln!(
             out,
             "fairness (Jain's index over agents' occupancy, 1 = even): {j:.3}"

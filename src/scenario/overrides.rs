@@ -28,22 +28,23 @@ fn nowhere() -> std::ops::Range<usize> {
 }
 
 impl Overrides {
-    /// Writes the overrides into `raw`; returns each overridden key with the flag that set it,
-    /// for error messages.
-    pub(super) fn apply(&self, raw: &mut RawScenario) -> Vec<(&'static str, &'static str)> {
-        let mut by = Vec::new();
+    /// Writes the overrides into `raw`; returns each overridden key path (as errors name it,
+    /// such as `simulation.duration` or, for a sweep, `agents[3].count`) with what set it.
+    pub(super) fn apply(&self, raw: &mut RawScenario) -> Vec<(String, String)> {
+        let mut by: Vec<(String, String)> = Vec::new();
+        let mut note = |key: &str, flag: &str| by.push((key.into(), flag.into()));
         let sim = &mut raw.simulation;
         if let Some(seed) = self.seed {
             sim.seed = Some(seed);
-            by.push(("simulation.seed", "--seed"));
+            note("simulation.seed", "--seed");
         }
         if let Some(r) = self.replications {
             sim.replications = Some(Spanned::new(nowhere(), r));
-            by.push(("simulation.replications", "--replications"));
+            note("simulation.replications", "--replications");
         }
         if let Some(d) = self.duration {
             sim.duration = Spanned::new(nowhere(), Secs(d));
-            by.push(("simulation.duration", "--duration"));
+            note("simulation.duration", "--duration");
         }
         by
     }

@@ -7,7 +7,9 @@
 //!    each stream's first arrival and the end of the warm-up.
 //! 3. **step**: pop the earliest event (ties in the order they were scheduled) and apply it;
 //!    routing questions go to [`crate::routing`].
-//! 4. **run until** the end of the horizon, then report every chat still in the system.
+//! 4. **run until** the end of the horizon, or until the recorder's
+//!    [`keep_going`](Recorder::keep_going) says stop after an event; then report every chat
+//!    still in the system, and [`finish`](Recorder::finish).
 //!
 //! Every chat reaches the [`Recorder`] exactly once with its final [`Outcome`]. The engine
 //! never prints; memory is bounded by the chats in the system, not the chats simulated.
@@ -15,7 +17,6 @@
 //! Randomness: each traffic stream draws its inter-arrival times, attributes, handle times and
 //! patience from its own stream, so two rule sets run with the same seed see the same chats
 //! (common random numbers), and adding a stream does not disturb the others.
-
 //!
 //! Glossary of the engine's words:
 //! - **slot**: the index of a chat's entry in the engine's table of live chats; freed and reused
@@ -23,8 +24,10 @@
 //! - **epoch**: a counter on each slot, bumped whenever the chat's pending events stop applying
 //!   (it left, moved on, or had its end rescheduled); an event carries the epoch it was
 //!   scheduled in and is ignored if the slot has moved on since.
-//! - **via**: the routing target a chat was offered through (a team's, a skill group's, the
-//!   fallback's), which decides the team it counts for and who may escalate it.
+//! - **via**: the routing target a chat was last offered through (a team's, a skill group's,
+//!   the fallback's, or an escalation's), which decides which team may escalate it and whose
+//!   round-robin cursor moves. The team a chat counts for is its `target`: where it was
+//!   answered, or where it last waited.
 //! - **checks**: route steps a chat went through without an agent (skipped, or timed out).
 //!
 //! Files: [`record`] (what the engine reports), `event` (event order), `chat` (a live chat's

@@ -276,7 +276,10 @@ fn overload_without_patience_finishes_with_a_warning_and_bounded_waiting() {
         .get_output()
         .clone();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("warning: offered load"), "{stderr}");
+    assert!(
+        stderr.contains("warning: team support: offered load"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("were blocked because 2000 chats"),
         "{stderr}"

@@ -89,7 +89,7 @@ fn after_hours_chats_are_exactly_those_outside_business_hours() {
         );
     }
     let reps = m.replications as f64;
-    let f = &s.mean;
+    let f = &s.figures;
     assert!(outside > 100, "the scenario must have chats outside hours");
     assert_eq!(f.overall.after_hours * reps, outside as f64);
     // One after-hours reply and one ticket per after-hours chat; one missed ticket per abandon.
@@ -125,7 +125,7 @@ fn switching_messages_off_keeps_their_tickets() {
             "missed",
         )
     });
-    let f = &s.mean;
+    let f = &s.figures;
     assert!(f.overall.after_hours > 0.0 && f.overall.abandoned > 0.0);
     assert_eq!((f.messages.after_hours, f.messages.missed), (0.0, 0.0));
     assert_eq!(f.tickets.after_hours, f.overall.after_hours);
@@ -137,7 +137,7 @@ fn switching_tickets_off_keeps_their_messages() {
     let (_, s, _) = run("after-hours.toml", |t| {
         switch_off(switch_off(t, "tickets", "after_hours"), "tickets", "missed")
     });
-    let f = &s.mean;
+    let f = &s.figures;
     assert!(f.overall.after_hours > 0.0 && f.overall.abandoned > 0.0);
     assert_eq!((f.tickets.after_hours, f.tickets.missed), (0.0, 0.0));
     assert_eq!(f.messages.after_hours, f.overall.after_hours);
@@ -192,7 +192,7 @@ fn caps_hold_unmatched_chats_go_to_all_and_three_checks_hand_over() {
         let hour = m.time_of_day(r.arrival) / 3_600_000_000;
         assert!((16..20).contains(&hour), "evening rule at hour {hour}");
     }
-    for (a, f) in m.agents.iter().zip(&s.mean.agents) {
+    for (a, f) in m.agents.iter().zip(&s.figures.agents) {
         assert!(
             f.peak_concurrency <= a.max_chats as f64,
             "{} above its cap",
@@ -224,7 +224,7 @@ fn no_lead_reaches_support_and_facebook_customers_go_to_email() {
         }
     }
     assert!(leads > 300);
-    let f = &s.mean;
+    let f = &s.figures;
     assert!(f.overall.deflected > 0.0 && f.channels[0].channel == "email");
     // Every chat met the bot; it resolved about 10% (binomial: 4 standard errors).
     assert_eq!(f.bot.chats, f.overall.offered);
@@ -308,7 +308,7 @@ fn owned_chats_reach_their_owner_unless_the_timeout_passed_and_load_spreads_even
             .all(|r| r.checks == 0)
     );
     let managers = s
-        .mean
+        .figures
         .teams
         .iter()
         .find(|t| t.name == "account_managers")
@@ -330,7 +330,7 @@ fn owned_chats_reach_their_owner_unless_the_timeout_passed_and_load_spreads_even
         (escalated / n - 0.2).abs() < 4.0 * (0.2f64 * 0.8 / n).sqrt(),
         "{escalated} of {n} escalated"
     );
-    let e = &s.mean.escalation;
+    let e = &s.figures.escalation;
     assert!(
         e.escalated > 0.0 && e.transfers == e.escalated,
         "one level of escalation: {e:?}"
@@ -338,7 +338,7 @@ fn owned_chats_reach_their_owner_unless_the_timeout_passed_and_load_spreads_even
     assert!(e.second_wait.mean.is_some() && e.time_to_resolution.mean.unwrap() > 12.0 * 60.0);
     // Experts (and seniors) are credited with the escalated chats they took.
     let experts_handled: f64 = s
-        .mean
+        .figures
         .agents
         .iter()
         .filter(|a| a.name.starts_with("expert"))
@@ -368,7 +368,7 @@ fn bot_resolved_chats_count_for_no_team_in_either_team_order() {
             order == "swapped",
             "the swap applied"
         );
-        let f = &s.mean;
+        let f = &s.figures;
         assert!(f.overall.bot_resolved > 0.0);
         let team = |name: &str| &f.teams.iter().find(|t| t.name == name).unwrap().figures;
         let rule = |name: &str| f.rules.iter().find(|r| r.name == name).unwrap();
@@ -426,7 +426,7 @@ route = [ { team = "support" } ]
     let unmatched = run_text(&format!(
         "{desk}[[traffic]]\nname = \"mail\"\nrate = \"1/h\"\nhandle_time = \"5m\"\nattributes = {{ topic = \"feedback\" }}\n"
     ));
-    let support = |s: &Summary| s.mean.rules[0].clone();
+    let support = |s: &Summary| s.figures.rules[0].clone();
     assert!(
         support(&base).figures.after_hours > 0.0,
         "nights reach nobody"
@@ -436,7 +436,7 @@ route = [ { team = "support" } ]
         support(&unmatched),
         "an unrelated stream changed support"
     );
-    let none = &unmatched.mean.rules.last().unwrap().figures;
+    let none = &unmatched.figures.rules.last().unwrap().figures;
     assert!(
         none.offered > 0.0 && none.after_hours == none.offered,
         "{none:?}"
@@ -447,7 +447,7 @@ route = [ { team = "support" } ]
     assert_eq!(f.after_hours, 0.0);
     assert!(
         with_fallback
-            .mean
+            .figures
             .teams
             .iter()
             .any(|t| t.name == "(fallback)" && t.figures.answered > 0.0)

@@ -254,7 +254,7 @@ fn collector_totals_agree_with_the_records() {
     .unwrap();
     let m = routesim::scenario::parse_str("support-desk.toml", &text).unwrap();
     let (s, _) = routesim::experiment::run(&m, 1, |_| routesim::experiment::Discard, &|_| {});
-    let o = &s.mean.overall;
+    let o = &s.figures.overall;
     assert_eq!(
         o.offered,
         o.answered
@@ -265,15 +265,15 @@ fn collector_totals_agree_with_the_records() {
             + o.after_hours
             + o.bot_resolved
     );
-    let handled: f64 = s.mean.agents.iter().map(|a| a.handled).sum();
+    let handled: f64 = s.figures.agents.iter().map(|a| a.handled).sum();
     assert!(
         (handled - o.answered).abs() < 1e-6,
         "agents handled {handled}, answered {}",
         o.answered
     );
-    let team_offered: f64 = s.mean.teams.iter().map(|t| t.figures.offered).sum();
+    let team_offered: f64 = s.figures.teams.iter().map(|t| t.figures.offered).sum();
     assert!((team_offered - o.offered).abs() < 1e-6);
-    for a in &s.mean.agents {
+    for a in &s.figures.agents {
         assert!(
             a.occupancy.unwrap_or(0.0) <= 1.0 + 1e-9 && a.peak_concurrency <= 3.0,
             "{a:?}"

@@ -147,7 +147,7 @@ fn summary() -> Summary {
         duration: 28_800.0,
         service_level_threshold: 20.0,
         ci95: Some(figs.clone()),
-        mean: figs,
+        figures: figs,
         simulated_chats: 2_500,
         warnings: vec!["3 chats per replication were still waiting when the run ended".into()],
     }

@@ -109,7 +109,7 @@ fn erlang_c_case(name: &str, agents: u32, max_chats: u32, rho: f64, hours: f64) 
     let sl = 1.0 - pw * (-gap * 20.0).exp();
     check(
         &format!("{name} mean wait"),
-        s.mean.overall.wait.mean.unwrap(),
+        s.figures.overall.wait.mean.unwrap(),
         ci.overall.wait.mean.unwrap(),
         reps,
         wq,
@@ -117,7 +117,7 @@ fn erlang_c_case(name: &str, agents: u32, max_chats: u32, rho: f64, hours: f64) 
     );
     check(
         &format!("{name} service level"),
-        s.mean.overall.service_level.unwrap(),
+        s.figures.overall.service_level.unwrap(),
         ci.overall.service_level.unwrap(),
         reps,
         sl,
@@ -157,7 +157,7 @@ fn mmc_with_exponential_patience_matches_erlang_a() {
     let theory = erlang_a_abandon(c, lambda, 1.0 / mean, 1.0 / patience);
     check(
         "M/M/10+M abandoned fraction",
-        s.mean.overall.abandon_rate.unwrap(),
+        s.figures.overall.abandon_rate.unwrap(),
         ci.overall.abandon_rate.unwrap(),
         reps,
         theory,

@@ -42,7 +42,7 @@ pub(super) struct Compiler<'a> {
     /// Targets for (team, required skills) pairs that route steps name, in order of first use.
     skill_targets: Vec<(TeamId, Vec<(u32, u32)>)>,
     /// Keys whose value came from an override, with the flag that set it.
-    overridden: Vec<(&'static str, &'static str)>,
+    overridden: Vec<(String, String)>,
 }
 
 fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
@@ -51,11 +51,7 @@ fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
 }
 
 impl<'a> Compiler<'a> {
-    pub fn new(
-        src: &'a str,
-        base_dir: &'a Path,
-        overridden: Vec<(&'static str, &'static str)>,
-    ) -> Self {
+    pub fn new(src: &'a str, base_dir: &'a Path, overridden: Vec<(String, String)>) -> Self {
         Compiler {
             overridden,
             src,

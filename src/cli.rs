@@ -202,27 +202,45 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         Format::Table => report::table::table(&summary).into_bytes(),
         Format::Json => report::json(&summary),
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (e.g. `| head`) is not an error worth reporting.
-    let _ = stdout.write_all(&out).and_then(|_| stdout.flush());
+    emit(&out)?;
     if !args.quiet {
         // The table shows its warnings itself; JSON carries them in `warnings` for machines,
         // and people watching the terminal see them here.
         if args.format == Format::Json {
             for w in &summary.warnings {
-                eprintln!("warning: {w}");
+                note(format_args!("warning: {w}"));
             }
         }
         let secs = elapsed.as_secs_f64().max(1e-9);
-        eprintln!(
+        note(format_args!(
             "simulated {} chats in {} replication(s) in {:.2}s ({:.0} chats/s)",
             summary.simulated_chats,
             summary.replications,
             secs,
             summary.simulated_chats as f64 / secs
-        );
+        ));
     }
     Ok(EXIT_SUCCESS)
+}
+
+/// Writes a command's output to stdout. A closed pipe (`| head`) is success: the reader took
+/// what it wanted. Any other failure (a full disk, `/dev/full`) is an error, so a CI job cannot
+/// pass on a report that was never written.
+pub fn emit(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A line on stderr. If stderr itself cannot be written there is nowhere left to say so, and
+/// that must not turn into a panic.
+pub fn note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Runs `work` with a progress bar on stderr, shown only if stderr is a terminal, `quiet` is
@@ -418,15 +436,15 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
         has_owner: args.has_owner,
         week_time,
     };
-    print!("{}", report::explain::explain(&model, &probe));
+    emit(report::explain::explain(&model, &probe).as_bytes())?;
     Ok(EXIT_SUCCESS)
 }
 
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
-    print!("{}", report::describe::describe(&model));
+    emit(report::describe::describe(&model).as_bytes())?;
     for w in &routesim::lint::warnings(&model) {
-        eprintln!("warning: {w}");
+        note(format_args!("warning: {w}"));
     }
     Ok(EXIT_SUCCESS)
 }

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", cli::render_error(&e));
+            cli::note(format_args!("{}", cli::render_error(&e)));
             ExitCode::from(e.exit_code())
         }
     }

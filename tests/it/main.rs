@@ -3,6 +3,7 @@
 mod cli;
 mod desk;
 mod errors;
+mod faults;
 mod golden;
 mod invariants;
 mod layout;

@@ -108,9 +108,10 @@ pub struct RunArgs {
     /// Measured duration, e.g. 8h [default: the scenario's `simulation.duration`].
     #[arg(long, value_parser = parse_duration_flag)]
     pub duration: Option<f64>,
-    /// Worker threads for replications; 0 means one per core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads for replications (0 to 1024); 0 means one per core. Never more than the
+    /// replications are started. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
     /// No progress bar, warnings or timing on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -182,7 +183,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             let (summary, parts) = with_progress(&model, args.quiet, |progress| {
                 experiment::run(
                     &model,
-                    args.threads,
+                    args.threads as usize,
                     |r| ChatPart::create(&model, dir, r),
                     progress,
                 )
@@ -192,7 +193,12 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         }
         None => {
             with_progress(&model, args.quiet, |progress| {
-                experiment::run(&model, args.threads, |_| experiment::Discard, progress)
+                experiment::run(
+                    &model,
+                    args.threads as usize,
+                    |_| experiment::Discard,
+                    progress,
+                )
             })
             .0
         }

@@ -76,6 +76,11 @@ where
         ca.merge(&cb);
         (a, ca)
     };
+    // More threads than replications would only be started to idle.
+    let threads = match threads {
+        0 => 0,
+        n => n.min(model.replications as usize),
+    };
     let reduced = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(|| {
             (0..model.replications)

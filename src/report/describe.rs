@@ -99,7 +99,11 @@ pub fn describe(m: &Model) -> String {
     );
     let _ = writeln!(out, "teams: {}", m.teams.len());
     for t in &m.teams {
-        let slots: u32 = t.members.iter().map(|a| m.agents[a.ix()].max_chats).sum();
+        let slots: u64 = t
+            .members
+            .iter()
+            .map(|a| m.agents[a.ix()].max_chats as u64)
+            .sum();
         let _ = writeln!(
             out,
             "  {} ({}): {} agents, {} chat slots",

@@ -7,6 +7,7 @@
 //!    reported at once.
 
 pub mod compile;
+pub mod limits;
 mod overrides;
 mod raw;
 pub mod values;

@@ -30,7 +30,10 @@ fn check_secs(n: f64) -> Result<f64, String> {
     if n.is_finite() && n >= 0.0 {
         Ok(n)
     } else {
-        Err(format!("a duration must be zero or more seconds, got {n}"))
+        Err(format!(
+            "a duration must be zero or more seconds, got {}",
+            super::limits::num(n)
+        ))
     }
 }
 
@@ -97,10 +100,17 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 fn check_rate(r: f64) -> Result<f64, String> {
-    if r.is_finite() && r > 0.0 {
-        Ok(r)
+    use super::limits::{MAX_RATE_PER_SEC, num};
+    if !(r.is_finite() && r > 0.0) {
+        Err(format!("a rate must be greater than zero, got {}", num(r)))
+    } else if r > MAX_RATE_PER_SEC {
+        Err(format!(
+            "a rate of {}/s is too large: the limit is {}/s per stream",
+            num(r),
+            num(MAX_RATE_PER_SEC)
+        ))
     } else {
-        Err(format!("a rate must be greater than zero, got {r}"))
+        Ok(r)
     }
 }
 

@@ -53,6 +53,8 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     /// Per agent, the chats it holds (kept only with a concurrency slowdown).
     held: Vec<Vec<u32>>,
     flagged_now: u32,
+    /// Chats with a bot now.
+    in_bot: usize,
     result: RunResult,
 }
 
@@ -103,6 +105,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         )),
         held: vec![Vec::new(); model.agents.len()],
         flagged_now: 0,
+        in_bot: 0,
         result: RunResult::default(),
     };
     e.recorder.begin(model.warmup);
@@ -265,13 +268,27 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         };
         self.schedule_arrival(s);
         match bot {
+            // A bot's chats count against max_waiting too: memory stays bounded whatever the
+            // rate.
+            Some(_) if self.waiting() >= self.model.max_waiting => {
+                self.close(slot, Outcome::Blocked)
+            }
             Some((time, resolves)) => self.start_bot(slot, 0, time, resolves),
             None => self.choose_rule(slot),
         }
     }
 
+    /// Chats waiting: in a queue, or with a bot (both count against `max_waiting`).
+    #[inline]
+    fn waiting(&self) -> usize {
+        self.queues.len() + self.in_bot
+    }
+
     fn start_bot(&mut self, slot: u32, stage: u8, time: SimTime, resolves: bool) {
         let c = &mut self.chats[slot as usize];
+        if !matches!(c.state, State::Bot { .. }) {
+            self.in_bot += 1;
+        }
         c.state = State::Bot { stage, resolves };
         c.had_bot = true;
         let epoch = c.epoch;
@@ -326,6 +343,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// The chat reaches routing: its wait and patience start now.
     fn enter(&mut self, slot: u32) {
         let c = &mut self.chats[slot as usize];
+        if matches!(c.state, State::Bot { .. }) {
+            self.in_bot -= 1;
+        }
         c.state = State::Waiting;
         c.queued = self.now;
         c.deadline = c.patience.map(|p| self.now.plus(p));
@@ -351,7 +371,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 self.start_service(slot, agent);
             }
             Decision::Wait { at } => {
-                if first && self.queues.len() >= self.model.max_waiting {
+                if first && self.waiting() >= self.model.max_waiting {
                     self.place(slot, &at);
                     self.close(slot, Outcome::Blocked);
                     return;
@@ -587,6 +607,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn close(&mut self, slot: u32, outcome: Outcome) {
         self.unflag(slot);
         let c = self.chats[slot as usize];
+        if matches!(c.state, State::Bot { .. }) {
+            self.in_bot -= 1;
+        }
         let answered = outcome.answered();
         // Queue wait starts once the chat leaves its bots; a chat still with a bot has none.
         let queued = if matches!(c.state, State::Bot { .. }) {
@@ -611,9 +634,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             arrival: c.arrival,
             rule: Self::rule_of(&c),
             // Redirected and after-hours chats never reached a team's queue, so count for none.
-            target: c
-                .target
-                .filter(|_| !matches!(outcome, Outcome::Deflected | Outcome::AfterHours)),
+            // Chats turned away, redirected or given the after-hours action reached no team.
+            target: c.target.filter(|_| {
+                !matches!(
+                    outcome,
+                    Outcome::Deflected | Outcome::AfterHours | Outcome::Blocked
+                )
+            }),
             agent: answered.then_some(first_agent),
             wait,
             bot_time: c.had_bot.then(|| queued.since(c.arrival)),

@@ -87,6 +87,20 @@ impl Durations {
             p99: q(0.99),
             max: some.then(|| secs(self.max)),
         }
+        .clamped()
+    }
+}
+
+impl WaitFigures {
+    /// A histogram reports a percentile as the top of its bucket, which can lie a hair above
+    /// the longest wait seen; no percentile is reported above `max`.
+    fn clamped(mut self) -> WaitFigures {
+        if let Some(max) = self.max {
+            for p in [&mut self.p50, &mut self.p90, &mut self.p95, &mut self.p99] {
+                *p = p.map(|v| v.min(max));
+            }
+        }
+        self
     }
 }
 

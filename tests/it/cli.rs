@@ -370,3 +370,45 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
         .assert()
         .code(2);
 }
+
+/// Chats with a bot count against `max_waiting` too, so memory stays bounded whatever the
+/// rate (issue 8: they used to be left out and grew without end).
+#[test]
+fn chats_with_a_bot_count_against_max_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bots.toml");
+    std::fs::write(
+        &path,
+        r#"
+[simulation]
+duration = "1h"
+max_waiting = 50
+[[teams]]
+name = "t"
+[[agents]]
+name = "a"
+teams = ["t"]
+[[traffic]]
+name = "web"
+rate = "100/s"
+handle_time = "5m"
+bot = { duration = "2h", resolves = 0.0 }
+[[rules]]
+name = "all"
+route = [{ team = "t" }]
+"#,
+    )
+    .unwrap();
+    let out = routesim()
+        .args(["run", "--format", "json", "--quiet"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    let o = &v["overall"];
+    assert_eq!(o["with_bot_at_end"].as_f64().unwrap(), 50.0, "{o}");
+    assert!(o["blocked"].as_f64().unwrap() > 300_000.0, "{o}");
+}

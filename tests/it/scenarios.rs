@@ -113,6 +113,7 @@ fn team_rows_add_up_to_overall_and_ratios_agree_with_counts() {
             .sum();
         let no_team = n(o, "deflected")
             + n(o, "after_hours")
+            + n(o, "blocked")
             + n(o, "bot_resolved")
             + n(o, "with_bot_at_end");
         assert!(

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::Compiler;
 use crate::model::*;
+use crate::scenario::limits;
 use crate::scenario::raw::*;
 
 impl Compiler<'_> {
@@ -91,13 +92,26 @@ impl Compiler<'_> {
                     "an agent needs a name",
                 );
             }
-            let count = a.count.as_ref().map(|c| *c.get_ref());
+            let mut count = a.count.as_ref().map(|c| *c.get_ref());
+            // Checked before anything is allocated for the agents.
+            let room = limits::MAX_AGENTS.saturating_sub(agents.len() as u64);
             if count == Some(0) {
                 self.err(
                     format!("agents[{i}].count"),
                     a.count.as_ref().map(|c| c.span()),
                     "count must be at least 1",
                 );
+            } else if count.unwrap_or(1) as u64 > room {
+                self.err(
+                    format!("agents[{i}].count"),
+                    a.count.as_ref().map(|c| c.span()),
+                    format!(
+                        "too many agents: a scenario holds at most {} in all",
+                        limits::MAX_AGENTS
+                    ),
+                );
+                // One stands in for them, so the rest of the file is still checked sensibly.
+                count = None;
             }
             let mut teams = Vec::new();
             for (j, t) in a.teams.iter().enumerate() {
@@ -108,21 +122,28 @@ impl Compiler<'_> {
                 }
             }
             let max_chats = a.max_chats.as_ref().map_or(1, |m| *m.get_ref());
-            if max_chats == 0 {
+            if !(1..=limits::MAX_MAX_CHATS).contains(&max_chats) {
                 let span = a.max_chats.as_ref().map(|m| m.span());
                 self.err(
                     format!("agents[{i}].max_chats"),
                     span,
-                    "max_chats must be at least 1",
+                    format!(
+                        "max_chats must be between 1 and {}, got {max_chats}",
+                        limits::MAX_MAX_CHATS
+                    ),
                 );
             }
             let cost = a.cost.as_ref().map_or(0.0, |c| *c.get_ref());
-            if !(cost.is_finite() && cost >= 0.0) {
+            if !(cost.is_finite() && (0.0..=limits::MAX_COST).contains(&cost)) {
                 let span = a.cost.as_ref().map(|c| c.span());
                 self.err(
                     format!("agents[{i}].cost"),
                     span,
-                    "cost must be zero or more",
+                    format!(
+                        "cost must be between 0 and {} per hour, got {}",
+                        limits::num(limits::MAX_COST),
+                        limits::num(cost)
+                    ),
                 );
             }
             let shift = a

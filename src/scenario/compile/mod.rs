@@ -17,6 +17,7 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::limits;
 use super::raw::RawScenario;
 use super::values::{self};
 use crate::error::Diagnostic;
@@ -28,8 +29,6 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const DEFAULT_SERVICE_LEVEL: f64 = 20.0;
 /// Default cap on chats waiting at once.
 pub const DEFAULT_MAX_WAITING: u64 = 100_000;
-/// Longest warm-up plus duration, seconds (100 years): keeps every time well inside 64-bit ticks.
-pub const MAX_HORIZON_SECS: f64 = 100.0 * 365.25 * 86_400.0;
 
 pub(super) struct Compiler<'a> {
     src: &'a str,
@@ -142,20 +141,33 @@ impl<'a> Compiler<'a> {
                 Some(sim.duration.span()),
                 "the measured duration must be greater than zero",
             );
-        } else if duration + warmup > MAX_HORIZON_SECS {
+        } else if duration < limits::MIN_DURATION_SECS {
             self.err(
                 "simulation.duration",
                 Some(sim.duration.span()),
-                "warm-up plus duration must be at most 100 years",
+                format!(
+                    "a measured duration of {}s is too short: the least is {}s",
+                    limits::num(duration),
+                    limits::MIN_DURATION_SECS
+                ),
+            );
+        } else if duration + warmup > limits::MAX_HORIZON_SECS {
+            self.err(
+                "simulation.duration",
+                Some(sim.duration.span()),
+                "warm-up plus duration is too long: the limit is 10 years",
             );
         }
         let replications = sim.replications.as_ref().map_or(1, |r| *r.get_ref());
-        if replications == 0 {
+        if !(1..=limits::MAX_REPLICATIONS).contains(&replications) {
             let span = sim.replications.as_ref().map(|r| r.span());
             self.err(
                 "simulation.replications",
                 span,
-                "replications must be at least 1",
+                format!(
+                    "replications must be between 1 and {}, got {replications}",
+                    limits::MAX_REPLICATIONS
+                ),
             );
         }
         let start = match &sim.start {
@@ -169,12 +181,15 @@ impl<'a> Compiler<'a> {
             .max_waiting
             .as_ref()
             .map_or(DEFAULT_MAX_WAITING, |m| *m.get_ref());
-        if max_waiting == 0 {
+        if !(1..=limits::MAX_WAITING).contains(&max_waiting) {
             let span = sim.max_waiting.as_ref().map(|m| m.span());
             self.err(
                 "simulation.max_waiting",
                 span,
-                "max_waiting must be at least 1",
+                format!(
+                    "max_waiting must be between 1 and {}, got {max_waiting}",
+                    limits::MAX_WAITING
+                ),
             );
         }
 
@@ -219,6 +234,10 @@ impl<'a> Compiler<'a> {
             warnings: Vec::new(),
         };
         self.check_team_sizes(&raw, &model);
+        // Only a scenario that is otherwise valid is sized: a bad rate would only repeat itself.
+        if self.diags.is_empty() {
+            self.check_size(&model, duration + warmup);
+        }
         if !self.diags.is_empty() {
             self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
             return Err((self.diags, self.warnings));
@@ -227,5 +246,42 @@ impl<'a> Compiler<'a> {
         targets::build_targets(&mut model, fallback, &self.skill_targets);
         model.warnings = self.warnings;
         Ok(model)
+    }
+
+    /// Refuses a run that would take hours or more memory than a planner's machine has, saying
+    /// what is too large and the limit.
+    fn check_size(&mut self, model: &Model, horizon_secs: f64) {
+        let per_rep: f64 = model
+            .traffic
+            .iter()
+            .map(|t| t.rate * t.profile.mean() * horizon_secs)
+            .sum();
+        let chats = per_rep * model.replications as f64;
+        if chats > limits::MAX_EXPECTED_CHATS {
+            self.err(
+                "simulation",
+                None,
+                format!(
+                    "about {} chats would be simulated (rates x profiles x (warm-up + duration) x {} replications); the limit is {}, about five minutes of one core",
+                    limits::num(chats.round()),
+                    model.replications,
+                    limits::num(limits::MAX_EXPECTED_CHATS)
+                ),
+            )
+            .hint = Some("shorten simulation.duration or warmup, or run fewer replications".into());
+        }
+        let rows = (model.agents.len() + model.teams.len() + model.rules.len() + 1) as u64;
+        let figures = rows.saturating_mul(model.replications as u64);
+        if figures > limits::MAX_FIGURES {
+            self.err(
+                "simulation.replications",
+                None,
+                format!(
+                    "{} replications x {rows} rows of figures (agents, teams, rules) is {figures}; the limit is {} (each replication's figures are kept for the confidence intervals)",
+                    model.replications,
+                    limits::MAX_FIGURES
+                ),
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::Compiler;
 use crate::model::*;
+use crate::scenario::limits;
 use crate::scenario::raw::*;
 use crate::scenario::values::{self};
 
@@ -185,6 +186,18 @@ impl Compiler<'_> {
         let mut seen = HashMap::new();
         let mut out = Vec::new();
         let has_fallback = raw.fallback.is_some();
+        if raw.rules.len() > limits::MAX_RULES {
+            self.err(
+                "rules",
+                None,
+                format!(
+                    "{} rules is too many: the limit is {}",
+                    raw.rules.len(),
+                    limits::MAX_RULES
+                ),
+            );
+            return Vec::new();
+        }
         for (i, r) in raw.rules.iter().enumerate() {
             let (r_span, r): (_, &RawRule) = (r.span(), r.get_ref());
             let name = r.name.get_ref().trim().to_string();
@@ -313,6 +326,17 @@ impl Compiler<'_> {
         }
         let mut steps = Vec::new();
         let n = route.get_ref().len();
+        if n > limits::MAX_STEPS {
+            self.err(
+                format!("rules[{i}].route"),
+                Some(route.span()),
+                format!(
+                    "a route of {n} steps is too long: the limit is {}",
+                    limits::MAX_STEPS
+                ),
+            );
+            return Vec::new();
+        }
         for (j, s) in route.get_ref().iter().enumerate() {
             let (s_span, s) = (s.span(), s.get_ref());
             let key = format!("rules[{i}].route[{j}]");

@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use super::Compiler;
 use crate::model::*;
+use crate::scenario::limits;
 use crate::scenario::raw::*;
 use crate::scenario::values::{self, DistSpec};
 
@@ -64,7 +65,7 @@ impl Compiler<'_> {
     ) -> Result<(Dist, f64), String> {
         let path = self.base_dir.join(file);
         let key = format!("{key}.file");
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_data_file(&path) {
             Ok(t) => t,
             Err(e) => {
                 self.err(
@@ -72,7 +73,10 @@ impl Compiler<'_> {
                     Some(span),
                     format!("cannot read {}: {e}", path.display()),
                 )
-                .hint = Some("the path is relative to the scenario file's folder".into());
+                .hint = Some(
+                    "the path is relative to the scenario file's folder; it must name a regular file"
+                        .into(),
+                );
                 return Err(String::new());
             }
         };
@@ -85,8 +89,10 @@ impl Compiler<'_> {
             let line = row + 1;
             let rec = match rec {
                 Ok(r) => r,
-                Err(e) => {
-                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                // The file's content is never quoted: it could be anything the user can read.
+                Err(_) => {
+                    let msg = format!("{}:{line}: this row is not valid CSV", path.display());
+                    self.err(key, Some(span), msg);
                     return Err(String::new());
                 }
             };
@@ -98,8 +104,12 @@ impl Compiler<'_> {
                 Ok(v) => samples.push(SimTime::from_secs_f64(v)),
                 // A first row that is not a duration is a header.
                 Err(_) if row == 0 => {}
-                Err(e) => {
-                    self.err(key, Some(span), format!("{}:{line}: {e}", path.display()));
+                Err(_) => {
+                    let msg = format!(
+                        "{}:{line}: the first column is not a duration (write seconds, or e.g. \"4m30s\")",
+                        path.display()
+                    );
+                    self.err(key, Some(span), msg);
                     return Err(String::new());
                 }
             }
@@ -193,7 +203,7 @@ impl Compiler<'_> {
             self.err(
                 key,
                 Some(v.span()),
-                format!("a share is between 0 and 1, got {x}"),
+                format!("a share is between 0 and 1, got {}", limits::num(x)),
             );
         }
         x.clamp(0.0, 1.0)
@@ -258,11 +268,15 @@ impl Compiler<'_> {
                     self.err(format!("{key}.\"{k}\""), Some(p.span()), e);
                 }
             }
-            if !(mult.is_finite() && mult >= 0.0) {
+            if !(mult.is_finite() && (0.0..=limits::MAX_MULTIPLIER).contains(&mult)) {
                 self.err(
                     format!("{key}.\"{k}\""),
                     Some(p.span()),
-                    format!("a rate multiplier must be zero or more, got {mult}"),
+                    format!(
+                        "a rate multiplier is between 0 and {}, got {}",
+                        limits::num(limits::MAX_MULTIPLIER),
+                        limits::num(mult)
+                    ),
                 );
             }
         }
@@ -333,4 +347,26 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// Reads a data file named by a scenario: a regular file (not a device, FIFO or folder) of at
+/// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
+fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::{Error, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::other("not a regular file"));
+    }
+    let limit = limits::MAX_DATA_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(Error::other(format!(
+            "larger than {} MB, the limit for a data file",
+            limit / (1024 * 1024)
+        )));
+    }
+    Ok(text)
 }

@@ -1,0 +1,62 @@
+//! The documented range of every numeric input, in one place.
+//!
+//! Each bound keeps a run inside the memory and time a planner's machine has: a value beyond
+//! it is refused at load time with the key named, what is too large and the limit (README,
+//! "Limits"). The bounds are far above what a real desk needs.
+
+/// Most chats per second of one traffic stream (3.6 million an hour).
+pub const MAX_RATE_PER_SEC: f64 = 1_000.0;
+/// Largest rate multiplier in a profile.
+pub const MAX_MULTIPLIER: f64 = 1_000.0;
+/// Most agents in a scenario, after `count` is expanded.
+pub const MAX_AGENTS: u64 = 100_000;
+/// Largest `max_chats` of an agent (the slowdown rescales every held chat on a change).
+pub const MAX_MAX_CHATS: u32 = 1_000;
+/// Most replications.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+/// Most steps in one route.
+pub const MAX_STEPS: usize = 100;
+/// Most rules.
+pub const MAX_RULES: usize = 10_000;
+/// Largest hourly `cost` of an agent.
+pub const MAX_COST: f64 = 1_000_000.0;
+/// Shortest measured duration, seconds.
+pub const MIN_DURATION_SECS: f64 = 1.0;
+/// Longest warm-up plus duration, seconds (10 years): every time stays well inside 64-bit
+/// ticks, and no desk is planned further ahead.
+pub const MAX_HORIZON_SECS: f64 = 10.0 * 365.25 * 86_400.0;
+/// Most chats a run may be expected to simulate over all replications: about five minutes of
+/// one core.
+pub const MAX_EXPECTED_CHATS: f64 = 1e9;
+/// Most replications × (agents + teams + rules): each replication's figures are kept for the
+/// confidence intervals.
+pub const MAX_FIGURES: u64 = 10_000_000;
+/// Largest `max_waiting`.
+pub const MAX_WAITING: u64 = 1_000_000;
+/// Largest data file (an empirical distribution's CSV), bytes.
+pub const MAX_DATA_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most problems listed for one file; the rest are counted.
+pub const MAX_DIAGNOSTICS: usize = 50;
+
+/// A number as a person reads it: plain when it is of a usual size, `1.0e300` when not (never
+/// three hundred digits).
+pub fn num(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e7).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(num(2.5), "2.5");
+        assert_eq!(num(1e308), "1.0e308");
+        assert_eq!(num(-3e-9), "-3.0e-9");
+        assert_eq!(num(0.0), "0");
+    }
+}

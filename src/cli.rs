@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use routesim::error::{EXIT_SUCCESS, Error, Result};
+use routesim::error::{EXIT_INTERRUPTED, EXIT_SUCCESS, Error, Result};
 use routesim::experiment::{self, Summary};
 use routesim::model::Model;
 use routesim::report;
+
+use crate::outdir::OutDir;
 use routesim::scenario;
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -173,36 +175,38 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         duration: args.duration,
     };
     let model = scenario::load_with(&args.file, &overrides)?;
+    watch_for_interrupts();
+    // Claimed before simulating: an unwritable or busy folder fails now, not after the run.
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let started = Instant::now();
-    let summary = match &args.out {
-        Some(dir) => {
-            fs::create_dir_all(dir).map_err(|source| Error::Write {
-                path: dir.clone(),
-                source,
-            })?;
+    let threads = args.threads as usize;
+    let summary = match &out_dir {
+        Some(out) => {
             let (summary, parts) = with_progress(&model, args.quiet, |progress| {
                 experiment::run(
                     &model,
-                    args.threads as usize,
-                    |r| ChatPart::create(&model, dir, r),
+                    threads,
+                    |r| (ChatPart::create(&model, out.staging(), r), Interrupt),
                     progress,
                 )
             });
-            write_out_dir(dir, &summary, parts)?;
+            let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
+            if !interrupted() {
+                write_set(out.staging(), &summary, parts)?;
+            }
             summary
         }
         None => {
             with_progress(&model, args.quiet, |progress| {
-                experiment::run(
-                    &model,
-                    args.threads as usize,
-                    |_| experiment::Discard,
-                    progress,
-                )
+                experiment::run(&model, threads, |_| Interrupt, progress)
             })
             .0
         }
     };
+    // An interrupted run leaves DIR as it was; the staging folder goes when dropped.
+    if let (Some(out), false) = (out_dir, interrupted()) {
+        out.commit()?;
+    }
     let elapsed = started.elapsed();
     let out = match args.format {
         Format::Table => report::table::table(&summary).into_bytes(),
@@ -226,7 +230,44 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             summary.simulated_chats as f64 / secs
         ));
     }
+    if interrupted() {
+        note(format_args!(
+            "interrupted: the report above covers the time simulated so far; no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    }
     Ok(EXIT_SUCCESS)
+}
+
+/// Set by the first SIGINT or SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// On SIGINT or SIGTERM, stop the replications where they are (the [`Interrupt`] recorder
+/// says so to the engine), so the partial report can be printed and the staging folder removed.
+/// A second signal exits at once.
+fn watch_for_interrupts() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::Relaxed) {
+            std::process::exit(EXIT_INTERRUPTED.into());
+        }
+    });
+}
+
+/// A recorder that only tells the engine to stop once an interrupt has arrived.
+struct Interrupt;
+
+impl routesim::sim::Recorder for Interrupt {
+    #[inline]
+    fn record(&mut self, _: &routesim::sim::ChatRecord<'_>) {}
+
+    #[inline]
+    fn keep_going(&self) -> bool {
+        !interrupted()
+    }
 }
 
 /// Writes a command's output to stdout. A closed pipe (`| head`) is success: the reader took
@@ -306,8 +347,11 @@ struct ChatPart<'m> {
 impl<'m> ChatPart<'m> {
     fn create(model: &'m Model, dir: &Path, r: u32) -> Self {
         let path = dir.join(format!(".chats.{r}.csv.part"));
-        let writer =
-            fs::File::create(&path).map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
+        let writer = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
         ChatPart { path, writer }
     }
 }
@@ -324,71 +368,44 @@ impl routesim::sim::Recorder for ChatPart<'_> {
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file in the same folder, renamed.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_name(path);
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|source| {
-        let _ = fs::remove_file(&tmp);
-        Error::Write {
-            path: path.to_path_buf(),
+/// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
+/// replications' parts in order, then the summary and the CSVs, each flushed to disk.
+fn write_set(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<()> {
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let path = dir.join(name);
+        let mut f = fs::File::create(&path).map_err(|source| Error::Write {
+            path: path.clone(),
             source,
-        }
-    })
-}
-
-fn tmp_name(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.tmp"))
-}
-
-fn write_out_dir(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<()> {
+        })?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|source| Error::Write { path, source })
+    };
     let chats = dir.join("chats.csv");
-    let tmp = tmp_name(&chats);
-    let assemble = |parts: &[ChatPart<'_>]| -> std::io::Result<()> {
-        let mut out = BufWriter::new(fs::File::create(&tmp)?);
-        out.write_all((report::csv::CHATS_HEADER.join(",") + "\n").as_bytes())?;
-        for part in parts {
-            let mut f = fs::File::open(&part.path)?;
-            std::io::copy(&mut f, &mut out)?;
-        }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, &chats)
+    let chats_err = |source| Error::Write {
+        path: chats.clone(),
+        source,
     };
-    let mut parts = parts;
-    let mut result = Ok(());
-    for part in &mut parts {
-        let w = std::mem::replace(&mut part.writer, Err(std::io::Error::other("taken")));
-        if let Err(e) = w.and_then(|w| w.finish()).and_then(|mut f| f.flush()) {
-            result = Err(Error::Write {
-                path: chats.clone(),
-                source: e,
-            });
-        }
-    }
-    if result.is_ok() {
-        result = assemble(&parts).map_err(|source| Error::Write {
-            path: chats.clone(),
-            source,
-        });
-    }
-    for part in &parts {
+    let mut out = BufWriter::new(fs::File::create(&chats).map_err(chats_err)?);
+    out.write_all((report::csv::CHATS_HEADER.join(",") + "\n").as_bytes())
+        .map_err(chats_err)?;
+    for part in parts {
+        // Flushed and closed before it is read back.
+        part.writer
+            .and_then(|w| w.finish())
+            .and_then(|mut f| f.flush())
+            .map_err(chats_err)?;
+        let mut read = fs::File::open(&part.path).map_err(chats_err)?;
+        std::io::copy(&mut read, &mut out).map_err(chats_err)?;
         let _ = fs::remove_file(&part.path);
     }
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    write_atomic(&dir.join("summary.json"), &report::json(summary))?;
-    write_atomic(&dir.join("teams.csv"), &report::csv::teams(summary))?;
-    write_atomic(&dir.join("agents.csv"), &report::csv::agents(summary))?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(chats_err)?;
+    write("summary.json", &report::json(summary))?;
+    write("teams.csv", &report::csv::teams(summary))?;
+    write("agents.csv", &report::csv::agents(summary))?;
     Ok(())
 }
 

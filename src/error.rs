@@ -13,6 +13,9 @@ pub const EXIT_SUCCESS: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code for bad input or usage: an unreadable or invalid scenario, a bad flag.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a run stopped by SIGINT or SIGTERM: the partial report was printed, marked
+/// incomplete, and no `--out` files were written (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]

@@ -39,6 +39,10 @@ pub struct Summary {
     pub ci95: Option<RepFigures>,
     /// Chats simulated over all replications, warm-up included.
     pub simulated_chats: u64,
+    /// Set when a recorder stopped the run early (an interrupt): the measured seconds reached,
+    /// the least over replications. The figures then cover only the time simulated.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stopped_at: Option<f64>,
     /// Problems worth a look that did not stop the run.
     pub warnings: Vec<String>,
 }
@@ -111,6 +115,12 @@ where
         figures: mean,
         ci95,
         simulated_chats: rest.iter().map(|r| r.0.chats).sum(),
+        stopped_at: rest
+            .iter()
+            .map(|r| r.0.ended)
+            .min()
+            .filter(|&ended| ended < model.end())
+            .map(|ended| ended.since(model.warmup).as_secs_f64()),
         warnings,
     };
     (summary, rest.into_iter().map(|r| r.1).collect())

@@ -121,6 +121,14 @@ pub fn table(s: &Summary) -> String {
         s.seed,
         reps
     );
+    if let Some(at) = s.stopped_at {
+        let _ = writeln!(
+            out,
+            "INCOMPLETE: the run was stopped after {} of {} measured; the figures cover the time simulated so far",
+            human_secs(Some(at)),
+            human_secs(Some(s.duration))
+        );
+    }
     out.push('\n');
 
     let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));

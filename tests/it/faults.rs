@@ -77,3 +77,189 @@ fn a_failing_stderr_never_panics_and_keeps_the_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// What is in a folder: names, and each regular file's bytes.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Leftover staging folders of routesim beside `dir`.
+fn leftovers(parent: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".routesim"))
+        .collect()
+}
+
+/// A run long enough (a few seconds on two cores) to be caught in the middle.
+const LONG: [&str; 8] = [
+    "run",
+    "scenarios/bench/mmc-100.toml",
+    "--duration",
+    "1736h",
+    "--replications",
+    "4",
+    "--format",
+    "json",
+];
+
+#[test]
+fn an_interrupt_prints_a_partial_report_and_leaves_the_old_set() {
+    for signal in ["-INT", "-TERM"] {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("out");
+        let dir_arg = dir.to_str().unwrap();
+        let old = routesim(&[
+            "run",
+            "scenarios/support-desk.toml",
+            "--quiet",
+            "--out",
+            dir_arg,
+        ])
+        .output()
+        .unwrap();
+        assert!(old.status.success());
+        let before = snapshot(&dir);
+        let child = routesim(&LONG)
+            .args(["--quiet", "--out", dir_arg])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{signal}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let at = v["stopped_at"].as_f64().expect("marked incomplete");
+        assert!(at < 1736.0 * 3600.0, "{signal}: stopped at {at}");
+        assert_eq!(snapshot(&dir), before, "{signal}: the old set was touched");
+        assert!(
+            leftovers(parent.path()).is_empty(),
+            "{signal}: {:?}",
+            leftovers(parent.path())
+        );
+    }
+}
+
+#[test]
+fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("out");
+    let dir_arg = dir.to_str().unwrap();
+    // A few seconds of work: long enough for the second run to meet the first.
+    let mut args = LONG;
+    args[3] = "600h";
+    let first = routesim(&args)
+        .args(["--quiet", "--out", dir_arg])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let second = routesim(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--quiet",
+        "--out",
+        dir_arg,
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("another routesim run is writing to this folder"),
+        "{err}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    // The folder holds exactly the first run's set, whole.
+    let names: Vec<String> = snapshot(&dir).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        ["agents.csv", "chats.csv", "summary.json", "teams.csv"]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["replications"], 4);
+    let rows = std::fs::read_to_string(dir.join("chats.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    // offered is a mean per replication; chats.csv holds every replication's chats.
+    let offered = summary["overall"]["offered"].as_f64().unwrap() * 4.0;
+    assert_eq!(rows as f64 - 1.0, offered);
+    assert!(leftovers(parent.path()).is_empty());
+}
+
+#[test]
+fn planted_symlinks_are_never_followed_and_foreign_files_are_refused() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let victim = parent.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("summary.json")).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let ok = routesim(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--quiet",
+        "--out",
+        dir_arg,
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::symlink_metadata(dir.join("summary.json"))
+            .unwrap()
+            .is_file()
+    );
+
+    // A name that is not one of the set's could be the user's own file: refused, untouched.
+    std::os::unix::fs::symlink(&victim, dir.join(".chats.0.csv.part")).unwrap();
+    let refused = routesim(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--quiet",
+        "--out",
+        dir_arg,
+    ])
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds files that are not routesim's (.chats.0.csv.part)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(leftovers(parent.path()).is_empty());
+}

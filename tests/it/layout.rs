@@ -149,6 +149,7 @@ fn summary() -> Summary {
         ci95: Some(figs.clone()),
         figures: figs,
         simulated_chats: 2_500,
+        stopped_at: Some(10_800.0),
         warnings: vec!["3 chats per replication were still waiting when the run ended".into()],
     }
 }

@@ -1,0 +1,136 @@
+//! `--out DIR` as a set: the folder holds one whole run's files, the old set or the new one.
+//!
+//! Lifecycle:
+//! 1. [`OutDir::claim`], before anything is simulated: create DIR if needed, make sure it holds
+//!    nothing but a set of ours (so swapping it cannot lose a user's file), lock it (a second
+//!    run writing to it is refused, not interleaved), and create a private staging folder
+//!    beside it (created exclusively, mode 0700: a symlink planted anywhere cannot redirect a
+//!    write). An unwritable place fails here, before the simulation.
+//! 2. The run writes every file into the staging folder.
+//! 3. [`OutDir::commit`] swaps the staging folder and DIR in one atomic `renameat2` exchange
+//!    (where the file system cannot, two renames), then removes the old set. Dropping an
+//!    `OutDir` without committing (an error, an interrupt) removes the staging folder and
+//!    leaves DIR as it was.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use routesim::error::{Error, Result};
+
+/// The files of a set.
+pub const FILES: [&str; 4] = ["summary.json", "teams.csv", "agents.csv", "chats.csv"];
+
+/// A claimed output folder and the staging folder its next set is written into.
+#[derive(Debug)]
+pub struct OutDir {
+    dir: PathBuf,
+    /// Held until the set is swapped in; the kernel releases it if the process dies.
+    _lock: File,
+    staging: tempfile::TempDir,
+}
+
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Names in DIR that are not part of a set of ours.
+fn foreign(dir: &Path) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !FILES.contains(&name.as_str()) {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn refuse_foreign(dir: &Path) -> Result<()> {
+    let names = foreign(dir).map_err(write_err(dir))?;
+    if names.is_empty() {
+        return Ok(());
+    }
+    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    Err(Error::Usage(format!(
+        "--out {}: the folder holds files that are not routesim's ({shown}{}); a run replaces the whole folder, so give it an empty folder or one of its own",
+        dir.display(),
+        if names.len() > 5 { ", ..." } else { "" }
+    )))
+}
+
+impl OutDir {
+    /// Claims `dir` for a run: see the module's lifecycle.
+    pub fn claim(dir: &Path) -> Result<OutDir> {
+        fs::create_dir_all(dir).map_err(write_err(dir))?;
+        refuse_foreign(dir)?;
+        let lock = File::open(dir).map_err(write_err(dir))?;
+        lock.try_lock().map_err(|e| match e {
+            fs::TryLockError::WouldBlock => Error::Write {
+                path: dir.to_path_buf(),
+                source: io::Error::other("another routesim run is writing to this folder"),
+            },
+            fs::TryLockError::Error(source) => Error::Write {
+                path: dir.to_path_buf(),
+                source,
+            },
+        })?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let staging = tempfile::Builder::new()
+            .prefix(".routesim-out-")
+            .tempdir_in(parent)
+            .map_err(write_err(parent))?;
+        Ok(OutDir {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            staging,
+        })
+    }
+
+    /// The folder the new set is written into.
+    pub fn staging(&self) -> &Path {
+        self.staging.path()
+    }
+
+    /// Swaps the staged set in for DIR's old one, and removes the old one.
+    pub fn commit(self) -> Result<()> {
+        let (dir, staging) = (&self.dir, self.staging.path());
+        // Someone may have put a file into DIR while the run went on: never swap it away.
+        refuse_foreign(dir)?;
+        if let Ok(meta) = fs::metadata(dir) {
+            let _ = fs::set_permissions(staging, meta.permissions());
+        }
+        let exchanged = rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            staging,
+            rustix::fs::CWD,
+            dir,
+            rustix::fs::RenameFlags::EXCHANGE,
+        );
+        match exchanged {
+            // The staging path now holds the old set: the TempDir removes it when dropped.
+            Ok(()) => Ok(()),
+            // A file system without atomic exchange: move the old set aside, then the new in.
+            Err(_) => {
+                let aside = staging.with_extension("old");
+                fs::rename(dir, &aside).map_err(write_err(dir))?;
+                if let Err(source) = fs::rename(staging, dir) {
+                    let _ = fs::rename(&aside, dir);
+                    return Err(Error::Write {
+                        path: dir.clone(),
+                        source,
+                    });
+                }
+                let _ = fs::remove_dir_all(&aside);
+                Ok(())
+            }
+        }
+    }
+}

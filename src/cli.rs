@@ -144,8 +144,9 @@ pub fn run(cli: Cli) -> Result<u8> {
 pub fn render_error(e: &Error) -> String {
     match e {
         Error::Scenario(d) => {
+            let limit = routesim::scenario::limits::MAX_DIAGNOSTICS;
             let mut out = String::new();
-            for (i, item) in d.items.iter().enumerate() {
+            for (i, item) in d.items.iter().take(limit).enumerate() {
                 let one = routesim::error::Diagnostics {
                     file: d.file.clone(),
                     items: vec![item.clone()],
@@ -154,6 +155,12 @@ pub fn render_error(e: &Error) -> String {
                     out.push('\n');
                 }
                 out.push_str(&format!("error: {one}"));
+            }
+            if d.items.len() > limit {
+                out.push_str(&format!(
+                    "\n... and {} more problems, not shown",
+                    d.items.len() - limit
+                ));
             }
             if d.items.len() > 1 {
                 out.push_str(&format!(
@@ -216,10 +223,11 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     if !args.quiet {
         // The table shows its warnings itself; JSON carries them in `warnings` for machines,
         // and people watching the terminal see them here.
-        if args.format == Format::Json {
-            for w in &summary.warnings {
-                note(format_args!("warning: {w}"));
-            }
+        if args.format == Format::Json && !summary.warnings.is_empty() {
+            note(format_args!(
+                "{}",
+                report::warning_lines(&summary.warnings).trim_end()
+            ));
         }
         let secs = elapsed.as_secs_f64().max(1e-9);
         note(format_args!(
@@ -466,8 +474,12 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
     emit(report::describe::describe(&model).as_bytes())?;
-    for w in &routesim::lint::warnings(&model) {
-        note(format_args!("warning: {w}"));
+    let warnings = routesim::lint::warnings(&model);
+    if !warnings.is_empty() {
+        note(format_args!(
+            "{}",
+            report::warning_lines(&warnings).trim_end()
+        ));
     }
     Ok(EXIT_SUCCESS)
 }

@@ -18,6 +18,26 @@ pub fn json(summary: &Summary) -> Vec<u8> {
     out
 }
 
+/// Warnings as lines for people: `warning: ...`, the first
+/// [`MAX_DIAGNOSTICS`](crate::scenario::limits::MAX_DIAGNOSTICS), then how many more (the JSON
+/// keeps them all).
+pub fn warning_lines(warnings: &[String]) -> String {
+    let limit = crate::scenario::limits::MAX_DIAGNOSTICS;
+    let mut out = String::new();
+    for w in warnings.iter().take(limit) {
+        out.push_str("warning: ");
+        out.push_str(w);
+        out.push('\n');
+    }
+    if warnings.len() > limit {
+        out.push_str(&format!(
+            "warning: ... and {} more warnings, not shown (--format json lists them all)\n",
+            warnings.len() - limit
+        ));
+    }
+    out
+}
+
 /// A duration in seconds for people: `4.2s`, `42s`, `1m30s`, `2h05m`; `-` for none.
 pub fn human_secs(secs: Option<f64>) -> String {
     let Some(s) = secs else { return "-".into() };

@@ -227,9 +227,7 @@ pub fn table(s: &Summary) -> String {
     }
     if !s.warnings.is_empty() {
         out.push('\n');
-        for w in &s.warnings {
-            let _ = writeln!(out, "warning: {w}");
-        }
+        out.push_str(&super::warning_lines(&s.warnings));
     }
     out
 }

@@ -63,10 +63,58 @@ fn compile_text(
         })
     };
     let mut raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
+    let plain = control_characters(text);
+    if !plain.is_empty() {
+        return Err(fail(plain));
+    }
     let overridden = overrides.apply(&mut raw);
     compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
         .map_err(|(diags, _)| fail(diags))
+}
+
+/// Keys and string values with control characters (such as an escape sequence that would
+/// repaint the terminal when a name is printed): refused, each with its key path.
+fn control_characters(text: &str) -> Vec<Diagnostic> {
+    fn walk(v: &toml::Value, path: &str, out: &mut Vec<Diagnostic>) {
+        let bad = |s: &str| s.chars().any(char::is_control);
+        match v {
+            toml::Value::String(s) if bad(s) => out.push(
+                Diagnostic::new(path, None, "a value may not contain control characters")
+                    .with_hint(
+                        "names and values are printed to terminals and CSV files as they are",
+                    ),
+            ),
+            toml::Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    walk(x, &format!("{path}[{i}]"), out);
+                }
+            }
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    let sub = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    if bad(k) {
+                        out.push(Diagnostic::new(
+                            path,
+                            None,
+                            "a key may not contain control characters",
+                        ));
+                    }
+                    walk(x, &sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(table) = text.parse::<toml::Table>() {
+        walk(&toml::Value::Table(table), "", &mut out);
+    }
+    out
 }
 
 fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
@@ -75,11 +123,16 @@ fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
             .map(|s| text[..s.start].bytes().filter(|&b| b == b'\n').count() + 1)
     };
     let de = toml::Deserializer::parse(text).map_err(|e| {
-        Diagnostic::new(
-            "",
-            line(e.span()),
-            format!("malformed TOML: {}", e.message().trim()),
-        )
+        let mut message = e.message().trim().to_string();
+        // Name the key the parser only points at.
+        if let Some(key) = e
+            .span()
+            .filter(|_| message == "duplicate key")
+            .and_then(|s| text.get(s))
+        {
+            message = format!("duplicate key `{}`", key.trim());
+        }
+        Diagnostic::new("", line(e.span()), format!("malformed TOML: {message}"))
     })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         // `Spanned` wrappers show up as a path segment of their own; users never wrote it.
@@ -94,7 +147,12 @@ fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
         } else {
             key.trim_matches('.').to_string()
         };
-        let mut d = Diagnostic::new(key, line(inner.span()), inner.message().trim().to_string());
+        // Users never see the schema's type names (`struct RawSimulation`): they wrote tables.
+        let mut message = inner.message().trim().to_string();
+        if let Some(at) = message.find("expected struct Raw") {
+            message.replace_range(at.., "expected a table");
+        }
+        let mut d = Diagnostic::new(key, line(inner.span()), message);
         if d.message.starts_with("unknown field") {
             d.hint = Some(
                 "see the scenario reference in README.md for the keys each table takes".into(),

@@ -31,7 +31,10 @@ pub const DEFAULT_SERVICE_LEVEL: f64 = 20.0;
 pub const DEFAULT_MAX_WAITING: u64 = 100_000;
 
 pub(super) struct Compiler<'a> {
-    src: &'a str,
+    /// Byte offset of the start of each line after the first, for line numbers in messages
+    /// (a binary search, so thousands of errors are not quadratic).
+    line_starts: Vec<usize>,
+    src_len: usize,
     base_dir: &'a Path,
     pub diags: Vec<Diagnostic>,
     pub warnings: Vec<String>,
@@ -44,16 +47,22 @@ pub(super) struct Compiler<'a> {
     overridden: Vec<(String, String)>,
 }
 
-fn line_of(src: &str, span: Range<usize>) -> Option<usize> {
+fn line_of(line_starts: &[usize], len: usize, span: Range<usize>) -> Option<usize> {
     // An overridden value's span lies past the end: it has no line.
-    (span.start <= src.len()).then(|| src[..span.start].bytes().filter(|&b| b == b'\n').count() + 1)
+    (span.start <= len).then(|| line_starts.partition_point(|&s| s <= span.start) + 1)
 }
 
 impl<'a> Compiler<'a> {
     pub fn new(src: &'a str, base_dir: &'a Path, overridden: Vec<(String, String)>) -> Self {
         Compiler {
             overridden,
-            src,
+            line_starts: src
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect(),
+            src_len: src.len(),
             base_dir,
             diags: Vec::new(),
             warnings: Vec::new(),
@@ -98,7 +107,7 @@ impl<'a> Compiler<'a> {
         if let Some((_, flag)) = self.overridden.iter().find(|(k, _)| *k == key) {
             key = format!("{key} (set by {flag})");
         }
-        let line = span.and_then(|s| line_of(self.src, s));
+        let line = span.and_then(|s| line_of(&self.line_starts, self.src_len, s));
         self.diags.push(Diagnostic::new(key, line, msg));
         self.diags.last_mut().expect("just pushed")
     }

@@ -220,6 +220,11 @@ fn usage_errors_exit_2() {
         );
     }
     routesim().args(["frobnicate"]).assert().code(2);
+    // Thousands of threads for a tiny run spent a minute and a half starting them.
+    routesim()
+        .args(["run", "scenarios/support-desk.toml", "--threads", "10000"])
+        .assert()
+        .code(2);
     let out = routesim()
         .args(["run", "no/such/file.toml"])
         .assert()

@@ -4,6 +4,7 @@ mod cli;
 mod desk;
 mod errors;
 mod faults;
+mod fuzz;
 mod golden;
 mod invariants;
 mod layout;

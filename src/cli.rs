@@ -24,7 +24,8 @@ const RUN_EXAMPLES: &str = "Examples:
   routesim run scenarios/support-desk.toml
   routesim run scenarios/support-desk.toml --format json > result.json
   routesim run scenarios/support-desk.toml --replications 8 --seed 42 --out results/
-  routesim run scenarios/bench/mmc-100.toml --threads 1 --quiet";
+  routesim run scenarios/bench/mmc-100.toml --threads 1 --quiet
+  routesim run scenarios/support-desk.toml --interval 30m";
 
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
@@ -98,9 +99,14 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Also write summary.json, teams.csv, agents.csv and chats.csv into this folder (created if missing).
+    /// Also write summary.json, teams.csv, agents.csv, intervals.csv and chats.csv into this
+    /// folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Report by interval of the clock: 15m, 30m or 60m (in the table, the JSON's `intervals`
+    /// and intervals.csv) [default with --out: 30m].
+    #[arg(long, value_name = "LENGTH", value_parser = parse_interval_flag)]
+    pub interval: Option<u64>,
     /// Base seed [default: the scenario's `simulation.seed`].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -124,6 +130,17 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     /// The scenario file (TOML).
     pub file: PathBuf,
+}
+
+/// Reads an interval length: 15m, 30m or 60m, in ticks.
+fn parse_interval_flag(s: &str) -> std::result::Result<u64, String> {
+    let secs = scenario::values::parse_duration(s)?;
+    match secs as u64 {
+        900 | 1_800 | 3_600 if secs.fract() == 0.0 => {
+            Ok(secs as u64 * routesim::model::TICKS_PER_SEC)
+        }
+        _ => Err("an interval is 15m, 30m or 60m".into()),
+    }
 }
 
 /// Reads a duration; whether it is a sensible one is the scenario's check, as for the file.
@@ -186,13 +203,28 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     // Claimed before simulating: an unwritable or busy folder fails now, not after the run.
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let started = Instant::now();
-    let threads = args.threads as usize;
+    // --out always writes intervals.csv, by half-hour unless --interval says otherwise (and
+    // with only its header, and a warning, for a run too long for half-hours).
+    let fits = |len: u64| {
+        routesim::stats::intervals::IntervalCollector::new(&model, routesim::model::SimTime(len))
+    };
+    if let Some(len) = args.interval {
+        fits(len).map_err(|e| Error::Usage(format!("--interval: {e}")))?;
+    }
+    let half_hour = 1_800 * routesim::model::TICKS_PER_SEC;
+    let options = experiment::RunOptions {
+        threads: args.threads as usize,
+        interval: args
+            .interval
+            .or(out_dir.as_ref().map(|_| half_hour))
+            .map(routesim::model::SimTime),
+    };
     let summary = match &out_dir {
         Some(out) => {
             let (summary, parts) = with_progress(&model, args.quiet, |progress| {
-                experiment::run(
+                experiment::run_with(
                     &model,
-                    threads,
+                    &options,
                     |r| (ChatPart::create(&model, out.staging(), r), Interrupt),
                     progress,
                 )
@@ -205,7 +237,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         }
         None => {
             with_progress(&model, args.quiet, |progress| {
-                experiment::run(&model, threads, |_| Interrupt, progress)
+                experiment::run_with(&model, &options, |_| Interrupt, progress)
             })
             .0
         }
@@ -216,6 +248,10 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     }
     let elapsed = started.elapsed();
     let out = match args.format {
+        Format::Table if args.interval.is_some() => {
+            (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
+                .into_bytes()
+        }
         Format::Table => report::table::table(&summary).into_bytes(),
         Format::Json => report::json(&summary),
     };
@@ -414,6 +450,7 @@ fn write_set(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<
     write("summary.json", &report::json(summary))?;
     write("teams.csv", &report::csv::teams(summary))?;
     write("agents.csv", &report::csv::agents(summary))?;
+    write("intervals.csv", &report::csv::intervals(summary))?;
     Ok(())
 }
 

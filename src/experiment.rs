@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::lint;
 use crate::model::Model;
+use crate::model::SimTime;
 use crate::sim::{self, Recorder};
+use crate::stats::intervals::{IntervalCollector, IntervalFigures};
 use crate::stats::{self, Collector, Figures, RepFigures};
 
 /// The result of an experiment: what the report exporters print.
@@ -43,8 +45,25 @@ pub struct Summary {
     /// the least over replications. The figures then cover only the time simulated.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped_at: Option<f64>,
+    /// The interval report, when asked for (`--interval`; always with `--out`): one entry per
+    /// interval of the measured window, aligned to the clock.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub intervals: Option<Vec<IntervalFigures>>,
+    /// 95% confidence half-widths of the interval report, same shape; with two or more
+    /// replications.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub intervals_ci95: Option<Vec<IntervalFigures>>,
     /// Problems worth a look that did not stop the run.
     pub warnings: Vec<String>,
+}
+
+/// How to run an experiment, beyond the model itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Worker threads for replications (0: one per core).
+    pub threads: usize,
+    /// Also report by interval of this length (15, 30 or 60 minutes), aligned to the clock.
+    pub interval: Option<SimTime>,
 }
 
 /// Runs every replication of `model` on `threads` threads (0: one per core).
@@ -62,23 +81,55 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
-    // One replication: its own figures (for the confidence half-widths), its collector (to
+    let options = RunOptions {
+        threads,
+        interval: None,
+    };
+    run_with(model, &options, extra, progress)
+}
+
+/// [`run`] with options: the interval report, when asked for, is one more recorder on every
+/// replication, pooled and given confidence half-widths like the rest.
+pub fn run_with<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
+    let threads = options.threads;
+    let intervals = |len| IntervalCollector::new(model, len);
+    let interval_problem = options.interval.and_then(|len| intervals(len).err());
+    // One replication: its own figures (for the confidence half-widths), its collectors (to
     // pool), what the engine returned and the extra recorder.
     let one = |r: u32| {
-        let recorder = (Collector::new(model), extra(r));
-        let (result, (mut collector, x)) = sim::run_replication(model, r, recorder, progress);
+        let by_interval = options.interval.and_then(|len| intervals(len).ok());
+        let recorder = ((Collector::new(model), by_interval), extra(r));
+        let (result, ((mut collector, by_interval), x)) =
+            sim::run_replication(model, r, recorder, progress);
         collector.absorb(&result);
         let own = collector.figures(model);
-        (vec![(own, result, x)], collector)
+        let own_intervals = by_interval.as_ref().map(IntervalCollector::figures);
+        (
+            vec![(own, own_intervals, result, x)],
+            (collector, by_interval),
+        )
     };
     // Collectors are merged as replications finish, so memory holds a few at a time, not one
     // per replication. Every tally is an integer sum, so the pooled figures do not depend on
     // the order of merging; the per-replication parts keep index order (rayon's reduce joins
     // neighbouring ranges, left before right).
-    let join = |(mut a, mut ca): (Vec<_>, Collector), (b, cb): (Vec<_>, Collector)| {
+    type Pooled = (Collector, Option<IntervalCollector>);
+    let join = |(mut a, (mut ca, mut ia)): (Vec<_>, Pooled), (b, (cb, ib)): (Vec<_>, Pooled)| {
         a.extend(b);
         ca.merge(&cb);
-        (a, ca)
+        if let (Some(ia), Some(ib)) = (&mut ia, &ib) {
+            ia.merge(ib);
+        }
+        (a, (ca, ia))
     };
     // More threads than replications would only be started to idle.
     let threads = match threads {
@@ -94,17 +145,22 @@ where
         }),
         Err(_) => (0..model.replications).map(one).reduce(join),
     };
-    let (reps, pooled) = reduced.expect("at least one replication");
+    let (reps, (pooled, pooled_intervals)) = reduced.expect("at least one replication");
     let mut figures = Vec::with_capacity(reps.len());
+    let mut by_interval = Vec::with_capacity(reps.len());
     let mut rest = Vec::with_capacity(reps.len());
-    for (f, result, x) in reps {
+    for (f, i, result, x) in reps {
         figures.push(f);
+        by_interval.extend(i);
         rest.push((result, x));
     }
     let mean = pooled.figures(model);
     let ci95 = stats::aggregate(&figures).1;
     let mut warnings = lint::warnings(model);
     warnings.extend(run_warnings(model, &mean, pooled.out_of_range()));
+    if let Some(problem) = interval_problem {
+        warnings.push(format!("no interval report: {problem}"));
+    }
     let summary = Summary {
         scenario: model.name.clone(),
         seed: model.seed,
@@ -115,6 +171,10 @@ where
         figures: mean,
         ci95,
         simulated_chats: rest.iter().map(|r| r.0.chats).sum(),
+        intervals: pooled_intervals.as_ref().map(IntervalCollector::figures),
+        intervals_ci95: (!by_interval.is_empty())
+            .then(|| stats::aggregate(&by_interval).1)
+            .flatten(),
         stopped_at: rest
             .iter()
             .map(|r| r.0.ended)

@@ -19,7 +19,13 @@ use std::path::{Path, PathBuf};
 use routesim::error::{Error, Result};
 
 /// The files of a set.
-pub const FILES: [&str; 4] = ["summary.json", "teams.csv", "agents.csv", "chats.csv"];
+pub const FILES: [&str; 5] = [
+    "summary.json",
+    "teams.csv",
+    "agents.csv",
+    "intervals.csv",
+    "chats.csv",
+];
 
 /// A claimed output folder and the staging folder its next set is written into.
 #[derive(Debug)]

@@ -95,6 +95,43 @@ pub fn agents(s: &Summary) -> Vec<u8> {
     finish(w)
 }
 
+/// `intervals.csv`: one row per interval of the measured window (figures as in the JSON's
+/// `intervals`). Empty when the summary has no interval report.
+pub fn intervals(s: &Summary) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "start",
+        "from",
+        "length",
+        "offered",
+        "answered",
+        "abandoned",
+        "service_level",
+        "wait_mean",
+        "wait_p90",
+        "agents_on_shift",
+        "occupancy",
+    ])
+    .expect("in memory");
+    for i in s.intervals.iter().flatten() {
+        w.write_record([
+            i.start.clone(),
+            i.from.to_string(),
+            i.length.to_string(),
+            i.offered.to_string(),
+            i.answered.to_string(),
+            i.abandoned.to_string(),
+            opt(i.service_level),
+            opt(i.wait_mean),
+            opt(i.wait_p90),
+            i.agents_on_shift.to_string(),
+            opt(i.occupancy),
+        ])
+        .expect("in memory");
+    }
+    finish(w)
+}
+
 /// The header of `chats.csv`.
 pub const CHATS_HEADER: [&str; 16] = [
     "replication",

@@ -232,6 +232,47 @@ pub fn table(s: &Summary) -> String {
     out
 }
 
+/// The interval view: one line per interval of the clock (`--interval`), with the confidence
+/// half-width of its service level when there are several replications.
+pub fn intervals(s: &Summary) -> String {
+    let Some(list) = &s.intervals else {
+        return String::new();
+    };
+    let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));
+    let mut rows = vec![
+        [
+            "interval",
+            "offered",
+            "answered",
+            "abandoned",
+            &sl,
+            "± SL",
+            "mean wait",
+            "p90",
+            "agents",
+            "occupancy",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (k, i) in list.iter().enumerate() {
+        let ci = s.intervals_ci95.as_ref().and_then(|c| c.get(k));
+        rows.push(vec![
+            i.start.clone(),
+            count(i.offered),
+            count(i.answered),
+            count(i.abandoned),
+            pct(i.service_level),
+            ci.map_or("-".into(), |c| pct(c.service_level)),
+            human_secs(i.wait_mean),
+            human_secs(i.wait_p90),
+            format!("{:.1}", i.agents_on_shift),
+            pct(i.occupancy),
+        ]);
+    }
+    layout(&rows)
+}
+
 /// Rules with what they matched and how those chats fared; rules that matched nothing are
 /// listed too, since a rule that never fires is worth seeing.
 fn rules_table(s: &Summary) -> String {

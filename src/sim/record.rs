@@ -216,3 +216,44 @@ pub struct RunResult {
     /// When the run ended: the end of the horizon, or earlier if a recorder stopped it.
     pub ended: SimTime,
 }
+
+/// An optional recorder: one that a run may or may not have (such as the interval report).
+impl<R: Recorder> Recorder for Option<R> {
+    fn begin(&mut self, measured_from: SimTime) {
+        if let Some(r) = self {
+            r.begin(measured_from);
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        if let Some(r) = self {
+            r.record(rec);
+        }
+    }
+
+    #[inline]
+    fn service(&mut self, service: &Service) {
+        if let Some(r) = self {
+            r.service(service);
+        }
+    }
+
+    #[inline]
+    fn agent(&mut self, change: &AgentChange) {
+        if let Some(r) = self {
+            r.agent(change);
+        }
+    }
+
+    #[inline]
+    fn keep_going(&self) -> bool {
+        self.as_ref().is_none_or(|r| r.keep_going())
+    }
+
+    fn finish(&mut self, end: SimTime) {
+        if let Some(r) = self {
+            r.finish(end);
+        }
+    }
+}

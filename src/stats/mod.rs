@@ -13,6 +13,7 @@ mod agents;
 mod aggregate;
 mod collector;
 mod figures;
+pub mod intervals;
 mod tally;
 
 pub use aggregate::{aggregate, t95};

@@ -198,7 +198,13 @@ fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
     let names: Vec<String> = snapshot(&dir).into_iter().map(|f| f.0).collect();
     assert_eq!(
         names,
-        ["agents.csv", "chats.csv", "summary.json", "teams.csv"]
+        [
+            "agents.csv",
+            "chats.csv",
+            "intervals.csv",
+            "summary.json",
+            "teams.csv"
+        ]
     );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();

@@ -150,6 +150,8 @@ fn summary() -> Summary {
         figures: figs,
         simulated_chats: 2_500,
         stopped_at: Some(10_800.0),
+        intervals: None,
+        intervals_ci95: None,
         warnings: vec!["3 chats per replication were still waiting when the run ended".into()],
     }
 }
@@ -172,6 +174,37 @@ fn exporters_keep_their_layout() {
     check(
         "agents.csv",
         &String::from_utf8(report::csv::agents(&s)).unwrap(),
+        &mut failures,
+    );
+
+    // The interval view and intervals.csv, on two hand-made half-hours.
+    let half = |start: &str, from: f64, sl: f64| routesim::stats::intervals::IntervalFigures {
+        start: start.into(),
+        from,
+        length: 1_800.0,
+        offered: 61.5,
+        answered: 60.0,
+        abandoned: 1.5,
+        service_level: Some(sl),
+        wait_mean: Some(7.25),
+        wait_p90: Some(31.0),
+        agents_on_shift: 6.5,
+        occupancy: Some(0.8125),
+    };
+    let mut by_half = s.clone();
+    by_half.intervals = Some(vec![
+        half("tue 09:00", 0.0, 0.875),
+        half("tue 09:30", 1_800.0, 0.64),
+    ]);
+    by_half.intervals_ci95 = by_half.intervals.clone();
+    check(
+        "intervals.txt",
+        &report::table::intervals(&by_half),
+        &mut failures,
+    );
+    check(
+        "intervals.csv",
+        &String::from_utf8(report::csv::intervals(&by_half)).unwrap(),
         &mut failures,
     );
 

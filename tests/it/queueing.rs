@@ -233,3 +233,64 @@ route = [{{ team = "q" }}]
         if SCALE < 1.0 { 0.25 } else { 0.05 },
     );
 }
+
+/// The interval report of a stationary M/M/c day: every hour's service level agrees with
+/// Erlang C and with the whole day's, within four standard errors taken from the hour's own
+/// spread over 40 replications, and the hours add up to the day.
+#[test]
+fn a_stationary_day_split_into_hours_keeps_the_days_service_level() {
+    let (agents, mean, rho, reps) = (40u32, 60.0, 0.88, 40u32);
+    let rate = rho * agents as f64 / mean;
+    let text = format!(
+        r#"
+[simulation]
+duration = "24h"
+warmup = "1h"
+replications = {reps}
+seed = 11
+[report]
+service_level = "20s"
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+count = {agents}
+teams = ["q"]
+[[traffic]]
+name = "t"
+rate = {rate}
+handle_time = {{ dist = "exponential", mean = {mean} }}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#
+    );
+    let model = routesim::scenario::parse_str("hours.toml", &text).unwrap();
+    let options = experiment::RunOptions {
+        threads: 0,
+        interval: Some(routesim::model::SimTime(
+            3_600 * routesim::model::TICKS_PER_SEC,
+        )),
+    };
+    let s = experiment::run_with(&model, &options, |_| Discard, &|_| {}).0;
+    let hours = s.intervals.as_ref().unwrap();
+    let ci = s.intervals_ci95.as_ref().unwrap();
+    assert_eq!(hours.len(), 24);
+    let day = s.figures.overall.service_level.unwrap();
+    let theory = 1.0
+        - erlang_c(agents, rho * agents as f64)
+            * (-(agents as f64 / mean) * (1.0 - rho) * 20.0).exp();
+    let offered: f64 = hours.iter().map(|h| h.offered).sum();
+    assert!((offered - s.figures.overall.offered).abs() < 1e-6);
+    for (h, c) in hours.iter().zip(ci) {
+        let (sl, half) = (h.service_level.unwrap(), c.service_level.unwrap());
+        check(&format!("SL {}", h.start), sl, half, reps, theory, 0.08);
+        let se = half / t95(reps as usize - 1);
+        assert!(
+            (sl - day).abs() <= 4.0 * se,
+            "{}: {sl} vs the day's {day} (se {se})",
+            h.start
+        );
+        assert!((h.agents_on_shift - agents as f64).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,247 @@
+//! The interval report: the measured window cut into 15-, 30- or 60-minute intervals aligned
+//! to the clock, each with its own chats (by arrival) and its own agent time.
+//!
+//! [`IntervalCollector`] is a recorder on the engine's hooks like any other: chats are folded
+//! into the interval they arrived in, and each stretch of an agent's state is split across the
+//! intervals it spans. Its memory grows with the intervals of the run (a few kilobytes each),
+//! never with the chats simulated; [`MAX_INTERVALS`] bounds it.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, SimTime, TICKS_PER_SEC, WeekTime};
+use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder};
+
+/// Most intervals in one report (for example 208 days of half-hours).
+pub const MAX_INTERVALS: u64 = 10_000;
+
+/// The lengths an interval may have, in minutes.
+pub const INTERVAL_MINUTES: [u64; 3] = [15, 30, 60];
+
+/// One interval's figures. Counts are means per replication; ratios and waits are pooled over
+/// replications, as everywhere else.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalFigures {
+    /// Start of the interval as weekday and time, such as `tue 10:30`.
+    pub start: String,
+    /// Start, seconds since the end of the warm-up (the first interval may begin earlier
+    /// than the window, when the window does not start on a boundary, and is then cut).
+    pub from: f64,
+    /// Seconds of the measured window inside the interval.
+    pub length: f64,
+    /// Chats that arrived in the interval.
+    pub offered: f64,
+    /// Of those, chats an agent answered.
+    pub answered: f64,
+    /// Of those, chats whose customer left before an answer.
+    pub abandoned: f64,
+    /// Chats answered within the threshold / (answered + abandoned).
+    pub service_level: Option<f64>,
+    /// Mean wait of the answered chats, seconds.
+    pub wait_mean: Option<f64>,
+    /// 90th percentile of their waits, seconds (within 1%, and 1 ms).
+    pub wait_p90: Option<f64>,
+    /// Agents on shift, on average over the interval.
+    pub agents_on_shift: f64,
+    /// Chat-slot time in use / chat-slot time on shift, over the interval.
+    pub occupancy: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    offered: u64,
+    answered: u64,
+    abandoned: u64,
+    within: u64,
+    wait_sum: u128,
+    waits: Histogram<u32>,
+    /// Agent-ticks on shift.
+    on_shift: u128,
+    /// Chat-slot-ticks on shift.
+    slots: u128,
+    /// Chats-held-ticks while on shift.
+    busy: u128,
+}
+
+/// An agent's state since its last change.
+#[derive(Debug, Clone, Copy, Default)]
+struct Since {
+    time: SimTime,
+    load: u32,
+    on_shift: bool,
+}
+
+/// The recorder of the interval report.
+#[derive(Debug, Clone)]
+pub struct IntervalCollector {
+    len: u64,
+    /// Absolute time of the first interval's boundary (at or before the end of the warm-up).
+    origin: u64,
+    warmup: SimTime,
+    end: SimTime,
+    threshold: SimTime,
+    week_start: u64,
+    caps: Vec<u32>,
+    agents: Vec<Since>,
+    slots: Vec<Slot>,
+    reps: u32,
+}
+
+impl IntervalCollector {
+    /// A collector of `len`-long intervals over the model's measured window, or the reason why
+    /// not (a length other than 15, 30 or 60 minutes, or too many intervals).
+    pub fn new(model: &Model, len: SimTime) -> Result<IntervalCollector, String> {
+        let minutes = len.0 / (60 * TICKS_PER_SEC);
+        if !len.0.is_multiple_of(60 * TICKS_PER_SEC) || !INTERVAL_MINUTES.contains(&minutes) {
+            return Err("an interval is 15m, 30m or 60m".into());
+        }
+        // Boundaries fall on the clock: the week time of each is a multiple of the length.
+        let phase = model.week_time(model.warmup) % len.0;
+        let origin = model.warmup.0.saturating_sub(phase);
+        let count = (model.end().0 - origin).div_ceil(len.0);
+        if count > MAX_INTERVALS {
+            return Err(format!(
+                "{count} intervals of {minutes}m: the limit is {MAX_INTERVALS}; use longer intervals or a shorter run"
+            ));
+        }
+        let hist = Histogram::new_with_bounds(1_000, model.end().0.max(2_000), 2)
+            .expect("valid histogram bounds");
+        let slot = Slot {
+            offered: 0,
+            answered: 0,
+            abandoned: 0,
+            within: 0,
+            wait_sum: 0,
+            waits: hist,
+            on_shift: 0,
+            slots: 0,
+            busy: 0,
+        };
+        Ok(IntervalCollector {
+            len: len.0,
+            origin,
+            warmup: model.warmup,
+            end: model.end(),
+            threshold: model.service_level,
+            week_start: model.week_time(SimTime::ZERO),
+            caps: model.agents.iter().map(|a| a.max_chats).collect(),
+            agents: vec![Since::default(); model.agents.len()],
+            slots: vec![slot; count as usize],
+            reps: 1,
+        })
+    }
+
+    fn index(&self, t: SimTime) -> Option<usize> {
+        (t >= self.warmup && t < self.end).then(|| ((t.0 - self.origin) / self.len) as usize)
+    }
+
+    /// Spreads an agent's stretch in one state over the intervals it spans.
+    fn accrue(&mut self, agent: usize, now: SimTime) {
+        let was = self.agents[agent];
+        if !was.on_shift {
+            return;
+        }
+        let mut t = was.time.0.max(self.warmup.0);
+        let until = now.0.min(self.end.0);
+        while t < until {
+            let k = ((t - self.origin) / self.len) as usize;
+            let boundary = (self.origin + (k as u64 + 1) * self.len).min(until);
+            let dt = (boundary - t) as u128;
+            let s = &mut self.slots[k];
+            s.on_shift += dt;
+            s.slots += dt * self.caps[agent] as u128;
+            s.busy += dt * was.load as u128;
+            t = boundary;
+        }
+    }
+
+    /// Adds another replication's intervals.
+    pub fn merge(&mut self, o: &IntervalCollector) {
+        self.reps += o.reps;
+        for (a, b) in self.slots.iter_mut().zip(&o.slots) {
+            a.offered += b.offered;
+            a.answered += b.answered;
+            a.abandoned += b.abandoned;
+            a.within += b.within;
+            a.wait_sum += b.wait_sum;
+            let _ = a.waits.add(&b.waits);
+            a.on_shift += b.on_shift;
+            a.slots += b.slots;
+            a.busy += b.busy;
+        }
+    }
+
+    /// The figures of the replications merged so far.
+    pub fn figures(&self) -> Vec<IntervalFigures> {
+        let reps = self.reps.max(1) as f64;
+        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let from = self.origin + k as u64 * self.len;
+                let (lo, hi) = (from.max(self.warmup.0), (from + self.len).min(self.end.0));
+                let length = hi - lo;
+                let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
+                let answered = s.answered > 0;
+                IntervalFigures {
+                    start: WeekTime((self.week_start + from) % crate::model::WEEK).to_string(),
+                    from: secs(from) - secs(self.warmup.0),
+                    length: secs(length),
+                    offered: s.offered as f64 / reps,
+                    answered: s.answered as f64 / reps,
+                    abandoned: s.abandoned as f64 / reps,
+                    service_level: ratio(s.within as u128, (s.answered + s.abandoned) as u128),
+                    wait_mean: answered.then(|| s.wait_sum as f64 / s.answered as f64 / 1e6),
+                    // Waits are kept to 1 ms; the lowest bucket reads as no wait at all.
+                    wait_p90: answered.then(|| match s.waits.value_at_quantile(0.9) {
+                        v if s.waits.equivalent(v, 1_000) => 0.0,
+                        v => secs(v),
+                    }),
+                    agents_on_shift: s.on_shift as f64 / (length.max(1) as f64 * reps),
+                    occupancy: ratio(s.busy, s.slots),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Recorder for IntervalCollector {
+    #[inline]
+    fn record(&mut self, rec: &ChatRecord<'_>) {
+        let Some(k) = self.index(rec.arrival) else {
+            return;
+        };
+        let threshold = self.threshold;
+        let s = &mut self.slots[k];
+        s.offered += 1;
+        match rec.outcome {
+            Outcome::Served | Outcome::InService => {
+                s.answered += 1;
+                s.within += (rec.wait <= threshold) as u64;
+                s.wait_sum += rec.wait.0 as u128;
+                let _ = s.waits.record(rec.wait.0.max(1_000));
+            }
+            Outcome::Abandoned => s.abandoned += 1,
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn agent(&mut self, c: &AgentChange) {
+        let a = c.agent.ix();
+        self.accrue(a, c.time);
+        self.agents[a] = Since {
+            time: c.time,
+            load: c.load,
+            on_shift: c.on_shift,
+        };
+    }
+
+    fn finish(&mut self, end: SimTime) {
+        for a in 0..self.agents.len() {
+            self.accrue(a, end);
+            self.agents[a].time = end;
+        }
+    }
+}

@@ -449,6 +449,8 @@ impl Sweep {
                 let described: Vec<String> = model.traffic[ti]
                     .attributes
                     .iter()
+                    // Attributes no rule reads were not enumerated, so they have no value here.
+                    .filter(|(a, _)| k.attrs[a.ix()] != NO_VALUE)
                     .map(|(a, _)| {
                         let attr = &model.attributes[a.ix()];
                         format!("{}={}", attr.name, attr.values[k.attrs[a.ix()] as usize])
@@ -674,7 +676,7 @@ route = [ { team = "support" } ]
             .replace("PEAK", "10")
             .replace(
                 "handle_time = \"6m\"",
-                "handle_time = \"6m\"\nattributes = { topic = { sales = 1, support = 1 } }",
+                "handle_time = \"6m\"\nattributes = { topic = { sales = 1, support = 1 }, channel = \"web\" }",
             )
             .replace(
                 "name = \"all\"",

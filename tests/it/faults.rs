@@ -103,6 +103,19 @@ fn leftovers(parent: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// A short run of the bundled desk into `--out dir`.
+fn desk_run(dir: &str) -> std::process::Output {
+    routesim(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--quiet",
+        "--out",
+        dir,
+    ])
+    .output()
+    .unwrap()
+}
+
 /// A run long enough (a few seconds on two cores) to be caught in the middle.
 const LONG: [&str; 8] = [
     "run",
@@ -121,15 +134,7 @@ fn an_interrupt_prints_a_partial_report_and_leaves_the_old_set() {
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("out");
         let dir_arg = dir.to_str().unwrap();
-        let old = routesim(&[
-            "run",
-            "scenarios/support-desk.toml",
-            "--quiet",
-            "--out",
-            dir_arg,
-        ])
-        .output()
-        .unwrap();
+        let old = desk_run(dir_arg);
         assert!(old.status.success());
         let before = snapshot(&dir);
         let child = routesim(&LONG)
@@ -177,15 +182,7 @@ fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(400));
-    let second = routesim(&[
-        "run",
-        "scenarios/support-desk.toml",
-        "--quiet",
-        "--out",
-        dir_arg,
-    ])
-    .output()
-    .unwrap();
+    let second = desk_run(dir_arg);
     let err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{err}");
     assert!(
@@ -228,15 +225,7 @@ fn planted_symlinks_are_never_followed_and_foreign_files_are_refused() {
     std::fs::write(&victim, "precious").unwrap();
     std::os::unix::fs::symlink(&victim, dir.join("summary.json")).unwrap();
     let dir_arg = dir.to_str().unwrap();
-    let ok = routesim(&[
-        "run",
-        "scenarios/support-desk.toml",
-        "--quiet",
-        "--out",
-        dir_arg,
-    ])
-    .output()
-    .unwrap();
+    let ok = desk_run(dir_arg);
     assert!(
         ok.status.success(),
         "{}",
@@ -251,15 +240,7 @@ fn planted_symlinks_are_never_followed_and_foreign_files_are_refused() {
 
     // A name that is not one of the set's could be the user's own file: refused, untouched.
     std::os::unix::fs::symlink(&victim, dir.join(".chats.0.csv.part")).unwrap();
-    let refused = routesim(&[
-        "run",
-        "scenarios/support-desk.toml",
-        "--quiet",
-        "--out",
-        dir_arg,
-    ])
-    .output()
-    .unwrap();
+    let refused = desk_run(dir_arg);
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{err}");
     assert!(

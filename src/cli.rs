@@ -498,6 +498,12 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
                 })?,
         ),
     };
+    if let Some(o) = owner.filter(|o| model.agents[o.ix()].teams.is_empty()) {
+        return Err(Error::Usage(format!(
+            "--owner: {} is in no team, so no customer has it as owner (owners come from a traffic stream's owner team)",
+            model.agents[o.ix()].name
+        )));
+    }
     let probe = report::explain::Probe {
         attrs,
         owner,

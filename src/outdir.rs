@@ -72,7 +72,34 @@ fn refuse_foreign(dir: &Path) -> Result<()> {
 impl OutDir {
     /// Claims `dir` for a run: see the module's lifecycle.
     pub fn claim(dir: &Path) -> Result<OutDir> {
-        fs::create_dir_all(dir).map_err(write_err(dir))?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {}: not a folder",
+                dir.display()
+            )));
+        }
+        // `out/.` and `out/` name the folder `out`.
+        let dir: PathBuf = dir
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+        // The real path, so that the staging folder goes beside DIR even for `--out .`.
+        let dir = fs::canonicalize(&dir).map_err(write_err(&dir))?;
+        let dir = dir.as_path();
+        // The set is swapped in by replacing the folder itself: a shell standing in it would be
+        // left in a deleted folder.
+        if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(dir)) {
+            return Err(Error::Usage(format!(
+                "--out {}: the current folder (or one above it) cannot be the output folder, since a run replaces the folder whole; give a folder below it, such as --out results",
+                dir.display()
+            )));
+        }
         refuse_foreign(dir)?;
         let lock = File::open(dir).map_err(write_err(dir))?;
         lock.try_lock().map_err(|e| match e {

@@ -76,7 +76,9 @@ struct Since {
 pub struct IntervalCollector {
     len: u64,
     /// Absolute time of the first interval's boundary (at or before the end of the warm-up).
-    origin: u64,
+    /// May lie before time zero, when the warm-up is shorter than the part of the first
+    /// interval already gone at its end.
+    origin: i64,
     warmup: SimTime,
     end: SimTime,
     threshold: SimTime,
@@ -97,8 +99,8 @@ impl IntervalCollector {
         }
         // Boundaries fall on the clock: the week time of each is a multiple of the length.
         let phase = model.week_time(model.warmup) % len.0;
-        let origin = model.warmup.0.saturating_sub(phase);
-        let count = (model.end().0 - origin).div_ceil(len.0);
+        let origin = model.warmup.0 as i64 - phase as i64;
+        let count = ((model.end().0 as i64 - origin) as u64).div_ceil(len.0);
         if count > MAX_INTERVALS {
             return Err(format!(
                 "{count} intervals of {minutes}m: the limit is {MAX_INTERVALS}; use longer intervals or a shorter run"
@@ -132,7 +134,8 @@ impl IntervalCollector {
     }
 
     fn index(&self, t: SimTime) -> Option<usize> {
-        (t >= self.warmup && t < self.end).then(|| ((t.0 - self.origin) / self.len) as usize)
+        (t >= self.warmup && t < self.end)
+            .then(|| ((t.0 as i64 - self.origin) as u64 / self.len) as usize)
     }
 
     /// Spreads an agent's stretch in one state over the intervals it spans.
@@ -144,8 +147,8 @@ impl IntervalCollector {
         let mut t = was.time.0.max(self.warmup.0);
         let until = now.0.min(self.end.0);
         while t < until {
-            let k = ((t - self.origin) / self.len) as usize;
-            let boundary = (self.origin + (k as u64 + 1) * self.len).min(until);
+            let k = ((t as i64 - self.origin) as u64 / self.len) as usize;
+            let boundary = ((self.origin + (k as i64 + 1) * self.len as i64) as u64).min(until);
             let dt = (boundary - t) as u128;
             let s = &mut self.slots[k];
             s.on_shift += dt;
@@ -179,14 +182,17 @@ impl IntervalCollector {
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                let from = self.origin + k as u64 * self.len;
-                let (lo, hi) = (from.max(self.warmup.0), (from + self.len).min(self.end.0));
+                let from = self.origin + k as i64 * self.len as i64;
+                let lo = from.max(self.warmup.0 as i64) as u64;
+                let hi = ((from + self.len as i64) as u64).min(self.end.0);
                 let length = hi - lo;
+                let week = crate::model::WEEK as i64;
                 let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
                 let answered = s.answered > 0;
                 IntervalFigures {
-                    start: WeekTime((self.week_start + from) % crate::model::WEEK).to_string(),
-                    from: secs(from) - secs(self.warmup.0),
+                    start: WeekTime((self.week_start as i64 + from).rem_euclid(week) as u64)
+                        .to_string(),
+                    from: (from - self.warmup.0 as i64) as f64 / TICKS_PER_SEC as f64,
                     length: secs(length),
                     offered: s.offered as f64 / reps,
                     answered: s.answered as f64 / reps,

@@ -169,9 +169,10 @@ fn unwritable_out_dir_fails_with_exit_1_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
+    // A folder that cannot be created (its parent is a file): a failure to write, exit 1.
     let out = routesim()
         .args(["run", "scenarios/support-desk.toml", "--quiet", "--out"])
-        .arg(&file)
+        .arg(file.join("sub"))
         .assert()
         .code(1)
         .get_output()
@@ -179,6 +180,20 @@ fn unwritable_out_dir_fails_with_exit_1_and_no_panic() {
         .clone();
     let err = String::from_utf8(out).unwrap();
     assert!(err.starts_with("error: cannot write"), "{err}");
+    // A path that is a file is a usage mistake, exit 2.
+    let out = routesim()
+        .args(["run", "scenarios/support-desk.toml", "--quiet", "--out"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .ends_with(": not a folder\n")
+    );
 }
 
 #[test]

@@ -186,3 +186,52 @@ fn wait_figures_agree_with_the_chats_of_every_replication() {
         );
     }
 }
+
+/// Intervals fall on the clock even when the warm-up is shorter than the part of the first
+/// interval already gone (a run starting at 13:50 after 17 minutes of warm-up), and they add
+/// up to the run.
+#[test]
+fn intervals_are_aligned_to_the_clock_and_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clock.toml");
+    std::fs::write(
+        &path,
+        r#"
+[simulation]
+duration = "2h"
+warmup = "17m"
+start = "wed 13:50"
+replications = 3
+[[teams]]
+name = "a"
+[[agents]]
+name = "y"
+count = 2
+teams = ["a"]
+[[traffic]]
+name = "t"
+rate = "30/h"
+handle_time = "3m"
+[[rules]]
+name = "r"
+route = [ { team = "a" } ]
+"#,
+    )
+    .unwrap();
+    let out = routesim()
+        .args(["run", "--format", "json", "--quiet", "--interval", "60m"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    let list = v["intervals"].as_array().unwrap();
+    let starts: Vec<&str> = list.iter().map(|i| i["start"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["wed 13:00", "wed 14:00", "wed 15:00"]);
+    let lengths: Vec<f64> = list.iter().map(|i| i["length"].as_f64().unwrap()).collect();
+    assert_eq!(lengths, [600.0, 3_600.0, 3_000.0]);
+    let sum: f64 = list.iter().map(|i| i["offered"].as_f64().unwrap()).sum();
+    assert!((sum - v["overall"]["offered"].as_f64().unwrap()).abs() < 1e-9);
+}

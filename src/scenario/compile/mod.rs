@@ -81,6 +81,16 @@ impl<'a> Compiler<'a> {
                 end: end as u64 * TICKS_PER_SEC,
             }),
             Err(e) => {
+                // parse_shift speaks of agents' shifts; a rule's or calendar's window is not one.
+                let e = match key.ends_with(".shift") {
+                    true => e,
+                    false => e
+                        .replace(
+                            "; leave `shift` out for an agent who is always on",
+                            "; a window that covers the whole day can be left out",
+                        )
+                        .replacen("shift \"", "window \"", 1),
+                };
                 self.err(key, Some(text.span()), e);
                 None
             }

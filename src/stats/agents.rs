@@ -18,12 +18,12 @@ pub(super) struct AgentTimes {
     pub handled: u64,
 }
 
-/// An agent's state since its last change.
+/// An agent's state since its last change (also kept by the interval report).
 #[derive(Debug, Clone, Copy, Default)]
-struct Since {
-    time: SimTime,
-    load: u32,
-    on_shift: bool,
+pub(super) struct Since {
+    pub(super) time: SimTime,
+    pub(super) load: u32,
+    pub(super) on_shift: bool,
 }
 
 /// Agents' time accounting for one replication (or several, merged).

@@ -9,6 +9,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::agents::Since;
 use crate::model::{Model, SimTime, TICKS_PER_SEC, WeekTime};
 use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder};
 
@@ -61,14 +62,6 @@ struct Slot {
     slots: u128,
     /// Chats-held-ticks while on shift.
     busy: u128,
-}
-
-/// An agent's state since its last change.
-#[derive(Debug, Clone, Copy, Default)]
-struct Since {
-    time: SimTime,
-    load: u32,
-    on_shift: bool,
 }
 
 /// The recorder of the interval report.

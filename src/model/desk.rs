@@ -199,6 +199,9 @@ pub struct Agent {
     pub level: u32,
     /// Hourly cost (used by `cheapest` and reported as staffing cost).
     pub cost: f64,
+    /// How fast the agent works: its handle times are the drawn ones divided by this (1: as
+    /// drawn; 0.8: a junior taking 25% longer; 1.25: an expert).
+    pub speed: f64,
     /// Rank of `cost` among all agents' distinct costs, 0 = cheapest.
     pub cost_rank: u32,
     /// Daily shift; `None`: always on.

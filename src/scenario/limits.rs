@@ -20,6 +20,8 @@ pub const MAX_STEPS: usize = 100;
 pub const MAX_RULES: usize = 10_000;
 /// Largest hourly `cost` of an agent.
 pub const MAX_COST: f64 = 1_000_000.0;
+/// Range of an agent's `speed` (handle times are divided by it).
+pub const SPEED: std::ops::RangeInclusive<f64> = 0.1..=10.0;
 /// Shortest measured duration, seconds.
 pub const MIN_DURATION_SECS: f64 = 1.0;
 /// Longest warm-up plus duration, seconds (10 years): every time stays well inside 64-bit

@@ -110,6 +110,7 @@ pub struct RawAgent {
     pub max_chats: Option<Spanned<u32>>,
     pub level: Option<u32>,
     pub cost: Option<Spanned<f64>>,
+    pub speed: Option<Spanned<f64>>,
     pub shift: Option<Spanned<String>>,
     #[serde(default)]
     pub skills: BTreeMap<String, u32>,

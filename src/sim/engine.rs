@@ -443,10 +443,15 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.board.assign(self.model, agent, via, self.now);
         let measured = self.chats[slot as usize].arrival >= self.model.warmup;
         self.changed(agent, ChangeCause::Took { measured });
+        let speed = self.model.agents[agent.ix()].speed;
         let c = &mut self.chats[slot as usize];
         c.state = State::InService;
         c.agent = agent;
         c.answered = self.now;
+        // The drawn handle time is the work; the agent's speed decides how long it takes.
+        if speed != 1.0 {
+            c.handle = SimTime((c.handle.0 as f64 / speed).round() as u64);
+        }
         if c.first.is_none() {
             c.first = Some((agent, self.now, c.handle));
         }

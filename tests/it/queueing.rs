@@ -294,3 +294,62 @@ route = [{{ team = "q" }}]
         assert!((h.agents_on_shift - agents as f64).abs() < 1e-9);
     }
 }
+
+/// An agent's `speed` divides the handle times drawn for its chats. With common random numbers
+/// the same chats are drawn at speed 1 and 2, so each handle time at speed 2 is half of its
+/// own at speed 1 (to the tick), and the mean matches the distribution's mean over 2.
+#[test]
+fn speed_divides_every_handle_time() {
+    struct Handles(Vec<(u64, u64)>);
+    impl routesim::sim::Recorder for Handles {
+        fn record(&mut self, r: &routesim::sim::ChatRecord<'_>) {
+            if let Some(h) = r.handle {
+                self.0.push((r.id, h.0));
+            }
+        }
+    }
+    let text = |speed: &str| {
+        format!(
+            r#"
+[simulation]
+duration = "200h"
+seed = 5
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+teams = ["q"]
+speed = {speed}
+[[traffic]]
+name = "t"
+rate = "20/h"
+handle_time = {{ dist = "exponential", mean = 60 }}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#
+        )
+    };
+    let run = |speed: &str| {
+        let m = routesim::scenario::parse_str("speed.toml", &text(speed)).unwrap();
+        routesim::sim::run_replication(&m, 0, Handles(Vec::new()), |_| {})
+            .1
+            .0
+    };
+    let (slow, fast) = (run("1.0"), run("2.0"));
+    assert_eq!(slow.len(), fast.len());
+    for ((id, s), (id2, f)) in slow.iter().zip(&fast) {
+        assert_eq!(id, id2);
+        assert!(
+            (*s as i64 - 2 * *f as i64).abs() <= 1,
+            "chat {id}: {s} vs {f}"
+        );
+    }
+    let n = fast.len() as f64;
+    let mean = fast.iter().map(|h| h.1 as f64 / 1e6).sum::<f64>() / n;
+    // Exponential: the standard error of the mean is the mean over the root of n.
+    assert!(
+        (mean - 30.0).abs() <= 4.0 * 30.0 / n.sqrt(),
+        "mean {mean} over {n} chats"
+    );
+}

@@ -146,6 +146,19 @@ impl Compiler<'_> {
                     ),
                 );
             }
+            let speed = a.speed.as_ref().map_or(1.0, |v| *v.get_ref());
+            if !(speed.is_finite() && limits::SPEED.contains(&speed)) {
+                self.err(
+                    format!("agents[{i}].speed"),
+                    a.speed.as_ref().map(|v| v.span()),
+                    format!(
+                        "speed must be between {} and {} (handle times are divided by it), got {}",
+                        limits::SPEED.start(),
+                        limits::SPEED.end(),
+                        limits::num(speed)
+                    ),
+                );
+            }
             let shift = a
                 .shift
                 .as_ref()
@@ -175,6 +188,7 @@ impl Compiler<'_> {
                     max_chats: max_chats.max(1),
                     level: a.level.unwrap_or(1),
                     cost,
+                    speed,
                     cost_rank: 0,
                     shift,
                     skills,

@@ -1,6 +1,6 @@
 //! The command line as a user meets it: help, output formats, exit codes.
 
-use crate::support::{json, routesim, stdout_of};
+use crate::support::{json, routesim, run_text, stdout_of};
 
 #[test]
 fn help_on_every_command_shows_examples() {
@@ -395,10 +395,7 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
 /// rate (issue 8: they used to be left out and grew without end).
 #[test]
 fn chats_with_a_bot_count_against_max_waiting() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bots.toml");
-    std::fs::write(
-        &path,
+    let v = run_text(
         r#"
 [simulation]
 duration = "1h"
@@ -417,17 +414,8 @@ bot = { duration = "2h", resolves = 0.0 }
 name = "all"
 route = [{ team = "t" }]
 "#,
-    )
-    .unwrap();
-    let out = routesim()
-        .args(["run", "--format", "json", "--quiet"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+        &[],
+    );
     let o = &v["overall"];
     assert_eq!(o["with_bot_at_end"].as_f64().unwrap(), 50.0, "{o}");
     assert!(o["blocked"].as_f64().unwrap() > 300_000.0, "{o}");

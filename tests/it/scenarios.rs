@@ -1,6 +1,6 @@
 //! Every bundled scenario validates and runs, so the examples never rot.
 
-use crate::support::{json, routesim, tomls};
+use crate::support::{json, routesim, run_text, tomls};
 
 #[test]
 fn every_bundled_scenario_validates_and_runs_with_all_chats_accounted_for() {
@@ -192,10 +192,7 @@ fn wait_figures_agree_with_the_chats_of_every_replication() {
 /// up to the run.
 #[test]
 fn intervals_are_aligned_to_the_clock_and_add_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("clock.toml");
-    std::fs::write(
-        &path,
+    let v = run_text(
         r#"
 [simulation]
 duration = "2h"
@@ -216,17 +213,8 @@ handle_time = "3m"
 name = "r"
 route = [ { team = "a" } ]
 "#,
-    )
-    .unwrap();
-    let out = routesim()
-        .args(["run", "--format", "json", "--quiet", "--interval", "60m"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+        &["--interval", "60m"],
+    );
     let list = v["intervals"].as_array().unwrap();
     let starts: Vec<&str> = list.iter().map(|i| i["start"].as_str().unwrap()).collect();
     assert_eq!(starts, ["wed 13:00", "wed 14:00", "wed 15:00"]);

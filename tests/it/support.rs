@@ -99,3 +99,21 @@ pub fn diff(want: &str, got: &str) -> String {
     }
     out
 }
+
+/// Writes scenario `text` to a temporary file, runs `routesim run` on it with `--format json
+/// --quiet` and `args`, expects success, and returns the JSON.
+pub fn run_text(text: &str, args: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, text).expect("writable");
+    let out = routesim()
+        .args(["run", "--format", "json", "--quiet"])
+        .arg(&path)
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json(&out)
+}

@@ -319,7 +319,8 @@ impl Sweep {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         let mut on = vec![false; model.agents.len()];
         let (pool_of, pool_names) = pools(model);
-        let mut slots = vec![0u64; pool_names.len()];
+        // Slots on shift, each agent's counted at the chance it is not absent.
+        let mut slots = vec![0.0f64; pool_names.len()];
         // Per rule: whether its time conditions ever hold, and per step whether it is ever
         // staffed when they do.
         let mut applies = vec![false; model.rules.len()];
@@ -371,10 +372,11 @@ impl Sweep {
                 if is_on != on[a] {
                     on[a] = is_on;
                     board.set_on_shift(model, crate::model::AgentId(a as u32), is_on, now);
+                    let expected = agent.max_chats as f64 * (1.0 - agent.absence);
                     if is_on {
-                        slots[pool_of[a]] += agent.max_chats as u64;
+                        slots[pool_of[a]] += expected;
                     } else {
-                        slots[pool_of[a]] -= agent.max_chats as u64;
+                        slots[pool_of[a]] -= expected;
                     }
                 }
             }
@@ -383,7 +385,7 @@ impl Sweep {
             if counts {
                 covered[iv] = true;
                 for (c, &n) in capacity.iter_mut().zip(&slots) {
-                    c[iv] += n as f64 * len;
+                    c[iv] += n * len;
                 }
             }
             let cx = ChatContext {

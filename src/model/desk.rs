@@ -3,7 +3,8 @@
 use rand::Rng;
 
 use super::dist::Duration;
-use super::time::{DAY, Profile, Shift};
+use super::roster::Roster;
+use super::time::Profile;
 use super::{AgentId, AttrId, TargetId, TeamId, ValueId};
 
 /// How a team's routing target chooses among its available agents.
@@ -204,8 +205,10 @@ pub struct Agent {
     pub speed: f64,
     /// Rank of `cost` among all agents' distinct costs, 0 = cheapest.
     pub cost_rank: u32,
-    /// Daily shift; `None`: always on.
-    pub shift: Option<Shift>,
+    /// When the agent is rostered to work (shifts minus breaks); `None`: always on.
+    pub shift: Option<Roster>,
+    /// Chance that the agent misses a whole shift, drawn per agent and shift.
+    pub absence: f64,
     /// Level in each skill, indexed like [`Model::skills`](super::Model::skills) (0: does not have it).
     pub skills: Vec<u32>,
     /// Targets this agent serves.
@@ -213,19 +216,22 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// Whether the agent is on shift at this time of the week (ticks since Monday 00:00).
+    /// Whether the agent is rostered to work at this time of the week (ticks since Monday
+    /// 00:00): on shift and not on a break. Absence is decided by the engine on top of this.
     ///
     /// The one answer to "is this agent working now": the engine, `explain`, `validate`'s lints
     /// and the tests all ask here.
     #[inline]
     pub fn on_shift_at(&self, week_time: u64) -> bool {
-        self.shift.is_none_or(|s| s.covers(week_time % DAY))
+        self.shift.as_ref().is_none_or(|s| s.covers(week_time))
     }
 
-    /// Ticks from `week_time` until the agent's shift next starts or ends; `None` if it never
-    /// changes.
+    /// Ticks from `week_time` until the agent next starts or stops working (a shift or a break
+    /// starts or ends); `None` if that never happens.
     pub fn next_shift_change(&self, week_time: u64) -> Option<u64> {
-        self.shift.map(|s| s.until_next_change(week_time % DAY))
+        self.shift
+            .as_ref()
+            .and_then(|s| s.until_next_change(week_time))
     }
 }
 

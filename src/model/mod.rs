@@ -3,16 +3,18 @@
 //! Everything below this layer (routing, sim, stats) works on a [`Model`] and never sees TOML.
 //! A model is immutable once built, so replications can share it across threads.
 //!
-//! Files: `time` (ticks, windows, profiles, calendars), `dist` (durations), `desk` (teams,
-//! agents, targets, traffic), `rules` (conditions, actions, routes).
+//! Files: `time` (ticks, windows, profiles, calendars), `roster` (an agent's week), `dist`
+//! (durations), `desk` (teams, agents, targets, traffic), `rules` (conditions, actions, routes).
 
 mod desk;
 mod dist;
+mod roster;
 mod rules;
 mod time;
 
 pub use desk::*;
 pub use dist::*;
+pub use roster::*;
 pub use rules::*;
 pub use time::*;
 

@@ -36,7 +36,7 @@ impl SimTime {
         SimTime(self.0.saturating_sub(earlier.0))
     }
 }
-/// A daily shift: on from `start` to `end` (ticks since midnight); `end <= start` wraps midnight.
+/// A daily window: on from `start` to `end` (ticks since midnight); `end <= start` wraps midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shift {
     /// Start, ticks since midnight.
@@ -53,28 +53,6 @@ impl Shift {
         } else {
             tod >= self.start || tod < self.end
         }
-    }
-
-    /// Ticks from time of day `tod` to the next start or end of the shift (always > 0).
-    pub fn until_next_change(&self, tod: u64) -> u64 {
-        let to = |edge: u64| {
-            if edge > tod {
-                edge - tod
-            } else {
-                edge + DAY - tod
-            }
-        };
-        to(self.start).min(to(self.end))
-    }
-
-    /// Hours on shift per day.
-    pub fn hours_per_day(&self) -> f64 {
-        let len = if self.start < self.end {
-            self.end - self.start
-        } else {
-            self.end + DAY - self.start
-        };
-        len as f64 / 3_600.0 / TICKS_PER_SEC as f64
     }
 }
 
@@ -204,15 +182,11 @@ mod tests {
         assert!(
             !day.covers(7 * H) && day.covers(8 * H) && day.covers(15 * H) && !day.covers(16 * H)
         );
-        assert_eq!(day.until_next_change(7 * H), H);
-        assert_eq!(day.until_next_change(16 * H), 16 * H);
         let night = Shift {
             start: 22 * H,
             end: 6 * H,
         };
         assert!(night.covers(23 * H) && night.covers(2 * H) && !night.covers(12 * H));
-        assert_eq!(night.until_next_change(23 * H), 7 * H);
-        assert_eq!(night.hours_per_day(), 8.0);
     }
 
     #[test]

@@ -111,9 +111,21 @@ pub struct RawAgent {
     pub level: Option<u32>,
     pub cost: Option<Spanned<f64>>,
     pub speed: Option<Spanned<f64>>,
-    pub shift: Option<Spanned<String>>,
+    /// A daily window (`"08:00-16:00"`) or a table of weekdays (`{ mon-fri = "08:00-16:00" }`).
+    pub shift: Option<Spanned<toml::Value>>,
+    pub breaks: Option<Spanned<Vec<Spanned<RawBreak>>>>,
+    pub absence: Option<Spanned<f64>>,
     #[serde(default)]
     pub skills: BTreeMap<String, u32>,
+}
+
+/// `breaks = [{ at = "12:00", for = "30m" }]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreak {
+    pub at: Spanned<String>,
+    #[serde(rename = "for")]
+    pub length: Spanned<Secs>,
 }
 
 /// `[[traffic]]`.

@@ -11,7 +11,7 @@ use super::chat::{Chat, NO_RULE, State};
 use super::event::{Event, Kind};
 use super::record::{AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service};
 use crate::model::{
-    AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId,
+    AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId, WEEK,
 };
 use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues};
 
@@ -25,6 +25,10 @@ pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
     }
     mix(mix(mix(seed) ^ replication as u64) ^ stream)
 }
+
+/// Stream index of the absence draws (traffic streams count up from 0, rules' bots and
+/// escalations down from `u64::MAX`).
+const ABSENCE_STREAM: u64 = u64::MAX - 2;
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
@@ -130,7 +134,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let week_time = model.week_time(SimTime::ZERO);
         for (a, agent) in model.agents.iter().enumerate() {
             let id = AgentId(a as u32);
-            if agent.on_shift_at(week_time) {
+            if agent.on_shift_at(week_time) && !self.absent(id, week_time) {
                 self.board.set_on_shift(model, id, true, SimTime::ZERO);
                 self.changed(id, ChangeCause::Shift);
             }
@@ -583,7 +587,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn shift(&mut self, agent: AgentId) {
         let a = &self.model.agents[agent.ix()];
         let week_time = self.model.week_time(self.now);
-        let on = a.on_shift_at(week_time);
+        let on = a.on_shift_at(week_time) && !self.absent(agent, week_time);
         if let Some(next) = a.next_shift_change(week_time) {
             self.schedule(self.now.plus(SimTime(next)), Kind::Shift(agent.0));
         }
@@ -594,6 +598,26 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if on {
             self.pull(agent);
         }
+    }
+
+    /// Whether the agent misses the shift that covers now. One draw per agent and shift, from a
+    /// stream keyed by both: the answer does not depend on the events around it, a break inside
+    /// the shift asks again and gets the same answer, and two scenarios run on the same seed lose
+    /// the same agents on the same days.
+    fn absent(&self, agent: AgentId, week_time: u64) -> bool {
+        let a = &self.model.agents[agent.ix()];
+        if a.absence <= 0.0 {
+            return false;
+        }
+        let Some(ago) = a.shift.as_ref().and_then(|r| r.shift_started(week_time)) else {
+            return false;
+        };
+        // The shift's start, a week later so that a shift begun before the run stays unsigned.
+        let started = self.now.0 + WEEK - ago;
+        let agent_stream = stream_seed(self.model.seed, self.replication, ABSENCE_STREAM);
+        let bits = stream_seed(agent_stream ^ agent.0 as u64, 0, started);
+        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        u < a.absence
     }
 
     /// Tells the recorder an agent's state after a change.

@@ -171,7 +171,20 @@ prop_compose! {
             let mine: Vec<String> = (0..teams.len()).filter(|t| g == 0 || bits & (1 << t) != 0).map(|t| format!("\"t{t}\"")).collect();
             s += &format!("[[agents]]\nname = \"g{g}\"\ncount = {count}\nteams = [{}]\nmax_chats = {cap}\nlevel = {level}\ncost = {cost}\nskills = {{ en = {en}, de = {de} }}\n", mine.join(", "));
             if let Some((from, len)) = shift {
-                s += &format!("shift = \"{:02}:00-{:02}:00\"\n", from, (from + len) % 24);
+                let window = format!("\"{:02}:00-{:02}:00\"", from, (from + len) % 24);
+                // Some groups work weekdays with a short Saturday, some take a break an hour in,
+                // some miss shifts.
+                if bits & 0x80 != 0 {
+                    s += &format!("shift = {{ mon-fri = {window}, sat = \"10:00-14:00\" }}\n");
+                } else {
+                    s += &format!("shift = {window}\n");
+                }
+                if bits & 0x40 != 0 {
+                    s += &format!("breaks = [{{ at = \"{:02}:00\", for = \"15m\" }}]\n", (from + 1) % 24);
+                }
+                if bits & 0x20 != 0 {
+                    s += "absence = 0.2\n";
+                }
             }
         }
         for (i, (per_hour, handle, patience, share, owners, bot)) in streams.iter().enumerate() {

@@ -11,3 +11,4 @@ mod layout;
 mod queueing;
 mod scenarios;
 mod support;
+mod week;

@@ -159,10 +159,19 @@ impl Compiler<'_> {
                     ),
                 );
             }
-            let shift = a
-                .shift
-                .as_ref()
-                .and_then(|s| self.window(format!("agents[{i}].shift"), s));
+            let shift = self.roster(i, a);
+            let absence = match &a.absence {
+                None => 0.0,
+                Some(v) if shift.is_none() && a.shift.is_none() => {
+                    self.err(
+                        format!("agents[{i}].absence"),
+                        Some(v.span()),
+                        "absence needs a shift: it is the chance of missing a whole shift",
+                    );
+                    0.0
+                }
+                Some(v) => self.share(format!("agents[{i}].absence"), v),
+            };
             let expanded: Vec<String> = match count {
                 None => vec![base.to_string()],
                 Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
@@ -190,7 +199,8 @@ impl Compiler<'_> {
                     cost,
                     speed,
                     cost_rank: 0,
-                    shift,
+                    shift: shift.clone(),
+                    absence,
                     skills,
                     memberships: Vec::new(),
                 });

@@ -3,10 +3,12 @@
 //! Every problem is collected, with its key path and line, so a user fixes them all in one go.
 //!
 //! Files: `desk` (teams, agents, escalations), `traffic` (streams, distributions, data files),
-//! `rules` (calendars, conditions, routes, the fallback), `targets` (routing targets and
+//! `roster` (an agent's shifts, breaks and absence), `rules` (calendars, conditions, routes,
+//! the fallback), `targets` (routing targets and
 //! memberships, built once every name is resolved).
 
 mod desk;
+mod roster;
 mod rules;
 mod targets;
 mod traffic;

@@ -1,0 +1,190 @@
+//! The planner's week: weekday shifts, breaks and absence, checked against rosters rebuilt by
+//! hand and against the binomial chance of an absence.
+
+use std::collections::HashMap;
+
+use routesim::model::{AgentId, SimTime, TICKS_PER_SEC};
+use routesim::sim::{AgentChange, ChatRecord, Recorder, run_replication};
+
+use crate::support::routesim;
+
+/// Runs a scenario with `--out` and returns the rows of `chats.csv`, each as column -> cell.
+fn chats_csv(text: &str, args: &[&str]) -> Vec<HashMap<String, String>> {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, text).expect("writable");
+    let out = dir.path().join("out");
+    routesim()
+        .args(["run", "--quiet"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .args(args)
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(out.join("chats.csv")).expect("chats.csv written");
+    let header: Vec<String> = r
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(String::from)
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("valid CSV");
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+const ROSTERED: &str = r#"
+[simulation]
+duration = "14d"
+start = "mon 00:00"
+seed = 7
+
+[[teams]]
+name = "desk"
+
+[[agents]]
+name = "day"
+count = 3
+teams = ["desk"]
+max_chats = 2
+shift = { mon-fri = "08:00-16:00", fri = "08:00-14:00", sat = "10:00-14:00" }
+breaks = [{ at = "12:00", for = "30m" }]
+
+[[agents]]
+name = "night"
+count = 2
+teams = ["desk"]
+shift = { sun-thu = "22:00-06:00" }
+breaks = [{ at = "02:00", for = "15m" }]
+
+[[traffic]]
+name = "web"
+rate = "30/h"
+handle_time = { dist = "exponential", mean = "4m" }
+patience = { dist = "exponential", mean = "20m" }
+
+[[rules]]
+name = "all"
+route = [{ team = "desk" }]
+"#;
+
+/// The roster above, written out by hand: whether an agent of `group` works at `secs` since
+/// Monday 00:00.
+fn works(group: &str, secs: f64) -> bool {
+    let day = (secs / 86_400.0).floor() as usize % 7;
+    let h = secs % 86_400.0 / 3_600.0;
+    match group {
+        "day" => {
+            let shift = match day {
+                0..=3 => (8.0..16.0).contains(&h),
+                4 => (8.0..14.0).contains(&h),
+                5 => (10.0..14.0).contains(&h),
+                _ => false,
+            };
+            shift && !(12.0..12.5).contains(&h)
+        }
+        "night" => {
+            // Sunday to Thursday nights: 22:00 that day to 06:00 the next.
+            let evening = h >= 22.0 && matches!(day, 6 | 0..=3);
+            let morning = h < 6.0 && (0..=4).contains(&day);
+            (evening || morning) && !(2.0..2.25).contains(&h)
+        }
+        _ => unreachable!("no group {group}"),
+    }
+}
+
+#[test]
+fn no_chat_is_answered_off_shift_or_on_a_break() {
+    let rows = chats_csv(ROSTERED, &[]);
+    let mut answered = HashMap::<&str, usize>::new();
+    let mut at_hour = [0usize; 24];
+    for r in rows.iter().filter(|r| !r["agent"].is_empty()) {
+        let secs: f64 = ["arrival", "bot_time", "wait"]
+            .iter()
+            .map(|c| r[*c].parse::<f64>().unwrap_or(0.0))
+            .sum();
+        let group = r["agent"].rsplit_once('-').expect("agent-N").0;
+        assert!(
+            works(group, secs % (7.0 * 86_400.0)),
+            "{} answered chat {} at {secs} s, off its roster",
+            r["agent"],
+            r["id"]
+        );
+        *answered
+            .entry(if group == "day" { "day" } else { "night" })
+            .or_default() += 1;
+        at_hour[(secs % 86_400.0 / 3_600.0) as usize] += 1;
+    }
+    // Not vacuous: both groups work, and chats are answered in the hours around each break.
+    let n = |g: &str| answered.get(g).copied().unwrap_or(0);
+    assert!(n("day") > 500 && n("night") > 200, "{answered:?}");
+    assert!(
+        at_hour[12] > 0 && at_hour[2] > 0 && at_hour[7] == 0,
+        "{at_hour:?}"
+    );
+}
+
+/// Counts the shifts each agent starts (the first time on shift after being off).
+#[derive(Default)]
+struct Starts(Vec<(AgentId, SimTime)>, Vec<bool>);
+
+impl Recorder for Starts {
+    fn record(&mut self, _: &ChatRecord<'_>) {}
+
+    fn agent(&mut self, c: &AgentChange) {
+        if self.1.len() <= c.agent.ix() {
+            self.1.resize(c.agent.ix() + 1, false);
+        }
+        if c.on_shift && !self.1[c.agent.ix()] {
+            self.0.push((c.agent, c.time));
+        }
+        self.1[c.agent.ix()] = c.on_shift;
+    }
+}
+
+#[test]
+fn absence_misses_whole_shifts_at_its_rate() {
+    let text = |absence: f64| {
+        format!(
+            "[simulation]\nduration = \"28d\"\nseed = 3\n[[teams]]\nname = \"desk\"\n\
+             [[agents]]\nname = \"a\"\ncount = 40\nteams = [\"desk\"]\n\
+             shift = {{ mon-fri = \"08:00-16:00\" }}\nbreaks = [{{ at = \"12:00\", for = \"1h\" }}]\nabsence = {absence}\n\
+             [[traffic]]\nname = \"t\"\nrate = \"1/h\"\nhandle_time = 60\n"
+        )
+    };
+    let full = routesim::scenario::parse_str("a.toml", &text(0.0)).unwrap();
+    let (_, Starts(all, _)) = run_replication(&full, 0, Starts::default(), |_| {});
+    // Without absence, every agent comes on twice a working day (the start and after lunch).
+    assert_eq!(all.len(), 40 * 20 * 2);
+    let p = 0.3;
+    let m = routesim::scenario::parse_str("a.toml", &text(p)).unwrap();
+    let (_, Starts(some, _)) = run_replication(&m, 0, Starts::default(), |_| {});
+    // An absent agent misses its whole shift: it never comes on after lunch alone.
+    let mornings = |v: &[(AgentId, SimTime)]| {
+        v.iter()
+            .filter(|(_, t)| t.0 % (86_400 * TICKS_PER_SEC) == 8 * 3_600 * TICKS_PER_SEC)
+            .count()
+    };
+    assert_eq!(some.len(), 2 * mornings(&some));
+    let shifts = (40 * 20) as f64;
+    let missed = 1.0 - mornings(&some) as f64 / shifts;
+    // Binomial standard error of the share missed over 800 shifts; allow four.
+    let se = (p * (1.0 - p) / shifts).sqrt();
+    assert!(
+        (missed - p).abs() < 4.0 * se,
+        "missed {missed}, want {p} ± {}",
+        4.0 * se
+    );
+    // Absence is drawn per agent and shift, whatever else happens: more traffic, same absences.
+    let busier = routesim::scenario::parse_str("a.toml", &text(p).replace("1/h", "90/h")).unwrap();
+    let (_, Starts(again, _)) = run_replication(&busier, 0, Starts::default(), |_| {});
+    assert_eq!(some, again);
+}

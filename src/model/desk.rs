@@ -103,6 +103,9 @@ pub struct Traffic {
     pub handle_time: Duration,
     /// How long a customer waits before leaving; `None`: forever.
     pub patience: Option<Duration>,
+    /// After-chat work that keeps the agent's slot busy once the customer has left; `None`:
+    /// none (a team's own `wrap_up` overrides it).
+    pub wrap_up: Option<Duration>,
     /// Attributes set on each chat, indexed by [`AttrId`] order of appearance.
     pub attributes: Vec<(AttrId, AttrChoice)>,
     /// Which chats have an owner (account manager), and from which team.
@@ -162,6 +165,8 @@ pub struct Team {
     pub target: TargetId,
     /// What share of the chats its agents finish goes on to another team.
     pub escalate: Option<Escalate>,
+    /// After-chat work for the chats its agents handle; overrides the traffic's.
+    pub wrap_up: Option<Duration>,
 }
 
 /// Tiered escalation: after handling a chat, a team passes a share of them on.

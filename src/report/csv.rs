@@ -78,6 +78,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
         "peak_concurrency",
         "on_shift_hours",
         "staffing_cost",
+        "wrap_up",
     ])
     .expect("in memory");
     for a in &s.figures.agents {
@@ -89,6 +90,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
             a.peak_concurrency.to_string(),
             a.on_shift_hours.to_string(),
             a.staffing_cost.to_string(),
+            opt(a.wrap_up),
         ])
         .expect("in memory");
     }

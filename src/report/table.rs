@@ -85,15 +85,17 @@ fn figure_row(name: &str, f: &Figures) -> Vec<String> {
     ]
 }
 
-fn agent_row(a: &AgentFigures) -> Vec<String> {
-    vec![
-        a.name.clone(),
-        count(a.handled),
-        pct(a.occupancy),
+fn agent_row(a: &AgentFigures, wrap: bool) -> Vec<String> {
+    let mut row = vec![a.name.clone(), count(a.handled), pct(a.occupancy)];
+    if wrap {
+        row.push(pct(a.wrap_up));
+    }
+    row.extend([
         ratio(a.mean_concurrency),
         format!("{:.0}", a.peak_concurrency),
         format!("{:.1}", a.on_shift_hours),
-    ]
+    ]);
+    row
 }
 
 /// The summary as a table for a terminal.
@@ -204,19 +206,25 @@ pub fn table(s: &Summary) -> String {
     out.push_str(&rules_table(s));
     out.push_str(&extras(s));
 
-    let mut rows = vec![
-        [
-            "agent",
-            "handled",
-            "occupancy",
-            "mean conc",
-            "peak conc",
-            "shift h",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    rows.extend(s.figures.agents.iter().take(MAX_AGENT_ROWS).map(agent_row));
+    // The wrap-up column (part of occupancy) only where some agent did after-chat work.
+    let wrap = s
+        .figures
+        .agents
+        .iter()
+        .any(|a| a.wrap_up.unwrap_or(0.0) > 0.0);
+    let mut header = vec!["agent", "handled", "occupancy"];
+    if wrap {
+        header.push("wrap-up");
+    }
+    header.extend(["mean conc", "peak conc", "shift h"]);
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    rows.extend(
+        s.figures
+            .agents
+            .iter()
+            .take(MAX_AGENT_ROWS)
+            .map(|a| agent_row(a, wrap)),
+    );
     out.push_str(&layout(&rows));
     if s.figures.agents.len() > MAX_AGENT_ROWS {
         let _ = writeln!(

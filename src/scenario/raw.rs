@@ -88,6 +88,7 @@ pub struct RawTeam {
     pub name: Spanned<String>,
     pub strategy: Option<Strategy>,
     pub escalate: Option<Spanned<RawEscalate>>,
+    pub wrap_up: Option<Spanned<DistSpec>>,
 }
 
 /// `escalate = { share = 0.2, to = "experts", handle_time = ... }`.
@@ -137,6 +138,7 @@ pub struct RawTraffic {
     pub profile: Option<Spanned<BTreeMap<String, f64>>>,
     pub handle_time: Spanned<DistSpec>,
     pub patience: Option<Spanned<DistSpec>>,
+    pub wrap_up: Option<Spanned<DistSpec>>,
     #[serde(default)]
     pub attributes: BTreeMap<String, Spanned<toml::Value>>,
     pub owner: Option<Spanned<RawOwner>>,

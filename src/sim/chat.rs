@@ -37,6 +37,8 @@ pub(super) struct Chat {
     pub(super) arrival: SimTime,
     pub(super) answered: SimTime,
     pub(super) handle: SimTime,
+    /// After-chat work drawn from its traffic stream (a team's own `wrap_up` overrides it).
+    pub(super) wrap: SimTime,
     /// How long the customer waits once routed; `None`: forever.
     pub(super) patience: Option<SimTime>,
     /// When the customer gives up; `None`: never.
@@ -75,6 +77,7 @@ impl Chat {
         arrival: SimTime::ZERO,
         answered: SimTime::ZERO,
         handle: SimTime::ZERO,
+        wrap: SimTime::ZERO,
         patience: None,
         deadline: None,
         queued: SimTime::ZERO,

@@ -29,6 +29,8 @@ pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
 /// Stream index of the absence draws (traffic streams count up from 0, rules' bots and
 /// escalations down from `u64::MAX`).
 const ABSENCE_STREAM: u64 = u64::MAX - 2;
+/// Stream index of teams' wrap-up draws.
+const WRAP_STREAM: u64 = u64::MAX - 3;
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
@@ -54,6 +56,10 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     bot_rng: Xoshiro256PlusPlus,
     /// Draws for escalations (a team is only known once an agent has handled the chat).
     escalation_rng: Xoshiro256PlusPlus,
+    /// Draws for teams' own wrap-up (the team is only known once an agent has handled the chat).
+    wrap_rng: Xoshiro256PlusPlus,
+    /// Per agent, slots held by after-chat work.
+    wrapping: Vec<u32>,
     /// Per agent, the chats it holds (kept only with a concurrency slowdown).
     held: Vec<Vec<u32>>,
     flagged_now: u32,
@@ -107,6 +113,12 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
             replication,
             u64::MAX - 1,
         )),
+        wrap_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+            model.seed,
+            replication,
+            WRAP_STREAM,
+        )),
+        wrapping: vec![0; model.agents.len()],
         held: vec![Vec::new(); model.agents.len()],
         flagged_now: 0,
         in_bot: 0,
@@ -203,6 +215,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::Shift(a) => self.shift(AgentId(a)),
                 Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
                 Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
+                Kind::WrapDone(a) => self.wrap_done(AgentId(a)),
                 Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
             }
             if !self.recorder.keep_going() {
@@ -238,6 +251,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
         let handle = traffic.handle_time.dist.sample(rng);
         let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
+        let wrap = traffic
+            .wrap_up
+            .as_ref()
+            .map_or(SimTime::ZERO, |w| w.dist.sample(rng));
         // Draw whether it has an owner, and who, even when it cannot have one, so that every
         // chat of the stream uses the same draws whatever the rules (common random numbers).
         let owner = traffic.owner.as_ref().and_then(|o| {
@@ -265,6 +282,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             key: QueueKey::new(0, self.now, id),
             arrival: self.now,
             handle,
+            wrap,
             patience,
             queued: self.now,
             had_bot: bot.is_some(),
@@ -503,9 +521,26 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if c.epoch != epoch || c.state != State::InService {
             return; // rescheduled by a slowdown since
         }
+        // After-chat work keeps the slot: the team's own, else what the traffic drew.
+        let team = self.model.targets[c.via.ix()].team;
+        let wrap = match team.and_then(|t| self.model.teams[t.ix()].wrap_up.as_ref()) {
+            Some(w) => w.dist.sample(&mut self.wrap_rng),
+            None => c.wrap,
+        };
+        let speed = self.model.agents[c.agent.ix()].speed;
+        let wrap = SimTime((wrap.0 as f64 / speed).round() as u64);
         let old_load = self.board.agent(c.agent).load;
-        self.board.release(self.model, c.agent, self.now);
-        self.changed(c.agent, ChangeCause::Released);
+        if wrap > SimTime::ZERO {
+            self.wrapping[c.agent.ix()] += 1;
+            self.changed(c.agent, ChangeCause::WrapUp);
+            let done = self.now.plus(wrap);
+            if done <= self.end {
+                self.schedule(done, Kind::WrapDone(c.agent.0));
+            }
+        } else {
+            self.board.release(self.model, c.agent, self.now);
+            self.changed(c.agent, ChangeCause::Released);
+        }
         if !self.model.slowdown.is_empty() {
             self.rescale(c.agent, old_load, None, Some(slot));
         }
@@ -520,6 +555,18 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             self.close(slot, Outcome::Served);
         }
         self.pull(c.agent);
+    }
+
+    /// The agent finishes one chat's after-chat work: the slot frees, and it takes the next chat.
+    fn wrap_done(&mut self, agent: AgentId) {
+        let old_load = self.board.agent(agent).load;
+        self.wrapping[agent.ix()] -= 1;
+        self.board.release(self.model, agent, self.now);
+        self.changed(agent, ChangeCause::Released);
+        if !self.model.slowdown.is_empty() {
+            self.rescale(agent, old_load, None, None);
+        }
+        self.pull(agent);
     }
 
     /// After an agent finishes a chat, its team may pass it on. Returns whether it did: the chat
@@ -627,6 +674,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             agent,
             time: self.now,
             load: st.load,
+            wrapping: self.wrapping[agent.ix()],
             on_shift: st.on_shift,
             cause,
         });

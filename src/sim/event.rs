@@ -7,12 +7,30 @@ use crate::model::SimTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Arrival(u32),
-    Depart { slot: u32, epoch: u32 },
-    Abandon { slot: u32, epoch: u32 },
-    Timeout { slot: u32, epoch: u32, step: u16 },
+    Depart {
+        slot: u32,
+        epoch: u32,
+    },
+    Abandon {
+        slot: u32,
+        epoch: u32,
+    },
+    Timeout {
+        slot: u32,
+        epoch: u32,
+        step: u16,
+    },
     Shift(u32),
-    RedFlag { slot: u32, epoch: u32 },
-    BotDone { slot: u32, epoch: u32 },
+    RedFlag {
+        slot: u32,
+        epoch: u32,
+    },
+    BotDone {
+        slot: u32,
+        epoch: u32,
+    },
+    /// An agent finishes the after-chat work of one chat and frees its slot.
+    WrapDone(u32),
     WarmupEnd,
 }
 

@@ -139,8 +139,10 @@ pub enum ChangeCause {
         /// Whether the chat arrived after the warm-up (counts in the measured window).
         measured: bool,
     },
-    /// It finished a chat.
+    /// It finished a chat (or the after-chat work of one): a slot is free.
     Released,
+    /// The customer left and the agent began the chat's after-chat work (the slot stays held).
+    WrapUp,
 }
 
 /// An agent's state right after a change.
@@ -150,8 +152,10 @@ pub struct AgentChange {
     pub agent: AgentId,
     /// When.
     pub time: SimTime,
-    /// Chats held now.
+    /// Slots held now: chats, and chats whose after-chat work is not done.
     pub load: u32,
+    /// Of those, slots held by after-chat work.
+    pub wrapping: u32,
     /// On shift now.
     pub on_shift: bool,
     /// Why it changed.

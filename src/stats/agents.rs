@@ -7,8 +7,10 @@ use crate::sim::{AgentChange, ChangeCause};
 /// One agent's measured-window totals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct AgentTimes {
-    /// Chats held × ticks, counted while on shift.
+    /// Chats held × ticks, counted while on shift (after-chat work included).
     pub busy: u128,
+    /// Slots held by after-chat work × ticks, counted while on shift.
+    pub wrap: u128,
     /// Ticks on shift.
     pub on_shift: u64,
     /// Most chats held at once.
@@ -23,6 +25,7 @@ pub(super) struct AgentTimes {
 pub(super) struct Since {
     pub(super) time: SimTime,
     pub(super) load: u32,
+    pub(super) wrapping: u32,
     pub(super) on_shift: bool,
 }
 
@@ -59,6 +62,7 @@ impl AgentLoad {
                 let dt = now.since(from).0;
                 t.on_shift += dt;
                 t.busy += was.load as u128 * dt as u128;
+                t.wrap += was.wrapping as u128 * dt as u128;
             }
         }
     }
@@ -77,6 +81,7 @@ impl AgentLoad {
         self.state[a] = Since {
             time: c.time,
             load: c.load,
+            wrapping: c.wrapping,
             on_shift: c.on_shift,
         };
     }
@@ -92,6 +97,7 @@ impl AgentLoad {
     pub(super) fn merge(&mut self, other: &AgentLoad) {
         for (t, o) in self.times.iter_mut().zip(&other.times) {
             t.busy += o.busy;
+            t.wrap += o.wrap;
             t.on_shift += o.on_shift;
             t.peak = t.peak.max(o.peak);
             t.handled += o.handled;
@@ -109,6 +115,7 @@ mod tests {
             agent: AgentId(0),
             time: SimTime(time),
             load,
+            wrapping: 0,
             on_shift,
             cause,
         }

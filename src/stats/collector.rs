@@ -138,6 +138,7 @@ impl Collector {
             .map(|(a, times)| {
                 let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
                 let busy = times.busy as f64 / TICKS_PER_SEC as f64;
+                let wrap = times.wrap as f64 / TICKS_PER_SEC as f64;
                 let hours = on_shift_secs / 3_600.0 / reps.max(1) as f64;
                 AgentFigures {
                     name: a.name.clone(),
@@ -145,6 +146,8 @@ impl Collector {
                     occupancy: (on_shift_secs > 0.0)
                         .then(|| busy / (on_shift_secs * a.max_chats as f64)),
                     mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
+                    wrap_up: (on_shift_secs > 0.0)
+                        .then(|| wrap / (on_shift_secs * a.max_chats as f64)),
                     peak_concurrency: times.peak as f64,
                     on_shift_hours: hours,
                     staffing_cost: hours * a.cost,

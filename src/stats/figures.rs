@@ -167,6 +167,9 @@ pub struct AgentFigures {
     pub occupancy: Option<f64>,
     /// Mean chats held while on shift.
     pub mean_concurrency: Option<f64>,
+    /// The part of `occupancy` spent on after-chat work: wrap-up slot seconds / chat-slot
+    /// seconds on shift (0 without `wrap_up`).
+    pub wrap_up: Option<f64>,
     /// Most chats held at once.
     pub peak_concurrency: f64,
     /// Hours on shift.

@@ -233,6 +233,7 @@ impl Recorder for IntervalCollector {
         self.agents[a] = Since {
             time: c.time,
             load: c.load,
+            wrapping: c.wrapping,
             on_shift: c.on_shift,
         };
     }

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use routesim::model::{Model, SimTime};
-use routesim::sim::{ChatRecord, Outcome, Recorder, Service, run_replication};
+use routesim::sim::{AgentChange, ChatRecord, Outcome, Recorder, Service, run_replication};
 
 /// What the checker keeps of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ struct Row {
 }
 
 #[derive(Default)]
-struct Keep(Vec<Row>, Vec<Service>);
+struct Keep(Vec<Row>, Vec<Service>, Vec<AgentChange>);
 
 impl Recorder for Keep {
     fn record(&mut self, r: &ChatRecord<'_>) {
@@ -41,6 +41,10 @@ impl Recorder for Keep {
 
     fn service(&mut self, s: &Service) {
         self.1.push(*s);
+    }
+
+    fn agent(&mut self, c: &AgentChange) {
+        self.2.push(*c);
     }
 }
 
@@ -192,6 +196,10 @@ prop_compose! {
             if let Some(p) = patience {
                 s += &format!("patience = {{ dist = \"exponential\", mean = {p} }}\n");
             }
+            // Some streams leave after-chat work that keeps the agent's slot.
+            if handle % 3 == 0 {
+                s += "wrap_up = { dist = \"uniform\", min = 0, max = 60 }\n";
+            }
             s += &format!("attributes = {{ topic = {{ a = {share}, b = {} }}, customer = {{ new = 1, existing = 2 }} }}\n", 100 - share);
             if let Some(o) = owners {
                 s += &format!("owner = {{ share = {}, team = \"t0\" }}\n", *o as f64 / 100.0);
@@ -249,10 +257,15 @@ proptest! {
     #[test]
     fn random_scenarios_keep_every_invariant(text in scenario()) {
         let m = routesim::scenario::parse_str("prop.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let (run, Keep(rows, services)) = run_replication(&m, 0, Keep::default(), |_| {});
+        let (run, Keep(rows, services, changes)) = run_replication(&m, 0, Keep::default(), |_| {});
         check_invariants(&m, &rows, &services, run.chats)?;
+        // Slots held, after-chat work included, never exceed the cap.
+        for c in &changes {
+            let a = &m.agents[c.agent.ix()];
+            prop_assert!(c.load <= a.max_chats && c.wrapping <= c.load, "agent {} holds {} slots ({} wrapping up) of {}", a.name, c.load, c.wrapping, a.max_chats);
+        }
         // Same seed, same records.
-        let (_, Keep(again, again_services)) = run_replication(&m, 0, Keep::default(), |_| {});
+        let (_, Keep(again, again_services, _)) = run_replication(&m, 0, Keep::default(), |_| {});
         prop_assert_eq!(rows, again);
         prop_assert_eq!(services, again_services);
     }
@@ -316,8 +329,8 @@ fn a_recorder_can_stop_the_run_and_every_chat_is_still_reported() {
     ))
     .unwrap();
     let m = routesim::scenario::parse_str("support-desk.toml", &text).unwrap();
-    let (full, Keep(all, _)) = run_replication(&m, 0, Keep::default(), |_| {});
-    let (run, StopAfter(Keep(rows, _), _)) =
+    let (full, Keep(all, ..)) = run_replication(&m, 0, Keep::default(), |_| {});
+    let (run, StopAfter(Keep(rows, ..), _)) =
         run_replication(&m, 0, StopAfter(Keep::default(), 500), |_| {});
     assert!(run.ended < m.end() && run.ended > SimTime::ZERO);
     assert!(run.chats < full.chats && rows.len() as u64 == run.chats);

@@ -97,6 +97,7 @@ fn summary() -> Summary {
         handled,
         occupancy: Some(0.5),
         mean_concurrency: Some(1.0),
+        wrap_up: Some(0.125),
         peak_concurrency: 2.0,
         on_shift_hours: 8.0,
         staffing_cost: 240.0,

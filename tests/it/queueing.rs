@@ -353,3 +353,73 @@ route = [{{ team = "q" }}]
         "mean {mean} over {n} chats"
     );
 }
+
+/// After-chat work on one agent with one slot is an M/G/1 queue whose service is handling plus
+/// wrap-up: Pollaczek-Khinchine gives the mean wait, and the slot is busy (occupancy) rho of
+/// the time, a third of it wrapping up.
+#[test]
+fn wrap_up_on_one_agent_matches_pollaczek_khinchine() {
+    let reps = 16;
+    // Handle exponential with mean 60 s, wrap-up fixed at 30 s: E[S] = 90, E[S^2] = 60^2 + 90^2.
+    let (lambda, es, es2) = (1.0 / 150.0, 90.0, 60.0f64.powi(2) + 90.0f64.powi(2));
+    let rho = lambda * es;
+    let wq = lambda * es2 / (2.0 * (1.0 - rho));
+    for (name, traffic_wrap, team_wrap) in [
+        ("traffic wrap_up", "wrap_up = 30", ""),
+        ("team wrap_up", "wrap_up = 5", "wrap_up = 30"),
+    ] {
+        let text = format!(
+            r#"
+[simulation]
+duration = {duration}
+warmup = "2h"
+seed = 17
+replications = {reps}
+[[teams]]
+name = "q"
+{team_wrap}
+[[agents]]
+name = "a"
+teams = ["q"]
+[[traffic]]
+name = "t"
+rate = {lambda}
+handle_time = {{ dist = "exponential", mean = 60 }}
+{traffic_wrap}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#,
+            duration = (400.0 * 3_600.0 * SCALE).round()
+        );
+        let model = routesim::scenario::parse_str("wrap.toml", &text).unwrap();
+        let s = experiment::run(&model, 0, |_| Discard, &|_| {}).0;
+        let ci = s.ci95.as_ref().expect("replicated");
+        let tol = if SCALE < 1.0 { 0.3 } else { 0.08 };
+        check(
+            &format!("{name}: M/G/1 mean wait"),
+            s.figures.overall.wait.mean.unwrap(),
+            ci.overall.wait.mean.unwrap(),
+            reps,
+            wq,
+            tol,
+        );
+        let (a, a_ci) = (&s.figures.agents[0], &ci.agents[0]);
+        check(
+            &format!("{name}: occupancy"),
+            a.occupancy.unwrap(),
+            a_ci.occupancy.unwrap(),
+            reps,
+            rho,
+            0.05,
+        );
+        check(
+            &format!("{name}: wrap-up share"),
+            a.wrap_up.unwrap(),
+            a_ci.wrap_up.unwrap(),
+            reps,
+            lambda * 30.0,
+            0.05,
+        );
+    }
+}

@@ -37,12 +37,17 @@ impl Compiler<'_> {
                 );
             }
             let strategy = t.strategy.unwrap_or(Strategy::LeastBusy);
+            let wrap_up = t
+                .wrap_up
+                .as_ref()
+                .and_then(|w| self.duration(format!("teams[{i}].wrap_up"), w));
             teams.push(Team {
                 name: name.to_string(),
                 strategy,
                 members: Vec::new(),
                 target: TargetId(i as u32),
                 escalate: None,
+                wrap_up,
             });
         }
         (teams, ix)

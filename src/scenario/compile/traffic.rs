@@ -165,6 +165,10 @@ impl Compiler<'_> {
                 .patience
                 .as_ref()
                 .and_then(|p| self.duration(format!("traffic[{i}].patience"), p));
+            let wrap_up = t
+                .wrap_up
+                .as_ref()
+                .and_then(|w| self.duration(format!("traffic[{i}].wrap_up"), w));
             let mut attributes = Vec::new();
             for (k, v) in &t.attributes {
                 let attr = self.attr(k);
@@ -183,6 +187,7 @@ impl Compiler<'_> {
                     mean_secs: 0.0,
                 }),
                 patience,
+                wrap_up,
                 owner: t
                     .owner
                     .as_ref()

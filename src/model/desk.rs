@@ -112,6 +112,18 @@ pub struct Traffic {
     pub owner: Option<Owner>,
     /// A bot that talks to every chat of the stream before any rule is chosen.
     pub bot: Option<Bot>,
+    /// Customers who abandon and come back.
+    pub retry: Option<Retry>,
+}
+
+/// Customers who gave up coming back: a share of abandoned chats return after a delay as a new
+/// attempt of the same customer, with the same attributes and handle time.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// Share of abandoned chats whose customer comes back.
+    pub share: f64,
+    /// Time from giving up to coming back.
+    pub delay: Duration,
 }
 
 /// Owners of a traffic stream's existing customers.

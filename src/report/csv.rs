@@ -135,7 +135,7 @@ pub fn intervals(s: &Summary) -> Vec<u8> {
 }
 
 /// The header of `chats.csv`.
-pub const CHATS_HEADER: [&str; 16] = [
+pub const CHATS_HEADER: [&str; 18] = [
     "replication",
     "id",
     "traffic",
@@ -152,6 +152,8 @@ pub const CHATS_HEADER: [&str; 16] = [
     "owner",
     "transfers",
     "second_wait",
+    "customer",
+    "attempt",
 ];
 
 /// Streams `chats.csv` rows (without the header) for the measured chats of one replication.
@@ -236,6 +238,8 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
                 .map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
             r.transfers.to_string(),
             r.second_wait.map_or(String::new(), secs),
+            r.customer.to_string(),
+            r.attempt.to_string(),
         ];
         if let Some(out) = &mut self.out
             && let Err(e) = out.write_record(&row)

@@ -354,6 +354,17 @@ fn extras(s: &Summary) -> String {
             count(t.missed)
         );
     }
+    let c = &s.figures.customers;
+    if c.retries > 0.0 {
+        let _ = writeln!(
+            out,
+            "customers: {} first contacts, {} retries; {} gave up for good ({} of customers)",
+            count(c.first_contacts),
+            count(c.retries),
+            count(c.gave_up),
+            pct(c.abandon_rate)
+        );
+    }
     let b = &s.figures.bot;
     if b.chats > 0.0 {
         let _ = writeln!(

@@ -143,6 +143,15 @@ pub struct RawTraffic {
     pub attributes: BTreeMap<String, Spanned<toml::Value>>,
     pub owner: Option<Spanned<RawOwner>>,
     pub bot: Option<Spanned<RawBot>>,
+    pub retry: Option<Spanned<RawRetry>>,
+}
+
+/// `retry = { share = 0.4, delay = { dist = "exponential", mean = "10m" } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub share: Spanned<f64>,
+    pub delay: Spanned<DistSpec>,
 }
 
 /// `owner = { share = 0.4, team = "account_managers" }`.

@@ -13,6 +13,8 @@ pub(super) enum State {
     },
     Waiting,
     InService,
+    /// The customer gave up and will come back (the slot keeps its attributes).
+    Away,
 }
 
 pub(super) const NO_RULE: u32 = u32::MAX;
@@ -20,6 +22,12 @@ pub(super) const NO_RULE: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Chat {
     pub(super) id: u64,
+    /// The id of the customer's first attempt.
+    pub(super) customer: u64,
+    /// 1 for a first contact, 2 for the first retry, ...
+    pub(super) attempt: u32,
+    /// Set when the customer gives up: how long until they come back.
+    pub(super) back_after: Option<SimTime>,
     pub(super) epoch: u32,
     pub(super) state: State,
     pub(super) traffic: u32,
@@ -62,6 +70,9 @@ impl Chat {
     /// A free slot.
     pub(super) const EMPTY: Chat = Chat {
         id: 0,
+        customer: 0,
+        attempt: 1,
+        back_after: None,
         epoch: 0,
         state: State::Free,
         traffic: 0,

@@ -31,6 +31,8 @@ pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
 const ABSENCE_STREAM: u64 = u64::MAX - 2;
 /// Stream index of teams' wrap-up draws.
 const WRAP_STREAM: u64 = u64::MAX - 3;
+/// Stream index of retries: whether a customer comes back, when, and their new patience.
+const RETRY_STREAM: u64 = u64::MAX - 4;
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
@@ -58,6 +60,8 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     escalation_rng: Xoshiro256PlusPlus,
     /// Draws for teams' own wrap-up (the team is only known once an agent has handled the chat).
     wrap_rng: Xoshiro256PlusPlus,
+    /// Draws for customers who come back (drawn when one gives up).
+    retry_rng: Xoshiro256PlusPlus,
     /// Per agent, slots held by after-chat work.
     wrapping: Vec<u32>,
     /// Per agent, the chats it holds (kept only with a concurrency slowdown).
@@ -119,6 +123,11 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
             WRAP_STREAM,
         )),
         wrapping: vec![0; model.agents.len()],
+        retry_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+            model.seed,
+            replication,
+            RETRY_STREAM,
+        )),
         held: vec![Vec::new(); model.agents.len()],
         flagged_now: 0,
         in_bot: 0,
@@ -216,6 +225,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
                 Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
                 Kind::WrapDone(a) => self.wrap_done(AgentId(a)),
+                Kind::Return { slot, epoch } => self.come_back(slot, epoch),
                 Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
             }
             if !self.recorder.keep_going() {
@@ -275,6 +285,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let c = &mut self.chats[slot as usize];
         *c = Chat {
             id,
+            customer: id,
             epoch: c.epoch,
             state: State::Waiting,
             traffic: s as u32,
@@ -619,7 +630,46 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             return; // answered (or gone) since this was scheduled
         }
         self.queues.remove(c.queue, c.key);
+        if let Some(r) = &self.model.traffic[c.traffic as usize].retry
+            && self.retry_rng.random::<f64>() < r.share
+        {
+            self.chats[slot as usize].back_after = Some(r.delay.dist.sample(&mut self.retry_rng));
+        }
         self.close(slot, Outcome::Abandoned);
+    }
+
+    /// A customer who gave up comes back: a new chat (new id, new patience) of the same
+    /// customer, with the attributes, owner and handle time of the first attempt.
+    fn come_back(&mut self, slot: u32, epoch: u32) {
+        let c = self.chats[slot as usize];
+        if c.epoch != epoch || c.state != State::Away {
+            return;
+        }
+        let traffic = &self.model.traffic[c.traffic as usize];
+        let patience = traffic
+            .patience
+            .as_ref()
+            .map(|p| p.dist.sample(&mut self.retry_rng));
+        let id = self.next_id;
+        self.next_id += 1;
+        self.result.chats += 1;
+        self.chats[slot as usize] = Chat {
+            id,
+            customer: c.customer,
+            attempt: c.attempt + 1,
+            epoch: c.epoch,
+            state: State::Waiting,
+            traffic: c.traffic,
+            owner: c.owner,
+            key: QueueKey::new(0, self.now, id),
+            arrival: self.now,
+            handle: c.handle,
+            wrap: c.wrap,
+            patience,
+            queued: self.now,
+            ..Chat::EMPTY
+        };
+        self.choose_rule(slot);
     }
 
     fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
@@ -705,6 +755,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let rec = ChatRecord {
             replication: self.replication,
             id: c.id,
+            customer: c.customer,
+            attempt: c.attempt,
+            retry: c.back_after.is_some(),
             measured: c.arrival >= self.model.warmup,
             traffic: TrafficId(c.traffic),
             attrs: &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs],
@@ -732,9 +785,19 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             resolution: (outcome == Outcome::Served).then(|| self.now.since(c.arrival)),
         };
         self.recorder.record(&rec);
+        let end = self.end;
         let c = &mut self.chats[slot as usize];
-        c.state = State::Free;
         c.epoch = c.epoch.wrapping_add(1);
+        // A customer coming back keeps the slot (and its attributes) until then.
+        if let Some(back) = c.back_after.map(|d| self.now.plus(d))
+            && back < end
+        {
+            c.state = State::Away;
+            let epoch = c.epoch;
+            self.schedule(back, Kind::Return { slot, epoch });
+            return;
+        }
+        c.state = State::Free;
         self.free.push(slot);
     }
 
@@ -746,7 +809,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             .chats
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.state != State::Free)
+            .filter(|(_, c)| !matches!(c.state, State::Free | State::Away))
             .map(|(slot, c)| (c.id, slot as u32))
             .collect();
         live.sort_unstable();

@@ -50,8 +50,15 @@ impl Outcome {
 pub struct ChatRecord<'a> {
     /// Replication index.
     pub replication: u32,
-    /// Chat id: arrival order within the replication, from 0, warm-up included.
+    /// Chat id: arrival order within the replication, from 0, warm-up included. Every attempt
+    /// of a customer who comes back is a chat of its own.
     pub id: u64,
+    /// The id of the customer's first attempt (`id` itself for a first contact).
+    pub customer: u64,
+    /// 1 for a first contact, 2 for the first retry, ...
+    pub attempt: u32,
+    /// An abandoned chat whose customer will come back (a retry is scheduled).
+    pub retry: bool,
     /// Whether the chat arrived after the warm-up (only those are measured).
     pub measured: bool,
     /// Its traffic stream.

@@ -36,6 +36,8 @@ pub struct Collector {
     row_of: Vec<usize>,
     bot_chats: u64,
     bot_time: u128,
+    /// First contacts, retries, and abandoned chats whose customer did not come back.
+    customers: [u64; 3],
     agents: AgentLoad,
 }
 
@@ -67,6 +69,7 @@ impl Collector {
                 .collect(),
             bot_chats: 0,
             bot_time: 0,
+            customers: [0; 3],
             agents: AgentLoad::new(model.agents.len()),
         }
     }
@@ -102,6 +105,9 @@ impl Collector {
         self.flagged += o.flagged;
         self.red_flag_peak = self.red_flag_peak.max(o.red_flag_peak);
         self.bot_chats += o.bot_chats;
+        for (a, b) in self.customers.iter_mut().zip(&o.customers) {
+            *a += b;
+        }
         self.bot_time += o.bot_time;
         self.agents.merge(&o.agents);
     }
@@ -216,6 +222,13 @@ impl Collector {
                 mean_time: (self.bot_chats > 0)
                     .then(|| self.bot_time as f64 / self.bot_chats as f64 / TICKS_PER_SEC as f64),
             },
+            customers: CustomerFigures {
+                first_contacts: per_rep(self.customers[0]),
+                retries: per_rep(self.customers[1]),
+                gave_up: per_rep(self.customers[2]),
+                abandon_rate: (self.customers[0] > 0)
+                    .then(|| self.customers[2] as f64 / self.customers[0] as f64),
+            },
         }
     }
 }
@@ -233,6 +246,10 @@ impl Recorder for Collector {
         self.overall.add(rec, self.threshold);
         if let Some(t) = rec.target {
             self.teams[self.row_of[t.ix()]].add(rec, self.threshold);
+        }
+        self.customers[(rec.attempt > 1) as usize] += 1;
+        if rec.outcome == Outcome::Abandoned && !rec.retry {
+            self.customers[2] += 1;
         }
         if let Some(b) = rec.bot_time {
             self.bot_chats += 1;

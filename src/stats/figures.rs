@@ -135,6 +135,20 @@ pub struct BotFigures {
     pub mean_time: Option<f64>,
 }
 
+/// Customers apart from attempts: with `retry`, a customer who gives up may come back, and each
+/// attempt is a chat of its own in every other figure.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFigures {
+    /// Chats that were a customer's first contact.
+    pub first_contacts: f64,
+    /// Chats that were a customer coming back (`offered` = `first_contacts` + `retries`).
+    pub retries: f64,
+    /// Abandoned chats whose customer did not come back: customers lost for good.
+    pub gave_up: f64,
+    /// `gave_up / first_contacts`; `null` with no first contact.
+    pub abandon_rate: Option<f64>,
+}
+
 /// Escalations: chats a team passed on after handling them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EscalationFigures {
@@ -199,6 +213,8 @@ pub struct RepFigures {
     pub red_flags: RedFlagFigures,
     /// Bots.
     pub bot: BotFigures,
+    /// Customers and their attempts.
+    pub customers: CustomerFigures,
     /// Escalations.
     pub escalation: EscalationFigures,
     /// Load spread over agents.

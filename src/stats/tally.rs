@@ -211,6 +211,9 @@ mod tests {
             let rec = ChatRecord {
                 replication: 0,
                 id: 0,
+                customer: 0,
+                attempt: 1,
+                retry: false,
                 measured: true,
                 traffic: TrafficId(0),
                 attrs: &[],

@@ -133,7 +133,9 @@ fn out_dir_holds_summary_and_csvs_that_agree_with_stdout() {
             "bot_time",
             "owner",
             "transfers",
-            "second_wait"
+            "second_wait",
+            "customer",
+            "attempt"
         ]
     );
     let rows: Vec<csv::StringRecord> = chats.records().map(Result::unwrap).collect();

@@ -195,6 +195,10 @@ prop_compose! {
             s += &format!("[[traffic]]\nname = \"s{i}\"\nrate = \"{per_hour}/h\"\nprofile = {{ \"06:00\" = 1.0, \"18:00\" = 0.3 }}\nhandle_time = {{ dist = \"exponential\", mean = {handle} }}\n");
             if let Some(p) = patience {
                 s += &format!("patience = {{ dist = \"exponential\", mean = {p} }}\n");
+                // Some customers who give up come back.
+                if share % 2 == 0 {
+                    s += "retry = { share = 0.5, delay = { dist = \"exponential\", mean = 300 } }\n";
+                }
             }
             // Some streams leave after-chat work that keeps the agent's slot.
             if handle % 3 == 0 {

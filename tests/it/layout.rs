@@ -135,6 +135,12 @@ fn summary() -> Summary {
             peak: 2.0,
         },
         bot: BotFigures::default(),
+        customers: CustomerFigures {
+            first_contacts: 1_100.5,
+            retries: 134.0,
+            gave_up: 22.0,
+            abandon_rate: Some(0.02),
+        },
         escalation: EscalationFigures::default(),
         fairness: FairnessFigures {
             jain_occupancy: Some(0.99),
@@ -249,6 +255,10 @@ fn exporters_keep_their_layout() {
     let rec = |id: u64, outcome: Outcome, agent: Option<u32>| ChatRecord {
         replication: 1,
         id,
+        // The third row is the second attempt of the customer who gave up in the second.
+        customer: id.min(1),
+        attempt: id.max(1) as u32,
+        retry: id == 1,
         measured: true,
         traffic: TrafficId(0),
         attrs: &attrs,
@@ -269,6 +279,7 @@ fn exporters_keep_their_layout() {
     };
     rows.record(&rec(0, Outcome::Served, Some(1)));
     rows.record(&rec(1, Outcome::Abandoned, None));
+    rows.record(&rec(2, Outcome::Served, Some(0)));
     let body = String::from_utf8(rows.finish().unwrap()).unwrap();
     let chats = report::csv::CHATS_HEADER.join(",") + "\n" + &body;
     check("chats.csv", &chats, &mut failures);

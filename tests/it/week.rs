@@ -188,3 +188,97 @@ fn absence_misses_whole_shifts_at_its_rate() {
     let (_, Starts(again, _)) = run_replication(&busier, 0, Starts::default(), |_| {});
     assert_eq!(some, again);
 }
+
+fn retrying(share: f64) -> String {
+    format!(
+        r#"
+[simulation]
+duration = "2d"
+seed = 5
+replications = 2
+[[teams]]
+name = "desk"
+[[agents]]
+name = "a"
+count = 3
+teams = ["desk"]
+[[traffic]]
+name = "web"
+rate = "40/h"
+handle_time = {{ dist = "exponential", mean = "5m" }}
+patience = {{ dist = "exponential", mean = "3m" }}
+retry = {{ share = {share}, delay = 600 }}
+[[rules]]
+name = "all"
+route = [{{ team = "desk" }}]
+"#
+    )
+}
+
+#[test]
+fn retries_are_new_attempts_of_the_same_customer() {
+    let rows = chats_csv(&retrying(0.4), &[]);
+    let secs = |r: &HashMap<String, String>, c: &str| r[c].parse::<f64>().unwrap_or(0.0);
+    let by_id: HashMap<(&str, &str), &HashMap<String, String>> = rows
+        .iter()
+        .map(|r| ((r["replication"].as_str(), r["id"].as_str()), r))
+        .collect();
+    let (mut first, mut retries, mut abandoned) = (0, 0, 0);
+    for r in &rows {
+        let attempt: u32 = r["attempt"].parse().unwrap();
+        if r["outcome"] == "abandoned" {
+            abandoned += 1;
+        }
+        if attempt == 1 {
+            first += 1;
+            assert_eq!(r["customer"], r["id"]);
+            continue;
+        }
+        retries += 1;
+        // The attempt before it is the same customer's, abandoned 600 s (the delay) before this
+        // one arrived.
+        let before = rows
+            .iter()
+            .filter(|p| p["replication"] == r["replication"] && p["customer"] == r["customer"])
+            .find(|p| p["attempt"].parse::<u32>().unwrap() == attempt - 1)
+            .expect("the previous attempt is recorded");
+        assert_eq!(before["outcome"], "abandoned");
+        assert_eq!(before["attributes"], r["attributes"]);
+        let left = secs(before, "arrival") + secs(before, "wait");
+        assert!((secs(r, "arrival") - left - 600.0).abs() < 1e-5, "{r:?}");
+        assert!(by_id.contains_key(&(r["replication"].as_str(), r["customer"].as_str())));
+    }
+    // About 40% of abandoned chats come back (binomial, four standard errors; a few return
+    // after the end of the run and are not seen).
+    let share = retries as f64 / abandoned as f64;
+    let se = (0.4f64 * 0.6 / abandoned as f64).sqrt();
+    assert!(
+        abandoned > 300 && (share - 0.4).abs() < 4.0 * se,
+        "{retries} of {abandoned}"
+    );
+    assert_eq!(first + retries, rows.len());
+
+    // The report counts the same, and attempts offered are first contacts plus retries.
+    let j = crate::support::run_text(&retrying(0.4), &[]);
+    let c = &j["customers"];
+    let offered = j["overall"]["offered"].as_f64().unwrap();
+    let (f, r) = (
+        c["first_contacts"].as_f64().unwrap(),
+        c["retries"].as_f64().unwrap(),
+    );
+    assert_eq!(f + r, offered);
+    assert_eq!((f * 2.0, r * 2.0), (first as f64, retries as f64));
+}
+
+#[test]
+fn with_every_customer_coming_back_none_is_lost_for_good() {
+    let j = crate::support::run_text(&retrying(1.0), &[]);
+    let c = &j["customers"];
+    assert!(j["overall"]["abandoned"].as_f64().unwrap() > 100.0);
+    assert_eq!(c["gave_up"].as_f64(), Some(0.0));
+    assert_eq!(c["abandon_rate"].as_f64(), Some(0.0));
+    // Without retries, every abandoned chat is a customer lost.
+    let j = crate::support::run_text(&retrying(0.0), &[]);
+    assert_eq!(j["customers"]["gave_up"], j["overall"]["abandoned"]);
+    assert_eq!(j["customers"]["retries"].as_f64(), Some(0.0));
+}

@@ -196,6 +196,12 @@ impl Compiler<'_> {
                     .bot
                     .as_ref()
                     .and_then(|b| self.bot(format!("traffic[{i}].bot"), b)),
+                retry: t.retry.as_ref().and_then(|r| {
+                    let r = r.get_ref();
+                    let share = self.share(format!("traffic[{i}].retry.share"), &r.share);
+                    self.duration(format!("traffic[{i}].retry.delay"), &r.delay)
+                        .map(|delay| Retry { share, delay })
+                }),
                 attributes,
             });
         }

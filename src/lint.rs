@@ -181,13 +181,13 @@ fn breakpoints(model: &Model) -> Vec<u64> {
     for r in &model.rules {
         hours(&r.when, &mut windows);
     }
-    for t in &model.traffic {
-        tods.extend(t.profile.points.iter().map(|p| p.0));
-    }
     let step = INTERVAL_MINUTES * 60 * TICKS_PER_SEC;
     let mut points: Vec<u64> = (0..WEEK / step).map(|i| i * step).collect();
     for day in 0..7 {
         points.extend(tods.iter().map(|tod| day * DAY + tod % DAY));
+    }
+    for t in &model.traffic {
+        points.extend(t.profile.points.iter().map(|p| p.0));
     }
     for a in &model.agents {
         let mut t = 0;
@@ -406,11 +406,10 @@ impl Sweep {
                     }
                 }
             }
-            let tod = week_time % DAY;
             for (ti, kinds) in kinds.iter().enumerate() {
                 let Some(kinds) = kinds else { continue };
                 let t = &model.traffic[ti];
-                let (mult, _) = t.profile.segment(tod);
+                let (mult, _) = t.profile.segment(week_time);
                 let stream_bot = t.bot.as_ref().map_or(0.0, |b| b.resolves);
                 let erlangs = t.rate * mult * t.handle_time.mean_secs * (1.0 - stream_bot);
                 for (ki, k) in kinds.iter().enumerate() {

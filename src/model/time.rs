@@ -56,11 +56,12 @@ impl Shift {
     }
 }
 
-/// A rate multiplier that is constant between times of day.
+/// A rate multiplier that is constant between times of the week (a daily profile is the same
+/// day seven times, scaled by the weekday's multiplier; a forecast is its intervals).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
-    /// `(from time of day in ticks, multiplier)`, sorted, non-empty; the last one runs through
-    /// midnight until the first.
+    /// `(from time of the week in ticks, multiplier)`, sorted, non-empty, within `0..WEEK`; the
+    /// last one runs through the end of the week until the first.
     pub points: Vec<(u64, f64)>,
 }
 
@@ -72,8 +73,31 @@ impl Profile {
         }
     }
 
-    /// The multiplier at time of day `tod` and the ticks until it next changes.
-    pub fn segment(&self, tod: u64) -> (f64, u64) {
+    /// A daily profile (`(time of day, multiplier)`, sorted) repeated every day, each day's
+    /// multipliers scaled by that weekday's factor (Monday first).
+    pub fn daily(points: &[(u64, f64)], weekdays: [f64; 7]) -> Profile {
+        let mut out: Vec<(u64, f64)> = Vec::with_capacity(points.len() * 7 + 7);
+        for (d, f) in weekdays.iter().enumerate() {
+            let day = d as u64 * DAY;
+            // The day opens with what runs over midnight from the day before.
+            if points.first().is_none_or(|p| p.0 > 0) {
+                let last = points.last().map_or(1.0, |p| p.1);
+                out.push((day, last * f));
+            }
+            out.extend(points.iter().map(|&(t, m)| (day + t, m * f)));
+        }
+        // Merge runs of one multiplier: fewer segments for the engine to walk.
+        out.dedup_by(|b, a| a.1 == b.1);
+        // Sunday night runs on into Monday: the week's first point may be the last one again.
+        if out.len() > 1 && out[0].1 == out[out.len() - 1].1 {
+            out.remove(0);
+        }
+        Profile { points: out }
+    }
+
+    /// The multiplier at time of the week `week_time` and the ticks until it next changes.
+    pub fn segment(&self, week_time: u64) -> (f64, u64) {
+        let tod = week_time % WEEK;
         let i = self.points.partition_point(|&(from, _)| from <= tod);
         let mult = if i == 0 {
             self.points[self.points.len() - 1].1
@@ -83,22 +107,22 @@ impl Profile {
         let next = if i < self.points.len() {
             self.points[i].0
         } else {
-            self.points[0].0 + DAY
+            self.points[0].0 + WEEK
         };
         (mult, next - tod)
     }
 
-    /// The time-average of the multiplier over a day.
+    /// The time-average of the multiplier over a week.
     pub fn mean(&self) -> f64 {
         let mut total = 0.0;
-        let mut tod = 0;
-        while tod < DAY {
-            let (mult, len) = self.segment(tod);
-            let len = len.min(DAY - tod);
+        let mut t = 0;
+        while t < WEEK {
+            let (mult, len) = self.segment(t);
+            let len = len.min(WEEK - t);
             total += mult * len as f64;
-            tod += len;
+            t += len;
         }
-        total / DAY as f64
+        total / WEEK as f64
     }
 
     /// The highest multiplier of the day.
@@ -191,14 +215,26 @@ mod tests {
 
     #[test]
     fn profile_segments_wrap_from_the_last_point() {
-        let p = Profile {
-            points: vec![(8 * H, 1.0), (12 * H, 1.8), (18 * H, 0.4)],
-        };
+        let daily = [(8 * H, 1.0), (12 * H, 1.8), (18 * H, 0.4)];
+        let p = Profile::daily(&daily, [1.0; 7]);
         assert_eq!(p.segment(2 * H), (0.4, 6 * H));
         assert_eq!(p.segment(8 * H), (1.0, 4 * H));
+        // From 18:00 the night runs to 08:00 the next day, and Sunday's into Monday.
         assert_eq!(p.segment(20 * H), (0.4, 12 * H));
+        assert_eq!(p.segment(6 * DAY + 20 * H), (0.4, 12 * H));
         assert_eq!(p.peak(), 1.8);
         // 8h at 0.4 before 08:00, 4h at 1.0, 6h at 1.8, 6h at 0.4.
-        assert!((p.mean() - (8.0 * 0.4 + 4.0 + 6.0 * 1.8 + 6.0 * 0.4) / 24.0).abs() < 1e-12);
+        let day_mean = (8.0 * 0.4 + 4.0 + 6.0 * 1.8 + 6.0 * 0.4) / 24.0;
+        assert!((p.mean() - day_mean).abs() < 1e-12);
+        // Saturday at half, Sunday closed: the week's mean is five and a half days' worth.
+        let mut week = [1.0; 7];
+        (week[5], week[6]) = (0.5, 0.0);
+        let p = Profile::daily(&daily, week);
+        assert_eq!(p.segment(5 * DAY + 13 * H), (0.9, 5 * H));
+        // A weekday's factor holds from its midnight: Monday's small hours are Monday's.
+        assert_eq!(p.segment(6 * DAY + 13 * H), (0.0, 11 * H));
+        assert_eq!(p.segment(6 * DAY + 23 * H), (0.0, H));
+        assert_eq!(p.segment(2 * H), (0.4, 6 * H));
+        assert!((p.mean() - day_mean * 5.5 / 7.0).abs() < 1e-12);
     }
 }

@@ -127,7 +127,7 @@ pub fn describe(m: &Model) -> String {
             });
         let _ = writeln!(
             out,
-            "  {}: {:.1}/h (x{:.2} on average over the day, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
+            "  {}: {:.1}/h (x{:.2} on average over the week, peak x{:.2}), handle time mean {}, {patience}; offered load {:.1} erlangs",
             t.name,
             t.rate * 3_600.0,
             mean,

@@ -136,6 +136,8 @@ pub struct RawTraffic {
     pub name: Spanned<String>,
     pub rate: Rate,
     pub profile: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Rate multiplier per weekday (or range of them), on top of the daily profile.
+    pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,
     pub handle_time: Spanned<DistSpec>,
     pub patience: Option<Spanned<DistSpec>>,
     pub wrap_up: Option<Spanned<DistSpec>>,

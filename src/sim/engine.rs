@@ -182,8 +182,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             next += budget / (traffic.rate * traffic.profile.points[0].1);
         } else {
             loop {
-                let tod = self.model.time_of_day(SimTime::from_secs_f64(next));
-                let (mult, len) = traffic.profile.segment(tod);
+                let week_time = self.model.week_time(SimTime::from_secs_f64(next));
+                let (mult, len) = traffic.profile.segment(week_time);
                 let (rate, len) = (traffic.rate * mult, len as f64 / TICKS_PER_SEC as f64);
                 if rate * len >= budget {
                     next += budget / rate;

@@ -282,3 +282,34 @@ fn with_every_customer_coming_back_none_is_lost_for_good() {
     assert_eq!(j["customers"]["gave_up"], j["overall"]["abandoned"]);
     assert_eq!(j["customers"]["retries"].as_f64(), Some(0.0));
 }
+
+/// Counts arrivals per weekday.
+struct PerDay<'m>(&'m routesim::model::Model, [u64; 7]);
+
+impl Recorder for PerDay<'_> {
+    fn record(&mut self, r: &ChatRecord<'_>) {
+        let day = self.0.week_time(r.arrival) / (86_400 * TICKS_PER_SEC);
+        self.1[day as usize] += 1;
+    }
+}
+
+#[test]
+fn weekday_multipliers_scale_each_day_of_the_profile() {
+    let text = "[simulation]\nduration = \"28d\"\nseed = 9\n[[teams]]\nname = \"desk\"\n\
+        [[agents]]\nname = \"a\"\ncount = 50\nteams = [\"desk\"]\n\
+        [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = 60\n\
+        profile = { \"08:00\" = 1.0, \"20:00\" = 0.25 }\n\
+        weekdays = { mon-fri = 1.0, fri = 1.5, sat = 0.5, sun = 0 }\n";
+    let m = routesim::scenario::parse_str("w.toml", text).unwrap();
+    let (_, PerDay(_, n)) = run_replication(&m, 0, PerDay(&m, [0; 7]), |_| {});
+    // Per day: 12 h at 60/h and 12 h at 15/h = 900 chats, times the weekday's factor, over four
+    // weeks; Poisson noise, four standard deviations.
+    for (d, f) in [1.0, 1.0, 1.0, 1.0, 1.5, 0.5, 0.0].iter().enumerate() {
+        let want = 4.0 * 900.0 * f;
+        assert!(
+            (n[d] as f64 - want).abs() <= 4.0 * want.sqrt(),
+            "day {d}: {} chats, want {want}",
+            n[d]
+        );
+    }
+}

@@ -11,7 +11,7 @@ const HINT: &str = "write shift = \"08:00-16:00\" (every day) or shift = { mon-f
 
 /// The weekdays a shift table's key names: `mon`, or a range such as `mon-fri` (`fri-mon` wraps
 /// over the weekend).
-fn day_key(k: &str) -> Option<Vec<usize>> {
+pub(super) fn day_key(k: &str) -> Option<Vec<usize>> {
     let day = |d: &str| {
         values::weekday_index(d.trim())
             .map(|i| i as usize)

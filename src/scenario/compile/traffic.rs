@@ -156,10 +156,12 @@ impl Compiler<'_> {
                     format!("a traffic stream named \"{name}\" is already defined"),
                 );
             }
-            let profile = match &t.profile {
-                None => Profile::flat(),
+            let daily = match &t.profile {
+                None => vec![(0, 1.0)],
                 Some(p) => self.profile(i, p),
             };
+            let weekdays = self.weekdays(i, t.weekdays.as_ref());
+            let profile = Profile::daily(&daily, weekdays);
             let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
             let patience = t
                 .patience
@@ -262,7 +264,61 @@ impl Compiler<'_> {
         Some(Bot { duration, resolves })
     }
 
-    pub(super) fn profile(&mut self, i: usize, p: &Spanned<BTreeMap<String, f64>>) -> Profile {
+    /// `weekdays = { sat = 0.5, sun = 0 }`: a multiplier per weekday, 1 where not named; a single
+    /// day overrides a range that holds it.
+    fn weekdays(&mut self, i: usize, w: Option<&Spanned<BTreeMap<String, f64>>>) -> [f64; 7] {
+        let mut out = [1.0; 7];
+        let Some(w) = w else {
+            return out;
+        };
+        let key = format!("traffic[{i}].weekdays");
+        let mut entries: Vec<(Vec<usize>, f64)> = Vec::new();
+        for (k, &mult) in w.get_ref() {
+            let Some(days) = super::roster::day_key(k) else {
+                self.err(
+                    format!("{key}.{k}"),
+                    Some(w.span()),
+                    format!("\"{k}\" is not a weekday or a range of them"),
+                )
+                .hint = Some("keys are mon, tue, ..., sun, or ranges such as mon-fri".into());
+                continue;
+            };
+            if !(mult.is_finite() && (0.0..=limits::MAX_MULTIPLIER).contains(&mult)) {
+                self.err(
+                    format!("{key}.{k}"),
+                    Some(w.span()),
+                    format!(
+                        "a rate multiplier is between 0 and {}, got {}",
+                        limits::num(limits::MAX_MULTIPLIER),
+                        limits::num(mult)
+                    ),
+                );
+                continue;
+            }
+            entries.push((days, mult));
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        for (days, mult) in entries {
+            for d in days {
+                out[d] = mult;
+            }
+        }
+        if out.iter().all(|&m| m == 0.0) {
+            self.err(
+                key,
+                Some(w.span()),
+                "every weekday has multiplier 0: no chat would ever arrive",
+            );
+        }
+        out
+    }
+
+    /// A daily profile: `(time of day, multiplier)`, sorted.
+    pub(super) fn profile(
+        &mut self,
+        i: usize,
+        p: &Spanned<BTreeMap<String, f64>>,
+    ) -> Vec<(u64, f64)> {
         let key = format!("traffic[{i}].profile");
         let mut points = Vec::new();
         for (k, &mult) in p.get_ref() {
@@ -297,10 +353,10 @@ impl Compiler<'_> {
                 Some(p.span()),
                 "the profile must have at least one multiplier greater than zero",
             );
-            return Profile::flat();
+            return vec![(0, 1.0)];
         }
         points.sort_by_key(|p| p.0);
-        Profile { points }
+        points
     }
 
     pub(super) fn attr_choice(

@@ -411,7 +411,11 @@ impl Sweep {
                 let t = &model.traffic[ti];
                 let (mult, _) = t.profile.segment(week_time);
                 let stream_bot = t.bot.as_ref().map_or(0.0, |b| b.resolves);
-                let erlangs = t.rate * mult * t.handle_time.mean_secs * (1.0 - stream_bot);
+                let handle = t.handle_time.mean_secs
+                    * t.handle_scale
+                        .as_ref()
+                        .map_or(1.0, |s| s.segment(week_time).0);
+                let erlangs = t.rate * mult * handle * (1.0 - stream_bot);
                 for (ki, k) in kinds.iter().enumerate() {
                     let cx = ChatContext {
                         attrs: &k.attrs,

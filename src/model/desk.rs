@@ -97,8 +97,11 @@ pub struct Traffic {
     pub name: String,
     /// Base arrival rate, chats per second.
     pub rate: f64,
-    /// Rate multiplier by time of day.
+    /// Rate multiplier by time of the week.
     pub profile: Profile,
+    /// Multiplier of the drawn handle times by time of arrival (a forecast's mean handle time
+    /// per interval, relative to `handle_time`'s mean); `None`: 1 throughout.
+    pub handle_scale: Option<Profile>,
     /// How long an agent takes to handle a chat.
     pub handle_time: Duration,
     /// How long a customer waits before leaving; `None`: forever.

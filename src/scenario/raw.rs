@@ -134,7 +134,9 @@ pub struct RawBreak {
 #[serde(deny_unknown_fields)]
 pub struct RawTraffic {
     pub name: Spanned<String>,
-    pub rate: Rate,
+    pub rate: Option<Rate>,
+    /// A CSV of volumes per interval; replaces `rate`, `profile` and `weekdays`.
+    pub forecast: Option<Spanned<String>>,
     pub profile: Option<Spanned<BTreeMap<String, f64>>>,
     /// Rate multiplier per weekday (or range of them), on top of the daily profile.
     pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,

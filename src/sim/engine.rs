@@ -259,7 +259,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         for (a, choice) in &traffic.attributes {
             attrs[a.ix()] = choice.sample(rng);
         }
-        let handle = traffic.handle_time.dist.sample(rng);
+        let mut handle = traffic.handle_time.dist.sample(rng);
+        if let Some(scale) = &traffic.handle_scale {
+            let (f, _) = scale.segment(model.week_time(self.now));
+            handle = SimTime((handle.0 as f64 * f).round() as u64);
+        }
         let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
         let wrap = traffic
             .wrap_up

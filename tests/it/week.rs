@@ -313,3 +313,139 @@ fn weekday_multipliers_scale_each_day_of_the_profile() {
         );
     }
 }
+
+/// Writes a scenario and its forecast side by side and runs it with these arguments.
+fn run_forecast(csv: &str, extra: &str, args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(dir.path().join("f.csv"), csv).unwrap();
+    let text = format!(
+        "[simulation]\nduration = \"7d\"\nseed = 21\n{extra}\n[[teams]]\nname = \"desk\"\n\
+         [[agents]]\nname = \"a\"\ncount = 30\nteams = [\"desk\"]\n\
+         [[traffic]]\nname = \"t\"\nforecast = \"f.csv\"\nhandle_time = {{ dist = \"exponential\", mean = \"4m\" }}\n\
+         [[rules]]\nname = \"all\"\nroute = [{{ team = \"desk\" }}]\n"
+    );
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = routesim()
+        .args(["run", "--format", "json", "--quiet"])
+        .arg(&path)
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    (crate::support::json(&out), dir)
+}
+
+#[test]
+fn forecast_volumes_arrive_in_their_intervals() {
+    // Tuesday 09:00 to 12:00 in half hours, with a quiet and a busy stretch, as dates.
+    let volumes = [5.0, 20.0, 60.0, 120.0, 80.0, 0.0];
+    let mut csv = String::from("start,volume\n");
+    for (k, v) in volumes.iter().enumerate() {
+        csv += &format!("2026-12-01T{:02}:{:02},{v}\n", 9 + k / 2, (k % 2) * 30);
+    }
+    let reps = 20.0;
+    let (j, _dir) = run_forecast(&csv, "replications = 20", &["--interval", "30m"]);
+    let rows = j["intervals"].as_array().unwrap();
+    let offered = |start: &str| {
+        rows.iter()
+            .find(|r| r["start"] == start)
+            .map_or(0.0, |r| r["offered"].as_f64().unwrap())
+    };
+    for (k, v) in volumes.iter().enumerate() {
+        let start = format!("tue {:02}:{:02}", 9 + k / 2, (k % 2) * 30);
+        // The mean of 20 Poisson counts of mean v has standard deviation sqrt(v / 20).
+        let got = offered(&start);
+        assert!(
+            (got - v).abs() <= 4.0 * (v / reps).sqrt() + 1e-9,
+            "{start}: {got} chats on average, forecast {v}"
+        );
+    }
+    // Nothing arrives outside the forecast's intervals.
+    let total: f64 = rows.iter().map(|r| r["offered"].as_f64().unwrap()).sum();
+    let inside: f64 = volumes.iter().sum();
+    assert!((total - inside).abs() <= 4.0 * (inside / reps).sqrt());
+    assert_eq!(
+        offered("tue 08:30") + offered("tue 12:00") + offered("mon 10:00"),
+        0.0
+    );
+}
+
+#[test]
+fn a_forecasts_handle_time_scales_the_chats_of_its_interval() {
+    let csv = "start,volume,handle_time\nwed 10:00,300,2m\nwed 11:00,300,8m\n";
+    let (_, dir) = run_forecast(csv, "", &[]);
+    let rows = chats_csv(
+        &std::fs::read_to_string(dir.path().join("s.toml"))
+            .unwrap()
+            .replace(
+                "f.csv",
+                &dir.path()
+                    .join("f.csv")
+                    .display()
+                    .to_string()
+                    .replace('\\', "/"),
+            ),
+        &[],
+    );
+    // Arrivals are seconds since Monday 00:00 (no warm-up): Wednesday 10:00 is 208,800 s.
+    let mean_handle = |from: f64| {
+        let h: Vec<f64> = rows
+            .iter()
+            .filter(|r| !r["handle_time"].is_empty())
+            .filter(|r| (from..from + 3_600.0).contains(&r["arrival"].parse::<f64>().unwrap()))
+            .map(|r| r["handle_time"].parse::<f64>().unwrap())
+            .collect();
+        (h.iter().sum::<f64>() / h.len() as f64, h.len() as f64)
+    };
+    for (from, want) in [(208_800.0, 120.0), (212_400.0, 480.0)] {
+        let (mean, n) = mean_handle(from);
+        // Exponential handle times: the standard error of the mean is want / sqrt(n).
+        assert!(
+            n > 200.0 && (mean - want).abs() < 4.0 * want / n.sqrt(),
+            "{mean} over {n}, want {want}"
+        );
+    }
+}
+
+/// The README's worked example: the bundled planner's week meets its service level over the
+/// week, its worst half hour is Monday 11:00 (a lunch in the peak), and moving that lunch to
+/// 13:00 lifts it.
+#[test]
+fn the_planners_week_finds_its_bad_half_hour() {
+    let root = crate::support::root();
+    let text = std::fs::read_to_string(root.join("scenarios/planner-week.toml")).unwrap();
+    let forecast = root.join("scenarios/planner-week-forecast.csv");
+    let text = text.replace(
+        "\"planner-week-forecast.csv\"",
+        &format!("'{}'", forecast.display()),
+    );
+    let sl = |j: &serde_json::Value, start: &str| {
+        j["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["start"] == start)
+            .and_then(|r| r["service_level"].as_f64())
+            .unwrap()
+    };
+    let before = crate::support::run_text(&text, &["--interval", "30m"]);
+    let worst = before["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["offered"].as_f64().unwrap() > 20.0)
+        .min_by(|a, b| {
+            let s = |r: &serde_json::Value| r["service_level"].as_f64().unwrap();
+            s(a).total_cmp(&s(b))
+        })
+        .unwrap();
+    assert_eq!(worst["start"], "mon 11:00");
+    assert!(before["overall"]["service_level"].as_f64().unwrap() > 0.9);
+    assert!(sl(&before, "mon 11:00") < 0.7);
+    let moved = text.replacen("at = \"11:00\"", "at = \"13:00\"", 1);
+    let after = crate::support::run_text(&moved, &["--interval", "30m"]);
+    assert!(sl(&after, "mon 11:00") > sl(&before, "mon 11:00") + 0.2);
+}

@@ -3,11 +3,13 @@
 //! Every problem is collected, with its key path and line, so a user fixes them all in one go.
 //!
 //! Files: `desk` (teams, agents, escalations), `traffic` (streams, distributions, data files),
+//! `forecast` (a stream's volumes per interval from a CSV),
 //! `roster` (an agent's shifts, breaks and absence), `rules` (calendars, conditions, routes,
 //! the fallback), `targets` (routing targets and
 //! memberships, built once every name is resolved).
 
 mod desk;
+mod forecast;
 mod roster;
 mod rules;
 mod targets;

@@ -156,13 +156,38 @@ impl Compiler<'_> {
                     format!("a traffic stream named \"{name}\" is already defined"),
                 );
             }
+            let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
             let daily = match &t.profile {
                 None => vec![(0, 1.0)],
                 Some(p) => self.profile(i, p),
             };
             let weekdays = self.weekdays(i, t.weekdays.as_ref());
-            let profile = Profile::daily(&daily, weekdays);
-            let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
+            let mut rate = t.rate.map_or(0.0, |r| r.0);
+            let mut profile = Profile::daily(&daily, weekdays);
+            let mut handle_scale = None;
+            match (&t.forecast, t.rate.is_some()) {
+                (Some(f), _) if t.rate.is_some() || t.profile.is_some() || t.weekdays.is_some() => {
+                    self.err(
+                        format!("traffic[{i}].forecast"),
+                        Some(f.span()),
+                        "a forecast replaces rate, profile and weekdays; give one or the other",
+                    );
+                }
+                (Some(f), _) => {
+                    let mean = handle_time.as_ref().map(|h| h.mean_secs);
+                    if let Some(fc) = self.forecast(&format!("traffic[{i}].forecast"), f, mean) {
+                        (rate, profile, handle_scale) = (fc.rate, fc.profile, fc.handle_scale);
+                    }
+                }
+                (None, false) => {
+                    self.err(
+                        format!("traffic[{i}]"),
+                        Some(t.name.span()),
+                        "a traffic stream needs a rate (such as rate = \"96/h\") or a forecast file",
+                    );
+                }
+                (None, true) => {}
+            }
             let patience = t
                 .patience
                 .as_ref()
@@ -182,8 +207,9 @@ impl Compiler<'_> {
             }
             out.push(Traffic {
                 name,
-                rate: t.rate.0,
+                rate,
                 profile,
+                handle_scale,
                 handle_time: handle_time.unwrap_or(Duration {
                     dist: Dist::Constant(SimTime::ZERO),
                     mean_secs: 0.0,
@@ -418,7 +444,7 @@ impl Compiler<'_> {
 
 /// Reads a data file named by a scenario: a regular file (not a device, FIFO or folder) of at
 /// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
-fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
+pub(super) fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
     use std::io::{Error, Read};
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {

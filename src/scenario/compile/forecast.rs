@@ -1,0 +1,306 @@
+//! `forecast = "file.csv"` on a traffic stream: volume (and optionally mean handle time) per
+//! interval of a week, as workforce-management tools export it.
+
+use toml::Spanned;
+
+use super::Compiler;
+use super::traffic::read_data_file;
+use crate::model::*;
+use crate::scenario::{limits, values};
+
+/// A forecast compiled: the peak rate, the rate profile relative to it, and the handle-time
+/// multiplier per interval (relative to the stream's `handle_time` mean), if the file has one.
+pub(super) struct Forecast {
+    pub rate: f64,
+    pub profile: Profile,
+    pub handle_scale: Option<Profile>,
+}
+
+/// Seconds as minutes, such as `30m`.
+fn minutes(secs: i64) -> String {
+    format!("{}m", secs / 60)
+}
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// An interval start: `mon 08:00` (seconds since Monday 00:00) or an ISO date-time
+/// `2026-11-30T08:00` / `2026-11-30 08:00:00` (seconds since 1970-01-01, whose weekday is known).
+/// Returns (seconds on its own axis, seconds since Monday 00:00, whether it was a date).
+fn parse_start(s: &str) -> Result<(i64, u64, bool), String> {
+    let t = s.trim();
+    let bytes = t.as_bytes();
+    if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
+        let bad = || {
+            format!(
+                "cannot read \"{t}\"; write an interval start as \"mon 08:00\" or \"2026-11-30T08:00\""
+            )
+        };
+        let num = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<i64>().ok());
+        let (y, m, d) = (
+            num(0..4).ok_or_else(bad)?,
+            num(5..7).ok_or_else(bad)?,
+            num(8..10).ok_or_else(bad)?,
+        );
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return Err(bad());
+        }
+        let rest = t[10..].trim_start_matches(['T', ' ']);
+        let rest = rest.trim_end_matches('Z');
+        let tod = values::parse_time_of_day(rest).map_err(|_| bad())? as i64;
+        if tod >= 86_400 {
+            return Err(bad());
+        }
+        let days = days_from_civil(y, m, d);
+        // 1970-01-01 was a Thursday: three days after a Monday.
+        let weekday = (days + 3).rem_euclid(7);
+        return Ok((days * 86_400 + tod, (weekday * 86_400 + tod) as u64, true));
+    }
+    let w = values::parse_week_time(t)?;
+    Ok((w as i64, w as u64, false))
+}
+
+impl Compiler<'_> {
+    /// Reads and checks a forecast file; `None` after a diagnostic.
+    pub(super) fn forecast(
+        &mut self,
+        key: &str,
+        file: &Spanned<String>,
+        handle_mean: Option<f64>,
+    ) -> Option<Forecast> {
+        let path = self.base_dir.join(file.get_ref());
+        let span = Some(file.span());
+        let text = match read_data_file(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(key, span, format!("cannot read {}: {e}", path.display()))
+                    .hint = Some(
+                    "the path is relative to the scenario file's folder; it must name a regular file"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        let at = |line: u64| format!("{}:{line}", path.display());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
+            Err(_) => {
+                self.err(key, span, format!("{}: the header is not valid CSV", at(1)));
+                return None;
+            }
+        };
+        let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+        let (Some(c_start), Some(c_volume)) = (col(&["start"]), col(&["volume"])) else {
+            self.err(
+                key,
+                span,
+                format!(
+                    "{}: the header must name the columns start and volume",
+                    at(1)
+                ),
+            )
+            .hint =
+                Some("e.g. start,volume,handle_time then rows such as mon 08:00,42,4m30s".into());
+            return None;
+        };
+        let c_handle = col(&["handle_time", "aht"]);
+        // (line, start on its own axis, start in the week, volume, mean handle time)
+        let mut rows: Vec<(u64, i64, u64, f64, Option<f64>)> = Vec::new();
+        let mut dated = None;
+        for rec in reader.records() {
+            let line = rec
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map_or(0, |p| p.line());
+            let Ok(rec) = rec else {
+                self.err(
+                    key,
+                    span,
+                    format!("{}: this row is not valid CSV", at(line)),
+                );
+                return None;
+            };
+            if rec.iter().all(str::is_empty) {
+                continue;
+            }
+            let cell = |c: usize| rec.get(c).unwrap_or("");
+            let fail = |c: &mut Self, msg: String| {
+                c.err(key, span.clone(), format!("{}: {msg}", at(line)));
+            };
+            let (abs, week, is_date) = match parse_start(cell(c_start)) {
+                Ok(s) => s,
+                Err(e) => {
+                    fail(self, e);
+                    return None;
+                }
+            };
+            if *dated.get_or_insert(is_date) != is_date {
+                fail(self, "mixes weekday starts and dates; use one kind".into());
+                return None;
+            }
+            let volume = match cell(c_volume).parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => v,
+                Ok(_) => {
+                    fail(
+                        self,
+                        format!("volume must be 0 or more, got {}", cell(c_volume)),
+                    );
+                    return None;
+                }
+                Err(_) => {
+                    fail(self, "volume is not a number of chats".into());
+                    return None;
+                }
+            };
+            let handle = match c_handle.map(cell).filter(|h| !h.is_empty()) {
+                None => None,
+                Some(h) => match values::parse_duration(h) {
+                    Ok(v) if v > 0.0 => Some(v),
+                    _ => {
+                        fail(self, "handle_time is not a duration above zero (write seconds, or e.g. \"4m30s\")".into());
+                        return None;
+                    }
+                },
+            };
+            rows.push((line, abs, week, volume, handle));
+        }
+        if rows.is_empty() {
+            self.err(key, span, format!("{} holds no rows", path.display()));
+            return None;
+        }
+        let len = if rows.len() > 1 {
+            rows[1].1 - rows[0].1
+        } else {
+            3_600
+        };
+        if ![900, 1_800, 3_600].contains(&len) {
+            let msg = if len <= 0 {
+                format!("{}: rows are not sorted by start", at(rows[1].0))
+            } else {
+                format!(
+                    "{}: intervals are 15, 30 or 60 minutes long; the first two rows are {} apart",
+                    at(rows[1].0),
+                    minutes(len)
+                )
+            };
+            self.err(key, span, msg);
+            return None;
+        }
+        for w in rows.windows(2) {
+            let gap = w[1].1 - w[0].1;
+            let msg = if gap <= 0 {
+                "rows are not sorted by start".to_string()
+            } else if gap < len {
+                format!(
+                    "this interval overlaps the row before (intervals are {})",
+                    minutes(len)
+                )
+            } else if gap > len {
+                format!("gap: no row for the {} before this one", minutes(gap - len))
+            } else {
+                continue;
+            };
+            self.err(key, span, format!("{}: {msg}", at(w[1].0)));
+            return None;
+        }
+        let span_secs = rows[rows.len() - 1].1 + len - rows[0].1;
+        if span_secs > 7 * 86_400 {
+            self.err(
+                key,
+                span,
+                format!(
+                    "{}: a forecast covers a week at most (it repeats)",
+                    at(rows[rows.len() - 1].0)
+                ),
+            );
+            return None;
+        }
+        let rates: Vec<f64> = rows.iter().map(|r| r.3 / len as f64).collect();
+        let peak = rates.iter().copied().fold(0.0, f64::max);
+        if peak <= 0.0 {
+            self.err(key, span, format!("{}: every volume is 0", path.display()));
+            return None;
+        }
+        if peak > limits::MAX_RATE_PER_SEC {
+            self.err(
+                key,
+                span,
+                format!(
+                    "the busiest interval is {} chats per second; the limit is {} per stream",
+                    limits::num(peak),
+                    limits::num(limits::MAX_RATE_PER_SEC)
+                ),
+            );
+            return None;
+        }
+        let ticks = |secs: u64| secs * TICKS_PER_SEC;
+        let end_week = (rows[rows.len() - 1].2 + len as u64) % (7 * 86_400);
+        let closes = span_secs < 7 * 86_400;
+        let mut points: Vec<(u64, f64)> = rows
+            .iter()
+            .zip(&rates)
+            .map(|(r, rate)| (ticks(r.2), rate / peak))
+            .collect();
+        let mut scales: Vec<(u64, f64)> = rows
+            .iter()
+            .map(|r| {
+                let scale = match (r.4, handle_mean) {
+                    (Some(h), Some(mean)) if mean > 0.0 => h / mean,
+                    _ => 1.0,
+                };
+                (ticks(r.2), scale)
+            })
+            .collect();
+        // Outside the forecast's intervals nobody arrives.
+        if closes {
+            points.push((ticks(end_week), 0.0));
+            scales.push((ticks(end_week), 1.0));
+        }
+        points.sort_by_key(|p| p.0);
+        scales.sort_by_key(|p| p.0);
+        let has_handle = c_handle.is_some() && rows.iter().any(|r| r.4.is_some());
+        Some(Forecast {
+            rate: peak,
+            profile: Profile { points },
+            handle_scale: has_handle.then_some(Profile { points: scales }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_know_their_weekday() {
+        // 2026-11-30 is a Monday; 2000-02-29 a Tuesday; 1970-01-01 a Thursday.
+        assert_eq!(parse_start("2026-11-30T08:00").unwrap().1, 8 * 3_600);
+        assert_eq!(
+            parse_start("2000-02-29 00:30:00").unwrap().1,
+            86_400 + 1_800
+        );
+        assert_eq!(
+            parse_start("1970-01-01T00:00Z").unwrap(),
+            (0, 3 * 86_400, true)
+        );
+        assert_eq!(
+            parse_start("sun 23:30").unwrap(),
+            (6 * 86_400 + 84_600, 6 * 86_400 + 84_600, false)
+        );
+        assert!(parse_start("2026-13-01T00:00").is_err());
+        assert!(parse_start("2026-11-30T25:00").is_err());
+    }
+}

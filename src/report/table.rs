@@ -369,9 +369,10 @@ fn extras(s: &Summary) -> String {
     if b.chats > 0.0 {
         let _ = writeln!(
             out,
-            "bots: {} chats, {} resolved, mean {} with a bot (not counted as queue wait)",
+            "bots: {} chats, {} resolved, {} abandoned at the bot, mean {} with a bot (not counted as queue wait)",
             count(b.chats),
             count(b.resolved),
+            count(s.figures.overall.abandoned_at_bot),
             human_secs(b.mean_time)
         );
     }

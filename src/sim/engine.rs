@@ -326,10 +326,21 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if !matches!(c.state, State::Bot { .. }) {
             self.in_bot += 1;
         }
+        // The customer's patience runs from the first bot on: one who gives up while a bot
+        // asks its questions is abandoned at the bot.
+        let deadline = if c.deadline.is_some() {
+            None
+        } else {
+            c.deadline = c.patience.map(|p| self.now.plus(p));
+            c.deadline
+        };
         c.state = State::Bot { stage, resolves };
         c.had_bot = true;
         let epoch = c.epoch;
         self.schedule(self.now.plus(time), Kind::BotDone { slot, epoch });
+        if let Some(d) = deadline.filter(|&d| d <= self.end) {
+            self.schedule(d, Kind::Abandon { slot, epoch });
+        }
     }
 
     fn bot_done(&mut self, slot: u32, epoch: u32) {
@@ -377,7 +388,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
     }
 
-    /// The chat reaches routing: its wait and patience start now.
+    /// The chat reaches routing: its wait starts now, and its patience too unless a bot came
+    /// first (then it has been running since).
     fn enter(&mut self, slot: u32) {
         let c = &mut self.chats[slot as usize];
         if matches!(c.state, State::Bot { .. }) {
@@ -385,7 +397,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
         c.state = State::Waiting;
         c.queued = self.now;
-        c.deadline = c.patience.map(|p| self.now.plus(p));
+        if !c.had_bot {
+            c.deadline = c.patience.map(|p| self.now.plus(p));
+        }
         self.route(slot, 0, 0, true);
     }
 
@@ -427,7 +441,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     );
                 }
                 if first {
-                    if let Some(deadline) = deadline.filter(|&d| d <= self.end) {
+                    // A chat that had a bot has its abandonment scheduled already.
+                    if let Some(deadline) = deadline.filter(|&d| d <= self.end && !c.had_bot) {
                         self.schedule(deadline, Kind::Abandon { slot, epoch });
                     }
                     if let Some(red) = self.model.red_after {
@@ -630,10 +645,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     fn abandon(&mut self, slot: u32, epoch: u32) {
         let c = self.chats[slot as usize];
-        if c.epoch != epoch || c.state != State::Waiting {
+        let at_bot = matches!(c.state, State::Bot { .. });
+        if c.epoch != epoch || !(c.state == State::Waiting || at_bot) {
             return; // answered (or gone) since this was scheduled
         }
-        self.queues.remove(c.queue, c.key);
+        if !at_bot {
+            self.queues.remove(c.queue, c.key);
+        }
         if let Some(r) = &self.model.traffic[c.traffic as usize].retry
             && self.retry_rng.random::<f64>() < r.share
         {

@@ -28,6 +28,8 @@ pub struct Figures {
     pub answered: f64,
     /// Chats whose customer left before an answer.
     pub abandoned: f64,
+    /// Of `abandoned`, customers who left while a bot still had them (they reached no team).
+    pub abandoned_at_bot: f64,
     /// Chats turned away because `max_waiting` chats were already waiting.
     pub blocked: f64,
     /// Chats still waiting at the end.
@@ -46,7 +48,7 @@ pub struct Figures {
     pub escalated: f64,
     /// `abandoned / offered`.
     pub abandon_rate: Option<f64>,
-    /// Chats answered within the threshold / (answered + abandoned).
+    /// Chats answered within the threshold / (answered + abandoned - abandoned_at_bot).
     pub service_level: Option<f64>,
     /// Waits of answered chats.
     pub wait: WaitFigures,

@@ -36,7 +36,7 @@ pub struct IntervalFigures {
     pub answered: f64,
     /// Of those, chats whose customer left before an answer.
     pub abandoned: f64,
-    /// Chats answered within the threshold / (answered + abandoned).
+    /// Chats answered within the threshold / (answered + abandoned, less those who left a bot).
     pub service_level: Option<f64>,
     /// Mean wait of the answered chats, seconds.
     pub wait_mean: Option<f64>,
@@ -53,6 +53,8 @@ struct Slot {
     offered: u64,
     answered: u64,
     abandoned: u64,
+    /// Of `abandoned`, customers who left a bot (left out of the service level).
+    left_bot: u64,
     within: u64,
     wait_sum: u128,
     waits: Histogram<u32>,
@@ -105,6 +107,7 @@ impl IntervalCollector {
             offered: 0,
             answered: 0,
             abandoned: 0,
+            left_bot: 0,
             within: 0,
             wait_sum: 0,
             waits: hist,
@@ -158,6 +161,7 @@ impl IntervalCollector {
             a.offered += b.offered;
             a.answered += b.answered;
             a.abandoned += b.abandoned;
+            a.left_bot += b.left_bot;
             a.within += b.within;
             a.wait_sum += b.wait_sum;
             let _ = a.waits.add(&b.waits);
@@ -190,7 +194,10 @@ impl IntervalCollector {
                     offered: s.offered as f64 / reps,
                     answered: s.answered as f64 / reps,
                     abandoned: s.abandoned as f64 / reps,
-                    service_level: ratio(s.within as u128, (s.answered + s.abandoned) as u128),
+                    service_level: ratio(
+                        s.within as u128,
+                        (s.answered + s.abandoned - s.left_bot) as u128,
+                    ),
                     wait_mean: answered.then(|| s.wait_sum as f64 / s.answered as f64 / 1e6),
                     // Waits are kept to 1 ms; the lowest bucket reads as no wait at all.
                     wait_p90: answered.then(|| match s.waits.value_at_quantile(0.9) {
@@ -221,7 +228,10 @@ impl Recorder for IntervalCollector {
                 s.wait_sum += rec.wait.0 as u128;
                 let _ = s.waits.record(rec.wait.0.max(1_000));
             }
-            Outcome::Abandoned => s.abandoned += 1,
+            Outcome::Abandoned => {
+                s.abandoned += 1;
+                s.left_bot += rec.target.is_none() as u64;
+            }
             _ => {}
         }
     }

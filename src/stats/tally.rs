@@ -15,6 +15,8 @@ pub(super) struct Tally {
     pub(super) offered: u64,
     pub(super) answered: u64,
     pub(super) abandoned: u64,
+    /// Of `abandoned`, customers who left while still with a bot (they never queued).
+    pub(super) abandoned_at_bot: u64,
     pub(super) blocked: u64,
     pub(super) waiting: u64,
     pub(super) with_bot: u64,
@@ -110,6 +112,7 @@ impl Tally {
             offered: 0,
             answered: 0,
             abandoned: 0,
+            abandoned_at_bot: 0,
             blocked: 0,
             waiting: 0,
             with_bot: 0,
@@ -134,7 +137,10 @@ impl Tally {
                 self.within += (rec.wait <= threshold) as u64;
                 self.waits.add(rec.wait);
             }
-            Outcome::Abandoned => self.abandoned += 1,
+            Outcome::Abandoned => {
+                self.abandoned += 1;
+                self.abandoned_at_bot += rec.target.is_none() as u64;
+            }
             Outcome::Waiting => {
                 self.waiting += 1;
                 self.with_bot += rec.target.is_none() as u64;
@@ -151,6 +157,7 @@ impl Tally {
         self.offered += o.offered;
         self.answered += o.answered;
         self.abandoned += o.abandoned;
+        self.abandoned_at_bot += o.abandoned_at_bot;
         self.blocked += o.blocked;
         self.waiting += o.waiting;
         self.with_bot += o.with_bot;
@@ -173,6 +180,7 @@ impl Tally {
             offered: per_rep(self.offered),
             answered: per_rep(self.answered),
             abandoned: per_rep(self.abandoned),
+            abandoned_at_bot: per_rep(self.abandoned_at_bot),
             blocked: per_rep(self.blocked),
             waiting_at_end: per_rep(self.waiting),
             with_bot_at_end: per_rep(self.with_bot),
@@ -182,7 +190,11 @@ impl Tally {
             bot_resolved: per_rep(self.bot_resolved),
             escalated: per_rep(self.escalated),
             abandon_rate: ratio(self.abandoned, self.offered),
-            service_level: ratio(self.within, self.answered + self.abandoned),
+            // Customers who left a bot never queued: the service level is about the queue.
+            service_level: ratio(
+                self.within,
+                self.answered + self.abandoned - self.abandoned_at_bot,
+            ),
             wait: self.waits.figures(),
         }
     }

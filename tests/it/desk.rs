@@ -234,12 +234,29 @@ fn no_lead_reaches_support_and_facebook_customers_go_to_email() {
         (share - 0.1).abs() < 4.0 * (0.1f64 * 0.9 / n).sqrt(),
         "bot resolved {share}"
     );
-    // Bot time is uniform on 20-60 s: mean 40 s, sd 11.5 s.
+    // Bot time B is uniform on 20-60 s, and the customer's patience P (exponential, mean 4m
+    // for one stream and 3m for the other) runs meanwhile: the time with the bot is min(B, P),
+    // whose mean is E[theta (1 - exp(-B / theta))], between the two streams' values.
+    let with_bot = |theta: f64| {
+        let k = 10_000;
+        (0..k)
+            .map(|i| 20.0 + 40.0 * (i as f64 + 0.5) / k as f64)
+            .map(|b| theta * (1.0 - (-b / theta).exp()))
+            .sum::<f64>()
+            / k as f64
+    };
+    let (low, high) = (with_bot(180.0), with_bot(240.0));
     let mean = f.bot.mean_time.unwrap();
+    let tol = 4.0 * 11.55 / n.sqrt();
     assert!(
-        (mean - 40.0).abs() < 4.0 * 11.55 / n.sqrt(),
-        "mean bot time {mean}"
+        mean > low - tol && mean < high + tol,
+        "mean bot time {mean}, want {low}..{high}"
     );
+    // Customers who leave during the bot are abandoned with no team, and are left out of the
+    // service level (they never queued).
+    assert!(f.overall.abandoned_at_bot > 0.0);
+    let queued = f.overall.answered + f.overall.abandoned - f.overall.abandoned_at_bot;
+    assert!(f.overall.service_level.unwrap() * queued <= f.overall.answered + 1e-9);
 }
 
 #[test]

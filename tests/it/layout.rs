@@ -76,6 +76,7 @@ fn figures(offered: f64, abandoned: f64) -> Figures {
         offered,
         answered: offered - abandoned - 2.0,
         abandoned,
+        abandoned_at_bot: 0.0,
         blocked: 0.0,
         waiting_at_end: 1.0,
         with_bot_at_end: 0.0,

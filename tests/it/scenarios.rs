@@ -115,6 +115,7 @@ fn team_rows_add_up_to_overall_and_ratios_agree_with_counts() {
             + n(o, "after_hours")
             + n(o, "blocked")
             + n(o, "bot_resolved")
+            + n(o, "abandoned_at_bot")
             + n(o, "with_bot_at_end");
         assert!(
             (teams - (n(o, "offered") - no_team)).abs() < 1e-9,

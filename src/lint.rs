@@ -411,10 +411,12 @@ impl Sweep {
                 let t = &model.traffic[ti];
                 let (mult, _) = t.profile.segment(week_time);
                 let stream_bot = t.bot.as_ref().map_or(0.0, |b| b.resolves);
+                // A slot is held for the handling and the after-chat work.
                 let handle = t.handle_time.mean_secs
                     * t.handle_scale
                         .as_ref()
-                        .map_or(1.0, |s| s.segment(week_time).0);
+                        .map_or(1.0, |s| s.segment(week_time).0)
+                    + t.wrap_up.as_ref().map_or(0.0, |w| w.mean_secs);
                 let erlangs = t.rate * mult * handle * (1.0 - stream_bot);
                 for (ki, k) in kinds.iter().enumerate() {
                     let cx = ChatContext {

@@ -119,6 +119,10 @@ pub struct Traffic {
     pub retry: Option<Retry>,
 }
 
+/// Most attempts of one customer (the first contact and nine returns): the engine lets nobody
+/// come back more often, so a customer's work is bounded even with `share = 1` and no patience.
+pub const MAX_ATTEMPTS: u32 = 10;
+
 /// Customers who gave up coming back: a share of abandoned chats return after a delay as a new
 /// attempt of the same customer, with the same attributes and handle time.
 #[derive(Debug, Clone)]

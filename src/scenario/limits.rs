@@ -33,6 +33,9 @@ pub const MAX_EXPECTED_CHATS: f64 = 1e9;
 /// Most replications × (agents + teams + rules): each replication's figures are kept for the
 /// confidence intervals.
 pub const MAX_FIGURES: u64 = 10_000_000;
+/// Most attempts of one customer with `retry` (the first contact and nine returns): bounds the
+/// work a customer can make, even with `share = 1` and no patience.
+pub const MAX_ATTEMPTS: u32 = crate::model::MAX_ATTEMPTS;
 /// Largest `max_waiting`.
 pub const MAX_WAITING: u64 = 1_000_000;
 /// Largest data file (an empirical distribution's CSV), bytes.

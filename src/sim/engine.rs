@@ -653,6 +653,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             self.queues.remove(c.queue, c.key);
         }
         if let Some(r) = &self.model.traffic[c.traffic as usize].retry
+            && c.attempt < crate::model::MAX_ATTEMPTS
             && self.retry_rng.random::<f64>() < r.share
         {
             self.chats[slot as usize].back_after = Some(r.delay.dist.sample(&mut self.retry_rng));

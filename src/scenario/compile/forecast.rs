@@ -16,6 +16,16 @@ pub(super) struct Forecast {
     pub handle_scale: Option<Profile>,
 }
 
+/// A cell as an error message may quote it: short and printable, or not at all (a data file
+/// could hold anything, such as escape sequences that would repaint the terminal).
+fn shown(cell: &str) -> String {
+    if cell.len() <= 40 && !cell.chars().any(char::is_control) {
+        format!("\"{cell}\"")
+    } else {
+        "the cell".into()
+    }
+}
+
 /// Seconds as minutes, such as `30m`.
 fn minutes(secs: i64) -> String {
     format!("{}m", secs / 60)
@@ -40,7 +50,8 @@ fn parse_start(s: &str) -> Result<(i64, u64, bool), String> {
     if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
         let bad = || {
             format!(
-                "cannot read \"{t}\"; write an interval start as \"mon 08:00\" or \"2026-11-30T08:00\""
+                "cannot read {} as an interval start; write \"mon 08:00\" or \"2026-11-30T08:00\"",
+                shown(t)
             )
         };
         let num = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<i64>().ok());
@@ -49,11 +60,30 @@ fn parse_start(s: &str) -> Result<(i64, u64, bool), String> {
             num(5..7).ok_or_else(bad)?,
             num(8..10).ok_or_else(bad)?,
         );
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let month_days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] || y < 1 {
             return Err(bad());
         }
-        let rest = t[10..].trim_start_matches(['T', ' ']);
-        let rest = rest.trim_end_matches('Z');
+        let rest = &t[10..];
+        let rest = rest
+            .strip_prefix('T')
+            .or_else(|| rest.strip_prefix(' '))
+            .ok_or_else(bad)?;
+        let rest = rest.strip_suffix('Z').unwrap_or(rest);
         let tod = values::parse_time_of_day(rest).map_err(|_| bad())? as i64;
         if tod >= 86_400 {
             return Err(bad());
@@ -63,7 +93,12 @@ fn parse_start(s: &str) -> Result<(i64, u64, bool), String> {
         let weekday = (days + 3).rem_euclid(7);
         return Ok((days * 86_400 + tod, (weekday * 86_400 + tod) as u64, true));
     }
-    let w = values::parse_week_time(t)?;
+    let w = values::parse_week_time(t).map_err(|_| {
+        format!(
+            "cannot read {} as an interval start; write \"mon 08:00\" or \"2026-11-30T08:00\"",
+            shown(t)
+        )
+    })?;
     Ok((w as i64, w as u64, false))
 }
 
@@ -140,7 +175,7 @@ impl Compiler<'_> {
             let fail = |c: &mut Self, msg: String| {
                 c.err(key, span.clone(), format!("{}: {msg}", at(line)));
             };
-            let (abs, week, is_date) = match parse_start(cell(c_start)) {
+            let (mut abs, week, is_date) = match parse_start(cell(c_start)) {
                 Ok(s) => s,
                 Err(e) => {
                     fail(self, e);
@@ -151,12 +186,21 @@ impl Compiler<'_> {
                 fail(self, "mixes weekday starts and dates; use one kind".into());
                 return None;
             }
+            // Weekday starts go round the week: a file may start on Sunday, or run from
+            // Wednesday into the next Monday (the row after `sun 23:30` is `mon 00:00`).
+            if let Some(prev) = rows.last().map(|r| r.1)
+                && !is_date
+                && abs < prev
+                && abs + 7 * 86_400 - prev <= 3_600
+            {
+                abs += 7 * 86_400;
+            }
             let volume = match cell(c_volume).parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => v,
                 Ok(_) => {
                     fail(
                         self,
-                        format!("volume must be 0 or more, got {}", cell(c_volume)),
+                        format!("volume must be 0 or more, got {}", shown(cell(c_volume))),
                     );
                     return None;
                 }
@@ -272,6 +316,15 @@ impl Compiler<'_> {
         points.sort_by_key(|p| p.0);
         scales.sort_by_key(|p| p.0);
         let has_handle = c_handle.is_some() && rows.iter().any(|r| r.4.is_some());
+        if has_handle && handle_mean.is_some_and(|m| m <= 0.0) {
+            self.err(
+                key,
+                span,
+                "the stream's handle_time has mean 0, so the forecast's handle times cannot scale it",
+            )
+            .hint = Some("give handle_time the shape to scale, such as { dist = \"exponential\", mean = \"5m\" }".into());
+            return None;
+        }
         Some(Forecast {
             rate: peak,
             profile: Profile { points },
@@ -301,6 +354,22 @@ mod tests {
             (6 * 86_400 + 84_600, 6 * 86_400 + 84_600, false)
         );
         assert!(parse_start("2026-13-01T00:00").is_err());
+        // Days that do not exist, and odd forms, are refused.
+        for bad in [
+            "2026-02-29T08:00",
+            "2026-04-31T08:00",
+            "0000-01-01T00:00",
+            "2026-11-30TT08:00",
+            "2026-11-3008:00",
+            "2026-11-30T08:00ZZ",
+        ] {
+            assert!(parse_start(bad).is_err(), "{bad}");
+        }
+        assert!(parse_start("2024-02-29T08:00").is_ok());
+        // A cell is quoted in a message only when short and printable.
+        assert_eq!(shown("mon 08:00"), "\"mon 08:00\"");
+        assert_eq!(shown("\u{1b}[2J"), "the cell");
+        assert_eq!(shown(&"x".repeat(41)), "the cell");
         assert!(parse_start("2026-11-30T25:00").is_err());
     }
 }

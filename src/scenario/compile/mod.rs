@@ -277,7 +277,14 @@ impl<'a> Compiler<'a> {
         let per_rep: f64 = model
             .traffic
             .iter()
-            .map(|t| t.rate * t.profile.mean() * horizon_secs)
+            .map(|t| {
+                // Each customer who gives up may come back: at most 1 / (1 - share) attempts
+                // on average, and never more than MAX_ATTEMPTS.
+                let attempts = t.retry.as_ref().map_or(1.0, |r| {
+                    (1.0 / (1.0 - r.share)).min(limits::MAX_ATTEMPTS as f64)
+                });
+                t.rate * t.profile.mean() * horizon_secs * attempts
+            })
             .sum();
         let chats = per_rep * model.replications as f64;
         if chats > limits::MAX_EXPECTED_CHATS {

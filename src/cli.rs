@@ -517,6 +517,7 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
     emit(report::describe::describe(&model).as_bytes())?;
+    emit(report::describe::staffing(&routesim::lint::staffing(&model)).as_bytes())?;
     let warnings = routesim::lint::warnings(&model);
     if !warnings.is_empty() {
         note(format_args!(

@@ -26,6 +26,25 @@ pub const INTERVAL_MINUTES: u64 = 15;
 /// enumerate chats are skipped for that stream rather than made slow.
 const MAX_COMBINATIONS: usize = 2_000;
 
+/// One quarter-hour of the week the run covers, for `validate`'s staffing view: the offered
+/// load that reaches agents and the chat slots on shift, both averaged over the quarter-hour
+/// (slots counted at each agent's chance of not being absent), as the overload lint sees them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntervalLoad {
+    /// Start, ticks since Monday 00:00.
+    pub start: u64,
+    /// Offered load, erlangs (chat-slots busy on average if every chat were served).
+    pub load: f64,
+    /// Chat slots on shift, on average.
+    pub slots: f64,
+}
+
+/// The offered load and the slots on shift for each quarter-hour of the week the run covers,
+/// in order from Monday 00:00.
+pub fn staffing(model: &Model) -> Vec<IntervalLoad> {
+    Sweep::run(model).staffing
+}
+
 /// Every warning for a model: the compiler's (unknown attributes and the like), then the lints'.
 pub fn warnings(model: &Model) -> Vec<String> {
     let mut out = model.warnings.clone();
@@ -308,6 +327,7 @@ fn minute_text(minute: u64) -> String {
 /// The week, stretch by stretch: what the routing core does with each kind of chat.
 struct Sweep {
     warnings: Vec<String>,
+    staffing: Vec<IntervalLoad>,
 }
 
 impl Sweep {
@@ -508,7 +528,16 @@ impl Sweep {
                 ));
             }
         }
-        Sweep { warnings }
+        let per = INTERVAL_MINUTES as f64;
+        let staffing = (0..intervals)
+            .filter(|&iv| covered[iv])
+            .map(|iv| IntervalLoad {
+                start: iv as u64 * INTERVAL_MINUTES * 60 * TICKS_PER_SEC,
+                load: load.iter().map(|l| l[iv]).sum::<f64>() / per,
+                slots: capacity.iter().map(|c| c[iv]).sum::<f64>() / per,
+            })
+            .collect();
+        Sweep { warnings, staffing }
     }
 }
 

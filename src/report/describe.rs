@@ -199,3 +199,77 @@ pub fn describe(m: &Model) -> String {
     }
     out
 }
+
+/// `validate`'s staffing view: offered load against chat slots on shift by half hour of the
+/// clock (the quarter-hours of [`crate::lint::staffing`] two by two), then the worst half hours.
+/// Half hours with neither load nor slots are left out.
+pub fn staffing(rows: &[crate::lint::IntervalLoad]) -> String {
+    const HALF: u64 = 1_800 * crate::model::TICKS_PER_SEC;
+    let mut halves: Vec<(u64, f64, f64, u32)> = Vec::new();
+    for r in rows {
+        let start = r.start / HALF * HALF;
+        match halves.last_mut() {
+            Some(h) if h.0 == start => {
+                h.1 += r.load;
+                h.2 += r.slots;
+                h.3 += 1;
+            }
+            _ => halves.push((start, r.load, r.slots, 1)),
+        }
+    }
+    let halves: Vec<(u64, f64, f64)> = halves
+        .into_iter()
+        .map(|(s, l, c, n)| (s, l / n as f64, c / n as f64))
+        .filter(|h| h.1 > 0.0 || h.2 > 0.0)
+        .collect();
+    let mut out = String::new();
+    if halves.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\nstaffing by half hour (offered load reaching agents, in erlangs, against chat slots on shift):"
+    );
+    let mut table = vec![
+        ["interval", "load", "slots", "load/slots"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let share = |l: f64, c: f64| {
+        if c > 0.0 {
+            format!("{:.0}%", 100.0 * l / c)
+        } else {
+            "nobody on".into()
+        }
+    };
+    for &(s, l, c) in &halves {
+        table.push(vec![
+            WeekTime(s).to_string(),
+            format!("{l:.1}"),
+            format!("{c:.1}"),
+            share(l, c),
+        ]);
+    }
+    out.push_str(&super::table::layout(&table));
+    let mut worst: Vec<&(u64, f64, f64)> = halves.iter().filter(|h| h.1 > 0.0).collect();
+    // Load with nobody on first, then the highest load per slot; ties by time.
+    worst.sort_by(|a, b| {
+        let r = |h: &(u64, f64, f64)| if h.2 > 0.0 { h.1 / h.2 } else { f64::INFINITY };
+        r(b).total_cmp(&r(a)).then(a.0.cmp(&b.0))
+    });
+    let named: Vec<String> = worst
+        .iter()
+        .take(3)
+        .map(|&&(s, l, c)| {
+            format!(
+                "{} ({l:.1} erlangs on {c:.1} slots, {})",
+                WeekTime(s),
+                share(l, c)
+            )
+        })
+        .collect();
+    if !named.is_empty() {
+        let _ = writeln!(out, "worst half hours: {}", named.join(", "));
+    }
+    out
+}

@@ -40,7 +40,7 @@ fn ratio(x: Option<f64>) -> String {
 }
 
 /// Lays out rows as left-aligned first column and right-aligned others.
-fn layout(rows: &[Vec<String>]) -> String {
+pub(super) fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width: Vec<usize> = (0..cols)
         .map(|c| {

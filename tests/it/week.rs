@@ -452,6 +452,13 @@ fn the_planners_week_finds_its_bad_half_hour() {
         })
         .unwrap();
     assert_eq!(worst["start"], "mon 11:00");
+    // validate names the same half hour first, from the load against the slots alone.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("week.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = routesim().arg("validate").arg(&path).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("worst half hours: mon 11:00"), "{stdout}");
     assert!(before["overall"]["service_level"].as_f64().unwrap() > 0.9);
     assert!(sl(&before, "mon 11:00") < 0.7);
     let moved = text.replacen("at = \"11:00\"", "at = \"13:00\"", 1);
@@ -485,4 +492,36 @@ fn a_weekday_forecast_may_run_over_the_end_of_the_week() {
         let r = rows.iter().find(|r| r["start"] == start).unwrap();
         assert!(r["offered"].as_f64().unwrap() > 20.0, "{start}: {r}");
     }
+}
+
+#[test]
+fn validate_shows_load_against_slots_by_half_hour_and_names_the_worst() {
+    // 60/h of 6 minutes is 6 erlangs; from 10:00 to 11:00 the rate doubles to 12. Ten agents
+    // hold one chat each, and four of them lunch at 10:30.
+    let text = "[simulation]\nduration = \"1d\"\n[[teams]]\nname = \"d\"\n\
+        [[agents]]\nname = \"a\"\ncount = 6\nteams = [\"d\"]\nshift = \"08:00-16:00\"\n\
+        [[agents]]\nname = \"b\"\ncount = 4\nteams = [\"d\"]\nshift = \"08:00-16:00\"\nbreaks = [{ at = \"10:30\", for = \"30m\" }]\n\
+        [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = \"6m\"\nprofile = { \"08:00\" = 1, \"10:00\" = 2, \"11:00\" = 1, \"16:00\" = 0 }\n\
+        [[rules]]\nname = \"r\"\nroute = [{ team = \"d\" }]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = routesim().arg("validate").arg(&path).assert().success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let row = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    assert_eq!(row("mon 09:30"), "6.0 10.0 60%", "{stdout}");
+    assert_eq!(row("mon 10:00"), "12.0 10.0 120%", "{stdout}");
+    assert_eq!(row("mon 10:30"), "12.0 6.0 200%", "{stdout}");
+    assert_eq!(row("mon 15:30"), "6.0 10.0 60%", "{stdout}");
+    assert!(row("mon 16:00").is_empty(), "{stdout}");
+    assert!(
+        stdout.contains("worst half hours: mon 10:30 (12.0 erlangs on 6.0 slots, 200%), mon 10:00 (12.0 erlangs on 10.0 slots, 120%)"),
+        "{stdout}"
+    );
 }

@@ -120,7 +120,17 @@ impl Compiler<'_> {
                         bad = true;
                     }
                 }
-                for (_, list, w) in entries.iter().filter(|e| e.1.len() == 1) {
+                let mut single: [Option<&String>; 7] = [None; 7];
+                for (k, list, w) in entries.iter().filter(|e| e.1.len() == 1) {
+                    if let Some(other) = single[list[0]] {
+                        self.err(
+                            format!("{key}.{k}"),
+                            Some(shift.span()),
+                            format!("{} is given twice ({other} and {k})", WEEKDAYS[list[0]]),
+                        );
+                        bad = true;
+                    }
+                    single[list[0]] = Some(k);
                     days[list[0]] = *w;
                 }
                 if bad {

@@ -323,10 +323,25 @@ impl Compiler<'_> {
             }
             entries.push((days, mult));
         }
+        // As in a shift table: ranges may not overlap, a day may not be named twice, and a
+        // single day overrides the range it is in.
         entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
-        for (days, mult) in entries {
-            for d in days {
-                out[d] = mult;
+        let mut by: [Option<(usize, bool)>; 7] = [None; 7];
+        for (n, (days, mult)) in entries.iter().enumerate() {
+            let single = days.len() == 1;
+            for &d in days {
+                if let Some((_, was_single)) = by[d]
+                    && was_single == single
+                {
+                    self.err(
+                        key.clone(),
+                        Some(w.span()),
+                        format!("{} is given twice", WEEKDAYS[d]),
+                    )
+                    .hint = Some("ranges may not overlap; a single day overrides a range".into());
+                }
+                by[d] = Some((n, single));
+                out[d] = *mult;
             }
         }
         if out.iter().all(|&m| m == 0.0) {

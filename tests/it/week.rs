@@ -323,28 +323,20 @@ fn weekday_multipliers_scale_each_day_of_the_profile() {
     }
 }
 
-/// Writes a scenario and its forecast side by side and runs it with these arguments.
-fn run_forecast(csv: &str, extra: &str, args: &[&str]) -> (serde_json::Value, tempfile::TempDir) {
+/// A desk whose traffic comes from `csv`, written to a file the scenario names by its full path
+/// (the file lives as long as the returned folder).
+fn forecast_desk(csv: &str, extra: &str) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary folder");
-    std::fs::write(dir.path().join("f.csv"), csv).unwrap();
+    let file = dir.path().join("f.csv");
+    std::fs::write(&file, csv).unwrap();
     let text = format!(
         "[simulation]\nduration = \"7d\"\nseed = 21\n{extra}\n[[teams]]\nname = \"desk\"\n\
          [[agents]]\nname = \"a\"\ncount = 30\nteams = [\"desk\"]\n\
-         [[traffic]]\nname = \"t\"\nforecast = \"f.csv\"\nhandle_time = {{ dist = \"exponential\", mean = \"4m\" }}\n\
-         [[rules]]\nname = \"all\"\nroute = [{{ team = \"desk\" }}]\n"
+         [[traffic]]\nname = \"t\"\nforecast = '{}'\nhandle_time = {{ dist = \"exponential\", mean = \"4m\" }}\n\
+         [[rules]]\nname = \"all\"\nroute = [{{ team = \"desk\" }}]\n",
+        file.display()
     );
-    let path = dir.path().join("s.toml");
-    std::fs::write(&path, text).unwrap();
-    let out = routesim()
-        .args(["run", "--format", "json", "--quiet"])
-        .arg(&path)
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    (crate::support::json(&out), dir)
+    (text, dir)
 }
 
 #[test]
@@ -356,7 +348,8 @@ fn forecast_volumes_arrive_in_their_intervals() {
         csv += &format!("2026-12-01T{:02}:{:02},{v}\n", 9 + k / 2, (k % 2) * 30);
     }
     let reps = 20.0;
-    let (j, _dir) = run_forecast(&csv, "replications = 20", &["--interval", "30m"]);
+    let (text, _dir) = forecast_desk(&csv, "replications = 20");
+    let j = crate::support::run_text(&text, &["--interval", "30m"]);
     let rows = j["intervals"].as_array().unwrap();
     let offered = |start: &str| {
         rows.iter()
@@ -385,20 +378,8 @@ fn forecast_volumes_arrive_in_their_intervals() {
 #[test]
 fn a_forecasts_handle_time_scales_the_chats_of_its_interval() {
     let csv = "start,volume,handle_time\nwed 10:00,300,2m\nwed 11:00,300,8m\n";
-    let (_, dir) = run_forecast(csv, "", &[]);
-    let rows = chats_csv(
-        &std::fs::read_to_string(dir.path().join("s.toml"))
-            .unwrap()
-            .replace(
-                "f.csv",
-                &dir.path()
-                    .join("f.csv")
-                    .display()
-                    .to_string()
-                    .replace('\\', "/"),
-            ),
-        &[],
-    );
+    let (text, _dir) = forecast_desk(csv, "");
+    let rows = chats_csv(&text, &[]);
     // Arrivals are seconds since Monday 00:00 (no warm-up): Wednesday 10:00 is 208,800 s.
     let mean_handle = |from: f64| {
         let h: Vec<f64> = rows
@@ -486,7 +467,8 @@ fn a_customer_comes_back_at_most_nine_times() {
 #[test]
 fn a_weekday_forecast_may_run_over_the_end_of_the_week() {
     let csv = "start,volume\nsun 23:00,50\nsun 23:30,50\nmon 00:00,50\nmon 00:30,50\n";
-    let (j, _dir) = run_forecast(csv, "replications = 4", &["--interval", "30m"]);
+    let (text, _dir) = forecast_desk(csv, "replications = 4");
+    let j = crate::support::run_text(&text, &["--interval", "30m"]);
     let rows = j["intervals"].as_array().unwrap();
     for start in ["sun 23:30", "mon 00:00"] {
         let r = rows.iter().find(|r| r["start"] == start).unwrap();

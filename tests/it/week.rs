@@ -507,3 +507,15 @@ fn validate_shows_load_against_slots_by_half_hour_and_names_the_worst() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_weekday_can_be_worked_round_the_clock() {
+    let text = "[simulation]\nduration = \"7d\"\n[[teams]]\nname = \"d\"\n\
+        [[agents]]\nname = \"a\"\nteams = [\"d\"]\nshift = { sat = \"00:00-24:00\" }\n\
+        [[traffic]]\nname = \"t\"\nrate = \"1/h\"\nhandle_time = 60\n";
+    let m = routesim::scenario::parse_str("d.toml", text).unwrap();
+    let a = &m.agents[0];
+    let at = |day: u64, hour: u64| (day * 24 + hour) * 3_600 * TICKS_PER_SEC;
+    assert!(a.on_shift_at(at(5, 0)) && a.on_shift_at(at(5, 23)));
+    assert!(!a.on_shift_at(at(4, 23)) && !a.on_shift_at(at(6, 0)));
+}

@@ -46,6 +46,8 @@ impl Compiler<'_> {
         let as_window = |c: &mut Self, key: String, v: &toml::Value| -> Option<Option<Shift>> {
             match v.as_str() {
                 Some(s) if s.trim().eq_ignore_ascii_case("off") => Some(None),
+                // A whole day on (a daily `shift` would just be left out; a weekday's cannot).
+                Some(s) if s.trim() == "00:00-24:00" => Some(Some(Shift { start: 0, end: 0 })),
                 Some(s) => {
                     let spanned = Spanned::new(shift.span(), s.to_string());
                     c.window(key, &spanned).map(Some)

@@ -126,12 +126,6 @@ impl Model {
         (self.start + WEEK - self.warmup.0 % WEEK + t.0) % WEEK
     }
 
-    /// Whether any traffic stream or team has after-chat work.
-    pub fn has_wrap_up(&self) -> bool {
-        self.traffic.iter().any(|t| t.wrap_up.is_some())
-            || self.teams.iter().any(|t| t.wrap_up.is_some())
-    }
-
     /// Time of day (ticks since midnight) at simulated time `t`.
     pub fn time_of_day(&self, t: SimTime) -> u64 {
         self.week_time(t) % DAY

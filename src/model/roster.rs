@@ -1,6 +1,6 @@
 //! An agent's week: shifts per weekday, breaks inside them, and days off.
 
-use super::time::{DAY, WEEK};
+use super::time::WEEK;
 
 /// When an agent works, as windows of the week (ticks since Monday 00:00).
 ///
@@ -75,30 +75,6 @@ impl Roster {
             .map(|(ago, _)| ago)
             .min()
     }
-
-    /// Hours worked in a week (breaks excluded).
-    pub fn hours_per_week(&self) -> f64 {
-        let ticks: u64 = self.on.iter().map(|w| w.1 - w.0).sum();
-        ticks as f64 / (3_600.0 * super::time::TICKS_PER_SEC as f64)
-    }
-
-    /// Whether the agent never works.
-    pub fn is_never(&self) -> bool {
-        self.on.is_empty()
-    }
-
-    /// Working windows as `(start, end)` times of the week.
-    pub fn windows(&self) -> &[(u64, u64)] {
-        &self.on
-    }
-
-    /// The same daily shift every day of the week.
-    pub fn daily(start: u64, end: u64) -> Roster {
-        let len = (end + DAY - start) % DAY;
-        let len = if len == 0 { DAY } else { len };
-        let shifts: Vec<(u64, u64)> = (0..7).map(|d| (d * DAY + start, len)).collect();
-        Roster::new(&shifts, &[])
-    }
 }
 
 /// Sorted, merged `(start, end)` windows within `0..WEEK` from `(start, length)` spans that may
@@ -148,9 +124,27 @@ fn subtract(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
 }
 
 #[cfg(test)]
+impl Roster {
+    /// Hours worked in a week (breaks excluded).
+    fn hours_per_week(&self) -> f64 {
+        let ticks: u64 = self.on.iter().map(|w| w.1 - w.0).sum();
+        ticks as f64 / (3_600.0 * super::time::TICKS_PER_SEC as f64)
+    }
+
+    /// The same daily shift every day of the week.
+    fn daily(start: u64, end: u64) -> Roster {
+        use super::time::DAY;
+        let len = (end + DAY - start) % DAY;
+        let len = if len == 0 { DAY } else { len };
+        let shifts: Vec<(u64, u64)> = (0..7).map(|d| (d * DAY + start, len)).collect();
+        Roster::new(&shifts, &[])
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::time::TICKS_PER_SEC;
+    use crate::model::time::{DAY, TICKS_PER_SEC};
 
     const H: u64 = 3_600 * TICKS_PER_SEC;
     const M: u64 = 60 * TICKS_PER_SEC;
@@ -233,7 +227,7 @@ mod tests {
         assert!(r.covers(3 * DAY) && r.until_next_change(5).is_none());
         check(&[(0, WEEK)], &[]);
         check(&[], &[]);
-        assert!(Roster::new(&[], &[]).is_never());
+        assert!(Roster::new(&[], &[]).on.is_empty());
     }
 
     #[test]

@@ -66,13 +66,6 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The flat profile (multiplier 1 all day).
-    pub fn flat() -> Profile {
-        Profile {
-            points: vec![(0, 1.0)],
-        }
-    }
-
     /// A daily profile (`(time of day, multiplier)`, sorted) repeated every day, each day's
     /// multipliers scaled by that weekday's factor (Monday first).
     pub fn daily(points: &[(u64, f64)], weekdays: [f64; 7]) -> Profile {

@@ -156,14 +156,26 @@ pub struct AutoMessages {
     pub redirect: bool,
 }
 
-/// Which tickets the desk creates (`[tickets]`); separate from the messages that go with them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// Which tickets the desk creates (`[tickets]`), separate from the messages that go with them,
+/// and who works them.
+#[derive(Debug, Clone)]
 pub struct Tickets {
     /// A ticket for every chat that gets the after-hours action.
     pub after_hours: bool,
-    /// A ticket for every chat whose customer left before an answer.
+    /// A ticket for every chat whose customer left before an answer and did not come back.
     pub missed: bool,
+    /// Tickets become work for a team; `None`: they are only counted.
+    pub work: Option<TicketWork>,
+}
+
+/// Tickets as work: a team's agents take them, one at a time each, when no chat waits for them
+/// and they have a free slot.
+#[derive(Debug, Clone)]
+pub struct TicketWork {
+    /// The team whose agents work the tickets.
+    pub team: super::TeamId,
+    /// How long one ticket takes (divided by the agent's `speed`).
+    pub handle_time: super::Duration,
 }
 
 impl Default for Tickets {
@@ -171,6 +183,7 @@ impl Default for Tickets {
         Tickets {
             after_hours: true,
             missed: true,
+            work: None,
         }
     }
 }

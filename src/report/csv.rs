@@ -79,6 +79,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
         "on_shift_hours",
         "staffing_cost",
         "wrap_up",
+        "tickets",
     ])
     .expect("in memory");
     for a in &s.figures.agents {
@@ -91,6 +92,7 @@ pub fn agents(s: &Summary) -> Vec<u8> {
             a.on_shift_hours.to_string(),
             a.staffing_cost.to_string(),
             opt(a.wrap_up),
+            opt(a.tickets),
         ])
         .expect("in memory");
     }
@@ -113,6 +115,7 @@ pub fn intervals(s: &Summary) -> Vec<u8> {
         "wait_p90",
         "agents_on_shift",
         "occupancy",
+        "tickets_backlog",
     ])
     .expect("in memory");
     for i in s.intervals.iter().flatten() {
@@ -128,6 +131,7 @@ pub fn intervals(s: &Summary) -> Vec<u8> {
             opt(i.wait_p90),
             i.agents_on_shift.to_string(),
             opt(i.occupancy),
+            opt(i.tickets_backlog),
         ])
         .expect("in memory");
     }

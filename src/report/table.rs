@@ -85,10 +85,13 @@ fn figure_row(name: &str, f: &Figures) -> Vec<String> {
     ]
 }
 
-fn agent_row(a: &AgentFigures, wrap: bool) -> Vec<String> {
+fn agent_row(a: &AgentFigures, wrap: bool, tickets: bool) -> Vec<String> {
     let mut row = vec![a.name.clone(), count(a.handled), pct(a.occupancy)];
     if wrap {
         row.push(pct(a.wrap_up));
+    }
+    if tickets {
+        row.push(pct(a.tickets));
     }
     row.extend([
         ratio(a.mean_concurrency),
@@ -206,15 +209,20 @@ pub fn table(s: &Summary) -> String {
     out.push_str(&rules_table(s));
     out.push_str(&extras(s));
 
-    // The wrap-up column (part of occupancy) only where some agent did after-chat work.
-    let wrap = s
-        .figures
-        .agents
-        .iter()
-        .any(|a| a.wrap_up.unwrap_or(0.0) > 0.0);
+    // The wrap-up and ticket columns (parts of occupancy) only where some agent did such work.
+    let some = |part: fn(&AgentFigures) -> Option<f64>| {
+        s.figures
+            .agents
+            .iter()
+            .any(|a| part(a).unwrap_or(0.0) > 0.0)
+    };
+    let (wrap, tickets) = (some(|a| a.wrap_up), some(|a| a.tickets));
     let mut header = vec!["agent", "handled", "occupancy"];
     if wrap {
         header.push("wrap-up");
+    }
+    if tickets {
+        header.push("tickets");
     }
     header.extend(["mean conc", "peak conc", "shift h"]);
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
@@ -223,7 +231,7 @@ pub fn table(s: &Summary) -> String {
             .agents
             .iter()
             .take(MAX_AGENT_ROWS)
-            .map(|a| agent_row(a, wrap)),
+            .map(|a| agent_row(a, wrap, tickets)),
     );
     out.push_str(&layout(&rows));
     if s.figures.agents.len() > MAX_AGENT_ROWS {
@@ -247,22 +255,25 @@ pub fn intervals(s: &Summary) -> String {
         return String::new();
     };
     let sl = format!("SL {}", human_secs(Some(s.service_level_threshold)));
-    let mut rows = vec![
-        [
-            "interval",
-            "offered",
-            "answered",
-            "abandoned",
-            &sl,
-            "± SL",
-            "mean wait",
-            "p90",
-            "agents",
-            "occupancy",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
+    let tickets = list.iter().any(|i| i.tickets_backlog.is_some());
+    let mut header = [
+        "interval",
+        "offered",
+        "answered",
+        "abandoned",
+        &sl,
+        "± SL",
+        "mean wait",
+        "p90",
+        "agents",
+        "occupancy",
+    ]
+    .map(String::from)
+    .to_vec();
+    if tickets {
+        header.push("tickets".into());
+    }
+    let mut rows = vec![header];
     for (k, i) in list.iter().enumerate() {
         let ci = s.intervals_ci95.as_ref().and_then(|c| c.get(k));
         rows.push(vec![
@@ -277,6 +288,9 @@ pub fn intervals(s: &Summary) -> String {
             format!("{:.1}", i.agents_on_shift),
             pct(i.occupancy),
         ]);
+        if let (true, Some(row)) = (tickets, rows.last_mut()) {
+            row.push(i.tickets_backlog.map_or("-".into(), |b| format!("{b:.1}")));
+        }
     }
     layout(&rows)
 }
@@ -347,12 +361,26 @@ fn extras(s: &Summary) -> String {
     }
     let t = &s.figures.tickets;
     if t.after_hours + t.missed > 0.0 {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "tickets: after_hours {}, missed {}",
             count(t.after_hours),
             count(t.missed)
         );
+        if let Some(w) = &t.work {
+            let _ = write!(
+                out,
+                "; {} started by {} (first response p50 {}, p90 {}), backlog mean {} peak {}, {} waiting at the end",
+                count(w.started),
+                w.team,
+                human_secs(w.first_response.p50),
+                human_secs(w.first_response.p90),
+                w.backlog_mean.map_or("-".into(), |b| format!("{b:.1}")),
+                count(w.backlog_peak),
+                count(w.backlog_at_end)
+            );
+        }
+        out.push('\n');
     }
     let c = &s.figures.customers;
     if c.retries > 0.0 {

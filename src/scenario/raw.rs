@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::values::{DistSpec, Rate, Secs};
-use crate::model::{AutoMessages, Strategy, Tickets};
+use crate::model::{AutoMessages, Strategy};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -32,8 +32,18 @@ pub struct RawScenario {
     pub fallback: Option<Spanned<RawFallback>>,
     #[serde(default)]
     pub auto_messages: AutoMessages,
-    #[serde(default)]
-    pub tickets: Tickets,
+    pub tickets: Option<Spanned<RawTickets>>,
+}
+
+/// `[tickets]`: which chats leave a ticket, and who works them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTickets {
+    pub after_hours: Option<bool>,
+    pub missed: Option<bool>,
+    /// How long one ticket takes; with `team`, tickets become work.
+    pub handle_time: Option<Spanned<DistSpec>>,
+    pub team: Option<Spanned<String>>,
 }
 
 /// `[business_hours]` or `[calendars.NAME]`: open hours by weekday.

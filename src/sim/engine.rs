@@ -1,7 +1,7 @@
 //! The engine: one replication's event loop, from arrivals to the last chat's record.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -9,7 +9,10 @@ use rand_distr::{Distribution, Exp1};
 
 use super::chat::{Chat, NO_RULE, State};
 use super::event::{Event, Kind};
-use super::record::{AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service};
+use super::record::{
+    AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service, TicketChange,
+    TicketStep,
+};
 use crate::model::{
     AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId, WEEK,
 };
@@ -33,6 +36,17 @@ const ABSENCE_STREAM: u64 = u64::MAX - 2;
 const WRAP_STREAM: u64 = u64::MAX - 3;
 /// Stream index of retries: whether a customer comes back, when, and their new patience.
 const RETRY_STREAM: u64 = u64::MAX - 4;
+/// Stream index of tickets' handle times.
+const TICKET_STREAM: u64 = u64::MAX - 5;
+
+/// A ticket in the backlog or in an agent's hands.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    opened: SimTime,
+    /// The work, before the agent's speed.
+    handle: SimTime,
+    measured: bool,
+}
 
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
@@ -64,6 +78,12 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     retry_rng: Xoshiro256PlusPlus,
     /// Per agent, slots held by after-chat work.
     wrapping: Vec<u32>,
+    /// Draws for tickets' handle times (drawn when a ticket is opened).
+    ticket_rng: Xoshiro256PlusPlus,
+    /// Tickets no agent has taken yet, oldest first.
+    backlog: VecDeque<Ticket>,
+    /// Per agent, the ticket it works on (one at a time).
+    ticket_of: Vec<Option<Ticket>>,
     /// Per agent, the chats it holds (kept only with a concurrency slowdown).
     held: Vec<Vec<u32>>,
     flagged_now: u32,
@@ -128,6 +148,13 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
             replication,
             RETRY_STREAM,
         )),
+        ticket_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+            model.seed,
+            replication,
+            TICKET_STREAM,
+        )),
+        backlog: VecDeque::new(),
+        ticket_of: vec![None; model.agents.len()],
         held: vec![Vec::new(); model.agents.len()],
         flagged_now: 0,
         in_bot: 0,
@@ -225,6 +252,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
                 Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
                 Kind::WrapDone(a) => self.wrap_done(AgentId(a)),
+                Kind::TicketDone(a) => self.ticket_done(AgentId(a)),
                 Kind::Return { slot, epoch } => self.come_back(slot, epoch),
                 Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
             }
@@ -641,6 +669,102 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             self.queues.remove(queue, key);
             self.start_service(slot, agent);
         }
+        // No chat waits for it: a free slot may go to a ticket.
+        self.take_ticket(agent);
+    }
+
+    /// A chat left a ticket: it joins the backlog, and an agent of the ticket team who has a
+    /// free slot and no ticket takes it at once (no chat waits for such an agent, or it would
+    /// have taken it).
+    fn open_ticket(&mut self, measured: bool) {
+        let Some(work) = &self.model.tickets.work else {
+            return;
+        };
+        let handle = work.handle_time.dist.sample(&mut self.ticket_rng);
+        self.backlog.push_back(Ticket {
+            opened: self.now,
+            handle,
+            measured,
+        });
+        self.recorder.ticket(&TicketChange {
+            time: self.now,
+            opened: self.now,
+            measured,
+            step: TicketStep::Opened,
+        });
+        let team = &self.model.teams[work.team.ix()];
+        // The team's strategy chooses; an agent already on a ticket passes it to the next free one.
+        let picked = self
+            .board
+            .pick(self.model, team.target, &mut self.routing_rng)
+            .filter(|a| self.ticket_of[a.ix()].is_none())
+            .or_else(|| {
+                team.members.iter().copied().find(|&a| {
+                    self.ticket_of[a.ix()].is_none() && self.board.available(self.model, a)
+                })
+            });
+        if let Some(agent) = picked {
+            self.take_ticket(agent);
+        }
+    }
+
+    /// The agent takes the oldest ticket, if it works tickets, has a free slot and no ticket.
+    fn take_ticket(&mut self, agent: AgentId) {
+        let Some(work) = &self.model.tickets.work else {
+            return;
+        };
+        // Nothing starts at the very end: the run is over.
+        if self.now >= self.end
+            || self.ticket_of[agent.ix()].is_some()
+            || !self.board.available(self.model, agent)
+            || !self.model.agents[agent.ix()].teams.contains(&work.team)
+        {
+            return;
+        }
+        let Some(ticket) = self.backlog.pop_front() else {
+            return;
+        };
+        let target = self.model.teams[work.team.ix()].target;
+        let old_load = self.board.agent(agent).load;
+        self.board.assign(self.model, agent, target, self.now);
+        self.ticket_of[agent.ix()] = Some(ticket);
+        self.changed(agent, ChangeCause::Ticket);
+        self.recorder.ticket(&TicketChange {
+            time: self.now,
+            opened: ticket.opened,
+            measured: ticket.measured,
+            step: TicketStep::Started(agent),
+        });
+        let speed = self.model.agents[agent.ix()].speed;
+        let done = self
+            .now
+            .plus(SimTime((ticket.handle.0 as f64 / speed).round() as u64));
+        if done <= self.end {
+            self.schedule(done, Kind::TicketDone(agent.0));
+        }
+        if !self.model.slowdown.is_empty() {
+            self.rescale(agent, old_load, None, None);
+        }
+    }
+
+    /// The agent finishes its ticket: the slot frees, and it takes the next chat or ticket.
+    fn ticket_done(&mut self, agent: AgentId) {
+        let Some(ticket) = self.ticket_of[agent.ix()].take() else {
+            return;
+        };
+        let old_load = self.board.agent(agent).load;
+        self.board.release(self.model, agent, self.now);
+        self.changed(agent, ChangeCause::Released);
+        self.recorder.ticket(&TicketChange {
+            time: self.now,
+            opened: ticket.opened,
+            measured: ticket.measured,
+            step: TicketStep::Done(agent),
+        });
+        if !self.model.slowdown.is_empty() {
+            self.rescale(agent, old_load, None, None);
+        }
+        self.pull(agent);
     }
 
     fn abandon(&mut self, slot: u32, epoch: u32) {
@@ -748,6 +872,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             time: self.now,
             load: st.load,
             wrapping: self.wrapping[agent.ix()],
+            ticket: self.ticket_of[agent.ix()].is_some() as u32,
             on_shift: st.on_shift,
             cause,
         });
@@ -807,7 +932,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 .then(|| c.answered.since(c.escalated_at)),
             resolution: (outcome == Outcome::Served).then(|| self.now.since(c.arrival)),
         };
+        let ticket = rec
+            .leaves_ticket(&self.model.tickets)
+            .then_some(rec.measured);
         self.recorder.record(&rec);
+        if let Some(measured) = ticket {
+            self.open_ticket(measured);
+        }
         let end = self.end;
         let c = &mut self.chats[slot as usize];
         c.epoch = c.epoch.wrapping_add(1);

@@ -31,6 +31,8 @@ pub(super) enum Kind {
     },
     /// An agent finishes the after-chat work of one chat and frees its slot.
     WrapDone(u32),
+    /// An agent finishes its ticket.
+    TicketDone(u32),
     /// A customer who gave up comes back as a new attempt.
     Return {
         slot: u32,

@@ -39,4 +39,7 @@ mod event;
 pub mod record;
 
 pub use engine::{run_replication, stream_seed};
-pub use record::{AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service};
+pub use record::{
+    AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service, TicketChange,
+    TicketStep,
+};

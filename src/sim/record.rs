@@ -1,7 +1,7 @@
 //! What the engine tells the world: one flat [`ChatRecord`] per chat, stretches of handling, and
 //! the [`Recorder`] trait that receives them.
 
-use crate::model::{AgentId, RuleId, SimTime, TargetId, TrafficId, ValueId};
+use crate::model::{AgentId, RuleId, SimTime, TargetId, Tickets, TrafficId, ValueId};
 
 /// What finally became of a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,6 +97,18 @@ pub struct ChatRecord<'a> {
     pub resolution: Option<SimTime>,
 }
 
+impl ChatRecord<'_> {
+    /// Whether the chat leaves a ticket: an after-hours chat, or a customer who left before an
+    /// answer and is not coming back (one who retries is still a customer in the queue).
+    pub fn leaves_ticket(&self, tickets: &Tickets) -> bool {
+        match self.outcome {
+            Outcome::AfterHours => tickets.after_hours,
+            Outcome::Abandoned => tickets.missed && !self.retry,
+            _ => false,
+        }
+    }
+}
+
 /// Receives what happens in a replication: every chat's record, every stretch of handling, every
 /// change of an agent's load or shift. Implemented by the statistics collectors, the CSV writer
 /// and the tests' checkers.
@@ -125,6 +137,10 @@ pub trait Recorder {
     #[inline]
     fn agent(&mut self, _change: &AgentChange) {}
 
+    /// A ticket was opened, started or done (only with ticket work).
+    #[inline]
+    fn ticket(&mut self, _change: &TicketChange) {}
+
     /// Whether the run should go on; asked after every event. The default never stops it.
     #[inline]
     fn keep_going(&self) -> bool {
@@ -150,6 +166,8 @@ pub enum ChangeCause {
     Released,
     /// The customer left and the agent began the chat's after-chat work (the slot stays held).
     WrapUp,
+    /// It took a ticket from the backlog (the ticket holds a slot until done).
+    Ticket,
 }
 
 /// An agent's state right after a change.
@@ -163,10 +181,36 @@ pub struct AgentChange {
     pub load: u32,
     /// Of those, slots held by after-chat work.
     pub wrapping: u32,
+    /// Of those, the slot held by a ticket (0 or 1: an agent works one ticket at a time).
+    pub ticket: u32,
     /// On shift now.
     pub on_shift: bool,
     /// Why it changed.
     pub cause: ChangeCause,
+}
+
+/// A step in a ticket's life, for recorders of ticket work (`[tickets] team`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStep {
+    /// A chat left a ticket in the backlog.
+    Opened,
+    /// An agent took it from the backlog.
+    Started(AgentId),
+    /// The agent finished it.
+    Done(AgentId),
+}
+
+/// A ticket's step, with when the ticket was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketChange {
+    /// When the step happened.
+    pub time: SimTime,
+    /// When the ticket was opened (its chat closed).
+    pub opened: SimTime,
+    /// Whether the chat that left it arrived after the warm-up.
+    pub measured: bool,
+    /// The step.
+    pub step: TicketStep,
 }
 
 /// One stretch of an agent handling a chat, for recorders that audit agents' load.
@@ -203,6 +247,11 @@ impl<A: Recorder, B: Recorder> Recorder for (A, B) {
     fn agent(&mut self, change: &AgentChange) {
         self.0.agent(change);
         self.1.agent(change);
+    }
+
+    fn ticket(&mut self, change: &TicketChange) {
+        self.0.ticket(change);
+        self.1.ticket(change);
     }
 
     fn keep_going(&self) -> bool {
@@ -254,6 +303,12 @@ impl<R: Recorder> Recorder for Option<R> {
     fn agent(&mut self, change: &AgentChange) {
         if let Some(r) = self {
             r.agent(change);
+        }
+    }
+
+    fn ticket(&mut self, change: &TicketChange) {
+        if let Some(r) = self {
+            r.ticket(change);
         }
     }
 

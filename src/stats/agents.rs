@@ -11,6 +11,8 @@ pub(super) struct AgentTimes {
     pub busy: u128,
     /// Slots held by after-chat work × ticks, counted while on shift.
     pub wrap: u128,
+    /// Slots held by tickets × ticks, counted while on shift.
+    pub ticket: u128,
     /// Ticks on shift.
     pub on_shift: u64,
     /// Most chats held at once.
@@ -26,6 +28,7 @@ pub(super) struct Since {
     pub(super) time: SimTime,
     pub(super) load: u32,
     pub(super) wrapping: u32,
+    pub(super) ticket: u32,
     pub(super) on_shift: bool,
 }
 
@@ -63,6 +66,7 @@ impl AgentLoad {
                 t.on_shift += dt;
                 t.busy += was.load as u128 * dt as u128;
                 t.wrap += was.wrapping as u128 * dt as u128;
+                t.ticket += was.ticket as u128 * dt as u128;
             }
         }
     }
@@ -82,6 +86,7 @@ impl AgentLoad {
             time: c.time,
             load: c.load,
             wrapping: c.wrapping,
+            ticket: c.ticket,
             on_shift: c.on_shift,
         };
     }
@@ -98,6 +103,7 @@ impl AgentLoad {
         for (t, o) in self.times.iter_mut().zip(&other.times) {
             t.busy += o.busy;
             t.wrap += o.wrap;
+            t.ticket += o.ticket;
             t.on_shift += o.on_shift;
             t.peak = t.peak.max(o.peak);
             t.handled += o.handled;
@@ -116,6 +122,7 @@ mod tests {
             time: SimTime(time),
             load,
             wrapping: 0,
+            ticket: 0,
             on_shift,
             cause,
         }

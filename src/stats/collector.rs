@@ -5,8 +5,9 @@
 use super::agents::AgentLoad;
 use super::figures::*;
 use super::tally::{Durations, Tally};
+use super::tickets::TicketTally;
 use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
-use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult};
+use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult, TicketChange};
 
 /// The [`Recorder`] that measures one replication, and the pooled tallies of several.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct Collector {
     channels: Vec<u64>,
     messages: [u64; 7],
     tickets: [u64; 2],
+    /// The backlog and first responses, with ticket work.
+    ticket_work: Option<TicketTally>,
     flagged: u64,
     /// Most chats red-flagged at once (the largest over merged replications).
     red_flag_peak: u32,
@@ -48,7 +51,7 @@ impl Collector {
         Collector {
             threshold: model.service_level,
             messages_on: model.messages,
-            tickets_on: model.tickets,
+            tickets_on: model.tickets.clone(),
             red_after: model.red_after,
             reps: 1,
             overall: Tally::new(high),
@@ -60,6 +63,7 @@ impl Collector {
             channels: vec![0; model.channels.len()],
             messages: [0; 7],
             tickets: [0; 2],
+            ticket_work: model.tickets.work.as_ref().map(|_| TicketTally::new(high)),
             flagged: 0,
             red_flag_peak: 0,
             row_of: model
@@ -101,6 +105,9 @@ impl Collector {
         }
         for (a, b) in self.tickets.iter_mut().zip(&o.tickets) {
             *a += b;
+        }
+        if let (Some(a), Some(b)) = (&mut self.ticket_work, &o.ticket_work) {
+            a.merge(b);
         }
         self.flagged += o.flagged;
         self.red_flag_peak = self.red_flag_peak.max(o.red_flag_peak);
@@ -145,6 +152,7 @@ impl Collector {
                 let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
                 let busy = times.busy as f64 / TICKS_PER_SEC as f64;
                 let wrap = times.wrap as f64 / TICKS_PER_SEC as f64;
+                let ticket = times.ticket as f64 / TICKS_PER_SEC as f64;
                 let hours = on_shift_secs / 3_600.0 / reps.max(1) as f64;
                 AgentFigures {
                     name: a.name.clone(),
@@ -154,6 +162,8 @@ impl Collector {
                     mean_concurrency: (on_shift_secs > 0.0).then(|| busy / on_shift_secs),
                     wrap_up: (on_shift_secs > 0.0)
                         .then(|| wrap / (on_shift_secs * a.max_chats as f64)),
+                    tickets: (on_shift_secs > 0.0)
+                        .then(|| ticket / (on_shift_secs * a.max_chats as f64)),
                     peak_concurrency: times.peak as f64,
                     on_shift_hours: hours,
                     staffing_cost: hours * a.cost,
@@ -201,6 +211,12 @@ impl Collector {
             tickets: TicketFigures {
                 after_hours: per_rep(self.tickets[0]),
                 missed: per_rep(self.tickets[1]),
+                work: model
+                    .tickets
+                    .work
+                    .as_ref()
+                    .zip(self.ticket_work.as_ref())
+                    .map(|(w, tally)| tally.figures(&model.teams[w.team.ix()].name, reps)),
             },
             red_flags: RedFlagFigures {
                 after: self.red_after.map(SimTime::as_secs_f64),
@@ -236,6 +252,9 @@ impl Collector {
 impl Recorder for Collector {
     fn begin(&mut self, measured_from: SimTime) {
         self.agents.begin(measured_from);
+        if let Some(t) = &mut self.ticket_work {
+            t.begin(measured_from);
+        }
     }
 
     #[inline]
@@ -289,9 +308,9 @@ impl Recorder for Collector {
         for (count, sent) in self.messages.iter_mut().zip(sent) {
             *count += sent as u64;
         }
-        let tickets = &self.tickets_on;
-        self.tickets[0] += (tickets.after_hours && rec.outcome == Outcome::AfterHours) as u64;
-        self.tickets[1] += (tickets.missed && rec.outcome == Outcome::Abandoned) as u64;
+        if rec.leaves_ticket(&self.tickets_on) {
+            self.tickets[(rec.outcome == Outcome::Abandoned) as usize] += 1;
+        }
     }
 
     #[inline]
@@ -299,8 +318,17 @@ impl Recorder for Collector {
         self.agents.change(change);
     }
 
+    fn ticket(&mut self, change: &TicketChange) {
+        if let Some(t) = &mut self.ticket_work {
+            t.change(change);
+        }
+    }
+
     fn finish(&mut self, end: SimTime) {
         self.agents.finish(end);
+        if let Some(t) = &mut self.ticket_work {
+            t.finish(end);
+        }
     }
 }
 

@@ -106,13 +106,36 @@ pub struct MessageFigures {
     pub redirect: f64,
 }
 
-/// Tickets created, by kind.
+/// Tickets created, by kind, and how their work went.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TicketFigures {
-    /// One per after-hours chat.
+    /// One per after-hours chat (with `[tickets] after_hours`, on by default).
     pub after_hours: f64,
-    /// One per missed chat, when the `missed` message is on.
+    /// One per customer who left before an answer and did not come back (with `[tickets]
+    /// missed`, on by default).
     pub missed: f64,
+    /// The work of tickets, with `[tickets] team`; `null` when tickets are only counted.
+    pub work: Option<TicketWorkFigures>,
+}
+
+/// Tickets as work: the backlog and how long tickets waited for an agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketWorkFigures {
+    /// The team that works them.
+    pub team: String,
+    /// Tickets (of chats after the warm-up) an agent started.
+    pub started: f64,
+    /// Of those, tickets finished before the end.
+    pub done: f64,
+    /// Tickets waiting for an agent, on average over the measured window.
+    pub backlog_mean: Option<f64>,
+    /// Most tickets waiting at once in the measured window.
+    pub backlog_peak: f64,
+    /// Tickets still waiting for an agent at the end.
+    pub backlog_at_end: f64,
+    /// Opened to started by an agent, seconds, of the tickets started. Tickets still in the
+    /// backlog at the end are not in it (see `backlog_at_end`).
+    pub first_response: WaitFigures,
 }
 
 /// Chats left unanswered longer than `report.red_after`.
@@ -186,6 +209,9 @@ pub struct AgentFigures {
     /// The part of `occupancy` spent on after-chat work: wrap-up slot seconds / chat-slot
     /// seconds on shift (0 without `wrap_up`).
     pub wrap_up: Option<f64>,
+    /// The part of `occupancy` spent on tickets: ticket slot seconds / chat-slot seconds on
+    /// shift (0 without ticket work).
+    pub tickets: Option<f64>,
     /// Most chats held at once.
     pub peak_concurrency: f64,
     /// Hours on shift.

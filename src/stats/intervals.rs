@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::agents::Since;
 use crate::model::{Model, SimTime, TICKS_PER_SEC, WeekTime};
-use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder};
+use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, TicketChange, TicketStep};
 
 /// Most intervals in one report (for example 208 days of half-hours).
 pub const MAX_INTERVALS: u64 = 10_000;
@@ -46,6 +46,9 @@ pub struct IntervalFigures {
     pub agents_on_shift: f64,
     /// Chat-slot time in use / chat-slot time on shift, over the interval.
     pub occupancy: Option<f64>,
+    /// Tickets waiting for an agent at the end of the interval (with `[tickets] team`; `null`
+    /// without ticket work).
+    pub tickets_backlog: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +84,9 @@ pub struct IntervalCollector {
     caps: Vec<u32>,
     agents: Vec<Since>,
     slots: Vec<Slot>,
+    /// With ticket work: tickets waiting now, the intervals whose end backlog is written, and
+    /// per interval the backlog at its end (summed over merged replications).
+    tickets: Option<(u64, usize, Vec<u64>)>,
     reps: u32,
 }
 
@@ -125,6 +131,11 @@ impl IntervalCollector {
             caps: model.agents.iter().map(|a| a.max_chats).collect(),
             agents: vec![Since::default(); model.agents.len()],
             slots: vec![slot; count as usize],
+            tickets: model
+                .tickets
+                .work
+                .as_ref()
+                .map(|_| (0, 0, vec![0; count as usize])),
             reps: 1,
         })
     }
@@ -154,6 +165,19 @@ impl IntervalCollector {
         }
     }
 
+    /// Writes the backlog held until `now` as the end backlog of every interval that ended by then.
+    fn close_intervals(&mut self, now: SimTime) {
+        let (origin, len) = (self.origin, self.len as i64);
+        if let Some((backlog, written, ends)) = &mut self.tickets {
+            // Intervals whose end is at or before `now`.
+            let ended = ((now.0 as i64 - origin).div_euclid(len)).clamp(0, ends.len() as i64);
+            for e in &mut ends[*written..ended as usize] {
+                *e += *backlog;
+            }
+            *written = (*written).max(ended as usize);
+        }
+    }
+
     /// Adds another replication's intervals.
     pub fn merge(&mut self, o: &IntervalCollector) {
         self.reps += o.reps;
@@ -168,6 +192,11 @@ impl IntervalCollector {
             a.on_shift += b.on_shift;
             a.slots += b.slots;
             a.busy += b.busy;
+        }
+        if let (Some(a), Some(b)) = (&mut self.tickets, &o.tickets) {
+            for (x, y) in a.2.iter_mut().zip(&b.2) {
+                *x += y;
+            }
         }
     }
 
@@ -206,6 +235,7 @@ impl IntervalCollector {
                     }),
                     agents_on_shift: s.on_shift as f64 / (length.max(1) as f64 * reps),
                     occupancy: ratio(s.busy, s.slots),
+                    tickets_backlog: self.tickets.as_ref().map(|t| t.2[k] as f64 / reps),
                 }
             })
             .collect()
@@ -244,11 +274,30 @@ impl Recorder for IntervalCollector {
             time: c.time,
             load: c.load,
             wrapping: c.wrapping,
+            ticket: c.ticket,
             on_shift: c.on_shift,
         };
     }
 
+    fn ticket(&mut self, c: &TicketChange) {
+        self.close_intervals(c.time);
+        if let Some((backlog, ..)) = &mut self.tickets {
+            match c.step {
+                TicketStep::Opened => *backlog += 1,
+                TicketStep::Started(_) => *backlog -= 1,
+                TicketStep::Done(_) => {}
+            }
+        }
+    }
+
     fn finish(&mut self, end: SimTime) {
+        // The last interval ends with the run, cut or not.
+        if let Some((backlog, written, ends)) = &mut self.tickets {
+            for e in &mut ends[*written..] {
+                *e += *backlog;
+            }
+            *written = ends.len();
+        }
         for a in 0..self.agents.len() {
             self.accrue(a, end);
             self.agents[a].time = end;

@@ -7,7 +7,8 @@
 
 //!
 //! Files: `figures` (the serializable result types), `tally` (streaming counts and histograms),
-//! `collector` (the recorder of one replication), `aggregate` (means and confidence intervals).
+//! `collector` (the recorder of one replication), `agents` and `tickets` (its agents' time and
+//! ticket backlog), `aggregate` (means and confidence intervals).
 
 mod agents;
 mod aggregate;
@@ -15,6 +16,7 @@ mod collector;
 mod figures;
 pub mod intervals;
 mod tally;
+mod tickets;
 
 pub use aggregate::{aggregate, t95};
 pub use collector::Collector;

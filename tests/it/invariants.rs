@@ -163,6 +163,10 @@ prop_compose! {
         if let Some((f2, f3)) = slowdown {
             s += &format!("concurrency_slowdown = [1.0, {}, {}]\n", f2 as f64 / 100.0, f3 as f64 / 100.0);
         }
+        // Half the scenarios work their tickets (the seed's low bit chooses).
+        if seed & 1 == 0 {
+            s += &format!("[tickets]\nteam = \"t0\"\nhandle_time = {{ dist = \"exponential\", mean = {} }}\n", 60 + seed % 600);
+        }
         for (i, (st, escalate)) in teams.iter().enumerate() {
             s += &format!("[[teams]]\nname = \"t{i}\"\nstrategy = \"{}\"\n", STRATEGIES[*st]);
             // Escalation only to a later team, so there is never a loop.
@@ -263,10 +267,10 @@ proptest! {
         let m = routesim::scenario::parse_str("prop.toml", &text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let (run, Keep(rows, services, changes)) = run_replication(&m, 0, Keep::default(), |_| {});
         check_invariants(&m, &rows, &services, run.chats)?;
-        // Slots held, after-chat work included, never exceed the cap.
+        // Slots held, after-chat work and a ticket included, never exceed the cap.
         for c in &changes {
             let a = &m.agents[c.agent.ix()];
-            prop_assert!(c.load <= a.max_chats && c.wrapping <= c.load, "agent {} holds {} slots ({} wrapping up) of {}", a.name, c.load, c.wrapping, a.max_chats);
+            prop_assert!(c.load <= a.max_chats && c.wrapping + c.ticket <= c.load && c.ticket <= 1, "agent {} holds {} slots ({} wrapping up, {} on a ticket) of {}", a.name, c.load, c.wrapping, c.ticket, a.max_chats);
         }
         // Same seed, same records.
         let (_, Keep(again, again_services, _)) = run_replication(&m, 0, Keep::default(), |_| {});

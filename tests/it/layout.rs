@@ -99,6 +99,7 @@ fn summary() -> Summary {
         occupancy: Some(0.5),
         mean_concurrency: Some(1.0),
         wrap_up: Some(0.125),
+        tickets: Some(0.0625),
         peak_concurrency: 2.0,
         on_shift_hours: 8.0,
         staffing_cost: 240.0,
@@ -129,6 +130,15 @@ fn summary() -> Summary {
         tickets: TicketFigures {
             after_hours: 1.0,
             missed: 10.5,
+            work: Some(TicketWorkFigures {
+                team: "support".into(),
+                started: 9.5,
+                done: 9.0,
+                backlog_mean: Some(0.75),
+                backlog_peak: 4.0,
+                backlog_at_end: 2.0,
+                first_response: wait(5_400.0),
+            }),
         },
         red_flags: RedFlagFigures {
             after: Some(120.0),
@@ -198,6 +208,7 @@ fn exporters_keep_their_layout() {
         wait_p90: Some(31.0),
         agents_on_shift: 6.5,
         occupancy: Some(0.8125),
+        tickets_backlog: Some(1.5),
     };
     let mut by_half = s.clone();
     by_half.intervals = Some(vec![

@@ -11,4 +11,5 @@ mod layout;
 mod queueing;
 mod scenarios;
 mod support;
+mod tickets;
 mod week;

@@ -217,6 +217,45 @@ impl Compiler<'_> {
         agents
     }
 
+    /// `[tickets]`: which chats leave one, and (with `team` and `handle_time`) who works them.
+    pub(super) fn tickets(
+        &mut self,
+        raw: &RawScenario,
+        team_ix: &HashMap<String, TeamId>,
+    ) -> Tickets {
+        let Some(t) = &raw.tickets else {
+            return Tickets::default();
+        };
+        let (span, t) = (t.span(), t.get_ref());
+        let defaults = Tickets::default();
+        let work = match (&t.team, &t.handle_time) {
+            (None, None) => None,
+            (Some(team), Some(handle)) => {
+                let team = self.team_ref("tickets.team".into(), team, team_ix);
+                let handle_time = self.duration("tickets.handle_time".into(), handle);
+                team.zip(handle_time)
+                    .map(|(team, handle_time)| TicketWork { team, handle_time })
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                self.err(
+                    "tickets",
+                    Some(span),
+                    "ticket work needs both `team` and `handle_time`",
+                )
+                .hint = Some(
+                    "write team = \"support\", handle_time = { dist = \"exponential\", mean = \"10m\" }, or neither to only count tickets"
+                        .into(),
+                );
+                None
+            }
+        };
+        Tickets {
+            after_hours: t.after_hours.unwrap_or(defaults.after_hours),
+            missed: t.missed.unwrap_or(defaults.missed),
+            work,
+        }
+    }
+
     pub(super) fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {
         for (i, t) in raw.teams.iter().enumerate() {
             let id = TeamId(i as u32);

@@ -226,6 +226,7 @@ impl<'a> Compiler<'a> {
         let mut channels = Vec::new();
         let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
         let fallback = self.fallback_spec(&raw, &team_ix);
+        let tickets = self.tickets(&raw, &team_ix);
 
         let mut model = Model {
             name: name.to_string(),
@@ -252,7 +253,7 @@ impl<'a> Compiler<'a> {
             channels,
             calendars,
             messages: raw.auto_messages,
-            tickets: raw.tickets,
+            tickets,
             red_after: raw.report.red_after.map(|r| SimTime::from_secs_f64(r.0)),
             warnings: Vec::new(),
         };

@@ -100,6 +100,22 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
+    let (summary, _, extras) = run_detailed(model, options, extra, progress);
+    (summary, extras)
+}
+
+/// [`run_with`], also returning each replication's own figures in replication order (what
+/// the confidence half-widths are computed from, and what a paired comparison pairs).
+pub fn run_detailed<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, Vec<RepFigures>, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
     let threads = options.threads;
     let intervals = |len| IntervalCollector::new(model, len);
     let interval_problem = options.interval.and_then(|len| intervals(len).err());
@@ -183,7 +199,7 @@ where
             .map(|ended| ended.since(model.warmup).as_secs_f64()),
         warnings,
     };
-    (summary, rest.into_iter().map(|r| r.1).collect())
+    (summary, figures, rest.into_iter().map(|r| r.1).collect())
 }
 
 /// Share of offered chats still waiting at the end above which the report warns that the

@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod error;
 pub mod experiment;
 pub mod lint;

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on real files, and the library on queueing models.
 
 mod cli;
+mod compare;
 mod desk;
 mod errors;
 mod faults;

@@ -12,7 +12,7 @@ use routesim::stats::t95;
 const SCALE: f64 = if cfg!(debug_assertions) { 0.1 } else { 1.0 };
 
 /// Erlang C: probability of waiting with `c` servers and offered load `a` erlangs (a < c).
-fn erlang_c(c: u32, a: f64) -> f64 {
+pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
     let mut b = 1.0;
     for k in 1..=c {
         b = a * b / (k as f64 + a * b);

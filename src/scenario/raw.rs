@@ -115,6 +115,9 @@ pub struct RawAgent {
     /// A daily window (`"08:00-16:00"`) or a table of weekdays (`{ mon-fri = "08:00-16:00" }`).
     pub shift: Option<Spanned<toml::Value>>,
     pub breaks: Option<Spanned<Vec<Spanned<RawBreak>>>>,
+    /// A CSV of the group's agents, one row each with its week; replaces `shift`, `breaks` and
+    /// `count`.
+    pub roster: Option<Spanned<String>>,
     pub absence: Option<Spanned<f64>>,
     #[serde(default)]
     pub skills: BTreeMap<String, u32>,

@@ -526,11 +526,13 @@ fn a_forecasts_handle_time_scales_the_chats_of_its_interval() {
 fn the_planners_week_finds_its_bad_half_hour() {
     let root = crate::support::root();
     let text = std::fs::read_to_string(root.join("scenarios/planner-week.toml")).unwrap();
-    let forecast = root.join("scenarios/planner-week-forecast.csv");
-    let text = text.replace(
-        "\"planner-week-forecast.csv\"",
-        &format!("'{}'", forecast.display()),
-    );
+    // Run from a temporary folder: its data files are named by their full paths.
+    let mut text = text;
+    for file in ["planner-week-forecast.csv", "planner-week-weekend.csv"] {
+        let full = root.join("scenarios").join(file);
+        assert!(text.contains(&format!("\"{file}\"")), "{file}");
+        text = text.replace(&format!("\"{file}\""), &format!("'{}'", full.display()));
+    }
     let sl = |j: &serde_json::Value, start: &str| {
         j["intervals"]
             .as_array()

@@ -140,7 +140,9 @@ pub struct RawTraffic {
     pub rate: Option<Rate>,
     /// A CSV of volumes per interval; replaces `rate`, `profile` and `weekdays`.
     pub forecast: Option<Spanned<String>>,
-    pub profile: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Rate multiplier by time of day (`{ "08:00" = 0.2, "12:00" = 1.0 }`), or such a table
+    /// per weekday or range of them (`{ mon-fri = { "08:00" = 1 }, sat = { "10:00" = 0.5 } }`).
+    pub profile: Option<Spanned<toml::Value>>,
     /// Rate multiplier per weekday (or range of them), on top of the daily profile.
     pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,
     pub handle_time: Spanned<DistSpec>,

@@ -442,6 +442,87 @@ fn weekday_multipliers_scale_each_day_of_the_profile() {
     }
 }
 
+/// Counts arrivals per hour of the week.
+struct PerHour<'m>(&'m routesim::model::Model, Vec<u64>);
+
+impl Recorder for PerHour<'_> {
+    fn record(&mut self, r: &ChatRecord<'_>) {
+        let hour = self.0.week_time(r.arrival) / (3_600 * TICKS_PER_SEC);
+        self.1[hour as usize] += 1;
+    }
+}
+
+#[test]
+fn a_profile_per_weekday_shapes_each_day_of_the_week() {
+    let text = "[simulation]\nduration = \"28d\"\nseed = 11\n[[teams]]\nname = \"desk\"\n\
+        [[agents]]\nname = \"a\"\ncount = 50\nteams = [\"desk\"]\n\
+        [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = 60\n\
+        profile = { mon-fri = { \"08:00\" = 1.0, \"12:00\" = 2.0, \"18:00\" = 0.25 }, \
+                    fri = { \"08:00\" = 1.5, \"16:00\" = 0 }, sat = { \"10:00\" = 0.5, \"14:00\" = 0 } }\n\
+        weekdays = { thu = 2 }\n";
+    let m = routesim::scenario::parse_str("p.toml", text).unwrap();
+    let (_, PerHour(_, n)) = run_replication(&m, 0, PerHour(&m, vec![0; 168]), |_| {});
+    // The week written out by hand, stretch by stretch: (day, from hour, to hour, multiplier
+    // including the weekday's). A day opens with its own last multiplier; Friday's range entry
+    // is overridden by its own; Sunday is not named, so closed.
+    let mut want: Vec<(usize, usize, usize, f64)> = Vec::new();
+    for (day, f) in [(0, 1.0), (1, 1.0), (2, 1.0), (3, 2.0)] {
+        want.extend([
+            (day, 0, 8, 0.25 * f),
+            (day, 8, 12, f),
+            (day, 12, 18, 2.0 * f),
+            (day, 18, 24, 0.25 * f),
+        ]);
+    }
+    want.extend([(4, 0, 8, 0.0), (4, 8, 16, 1.5), (4, 16, 24, 0.0)]);
+    want.extend([
+        (5, 0, 10, 0.0),
+        (5, 10, 14, 0.5),
+        (5, 14, 24, 0.0),
+        (6, 0, 24, 0.0),
+    ]);
+    assert_eq!(want.iter().map(|w| w.2 - w.1).sum::<usize>(), 168);
+    for (day, from, to, mult) in want {
+        let got: u64 = n[day * 24 + from..day * 24 + to].iter().sum();
+        // Four weeks at 60/h: Poisson counts, four standard deviations; none where the rate is 0.
+        let expect = 4.0 * 60.0 * mult * (to - from) as f64;
+        assert!(
+            (got as f64 - expect).abs() <= 4.0 * expect.sqrt(),
+            "day {day} {from:02}:00-{to:02}:00: {got} chats, want {expect}"
+        );
+    }
+}
+
+#[test]
+fn a_profile_for_every_day_is_the_daily_profile() {
+    let text = |profile: &str| {
+        format!(
+            "[simulation]\nduration = \"7d\"\n[[teams]]\nname = \"d\"\n[[agents]]\nname = \"a\"\nteams = [\"d\"]\n\
+             [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = 60\nprofile = {profile}\nweekdays = {{ fri = 1.5, sat = 0.5 }}\n"
+        )
+    };
+    let daily = "{ \"08:00\" = 1.0, \"12:00\" = 1.8, \"18:00\" = 0.4 }";
+    let profile = |p: &str| {
+        routesim::scenario::parse_str("p.toml", &text(p))
+            .unwrap()
+            .traffic[0]
+            .profile
+            .clone()
+    };
+    let old = profile(daily);
+    assert_eq!(old, profile(&format!("{{ mon-sun = {daily} }}")));
+    assert_eq!(
+        old,
+        profile(&format!(
+            "{{ mon-thu = {daily}, fri-sat = {daily}, sun = {daily} }}"
+        ))
+    );
+    // Not a vacuous comparison: leaving Sunday out closes it.
+    let closed = profile(&format!("{{ mon-sat = {daily} }}"));
+    assert_ne!(old, closed);
+    assert!((closed.mean() - old.mean() * 6.0 / 7.0).abs() < 1e-12);
+}
+
 /// A desk whose traffic comes from `csv`, written to a file the scenario names by its full path
 /// (the file lives as long as the returned folder).
 fn forecast_desk(csv: &str, extra: &str) -> (String, tempfile::TempDir) {

@@ -137,9 +137,9 @@ fn rostered_from_files() -> (String, &'static str, &'static str) {
         !text.contains("shift") && !text.contains("breaks"),
         "{text}"
     );
-    // Headers in any case, full day names, a day off written out, a blank line, a lunch and
-    // an empty second break column: a WFM export as it comes.
-    let day = "Name,Count,Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday,Lunch,Break 2\n\
+    // A byte-order mark, headers in any case, full day names, a day off written out, a blank
+    // line, a lunch and an empty second break column: a WFM export as it comes.
+    let day = "\u{feff}Name,Count,Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday,Lunch,Break 2\n\
                day,3,08:00-16:00,08:00-16:00,08:00-16:00,08:00-16:00,08:00-14:00,10:00-14:00,off,12:00-12:30,\n\n";
     let night = "name,sun,mon,tue,wed,thu,break\n\
                  night-1,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,02:00-02:15\n\

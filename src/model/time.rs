@@ -57,7 +57,8 @@ impl Shift {
 }
 
 /// A rate multiplier that is constant between times of the week (a daily profile is the same
-/// day seven times, scaled by the weekday's multiplier; a forecast is its intervals).
+/// day seven times, or one day per weekday, scaled by the weekday's multiplier; a forecast is
+/// its intervals).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     /// `(from time of the week in ticks, multiplier)`, sorted, non-empty, within `0..WEEK`; the
@@ -69,10 +70,18 @@ impl Profile {
     /// A daily profile (`(time of day, multiplier)`, sorted) repeated every day, each day's
     /// multipliers scaled by that weekday's factor (Monday first).
     pub fn daily(points: &[(u64, f64)], weekdays: [f64; 7]) -> Profile {
-        let mut out: Vec<(u64, f64)> = Vec::with_capacity(points.len() * 7 + 7);
-        for (d, f) in weekdays.iter().enumerate() {
+        Profile::weekly(&std::array::from_fn(|_| points), weekdays)
+    }
+
+    /// A daily profile per weekday (Monday first; `(time of day, multiplier)`, sorted), each
+    /// scaled by that weekday's factor. A day is its own: from its midnight to its first time,
+    /// its own last multiplier holds, as in a daily profile (the evening before does not run on).
+    pub fn weekly(days: &[&[(u64, f64)]; 7], weekdays: [f64; 7]) -> Profile {
+        let mut out: Vec<(u64, f64)> =
+            Vec::with_capacity(days.iter().map(|p| p.len()).sum::<usize>() + 7);
+        for (d, (points, f)) in days.iter().zip(weekdays).enumerate() {
             let day = d as u64 * DAY;
-            // The day opens with what runs over midnight from the day before.
+            // The day opens with what runs over midnight in its own profile.
             if points.first().is_none_or(|p| p.0 > 0) {
                 let last = points.last().map_or(1.0, |p| p.1);
                 out.push((day, last * f));
@@ -229,5 +238,30 @@ mod tests {
         assert_eq!(p.segment(6 * DAY + 23 * H), (0.0, H));
         assert_eq!(p.segment(2 * H), (0.4, 6 * H));
         assert!((p.mean() - day_mean * 5.5 / 7.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn each_weekday_can_have_its_own_day() {
+        let week = [(8 * H, 1.0), (12 * H, 2.0)];
+        let sat = [(10 * H, 0.5), (14 * H, 0.0)];
+        let off = [(0, 0.0)];
+        let days: [&[(u64, f64)]; 7] = [&week, &week, &week, &week, &week, &sat, &off];
+        let mut factors = [1.0; 7];
+        factors[4] = 1.5;
+        let p = Profile::weekly(&days, factors);
+        // A day opens with its own last multiplier, not the evening before's.
+        assert_eq!(p.segment(2 * H), (2.0, 6 * H));
+        assert_eq!(p.segment(4 * DAY + 13 * H), (3.0, 11 * H));
+        assert_eq!(p.segment(5 * DAY), (0.0, 10 * H));
+        assert_eq!(p.segment(5 * DAY + 11 * H), (0.5, 3 * H));
+        assert_eq!(p.segment(5 * DAY + 15 * H), (0.0, 9 * H + DAY));
+        let day = 8.0 * 2.0 + 4.0 + 12.0 * 2.0;
+        let want = (4.0 * day + 1.5 * day + 4.0 * 0.5) / (7.0 * 24.0);
+        assert!((p.mean() - want).abs() < 1e-12);
+        // The same day every day is the daily profile.
+        assert_eq!(
+            Profile::weekly(&[&week; 7], factors),
+            Profile::daily(&week, factors)
+        );
     }
 }

@@ -125,6 +125,9 @@ pub struct RawAgent {
     /// A daily window (`"08:00-16:00"`) or a table of weekdays (`{ mon-fri = "08:00-16:00" }`).
     pub shift: Option<Spanned<toml::Value>>,
     pub breaks: Option<Spanned<Vec<Spanned<RawBreak>>>>,
+    /// A CSV of the group's agents, one row each with its week; replaces `shift`, `breaks` and
+    /// `count`.
+    pub roster: Option<Spanned<String>>,
     pub absence: Option<Spanned<f64>>,
     #[serde(default)]
     pub skills: BTreeMap<String, u32>,
@@ -147,7 +150,9 @@ pub struct RawTraffic {
     pub rate: Option<Rate>,
     /// A CSV of volumes per interval; replaces `rate`, `profile` and `weekdays`.
     pub forecast: Option<Spanned<String>>,
-    pub profile: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Rate multiplier by time of day (`{ "08:00" = 0.2, "12:00" = 1.0 }`), or such a table
+    /// per weekday or range of them (`{ mon-fri = { "08:00" = 1 }, sat = { "10:00" = 0.5 } }`).
+    pub profile: Option<Spanned<toml::Value>>,
     /// Rate multiplier per weekday (or range of them), on top of the daily profile.
     pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,
     pub handle_time: Spanned<DistSpec>,

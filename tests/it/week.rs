@@ -8,21 +8,32 @@ use routesim::sim::{AgentChange, ChatRecord, Recorder, run_replication};
 
 use crate::support::routesim;
 
-/// Runs a scenario with `--out` and returns the rows of `chats.csv`, each as column -> cell.
-fn chats_csv(text: &str, args: &[&str]) -> Vec<HashMap<String, String>> {
+/// Writes `files` (name, content) to one temporary folder, runs the first, a scenario, with
+/// `--format json --out` and `args`, and returns its stdout and `chats.csv` as written.
+fn run_files(files: &[(&str, &str)], args: &[&str]) -> (Vec<u8>, String) {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let path = dir.path().join("scenario.toml");
-    std::fs::write(&path, text).expect("writable");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("writable");
+    }
     let out = dir.path().join("out");
-    routesim()
-        .args(["run", "--quiet"])
-        .arg(&path)
+    let stdout = routesim()
+        .args(["run", "--quiet", "--format", "json"])
+        .arg(dir.path().join(files[0].0))
         .arg("--out")
         .arg(&out)
         .args(args)
         .assert()
-        .success();
-    let mut r = csv::Reader::from_path(out.join("chats.csv")).expect("chats.csv written");
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let chats = std::fs::read_to_string(out.join("chats.csv")).expect("chats.csv written");
+    (stdout, chats)
+}
+
+/// The rows of a `chats.csv`, each as column -> cell.
+fn rows_of(chats: &str) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(chats.as_bytes());
     let header: Vec<String> = r
         .headers()
         .expect("a header")
@@ -39,6 +50,11 @@ fn chats_csv(text: &str, args: &[&str]) -> Vec<HashMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// Runs a scenario with `--out` and returns the rows of `chats.csv`, each as column -> cell.
+fn chats_csv(text: &str, args: &[&str]) -> Vec<HashMap<String, String>> {
+    rows_of(&run_files(&[("scenario.toml", text)], args).1)
 }
 
 const ROSTERED: &str = r#"
@@ -101,9 +117,39 @@ fn works(group: &str, secs: f64) -> bool {
     }
 }
 
-#[test]
-fn no_chat_is_answered_off_shift_or_on_a_break() {
-    let rows = chats_csv(ROSTERED, &[]);
+/// ROSTERED with both groups' weeks in roster files (`day.csv` and `night.csv`, returned with
+/// it) instead of `shift` and `breaks`: the day agents as one row with a count, the night
+/// agents one row each, named as `count` would name them.
+fn rostered_from_files() -> (String, &'static str, &'static str) {
+    let text = ROSTERED
+        .replace(
+            "count = 3\nteams = [\"desk\"]\nmax_chats = 2\n\
+             shift = { mon-fri = \"08:00-16:00\", fri = \"08:00-14:00\", sat = \"10:00-14:00\" }\n\
+             breaks = [{ at = \"12:00\", for = \"30m\" }]\n",
+            "roster = \"day.csv\"\nteams = [\"desk\"]\nmax_chats = 2\n",
+        )
+        .replace(
+            "count = 2\nteams = [\"desk\"]\nshift = { sun-thu = \"22:00-06:00\" }\n\
+             breaks = [{ at = \"02:00\", for = \"15m\" }]\n",
+            "roster = \"night.csv\"\nteams = [\"desk\"]\n",
+        );
+    assert!(
+        !text.contains("shift") && !text.contains("breaks"),
+        "{text}"
+    );
+    // A byte-order mark, headers in any case, full day names, a day off written out, a blank
+    // line, a lunch and an empty second break column: a WFM export as it comes.
+    let day = "\u{feff}Name,Count,Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday,Lunch,Break 2\n\
+               day,3,08:00-16:00,08:00-16:00,08:00-16:00,08:00-16:00,08:00-14:00,10:00-14:00,off,12:00-12:30,\n\n";
+    let night = "name,sun,mon,tue,wed,thu,break\n\
+                 night-1,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,02:00-02:15\n\
+                 night-2,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,22:00-06:00,02:00-02:15\n";
+    (text, day, night)
+}
+
+/// Checks every answered chat against the roster written out by hand (`works`), and that the
+/// check has something to bite on.
+fn audit(rows: &[HashMap<String, String>]) {
     let mut answered = HashMap::<&str, usize>::new();
     let mut at_hour = [0usize; 24];
     for r in rows.iter().filter(|r| !r["agent"].is_empty()) {
@@ -130,6 +176,79 @@ fn no_chat_is_answered_off_shift_or_on_a_break() {
         at_hour[12] > 0 && at_hour[2] > 0 && at_hour[7] == 0,
         "{at_hour:?}"
     );
+}
+
+#[test]
+fn no_chat_is_answered_off_shift_or_on_a_break() {
+    audit(&chats_csv(ROSTERED, &[]));
+}
+
+#[test]
+fn no_chat_is_answered_off_a_roster_files_shifts_or_on_its_breaks() {
+    let (text, day, night) = rostered_from_files();
+    let (_, chats) = run_files(
+        &[
+            ("scenario.toml", &text),
+            ("day.csv", day),
+            ("night.csv", night),
+        ],
+        &[],
+    );
+    audit(&rows_of(&chats));
+}
+
+#[test]
+fn a_roster_file_compiles_to_the_agents_its_toml_twin_does() {
+    // With absence, so the draws keyed by agent and shift start must line up too.
+    let absent = |t: &str| {
+        t.replace(
+            "teams = [\"desk\"]\n",
+            "teams = [\"desk\"]\nabsence = 0.2\n",
+        )
+    };
+    let (files, day, night) = rostered_from_files();
+    let (toml, files) = (absent(ROSTERED), absent(&files));
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("toml.toml", &*toml),
+        ("files.toml", &*files),
+        ("day.csv", day),
+        ("night.csv", night),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let load = |name: &str| routesim::scenario::load(&dir.path().join(name)).unwrap();
+    let (a, b) = (load("toml.toml"), load("files.toml"));
+    let agents = |m: &routesim::model::Model| {
+        m.agents
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    a.shift.clone(),
+                    a.absence,
+                    a.max_chats,
+                    a.teams.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(agents(&a).len(), 5);
+    assert!(agents(&a).iter().all(|a| a.1.is_some() && a.2 == 0.2));
+    assert_eq!(agents(&a), agents(&b));
+    // And a run of each gives the same report and the same chats, byte for byte.
+    let (report_toml, chats_toml) = run_files(&[("scenario.toml", &toml)], &[]);
+    let (report_files, chats_files) = run_files(
+        &[
+            ("scenario.toml", &files),
+            ("day.csv", day),
+            ("night.csv", night),
+        ],
+        &[],
+    );
+    assert!(chats_toml.lines().count() > 1_000);
+    assert!(report_toml == report_files, "the reports differ");
+    assert!(chats_toml == chats_files, "chats.csv differs");
 }
 
 /// Counts the shifts each agent starts (the first time on shift after being off).
@@ -323,6 +442,87 @@ fn weekday_multipliers_scale_each_day_of_the_profile() {
     }
 }
 
+/// Counts arrivals per hour of the week.
+struct PerHour<'m>(&'m routesim::model::Model, Vec<u64>);
+
+impl Recorder for PerHour<'_> {
+    fn record(&mut self, r: &ChatRecord<'_>) {
+        let hour = self.0.week_time(r.arrival) / (3_600 * TICKS_PER_SEC);
+        self.1[hour as usize] += 1;
+    }
+}
+
+#[test]
+fn a_profile_per_weekday_shapes_each_day_of_the_week() {
+    let text = "[simulation]\nduration = \"28d\"\nseed = 11\n[[teams]]\nname = \"desk\"\n\
+        [[agents]]\nname = \"a\"\ncount = 50\nteams = [\"desk\"]\n\
+        [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = 60\n\
+        profile = { mon-fri = { \"08:00\" = 1.0, \"12:00\" = 2.0, \"18:00\" = 0.25 }, \
+                    fri = { \"08:00\" = 1.5, \"16:00\" = 0 }, sat = { \"10:00\" = 0.5, \"14:00\" = 0 } }\n\
+        weekdays = { thu = 2 }\n";
+    let m = routesim::scenario::parse_str("p.toml", text).unwrap();
+    let (_, PerHour(_, n)) = run_replication(&m, 0, PerHour(&m, vec![0; 168]), |_| {});
+    // The week written out by hand, stretch by stretch: (day, from hour, to hour, multiplier
+    // including the weekday's). A day opens with its own last multiplier; Friday's range entry
+    // is overridden by its own; Sunday is not named, so closed.
+    let mut want: Vec<(usize, usize, usize, f64)> = Vec::new();
+    for (day, f) in [(0, 1.0), (1, 1.0), (2, 1.0), (3, 2.0)] {
+        want.extend([
+            (day, 0, 8, 0.25 * f),
+            (day, 8, 12, f),
+            (day, 12, 18, 2.0 * f),
+            (day, 18, 24, 0.25 * f),
+        ]);
+    }
+    want.extend([(4, 0, 8, 0.0), (4, 8, 16, 1.5), (4, 16, 24, 0.0)]);
+    want.extend([
+        (5, 0, 10, 0.0),
+        (5, 10, 14, 0.5),
+        (5, 14, 24, 0.0),
+        (6, 0, 24, 0.0),
+    ]);
+    assert_eq!(want.iter().map(|w| w.2 - w.1).sum::<usize>(), 168);
+    for (day, from, to, mult) in want {
+        let got: u64 = n[day * 24 + from..day * 24 + to].iter().sum();
+        // Four weeks at 60/h: Poisson counts, four standard deviations; none where the rate is 0.
+        let expect = 4.0 * 60.0 * mult * (to - from) as f64;
+        assert!(
+            (got as f64 - expect).abs() <= 4.0 * expect.sqrt(),
+            "day {day} {from:02}:00-{to:02}:00: {got} chats, want {expect}"
+        );
+    }
+}
+
+#[test]
+fn a_profile_for_every_day_is_the_daily_profile() {
+    let text = |profile: &str| {
+        format!(
+            "[simulation]\nduration = \"7d\"\n[[teams]]\nname = \"d\"\n[[agents]]\nname = \"a\"\nteams = [\"d\"]\n\
+             [[traffic]]\nname = \"t\"\nrate = \"60/h\"\nhandle_time = 60\nprofile = {profile}\nweekdays = {{ fri = 1.5, sat = 0.5 }}\n"
+        )
+    };
+    let daily = "{ \"08:00\" = 1.0, \"12:00\" = 1.8, \"18:00\" = 0.4 }";
+    let profile = |p: &str| {
+        routesim::scenario::parse_str("p.toml", &text(p))
+            .unwrap()
+            .traffic[0]
+            .profile
+            .clone()
+    };
+    let old = profile(daily);
+    assert_eq!(old, profile(&format!("{{ mon-sun = {daily} }}")));
+    assert_eq!(
+        old,
+        profile(&format!(
+            "{{ mon-thu = {daily}, fri-sat = {daily}, sun = {daily} }}"
+        ))
+    );
+    // Not a vacuous comparison: leaving Sunday out closes it.
+    let closed = profile(&format!("{{ mon-sat = {daily} }}"));
+    assert_ne!(old, closed);
+    assert!((closed.mean() - old.mean() * 6.0 / 7.0).abs() < 1e-12);
+}
+
 /// A desk whose traffic comes from `csv`, written to a file the scenario names by its full path
 /// (the file lives as long as the returned folder).
 fn forecast_desk(csv: &str, extra: &str) -> (String, tempfile::TempDir) {
@@ -407,11 +607,13 @@ fn a_forecasts_handle_time_scales_the_chats_of_its_interval() {
 fn the_planners_week_finds_its_bad_half_hour() {
     let root = crate::support::root();
     let text = std::fs::read_to_string(root.join("scenarios/planner-week.toml")).unwrap();
-    let forecast = root.join("scenarios/planner-week-forecast.csv");
-    let text = text.replace(
-        "\"planner-week-forecast.csv\"",
-        &format!("'{}'", forecast.display()),
-    );
+    // Run from a temporary folder: its data files are named by their full paths.
+    let mut text = text;
+    for file in ["planner-week-forecast.csv", "planner-week-weekend.csv"] {
+        let full = root.join("scenarios").join(file);
+        assert!(text.contains(&format!("\"{file}\"")), "{file}");
+        text = text.replace(&format!("\"{file}\""), &format!("'{}'", full.display()));
+    }
     let sl = |j: &serde_json::Value, start: &str| {
         j["intervals"]
             .as_array()
@@ -518,4 +720,55 @@ fn a_weekday_can_be_worked_round_the_clock() {
     let at = |day: u64, hour: u64| (day * 24 + hour) * 3_600 * TICKS_PER_SEC;
     assert!(a.on_shift_at(at(5, 0)) && a.on_shift_at(at(5, 23)));
     assert!(!a.on_shift_at(at(4, 23)) && !a.on_shift_at(at(6, 0)));
+}
+
+#[test]
+fn a_roster_files_names_are_checked_with_the_rest_and_its_counts_bounded() {
+    let validate = |csv: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[simulation]\nduration = \"1d\"\n[[teams]]\nname = \"d\"\n\
+            [[agents]]\nname = \"ana\"\nteams = [\"d\"]\n\
+            [[agents]]\nname = \"group\"\nteams = [\"d\"]\nroster = \"r.csv\"\n\
+            [[traffic]]\nname = \"t\"\nrate = \"1/h\"\nhandle_time = 60\n";
+        std::fs::write(dir.path().join("s.toml"), text).unwrap();
+        std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+        let out = routesim()
+            .arg("validate")
+            .arg(dir.path().join("s.toml"))
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        stderr.replace(&format!("{}/", dir.path().display()), "")
+    };
+    // Names are used as written, so they meet the scenario's other agents; a count names its
+    // agents NAME-1 … NAME-N, which may meet a row named so.
+    let e = validate("name,mon\nbo,08:00-16:00\nana,08:00-16:00\nbo,2,\nbo,09:00-17:00\n");
+    assert!(
+        e.contains("r.csv:3: an agent named \"ana\" is already defined by agents[0]"),
+        "{e}"
+    );
+    assert!(
+        e.contains("r.csv:4: this row has 3 cells, the header 2 cells"),
+        "{e}"
+    );
+    assert!(
+        e.contains("r.csv:5: an agent named \"bo\" is already defined by r.csv:2"),
+        "{e}"
+    );
+    let e = validate("name,count,mon\nbo,2,08:00-16:00\nbo-2,,08:00-16:00\n");
+    assert!(
+        e.contains("r.csv:3: an agent named \"bo-2\" is already defined by r.csv:2"),
+        "{e}"
+    );
+    // A count is refused before anything is made of it.
+    let e = validate("name,count,mon\nbo,99999999999,08:00-16:00\n");
+    assert!(
+        e.contains("r.csv:2: too many agents: a scenario holds at most 100000 in all"),
+        "{e}"
+    );
+    let e = validate("name,count,mon\nbo,60000,08:00-16:00\ncy,40000,08:00-16:00\n");
+    assert!(e.contains("r.csv:3: too many agents"), "{e}");
+    // Without rows, the group has nobody.
+    let e = validate("name,mon\n");
+    assert!(e.contains("r.csv holds no agents"), "{e}");
 }

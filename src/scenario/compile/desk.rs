@@ -9,6 +9,22 @@ use crate::model::*;
 use crate::scenario::limits;
 use crate::scenario::raw::*;
 
+/// One agent of an `[[agents]]` entry, before the entry's shared keys are added.
+struct Member {
+    name: String,
+    shift: Option<Roster>,
+    /// `path:line` of its row, when it comes from a roster file.
+    at: Option<String>,
+}
+
+/// The names of `count` identical agents, `NAME-1` … `NAME-N`; without a count, the name alone.
+fn expand(base: &str, count: Option<u32>) -> Vec<String> {
+    match count {
+        None => vec![base.to_string()],
+        Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
+    }
+}
+
 impl Compiler<'_> {
     pub(super) fn teams(&mut self, raw: &RawScenario) -> (Vec<Team>, HashMap<String, TeamId>) {
         if raw.teams.is_empty() {
@@ -86,7 +102,8 @@ impl Compiler<'_> {
             );
         }
         let mut agents: Vec<Agent> = Vec::new();
-        let mut names: HashMap<String, usize> = HashMap::new();
+        // Each agent's name, and where it is defined.
+        let mut names: HashMap<String, String> = HashMap::new();
         for (i, a) in raw.agents.iter().enumerate() {
             let (a_span, a) = (a.span(), a.get_ref());
             let base = a.name.get_ref().trim();
@@ -96,27 +113,6 @@ impl Compiler<'_> {
                     Some(a.name.span()),
                     "an agent needs a name",
                 );
-            }
-            let mut count = a.count.as_ref().map(|c| *c.get_ref());
-            // Checked before anything is allocated for the agents.
-            let room = limits::MAX_AGENTS.saturating_sub(agents.len() as u64);
-            if count == Some(0) {
-                self.err(
-                    format!("agents[{i}].count"),
-                    a.count.as_ref().map(|c| c.span()),
-                    "count must be at least 1",
-                );
-            } else if count.unwrap_or(1) as u64 > room {
-                self.err(
-                    format!("agents[{i}].count"),
-                    a.count.as_ref().map(|c| c.span()),
-                    format!(
-                        "too many agents: a scenario holds at most {} in all",
-                        limits::MAX_AGENTS
-                    ),
-                );
-                // One stands in for them, so the rest of the file is still checked sensibly.
-                count = None;
             }
             let mut teams = Vec::new();
             for (j, t) in a.teams.iter().enumerate() {
@@ -164,10 +160,58 @@ impl Compiler<'_> {
                     ),
                 );
             }
-            let shift = self.roster(i, a);
+            // Checked before anything is allocated for the agents.
+            let room = limits::MAX_AGENTS.saturating_sub(agents.len() as u64);
+            let members = match &a.roster {
+                None => self.members(i, a, base, room),
+                Some(file) => {
+                    let given: Vec<&str> = [
+                        ("shift", a.shift.is_some()),
+                        ("breaks", a.breaks.is_some()),
+                        ("count", a.count.is_some()),
+                    ]
+                    .iter()
+                    .filter(|g| g.1)
+                    .map(|g| g.0)
+                    .collect();
+                    if !given.is_empty() {
+                        self.err(
+                            format!("agents[{i}].roster"),
+                            Some(file.span()),
+                            format!(
+                                "a roster file gives each agent its shift and breaks; drop {} here",
+                                given.join("/")
+                            ),
+                        )
+                        .hint = Some("the file's weekday columns give each row's shift, its break columns the breaks, and a count column identical agents".into());
+                    }
+                    let rows = self.roster_file(i, file, room);
+                    if rows.is_empty() {
+                        // One stands in for the group (the file is wrong, with a diagnostic),
+                        // so its teams are not reported empty as well.
+                        vec![Member {
+                            name: base.to_string(),
+                            shift: None,
+                            at: None,
+                        }]
+                    } else {
+                        rows.into_iter()
+                            .flat_map(|r| {
+                                expand(&r.name, r.count)
+                                    .into_iter()
+                                    .map(move |name| Member {
+                                        name,
+                                        shift: Some(r.roster.clone()),
+                                        at: Some(r.at.clone()),
+                                    })
+                            })
+                            .collect()
+                    }
+                }
+            };
             let absence = match &a.absence {
                 None => 0.0,
-                Some(v) if shift.is_none() && a.shift.is_none() => {
+                Some(v) if a.shift.is_none() && a.roster.is_none() => {
                     self.err(
                         format!("agents[{i}].absence"),
                         Some(v.span()),
@@ -177,17 +221,21 @@ impl Compiler<'_> {
                 }
                 Some(v) => self.share(format!("agents[{i}].absence"), v),
             };
-            let expanded: Vec<String> = match count {
-                None => vec![base.to_string()],
-                Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
-            };
-            for name in expanded {
-                if let Some(prev) = names.insert(name.clone(), i) {
-                    self.err(
-                        format!("agents[{i}].name"),
-                        Some(a_span.clone()),
-                        format!("an agent named \"{name}\" is already defined by agents[{prev}]"),
-                    );
+            for Member { name, shift, at } in members {
+                let here = at.clone().unwrap_or_else(|| format!("agents[{i}]"));
+                if let Some(prev) = names.insert(name.clone(), here) {
+                    match at {
+                        None => self.err(
+                            format!("agents[{i}].name"),
+                            Some(a_span.clone()),
+                            format!("an agent named \"{name}\" is already defined by {prev}"),
+                        ),
+                        Some(at) => self.err(
+                            format!("agents[{i}].roster"),
+                            a.roster.as_ref().map(|r| r.span()),
+                            format!("{at}: an agent named \"{name}\" is already defined by {prev}"),
+                        ),
+                    };
                     continue;
                 }
                 let mut skills = Vec::new();
@@ -204,7 +252,7 @@ impl Compiler<'_> {
                     cost,
                     speed,
                     cost_rank: 0,
-                    shift: shift.clone(),
+                    shift,
                     absence,
                     skills,
                     memberships: Vec::new(),
@@ -254,6 +302,39 @@ impl Compiler<'_> {
             missed: t.missed.unwrap_or(defaults.missed),
             work,
         }
+    }
+
+    /// The agents of an entry without a roster file: one, or `count` of them, each with the
+    /// entry's `shift`.
+    fn members(&mut self, i: usize, a: &RawAgent, base: &str, room: u64) -> Vec<Member> {
+        let mut count = a.count.as_ref().map(|c| *c.get_ref());
+        if count == Some(0) {
+            self.err(
+                format!("agents[{i}].count"),
+                a.count.as_ref().map(|c| c.span()),
+                "count must be at least 1",
+            );
+        } else if count.unwrap_or(1) as u64 > room {
+            self.err(
+                format!("agents[{i}].count"),
+                a.count.as_ref().map(|c| c.span()),
+                format!(
+                    "too many agents: a scenario holds at most {} in all",
+                    limits::MAX_AGENTS
+                ),
+            );
+            // One stands in for them, so the rest of the file is still checked sensibly.
+            count = None;
+        }
+        let shift = self.roster(i, a);
+        expand(base, count)
+            .into_iter()
+            .map(|name| Member {
+                name,
+                shift: shift.clone(),
+                at: None,
+            })
+            .collect()
     }
 
     pub(super) fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {

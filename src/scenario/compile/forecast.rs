@@ -18,7 +18,7 @@ pub(super) struct Forecast {
 
 /// A cell as an error message may quote it: short and printable, or not at all (a data file
 /// could hold anything, such as escape sequences that would repaint the terminal).
-fn shown(cell: &str) -> String {
+pub(super) fn shown(cell: &str) -> String {
     if cell.len() <= 40 && !cell.chars().any(char::is_control) {
         format!("\"{cell}\"")
     } else {

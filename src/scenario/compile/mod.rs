@@ -4,13 +4,15 @@
 //!
 //! Files: `desk` (teams, agents, escalations), `traffic` (streams, distributions, data files),
 //! `forecast` (a stream's volumes per interval from a CSV),
-//! `roster` (an agent's shifts, breaks and absence), `rules` (calendars, conditions, routes,
+//! `roster` (an agent's shifts, breaks and absence), `roster_file` (an agent group's members
+//! and their weeks from a CSV), `rules` (calendars, conditions, routes,
 //! the fallback), `targets` (routing targets and
 //! memberships, built once every name is resolved).
 
 mod desk;
 mod forecast;
 mod roster;
+mod roster_file;
 mod rules;
 mod targets;
 mod traffic;

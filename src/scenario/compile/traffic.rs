@@ -157,13 +157,26 @@ impl Compiler<'_> {
                 );
             }
             let handle_time = self.duration(format!("traffic[{i}].handle_time"), &t.handle_time);
-            let daily = match &t.profile {
-                None => vec![(0, 1.0)],
+            let problems = self.diags.len();
+            let days = match &t.profile {
+                None => std::array::from_fn(|_| vec![(0, 1.0)]),
                 Some(p) => self.profile(i, p),
             };
             let weekdays = self.weekdays(i, t.weekdays.as_ref());
             let mut rate = t.rate.map_or(0.0, |r| r.0);
-            let mut profile = Profile::daily(&daily, weekdays);
+            let mut profile = Profile::weekly(&days.each_ref().map(Vec::as_slice), weekdays);
+            // Each part may be right and the week still empty: the days a per-weekday profile
+            // names all have weekday multiplier 0.
+            if let Some(p) = &t.profile
+                && self.diags.len() == problems
+                && profile.peak() <= 0.0
+            {
+                self.err(
+                    format!("traffic[{i}].profile"),
+                    Some(p.span()),
+                    "every day the profile names has weekday multiplier 0: no chat would ever arrive",
+                );
+            }
             let mut handle_scale = None;
             match (&t.forecast, t.rate.is_some()) {
                 (Some(f), _) if t.rate.is_some() || t.profile.is_some() || t.weekdays.is_some() => {
@@ -354,50 +367,138 @@ impl Compiler<'_> {
         out
     }
 
-    /// A daily profile: `(time of day, multiplier)`, sorted.
-    pub(super) fn profile(
-        &mut self,
-        i: usize,
-        p: &Spanned<BTreeMap<String, f64>>,
-    ) -> Vec<(u64, f64)> {
+    /// `profile`: a daily profile every day, or one per weekday (`{ mon-fri = { ... }, sat =
+    /// { ... } }`, keys as in a shift table), a day not named having rate 0. Per weekday,
+    /// Monday first, `(time of day, multiplier)` sorted and non-empty.
+    pub(super) fn profile(&mut self, i: usize, p: &Spanned<toml::Value>) -> [Vec<(u64, f64)>; 7] {
         let key = format!("traffic[{i}].profile");
+        // What a profile with a problem stands in as, so the rest is still checked sensibly.
+        let flat = || std::array::from_fn(|_| vec![(0, 1.0)]);
+        let forms = "a profile is a table of times of day, { \"08:00\" = 0.2, \"12:00\" = 1.0 }, or one per weekday, { mon-fri = { \"08:00\" = 0.2, \"12:00\" = 1.0 }, sat = { \"10:00\" = 0.5 } }";
+        let Some(table) = p.get_ref().as_table() else {
+            self.err(key, Some(p.span()), "profile must be a table")
+                .hint = Some(forms.into());
+            return flat();
+        };
+        let by_day = |k: &str, v: &toml::Value| v.is_table() || super::roster::day_key(k).is_some();
+        let (days, times): (Vec<_>, Vec<_>) = table.iter().partition(|(k, v)| by_day(k, v));
+        if days.is_empty() {
+            let Some(points) = self.daily_profile(&key, p.span(), table) else {
+                return flat();
+            };
+            if points.iter().all(|p| p.1 <= 0.0) {
+                self.err(
+                    key,
+                    Some(p.span()),
+                    "the profile must have at least one multiplier greater than zero",
+                );
+                return flat();
+            }
+            return std::array::from_fn(|_| points.clone());
+        }
+        if !times.is_empty() {
+            self.err(
+                key,
+                Some(p.span()),
+                format!(
+                    "the profile mixes times of day (\"{}\") and weekdays ({}) in one table",
+                    times[0].0, days[0].0
+                ),
+            )
+            .hint = Some(forms.into());
+            return flat();
+        }
+        let span = p.span();
+        let read = |c: &mut Self, path: String, v: &toml::Value| match v.as_table() {
+            Some(t) if t.is_empty() => {
+                c.err(
+                    path,
+                    Some(span.clone()),
+                    "a weekday's profile needs at least one time of day",
+                );
+                None
+            }
+            Some(t) => c.daily_profile(&path, span.clone(), t),
+            None => {
+                c.err(
+                    path,
+                    Some(span.clone()),
+                    "a weekday's profile is a table of times of day, such as { \"08:00\" = 1.0 }",
+                )
+                .hint = Some(
+                    "for one multiplier per weekday on top of a daily profile, use weekdays = { sat = 0.5 }"
+                        .into(),
+                );
+                None
+            }
+        };
+        let Some(week) =
+            self.day_table(&key, span.clone(), table, "fri = { \"08:00\" = 1.0 }", read)
+        else {
+            return flat();
+        };
+        if week.iter().flatten().flatten().all(|p| p.1 <= 0.0) {
+            self.err(
+                key,
+                Some(span),
+                "every weekday's profile is 0: no chat would ever arrive",
+            );
+            return flat();
+        }
+        // A day not named is closed.
+        week.map(|d| d.unwrap_or_else(|| vec![(0, 0.0)]))
+    }
+
+    /// A daily profile table: `(time of day, multiplier)`, sorted; `None` after a diagnostic.
+    fn daily_profile(
+        &mut self,
+        key: &str,
+        span: std::ops::Range<usize>,
+        table: &toml::Table,
+    ) -> Option<Vec<(u64, f64)>> {
         let mut points = Vec::new();
-        for (k, &mult) in p.get_ref() {
+        let mut ok = true;
+        for (k, v) in table {
+            let path = format!("{key}.\"{k}\"");
+            let mult = match v {
+                toml::Value::Float(f) => *f,
+                toml::Value::Integer(n) => *n as f64,
+                _ => {
+                    self.err(path, Some(span.clone()), "a rate multiplier is a number");
+                    ok = false;
+                    continue;
+                }
+            };
             match values::parse_time_of_day(k) {
                 Ok(t) if t < 86_400 => points.push((t as u64 * TICKS_PER_SEC, mult)),
                 Ok(_) => {
                     self.err(
-                        format!("{key}.\"{k}\""),
-                        Some(p.span()),
+                        path.clone(),
+                        Some(span.clone()),
                         "a profile time must be before 24:00",
                     );
+                    ok = false;
                 }
                 Err(e) => {
-                    self.err(format!("{key}.\"{k}\""), Some(p.span()), e);
+                    self.err(path.clone(), Some(span.clone()), e);
+                    ok = false;
                 }
             }
             if !(mult.is_finite() && (0.0..=limits::MAX_MULTIPLIER).contains(&mult)) {
                 self.err(
-                    format!("{key}.\"{k}\""),
-                    Some(p.span()),
+                    path,
+                    Some(span.clone()),
                     format!(
                         "a rate multiplier is between 0 and {}, got {}",
                         limits::num(limits::MAX_MULTIPLIER),
                         limits::num(mult)
                     ),
                 );
+                ok = false;
             }
         }
-        if points.is_empty() || points.iter().all(|p| p.1 <= 0.0) {
-            self.err(
-                key,
-                Some(p.span()),
-                "the profile must have at least one multiplier greater than zero",
-            );
-            return vec![(0, 1.0)];
-        }
         points.sort_by_key(|p| p.0);
-        points
+        ok.then_some(points)
     }
 
     pub(super) fn attr_choice(

@@ -38,6 +38,16 @@ timing are the same, replication r of each sees the same customers, and the inte
 the per-replication differences (paired), which are much narrower than comparing two separate
 intervals. Otherwise the comparison says why and uses Welch's unpaired intervals.";
 
+const STAFF_EXAMPLES: &str = "Examples:
+  routesim staff scenarios/support-desk.toml --target 'sl(30s) >= 0.9' --vary early
+  routesim staff desk.toml --target 'sl(20s) >= 80%' --target 'abandon <= 5%' --vary support --vary sales
+  routesim staff desk.toml --target 'support.wait.p90 <= 1m' --vary support --minimize cost --format json
+
+Targets: sl(T) >= share, abandon <= share, wait.mean / wait.p90 / wait.p95 <= time, each for the
+whole desk or one team (support.sl(30s) >= 0.9). --vary names an [[agents]] entry whose count
+the search sets. The search starts from Erlang C at the peak quarter-hour and simulates every
+staffing on the same customers; it prints the targets at the answer and with one agent fewer.";
+
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
 
@@ -73,6 +83,9 @@ pub enum Command {
     /// with a 95% confidence interval and a verdict.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Find the fewest agents (or the lowest cost) for which every target holds.
+    #[command(after_help = STAFF_EXAMPLES)]
+    Staff(StaffArgs),
     /// Show which rule a chat matches, why earlier rules do not, and who could take it.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
@@ -160,23 +173,75 @@ pub struct CompareArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
-    /// Base seed for every scenario [default: the first scenario's `simulation.seed`].
+    #[command(flatten)]
+    pub runs: RunsArgs,
+}
+
+/// How every run of a command that runs a scenario many times is made (`compare`, `staff`).
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Base seed of every run [default: the (first) scenario's `simulation.seed`].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Replications of every scenario, at least 2 [default: the first scenario's
+    /// Replications of every run, at least 2 [default: the (first) scenario's
     /// `simulation.replications`].
     #[arg(long)]
     pub replications: Option<u32>,
-    /// Measured duration of every scenario, e.g. 8h [default: each scenario's own].
+    /// Measured duration of every run, e.g. 8h [default: each scenario's own].
     #[arg(long, value_parser = parse_duration_flag)]
     pub duration: Option<f64>,
     /// Worker threads for replications (0 to 1024); 0 means one per core. Results do not
     /// depend on it.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub threads: u16,
-    /// No progress bar or warnings on stderr.
+    /// No progress or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl RunsArgs {
+    fn overrides(&self) -> scenario::Overrides {
+        scenario::Overrides {
+            seed: self.seed,
+            replications: self.replications,
+            duration: self.duration,
+            ..Default::default()
+        }
+    }
+}
+
+/// What `staff` makes smallest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinimizeArg {
+    /// Agents in the varied groups.
+    Agents,
+    /// Staffing cost (the groups' `cost` x hours on shift).
+    Cost,
+}
+
+/// Options of `routesim staff`.
+#[derive(Debug, Args)]
+pub struct StaffArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// A target every answer must meet, such as 'sl(20s) >= 0.8' (repeatable).
+    #[arg(long = "target", required = true, value_name = "TARGET", value_parser = parse_target)]
+    pub targets: Vec<routesim::target::Target>,
+    /// An [[agents]] entry whose count the search sets (repeatable).
+    #[arg(long, required = true, value_name = "GROUP")]
+    pub vary: Vec<String>,
+    /// What to make smallest.
+    #[arg(long, value_enum, default_value_t = MinimizeArg::Agents)]
+    pub minimize: MinimizeArg,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub runs: RunsArgs,
+}
+
+fn parse_target(s: &str) -> std::result::Result<routesim::target::Target, String> {
+    s.parse()
 }
 
 /// Options of `routesim validate`.
@@ -208,6 +273,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Run(args) => run_scenario(&args),
         Command::Validate(args) => validate(&args),
         Command::Compare(args) => compare(&args),
+        Command::Staff(args) => staff(&args),
         Command::Explain(args) => explain(&args),
     }
 }
@@ -252,6 +318,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         seed: args.seed,
         replications: args.replications,
         duration: args.duration,
+        ..Default::default()
     };
     let model = scenario::load_with(&args.file, &overrides)?;
     watch_for_interrupts();
@@ -340,45 +407,80 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
 
 fn compare(args: &CompareArgs) -> Result<u8> {
     // The first scenario's seed and replications go to all, so that they can pair.
-    let first = scenario::load_with(
-        &args.files[0],
-        &scenario::Overrides {
-            seed: args.seed,
-            replications: args.replications,
-            duration: args.duration,
-        },
-    )?;
+    let first = scenario::load_with(&args.files[0], &args.runs.overrides())?;
     let overrides = scenario::Overrides {
         seed: Some(first.seed),
         replications: Some(first.replications),
-        duration: args.duration,
+        ..args.runs.overrides()
     };
     let mut models = vec![first];
     for f in &args.files[1..] {
         models.push(scenario::load_with(f, &overrides)?);
     }
     let options = experiment::RunOptions {
-        threads: args.threads as usize,
+        threads: args.runs.threads as usize,
         interval: None,
     };
     let refs: Vec<&Model> = models.iter().collect();
-    let comparison = with_progress(&refs, args.quiet, |progress| {
+    let comparison = with_progress(&refs, args.runs.quiet, |progress| {
         routesim::compare::compare(&models, &options, progress)
     })?;
     let out = match args.format {
         CompareFormat::Table => report::compare::table(&comparison).into_bytes(),
         CompareFormat::Csv => report::compare::csv(&comparison),
-        CompareFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(&comparison).expect("comparison serializes");
-            v.push(b'\n');
-            v
-        }
+        CompareFormat::Json => report::json(&comparison),
     };
     emit(&out)?;
-    if !args.quiet && args.format != CompareFormat::Table && !comparison.warnings.is_empty() {
+    if !args.runs.quiet && args.format != CompareFormat::Table && !comparison.warnings.is_empty() {
         note(format_args!(
             "{}",
             report::warning_lines(&comparison.warnings).trim_end()
+        ));
+    }
+    Ok(EXIT_SUCCESS)
+}
+
+fn staff(args: &StaffArgs) -> Result<u8> {
+    let source = scenario::Source::read(&args.file)?;
+    let query = routesim::staff::Query {
+        targets: args.targets.clone(),
+        vary: args.vary.clone(),
+        minimize: match args.minimize {
+            MinimizeArg::Agents => routesim::staff::Minimize::Agents,
+            MinimizeArg::Cost => routesim::staff::Minimize::Cost,
+        },
+        base: args.runs.overrides(),
+        threads: args.runs.threads as usize,
+    };
+    // A spinner naming the staffing being simulated, when someone is watching.
+    let spinner = (!args.runs.quiet && std::io::stderr().is_terminal()).then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} simulating {msg}")
+                .expect("valid template"),
+        );
+        s.enable_steady_tick(Duration::from_millis(100));
+        s
+    });
+    let step = |what: &str| {
+        if let Some(s) = &spinner {
+            s.set_message(what.to_string());
+        }
+    };
+    let answer = routesim::staff::staff(&source, &query, &step);
+    if let Some(s) = &spinner {
+        s.finish_and_clear();
+    }
+    let answer = answer?;
+    let out = match args.format {
+        Format::Table => report::staff::table(&answer).into_bytes(),
+        Format::Json => report::json(&answer),
+    };
+    emit(&out)?;
+    if !args.runs.quiet && args.format == Format::Json && !answer.warnings.is_empty() {
+        note(format_args!(
+            "{}",
+            report::warning_lines(&answer.warnings).trim_end()
         ));
     }
     Ok(EXIT_SUCCESS)

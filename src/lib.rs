@@ -46,6 +46,8 @@ pub mod report;
 pub mod routing;
 pub mod scenario;
 pub mod sim;
+pub mod staff;
 pub mod stats;
+pub mod target;
 
 pub use error::{Error, Result};

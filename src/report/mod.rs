@@ -1,4 +1,5 @@
-//! Exporters: turn a [`Summary`] into bytes (a terminal table, JSON, CSV).
+//! Exporters: turn a [`Summary`](crate::experiment::Summary) (or a comparison, a staffing) into
+//! bytes (a terminal table, JSON, CSV).
 //!
 //! Exporters are pure: they return bytes and never touch files or the terminal; the CLI decides
 //! where the bytes go. [`csv::ChatWriter`] is the one streaming exporter: a recorder that writes
@@ -8,13 +9,14 @@ pub mod compare;
 pub mod csv;
 pub mod describe;
 pub mod explain;
+pub mod staff;
 pub mod table;
 
-use crate::experiment::Summary;
 
-/// The summary as pretty-printed JSON, ending with a newline. Times are in seconds.
-pub fn json(summary: &Summary) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(summary).expect("summary serializes");
+/// A summary (or a comparison, a staffing) as pretty-printed JSON, ending with a newline.
+/// Times are in seconds.
+pub fn json<T: serde::Serialize>(summary: &T) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(summary).expect("results serialize");
     out.push(b'\n');
     out
 }

@@ -26,16 +26,41 @@ pub fn load(path: &Path) -> Result<Model> {
 
 /// Reads a scenario file, applies `overrides` to it, and compiles the result.
 pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Model> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    compile_text(path, &name, &text, base, overrides)
+    Source::read(path)?.compile(overrides)
+}
+
+/// A scenario file read once, to be compiled as often as a search needs, each time with its
+/// own overrides.
+#[derive(Debug, Clone)]
+pub struct Source {
+    path: std::path::PathBuf,
+    name: String,
+    text: String,
+}
+
+impl Source {
+    /// Reads the file.
+    pub fn read(path: &Path) -> Result<Source> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(Source {
+            path: path.to_path_buf(),
+            name,
+            text,
+        })
+    }
+
+    /// Applies `overrides` and compiles; data files are found relative to the file's folder.
+    pub fn compile(&self, overrides: &Overrides) -> Result<Model> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        compile_text(&self.path, &self.name, &self.text, base, overrides)
+    }
 }
 
 /// Compiles scenario text held in memory; data files are found relative to the current folder.
@@ -67,7 +92,7 @@ fn compile_text(
     if !plain.is_empty() {
         return Err(fail(plain));
     }
-    let overridden = overrides.apply(&mut raw);
+    let overridden = overrides.apply(&mut raw).map_err(|d| fail(vec![d]))?;
     compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
         .map_err(|(diags, _)| fail(diags))
@@ -191,6 +216,7 @@ handle_time = "5m"
             duration: Some(0.0),
             replications: Some(0),
             seed: Some(9),
+            ..Default::default()
         };
         let err = compile_text(Path::new("t.toml"), "t.toml", MINIMAL, Path::new(""), &ov);
         let Err(Error::Scenario(d)) = err else {
@@ -209,11 +235,45 @@ handle_time = "5m"
             duration: Some(7_200.0),
             replications: Some(3),
             seed: Some(9),
+            ..Default::default()
         };
         let m = compile_text(Path::new("t.toml"), "t.toml", MINIMAL, Path::new(""), &ok).unwrap();
         assert_eq!(
             (m.duration.as_secs_f64(), m.replications, m.seed),
             (7_200.0, 3, 9)
+        );
+    }
+
+    #[test]
+    fn a_group_count_is_set_by_name_and_an_unknown_group_is_an_error() {
+        let compile = |name: &str, count: u32| {
+            let ov = Overrides {
+                counts: vec![(name.into(), count)],
+                service_level: Some(45.0),
+                ..Default::default()
+            };
+            compile_text(Path::new("t.toml"), "t.toml", MINIMAL, Path::new(""), &ov)
+        };
+        let m = compile("a", 5).unwrap();
+        assert_eq!(m.agents.len(), 5);
+        assert_eq!(m.service_level.as_secs_f64(), 45.0);
+        let Err(Error::Scenario(d)) = compile("b", 5) else {
+            panic!("expected an error")
+        };
+        assert!(
+            d.items[0]
+                .message
+                .contains("no single [[agents]] entry named \"b\"")
+        );
+        // A count of 0 is checked as the file's own would be, naming the flag.
+        let Err(Error::Scenario(d)) = compile("a", 0) else {
+            panic!("expected an error")
+        };
+        assert!(
+            d.items
+                .iter()
+                .any(|i| i.key == "agents[0].count (set by --vary)"),
+            "{d:?}"
         );
     }
 

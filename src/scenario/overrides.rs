@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::raw::RawScenario;
 use super::values::Secs;
+use crate::error::Diagnostic;
 
 /// Values that replace the scenario file's. `None` keeps the file's value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,6 +21,11 @@ pub struct Overrides {
     pub replications: Option<u32>,
     /// `simulation.duration`, seconds.
     pub duration: Option<f64>,
+    /// `report.service_level`, seconds (a target such as `sl(20s) >= 0.8` sets it).
+    pub service_level: Option<f64>,
+    /// `count` of `[[agents]]` entries by name (a staffing search varies them), with the flag
+    /// that names the entry.
+    pub counts: Vec<(String, u32)>,
 }
 
 /// The span given to an overridden value: past the end of any file, so it has no line.
@@ -29,8 +35,9 @@ fn nowhere() -> std::ops::Range<usize> {
 
 impl Overrides {
     /// Writes the overrides into `raw`; returns each overridden key path (as errors name it,
-    /// such as `simulation.duration` or, for a sweep, `agents[3].count`) with what set it.
-    pub(super) fn apply(&self, raw: &mut RawScenario) -> Vec<(String, String)> {
+    /// such as `simulation.duration` or, for a sweep, `agents[3].count`) with what set it, or
+    /// why an override names nothing the file has.
+    pub(super) fn apply(&self, raw: &mut RawScenario) -> Result<Vec<(String, String)>, Diagnostic> {
         let mut by: Vec<(String, String)> = Vec::new();
         let mut note = |key: &str, flag: &str| by.push((key.into(), flag.into()));
         let sim = &mut raw.simulation;
@@ -46,6 +53,44 @@ impl Overrides {
             sim.duration = Spanned::new(nowhere(), Secs(d));
             note("simulation.duration", "--duration");
         }
-        by
+        if let Some(t) = self.service_level {
+            raw.report.service_level = Some(Secs(t));
+            note("report.service_level", "--target");
+        }
+        for (name, count) in &self.counts {
+            let found: Vec<usize> = raw
+                .agents
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.get_ref().name.get_ref().trim() == name)
+                .map(|(i, _)| i)
+                .collect();
+            let &[i] = &found[..] else {
+                let known: Vec<&str> = raw
+                    .agents
+                    .iter()
+                    .map(|a| a.get_ref().name.get_ref().as_str())
+                    .collect();
+                return Err(Diagnostic::new(
+                    "agents",
+                    None,
+                    format!("no single [[agents]] entry named \"{name}\" to vary"),
+                )
+                .with_hint(format!("agent groups: {}", known.join(", "))));
+            };
+            let agent = raw.agents[i].get_mut();
+            if agent.roster.is_some() {
+                return Err(Diagnostic::new(
+                    format!("agents[{i}]"),
+                    None,
+                    format!(
+                        "\"{name}\" takes its agents from a roster file, so its count cannot vary"
+                    ),
+                ));
+            }
+            agent.count = Some(Spanned::new(nowhere(), *count));
+            note(&format!("agents[{i}].count"), "--vary");
+        }
+        Ok(by)
     }
 }

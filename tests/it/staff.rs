@@ -1,0 +1,112 @@
+//! `routesim staff`: the staffing search against Erlang C on the pure case, and its errors.
+
+use crate::queueing::erlang_c;
+use crate::support::{json, routesim};
+
+/// One team, one rule, exponential handling of 60 s, no abandonment: M/M/c.
+fn mmc(load: f64) -> String {
+    format!(
+        r#"
+[simulation]
+duration = "8h"
+warmup = "1h"
+seed = 3
+replications = 10
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+count = 1
+teams = ["q"]
+[[traffic]]
+name = "t"
+rate = {rate}
+handle_time = {{ dist = "exponential", mean = 60 }}
+[[rules]]
+name = "all"
+route = [{{ team = "q" }}]
+"#,
+        rate = load / 60.0
+    )
+}
+
+fn staff(text: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("desk.toml");
+    std::fs::write(&path, text).expect("writable");
+    routesim()
+        .arg("staff")
+        .arg(&path)
+        .args(["--quiet"])
+        .args(args)
+        .assert()
+}
+
+/// The fewest servers Erlang C gives `level` within `within` seconds at `load` erlangs.
+fn erlang_c_agents(load: f64, within: f64, level: f64) -> u32 {
+    (load.ceil() as u32..)
+        .find(|&c| {
+            c as f64 > load
+                && 1.0 - erlang_c(c, load) * (-(c as f64 - load) * within / 60.0).exp() >= level
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_pure_case_needs_what_erlang_c_says_within_one_agent() {
+    for (load, level) in [(8.5, 0.8), (20.0, 0.9), (3.0, 0.7)] {
+        let want = erlang_c_agents(load, 20.0, level);
+        let target = format!("sl(20s) >= {level}");
+        let out = staff(
+            &mmc(load),
+            &["--target", &target, "--vary", "a", "--format", "json"],
+        )
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+        let s = json(&out);
+        let got = s["groups"][0]["count"].as_u64().unwrap() as u32;
+        eprintln!("{load} erlangs, {level} in 20s: Erlang C {want}, search {got}");
+        // The start is Erlang C itself on a stationary desk.
+        assert_eq!(s["groups"][0]["estimate"].as_u64(), Some(want as u64));
+        assert!(
+            got.abs_diff(want) <= 1,
+            "{load}: search {got}, Erlang C {want}"
+        );
+        // The answer meets the target; one agent fewer does not.
+        assert_eq!(s["targets"][0]["holds"], true);
+        assert_eq!(s["one_fewer"][0]["count"].as_u64(), Some(got as u64 - 1));
+        assert_eq!(s["one_fewer"][0]["targets"][0]["holds"], false);
+    }
+}
+
+#[test]
+fn bad_targets_and_groups_are_usage_errors() {
+    let text = mmc(4.0);
+    staff(&text, &["--target", "sl(20s) > 0.8", "--vary", "a"])
+        .code(2)
+        .stderr(predicates::str::contains("no >= or <="));
+    staff(&text, &["--target", "sl(20s) >= 0.8", "--vary", "b"])
+        .code(2)
+        .stderr(predicates::str::contains(
+            "no single [[agents]] entry named \"b\" to vary",
+        ))
+        .stderr(predicates::str::contains("agent groups: a"));
+    staff(
+        &text,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--target",
+            "sl(30s) >= 0.9",
+            "--vary",
+            "a",
+        ],
+    )
+    .code(2)
+    .stderr(predicates::str::contains("a run measures one threshold"));
+    staff(&text, &["--target", "nope.sl(20s) >= 0.8", "--vary", "a"])
+        .code(2)
+        .stderr(predicates::str::contains("no team named \"nope\""));
+}

@@ -42,6 +42,7 @@ const STAFF_EXAMPLES: &str = "Examples:
   routesim staff scenarios/support-desk.toml --target 'sl(30s) >= 0.9' --vary early
   routesim staff desk.toml --target 'sl(20s) >= 80%' --target 'abandon <= 5%' --vary support --vary sales
   routesim staff desk.toml --target 'support.wait.p90 <= 1m' --vary support --minimize cost --format json
+  routesim staff desk.toml --target 'sl(20s) >= 0.8' --vary support --per-interval 30m --format csv > need.csv
 
 Targets: sl(T) >= share, abandon <= share, wait.mean / wait.p90 / wait.p95 <= time, each for the
 whole desk or one team (support.sl(30s) >= 0.9). --vary names an [[agents]] entry whose count
@@ -233,9 +234,13 @@ pub struct StaffArgs {
     /// What to make smallest.
     #[arg(long, value_enum, default_value_t = MinimizeArg::Agents)]
     pub minimize: MinimizeArg,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The requirement per interval of the clock (15m, 30m or 60m): each interval run
+    /// stationary, then the whole run with the curve as roster.
+    #[arg(long, value_name = "LENGTH", value_parser = parse_interval_flag)]
+    pub per_interval: Option<u64>,
+    /// Output format on stdout (csv: the per-interval curve, with --per-interval).
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
     #[command(flatten)]
     pub runs: RunsArgs,
 }
@@ -467,17 +472,35 @@ fn staff(args: &StaffArgs) -> Result<u8> {
             s.set_message(what.to_string());
         }
     };
+    if let Some(len) = args.per_interval {
+        let need = routesim::staff::per_interval(&source, &query, len, &step);
+        if let Some(s) = &spinner {
+            s.finish_and_clear();
+        }
+        let need = need?;
+        emit(&match args.format {
+            CompareFormat::Table => report::staff::requirement_table(&need).into_bytes(),
+            CompareFormat::Json => report::json(&need),
+            CompareFormat::Csv => report::staff::requirement_csv(&need),
+        })?;
+        return Ok(EXIT_SUCCESS);
+    }
+    if args.format == CompareFormat::Csv {
+        return Err(Error::Usage(
+            "--format csv gives the per-interval curve: add --per-interval 30m".into(),
+        ));
+    }
     let answer = routesim::staff::staff(&source, &query, &step);
     if let Some(s) = &spinner {
         s.finish_and_clear();
     }
     let answer = answer?;
     let out = match args.format {
-        Format::Table => report::staff::table(&answer).into_bytes(),
-        Format::Json => report::json(&answer),
+        CompareFormat::Json => report::json(&answer),
+        _ => report::staff::table(&answer).into_bytes(),
     };
     emit(&out)?;
-    if !args.runs.quiet && args.format == Format::Json && !answer.warnings.is_empty() {
+    if !args.runs.quiet && args.format == CompareFormat::Json && !answer.warnings.is_empty() {
         note(format_args!(
             "{}",
             report::warning_lines(&answer.warnings).trim_end()

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::experiment::{self, RunOptions, Summary};
-use crate::model::Model;
-use crate::scenario::{Overrides, Source, limits};
+use crate::model::{Model, TICKS_PER_SEC, WEEK, WeekTime};
+use crate::scenario::{AgentWindows, Overrides, Source, limits};
 use crate::target::{Metric, Op, Target, service_level_threshold};
 
 /// What to make smallest.
@@ -109,8 +109,16 @@ pub struct Staffing {
 /// Most staffings simulated in one search.
 pub const MAX_RUNS: u32 = 200;
 
-/// Searches for the staffing. `step` hears of each staffing tried, for a progress display.
-pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result<Staffing> {
+/// What every search of a query shares: the checked base overrides, and one agent of each
+/// varied group compiled (its cost and cap, and the rest of the desk as the file has it).
+struct Prepared {
+    base: Overrides,
+    unit: Model,
+    /// Per varied group: hourly cost and `max_chats` of one agent.
+    per_group: Vec<(f64, u32)>,
+}
+
+fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
     if q.targets.is_empty() {
         return Err(Error::Usage("staff needs at least one --target".into()));
     }
@@ -124,12 +132,10 @@ pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result
         service_level: threshold,
         ..q.base.clone()
     };
-    let with = |counts: &[u32]| Overrides {
-        counts: q.vary.iter().cloned().zip(counts.iter().copied()).collect(),
+    let unit = source.compile(&Overrides {
+        counts: q.vary.iter().map(|g| (g.clone(), 1)).collect(),
         ..base.clone()
-    };
-    // One agent in each group: its names, costs and caps, and the rest of the desk as it is.
-    let unit = source.compile(&with(&vec![1; q.vary.len()]))?;
+    })?;
     let per_group: Vec<(f64, u32)> = q
         .vary
         .iter()
@@ -142,102 +148,35 @@ pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result
             (a.cost, a.max_chats)
         })
         .collect();
-    let estimate = estimate(&unit, &q.targets, &per_group);
-    let options = RunOptions {
-        threads: q.threads,
-        interval: None,
-    };
-    let mut runs: HashMap<Vec<u32>, Summary> = HashMap::new();
-    let mut order = 0u32;
-    let mut run = |counts: &[u32]| -> Result<Summary> {
-        if let Some(s) = runs.get(counts) {
-            return Ok(s.clone());
-        }
-        if order >= MAX_RUNS {
-            return Err(Error::Usage(format!(
-                "no answer after {MAX_RUNS} staffings; check that the targets can be met (a patience shorter than the service-level threshold, say)"
-            )));
-        }
-        order += 1;
-        let shown: Vec<String> = q
-            .vary
-            .iter()
-            .zip(counts)
-            .map(|(g, n)| format!("{g}={n}"))
-            .collect();
-        step(&shown.join(" "));
-        let model = source.compile(&with(counts))?;
-        let (s, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
-        for t in &q.targets {
-            if !t.scope_exists(&s) {
-                return Err(Error::Usage(format!(
-                    "target \"{t}\": no team named \"{}\"",
-                    t.scope.as_deref().unwrap_or_default()
-                )));
-            }
-        }
-        runs.insert(counts.to_vec(), s.clone());
-        Ok(s)
-    };
-    let meets = |s: &Summary| q.targets.iter().all(|t| t.holds(s));
-    let cap = limits::MAX_AGENTS as u32 / q.vary.len() as u32;
+    Ok(Prepared {
+        base,
+        unit,
+        per_group,
+    })
+}
 
-    // Up from the estimate until every target holds (all groups together).
-    let mut counts = estimate.clone();
-    let mut below: Vec<u32> = vec![0; counts.len()];
-    while !meets(&run(&counts)?) {
-        below.clone_from(&counts);
-        if counts.iter().all(|&n| n >= cap) {
-            return Err(Error::Usage(format!(
-                "the targets are not met even with {cap} agents in each varied group"
-            )));
-        }
-        for n in &mut counts {
-            *n = (*n + (*n / 2).max(1)).min(cap);
-        }
-    }
-    // Then each group down to its fewest, the others held, until no group can lose an agent.
-    // With --minimize cost the dearest agents go first; otherwise those with fewest slots.
-    let mut by: Vec<usize> = (0..counts.len()).collect();
-    by.sort_by(|&a, &b| match q.minimize {
-        Minimize::Cost => per_group[b].0.total_cmp(&per_group[a].0),
-        Minimize::Agents => per_group[a].1.cmp(&per_group[b].1),
-    });
-    loop {
-        let before = counts.clone();
-        for &g in &by {
-            // The fewest agents of group g that still meets the targets: binary search between
-            // a count known to fail (or 0) and one known to hold.
-            // With one group the count before the last rise is known to fail; with several it
-            // failed beside smaller other groups, which proves nothing here.
-            let known_bad = if counts.len() == 1 { below[g] } else { 0 };
-            let (mut lo, mut hi) = (known_bad.min(counts[g] - 1), counts[g]);
-            while hi - lo > 1 {
-                let mid = lo + (hi - lo) / 2;
-                let mut trial = counts.clone();
-                trial[g] = mid;
-                if meets(&run(&trial)?) {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
-            counts[g] = hi;
-            below[g] = 0;
-        }
-        if counts == before {
-            break;
-        }
-    }
-
-    let answer = run(&counts)?;
+/// Searches for the staffing. `step` hears of each staffing tried, for a progress display.
+pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result<Staffing> {
+    let Prepared {
+        base,
+        unit,
+        per_group,
+    } = prepare(source, q)?;
+    let peak = crate::lint::staffing(&unit)
+        .into_iter()
+        .max_by(|a, b| a.load.total_cmp(&b.load))
+        .map_or((0.0, 0.0), |p| (p.load, p.slots));
+    let estimate = estimate(&unit, &q.targets, &per_group, peak);
+    let mut runner = Runner::new(source, q, base, String::new(), step);
+    let counts = search(&mut runner, estimate.clone(), &per_group)?;
+    let answer = runner.run(&counts)?;
     let values = |s: &Summary| q.targets.iter().map(|t| target_value(t, s)).collect();
     let mut one_fewer = Vec::new();
     for (g, name) in q.vary.iter().enumerate() {
         if counts[g] > 1 {
             let mut trial = counts.clone();
             trial[g] -= 1;
-            let s = run(&trial)?;
+            let s = runner.run(&trial)?;
             one_fewer.push(OneFewer {
                 group: name.clone(),
                 count: trial[g],
@@ -263,9 +202,315 @@ pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result
         staffing_cost: answer.figures.agents.iter().map(|a| a.staffing_cost).sum(),
         targets: values(&answer),
         one_fewer,
-        runs: order,
+        runs: runner.order,
         warnings: answer.warnings.clone(),
     })
+}
+
+/// One interval's requirement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalNeed {
+    /// Start as weekday and time, such as `tue 10:30`.
+    pub start: String,
+    /// Offered load in the interval, erlangs (as `validate` computes it).
+    pub load: f64,
+    /// Per varied group, the Erlang C start of the search.
+    pub estimate: Vec<u32>,
+    /// Per varied group, agents needed (0 where nothing is offered).
+    pub agents: Vec<u32>,
+    /// The targets at the answer, in the interval's stationary run (empty with no load).
+    pub targets: Vec<TargetValue>,
+}
+
+/// The answer of `routesim staff --per-interval`: agents needed per interval of the clock, and
+/// the whole run with that curve as the varied groups' roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// Scenario file name.
+    pub scenario: String,
+    /// Seed of every run.
+    pub seed: u64,
+    /// Replications of every run.
+    pub replications: u32,
+    /// Interval length, seconds.
+    pub interval: f64,
+    /// The varied groups, in the order of `agents`.
+    pub groups: Vec<String>,
+    /// Per interval of the measured window, in order.
+    pub intervals: Vec<IntervalNeed>,
+    /// The targets over the whole run with the curve as roster.
+    pub check: Vec<TargetValue>,
+    /// Agent-hours of the curve per varied group over the measured window.
+    pub agent_hours: Vec<f64>,
+    /// Staffings simulated.
+    pub runs: u32,
+}
+
+/// Measured length of each interval's stationary run when `--duration` is not given.
+pub const STATIONARY_RUN: f64 = 4.0 * 3_600.0;
+
+/// The requirement per interval (SIPP): each interval of the clock is run stationary (the
+/// clock frozen at its start: its arrival rate, the agents not varied as rostered then, the
+/// rules as they apply then) with the varied groups on shift throughout, and the fewest agents
+/// that meet the targets are searched as `staff` does. Then the whole run is simulated with the
+/// curve as the varied groups' roster (agent k works the intervals that need k or more).
+pub fn per_interval(
+    source: &Source,
+    q: &Query,
+    len: u64,
+    step: &(dyn Fn(&str) + Sync),
+) -> Result<Requirement> {
+    let Prepared {
+        base,
+        unit,
+        per_group,
+    } = prepare(source, q)?;
+    let minutes = len / (60 * TICKS_PER_SEC);
+    if !len.is_multiple_of(60 * TICKS_PER_SEC) || ![15, 30, 60].contains(&minutes) {
+        return Err(Error::Usage("--per-interval is 15m, 30m or 60m".into()));
+    }
+    // The measured window cut at the clock's boundaries, as the interval report cuts it.
+    let first = unit.week_time(unit.warmup) / len * len;
+    let measured = unit.duration.0 + unit.week_time(unit.warmup) % len;
+    let count = measured.div_ceil(len);
+    if count > crate::stats::intervals::MAX_INTERVALS {
+        return Err(Error::Usage(format!(
+            "{count} intervals: use longer intervals or a shorter run"
+        )));
+    }
+    let quarters = crate::lint::staffing(&unit);
+    let quarter = 15 * 60 * TICKS_PER_SEC;
+    let at = |w: u64| {
+        // Mean load and slots over the interval's quarter-hours.
+        let n = (len / quarter) as f64;
+        let mut sum = (0.0, 0.0);
+        for k in 0..len / quarter {
+            let t = (w + k * quarter) % WEEK;
+            if let Some(x) = quarters.iter().find(|x| x.start == t) {
+                sum = (sum.0 + x.load / n, sum.1 + x.slots / n);
+            }
+        }
+        sum
+    };
+    let stationary = Overrides {
+        always_on: q.vary.clone(),
+        duration: base.duration.or(Some(STATIONARY_RUN)),
+        warmup: Some(3_600.0),
+        ..base.clone()
+    };
+    let (mut intervals, mut runs) = (Vec::new(), 0);
+    for k in 0..count {
+        let w = (first + k * len) % WEEK;
+        let start = WeekTime(w).to_string();
+        let (load, slots) = at(w);
+        if load <= 0.0 {
+            intervals.push(IntervalNeed {
+                start,
+                load,
+                estimate: vec![0; q.vary.len()],
+                agents: vec![0; q.vary.len()],
+                targets: Vec::new(),
+            });
+            continue;
+        }
+        let estimate = estimate(&unit, &q.targets, &per_group, (load, slots));
+        let frozen = Overrides {
+            stationary_at: Some(w),
+            ..stationary.clone()
+        };
+        let mut runner = Runner::new(source, q, frozen, format!("{start}: "), step);
+        let agents = search(&mut runner, estimate.clone(), &per_group)?;
+        let answer = runner.run(&agents)?;
+        runs += runner.order;
+        intervals.push(IntervalNeed {
+            start,
+            load,
+            estimate,
+            agents,
+            targets: q.targets.iter().map(|t| target_value(t, &answer)).collect(),
+        });
+    }
+    // The curve as a roster: agent j of a group works every interval that needs j or more.
+    let windows: Vec<(String, Vec<AgentWindows>)> = q
+        .vary
+        .iter()
+        .enumerate()
+        .map(|(g, name)| {
+            let most = intervals.iter().map(|i| i.agents[g]).max().unwrap_or(0);
+            let agents = (1..=most.max(1))
+                .map(|j| {
+                    (0..count)
+                        .filter(|&k| intervals[k as usize].agents[g] >= j)
+                        .map(|k| ((first + k * len) % WEEK, len))
+                        .collect()
+                })
+                .collect();
+            (name.clone(), agents)
+        })
+        .collect();
+    step("the whole run with the curve as roster");
+    // The check runs the scenario's own window (--duration sets the stationary runs' length).
+    let model = source.compile(&Overrides {
+        windows,
+        duration: None,
+        ..base.clone()
+    })?;
+    let options = RunOptions {
+        threads: q.threads,
+        interval: None,
+    };
+    let (check, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+    let hours = len as f64 / 3_600.0 / TICKS_PER_SEC as f64;
+    Ok(Requirement {
+        scenario: check.scenario.clone(),
+        seed: check.seed,
+        replications: check.replications,
+        interval: len as f64 / TICKS_PER_SEC as f64,
+        groups: q.vary.clone(),
+        agent_hours: (0..q.vary.len())
+            .map(|g| intervals.iter().map(|i| i.agents[g] as f64 * hours).sum())
+            .collect(),
+        intervals,
+        check: q.targets.iter().map(|t| target_value(t, &check)).collect(),
+        runs: runs + 1,
+    })
+}
+
+/// Runs staffings of one search, each once: the same seed and replications for all.
+struct Runner<'a> {
+    source: &'a Source,
+    q: &'a Query,
+    base: Overrides,
+    runs: HashMap<Vec<u32>, Summary>,
+    order: u32,
+    /// Said before each staffing in progress messages (the interval, for a requirement curve).
+    label: String,
+    step: &'a (dyn Fn(&str) + Sync),
+}
+
+impl<'a> Runner<'a> {
+    fn new(
+        source: &'a Source,
+        q: &'a Query,
+        base: Overrides,
+        label: String,
+        step: &'a (dyn Fn(&str) + Sync),
+    ) -> Runner<'a> {
+        Runner {
+            source,
+            q,
+            base,
+            runs: HashMap::new(),
+            order: 0,
+            label,
+            step,
+        }
+    }
+
+    fn meets(&self, s: &Summary) -> bool {
+        self.q.targets.iter().all(|t| t.holds(s))
+    }
+
+    /// The summary of a staffing (run once, then remembered).
+    fn run(&mut self, counts: &[u32]) -> Result<Summary> {
+        if let Some(s) = self.runs.get(counts) {
+            return Ok(s.clone());
+        }
+        if self.order >= MAX_RUNS {
+            return Err(Error::Usage(format!(
+                "no answer after {MAX_RUNS} staffings; check that the targets can be met (a patience shorter than the service-level threshold, say)"
+            )));
+        }
+        self.order += 1;
+        let shown: Vec<String> = self
+            .q
+            .vary
+            .iter()
+            .zip(counts)
+            .map(|(g, n)| format!("{g}={n}"))
+            .collect();
+        (self.step)(&format!("{}{}", self.label, shown.join(" ")));
+        let overrides = Overrides {
+            counts: self
+                .q
+                .vary
+                .iter()
+                .cloned()
+                .zip(counts.iter().copied())
+                .collect(),
+            ..self.base.clone()
+        };
+        let model = self.source.compile(&overrides)?;
+        let options = RunOptions {
+            threads: self.q.threads,
+            interval: None,
+        };
+        let (s, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+        for t in &self.q.targets {
+            if !t.scope_exists(&s) {
+                return Err(Error::Usage(format!(
+                    "target \"{t}\": no team named \"{}\"",
+                    t.scope.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        self.runs.insert(counts.to_vec(), s.clone());
+        Ok(s)
+    }
+}
+
+/// The search: up from `start` until every target holds (all groups together), then each group
+/// down to its fewest by bisection, the others held, until no group can lose an agent.
+fn search(r: &mut Runner<'_>, start: Vec<u32>, per_group: &[(f64, u32)]) -> Result<Vec<u32>> {
+    let cap = limits::MAX_AGENTS as u32 / start.len() as u32;
+    let mut counts = start;
+    let mut below: Vec<u32> = vec![0; counts.len()];
+    loop {
+        let s = r.run(&counts)?;
+        if r.meets(&s) {
+            break;
+        }
+        below.clone_from(&counts);
+        if counts.iter().all(|&n| n >= cap) {
+            return Err(Error::Usage(format!(
+                "the targets are not met even with {cap} agents in each varied group"
+            )));
+        }
+        for n in &mut counts {
+            *n = (*n + (*n / 2).max(1)).min(cap);
+        }
+    }
+    // With --minimize cost the dearest agents go first; otherwise those with fewest slots.
+    let mut by: Vec<usize> = (0..counts.len()).collect();
+    by.sort_by(|&a, &b| match r.q.minimize {
+        Minimize::Cost => per_group[b].0.total_cmp(&per_group[a].0),
+        Minimize::Agents => per_group[a].1.cmp(&per_group[b].1),
+    });
+    loop {
+        let before = counts.clone();
+        for &g in &by {
+            // With one group the count before the last rise is known to fail; with several it
+            // failed beside smaller other groups, which proves nothing here.
+            let known_bad = if counts.len() == 1 { below[g] } else { 0 };
+            let (mut lo, mut hi) = (known_bad.min(counts[g] - 1), counts[g]);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                let mut trial = counts.clone();
+                trial[g] = mid;
+                let s = r.run(&trial)?;
+                if r.meets(&s) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            counts[g] = hi;
+            below[g] = 0;
+        }
+        if counts == before {
+            return Ok(counts);
+        }
+    }
 }
 
 fn target_value(t: &Target, s: &Summary) -> TargetValue {
@@ -311,13 +556,15 @@ pub fn erlang_c_servers(a: f64, aht: f64, within: f64, level: f64) -> u32 {
 /// The starting point: the slots Erlang C needs at the peak quarter-hour's load (for the
 /// service-level target if there is one, else at 85% occupancy), less the slots of the agents
 /// not varied, spread evenly over the varied groups.
-fn estimate(unit: &Model, targets: &[Target], per_group: &[(f64, u32)]) -> Vec<u32> {
-    let peak = crate::lint::staffing(unit)
-        .into_iter()
-        .max_by(|a, b| a.load.total_cmp(&b.load));
-    let Some(peak) = peak else {
+fn estimate(
+    unit: &Model,
+    targets: &[Target],
+    per_group: &[(f64, u32)],
+    (load, slots): (f64, f64),
+) -> Vec<u32> {
+    if load <= 0.0 {
         return vec![1; per_group.len()];
-    };
+    }
     // Mean handle time over the streams, by rate.
     let (mut rate, mut work) = (0.0, 0.0);
     for t in &unit.traffic {
@@ -333,11 +580,11 @@ fn estimate(unit: &Model, targets: &[Target], per_group: &[(f64, u32)]) -> Vec<u
             _ => None,
         });
     let needed = match sl {
-        Some((within, level)) => erlang_c_servers(peak.load, aht, within, level) as f64,
-        None => (peak.load / 0.85).ceil(),
+        Some((within, level)) => erlang_c_servers(load, aht, within, level) as f64,
+        None => (load / 0.85).ceil(),
     };
     let varied_slots: f64 = per_group.iter().map(|g| g.1 as f64).sum();
-    let others = (peak.slots - varied_slots).max(0.0);
+    let others = (slots - varied_slots).max(0.0);
     let each = ((needed - others).max(0.0) / varied_slots).ceil() as u32;
     vec![each.max(1); per_group.len()]
 }

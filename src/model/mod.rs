@@ -78,6 +78,9 @@ pub struct Model {
     pub duration: SimTime,
     /// Ticks since Monday 00:00 at the end of the warm-up.
     pub start: u64,
+    /// The clock stands still at `start` (`simulation.stationary`): rates, shifts, calendars
+    /// and time conditions stay as they are at that moment for the whole run.
+    pub stationary: bool,
     /// Service-level threshold.
     pub service_level: SimTime,
     /// Handle-time factor by chats held (index 0: one chat); empty: no slowdown.
@@ -121,8 +124,11 @@ impl Model {
         self.warmup.plus(self.duration)
     }
 
-    /// Ticks since Monday 00:00 at simulated time `t`.
+    /// Ticks since Monday 00:00 at simulated time `t` (always `start` when stationary).
     pub fn week_time(&self, t: SimTime) -> u64 {
+        if self.stationary {
+            return self.start;
+        }
         (self.start + WEEK - self.warmup.0 % WEEK + t.0) % WEEK
     }
 
@@ -147,5 +153,14 @@ mod tests {
         assert_eq!(m.time_of_day(SimTime::ZERO), 7 * H + H / 2);
         m.start = 0; // mon 00:00: the warm-up ran on Sunday night
         assert_eq!(m.week_time(SimTime::ZERO), WEEK - H / 2);
+    }
+
+    #[test]
+    fn a_stationary_clock_stands_still_at_start() {
+        let mut m = crate::scenario::parse_str("t.toml", crate::scenario::tests::MINIMAL).unwrap();
+        (m.start, m.warmup, m.stationary) = (DAY + 8 * H, SimTime(H), true);
+        for t in [0, H, 30 * H] {
+            assert_eq!(m.week_time(SimTime(t)), DAY + 8 * H);
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::human_secs;
 use super::table::layout;
-use crate::staff::{Staffing, TargetValue};
+use crate::staff::{Requirement, Staffing, TargetValue};
 
 /// A target's figure as it reads: shares in percent, times as durations.
 fn shown(t: &TargetValue, v: Option<f64>) -> String {
@@ -87,4 +87,70 @@ pub fn table(s: &Staffing) -> String {
         out.push_str(&super::warning_lines(&s.warnings));
     }
     out
+}
+
+/// The requirement per interval for people: load, Erlang C start and agents needed per group,
+/// then the whole run with that curve as roster.
+pub fn requirement_table(r: &Requirement) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "staff per interval: {}, {} intervals of {}, each run stationary ({} replications, seed {}); {} staffings simulated\n",
+        r.scenario,
+        r.intervals.len(),
+        human_secs(Some(r.interval)),
+        r.replications,
+        r.seed,
+        r.runs
+    );
+    let mut header = vec!["interval".to_string(), "load".into()];
+    for g in &r.groups {
+        header.extend([format!("{g} Erlang C start"), g.clone()]);
+    }
+    let mut rows = vec![header];
+    for i in &r.intervals {
+        let mut row = vec![i.start.clone(), format!("{:.2}", i.load)];
+        for (e, a) in i.estimate.iter().zip(&i.agents) {
+            row.extend([e.to_string(), a.to_string()]);
+        }
+        rows.push(row);
+    }
+    out.push_str(&layout(&rows));
+    let hours: Vec<String> = r
+        .groups
+        .iter()
+        .zip(&r.agent_hours)
+        .map(|(g, h)| format!("{g} {h:.1}"))
+        .collect();
+    let _ = writeln!(out, "\nagent-hours of the curve: {}", hours.join(", "));
+    out.push_str("the whole run with the curve as the groups' roster:\n");
+    let mut rows = vec![vec![
+        "".to_string(),
+        "target".into(),
+        "value".into(),
+        "95% CI".into(),
+        "".into(),
+    ]];
+    target_rows(&r.check, &mut rows, "whole run");
+    out.push_str(&layout(&rows));
+    out
+}
+
+/// The requirement per interval as CSV: `start,load`, then per group its Erlang C start
+/// (`GROUP_erlang_c`) and the agents needed (`GROUP`).
+pub fn requirement_csv(r: &Requirement) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["start".to_string(), "load".into()];
+    for g in &r.groups {
+        header.extend([format!("{g}_erlang_c"), g.clone()]);
+    }
+    w.write_record(&header).expect("in memory");
+    for i in &r.intervals {
+        let mut row = vec![i.start.clone(), i.load.to_string()];
+        for (e, a) in i.estimate.iter().zip(&i.agents) {
+            row.extend([e.to_string(), a.to_string()]);
+        }
+        w.write_record(&row).expect("in memory");
+    }
+    w.into_inner().expect("in memory")
 }

@@ -12,7 +12,7 @@ mod overrides;
 mod raw;
 pub mod values;
 
-pub use overrides::Overrides;
+pub use overrides::{AgentWindows, Overrides};
 
 use std::path::Path;
 

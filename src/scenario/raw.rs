@@ -79,6 +79,8 @@ pub struct RawSimulation {
     pub seed: Option<u64>,
     pub replications: Option<Spanned<u32>>,
     pub start: Option<Spanned<String>>,
+    /// The clock stands still at `start`.
+    pub stationary: Option<bool>,
     pub max_waiting: Option<Spanned<u64>>,
     pub concurrency_slowdown: Option<Spanned<Vec<f64>>>,
 }
@@ -131,6 +133,10 @@ pub struct RawAgent {
     pub absence: Option<Spanned<f64>>,
     #[serde(default)]
     pub skills: BTreeMap<String, u32>,
+    /// Set only by an override (a staffing curve): one agent per list of working windows
+    /// (start, length in ticks since Monday 00:00), in place of `count` and `shift`.
+    #[serde(skip)]
+    pub windows: Option<Vec<super::AgentWindows>>,
 }
 
 /// `breaks = [{ at = "12:00", for = "30m" }]`.

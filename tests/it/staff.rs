@@ -110,3 +110,101 @@ fn bad_targets_and_groups_are_usage_errors() {
         .code(2)
         .stderr(predicates::str::contains("no team named \"nope\""));
 }
+
+/// A day whose load changes every hour or two and stops at 17:00: one rule, no abandonment,
+/// `max_chats = 1`, so each interval alone is an M/M/c queue.
+const DAY: &str = r#"
+[simulation]
+duration = "10h"
+start = "mon 08:00"
+seed = 3
+replications = 10
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+count = 1
+teams = ["q"]
+shift = "08:00-18:00"
+[[traffic]]
+name = "t"
+rate = "10/min"
+profile = { "08:00" = 0.3, "09:00" = 0.8, "10:00" = 1.0, "12:00" = 1.4, "13:00" = 0.9, "15:30" = 0.45, "17:00" = 0 }
+handle_time = { dist = "exponential", mean = 60 }
+[[rules]]
+name = "all"
+route = [{ team = "q" }]
+"#;
+
+#[test]
+fn the_requirement_per_interval_agrees_with_erlang_c_in_every_interval() {
+    let out = staff(
+        DAY,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--vary",
+            "a",
+            "--per-interval",
+            "30m",
+            "--format",
+            "json",
+        ],
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let r = json(&out);
+    let profile = [
+        (8.0, 0.3),
+        (9.0, 0.8),
+        (10.0, 1.0),
+        (12.0, 1.4),
+        (13.0, 0.9),
+        (15.5, 0.45),
+        (17.0, 0.0),
+    ];
+    let intervals = r["intervals"].as_array().unwrap();
+    assert_eq!(intervals.len(), 20);
+    for (k, i) in intervals.iter().enumerate() {
+        let hour = 8.0 + k as f64 / 2.0;
+        let factor = profile.iter().rev().find(|p| p.0 <= hour).unwrap().1;
+        let load = 10.0 * factor;
+        assert!((i["load"].as_f64().unwrap() - load).abs() < 1e-9, "{i}");
+        let got = i["agents"][0].as_u64().unwrap() as u32;
+        if load == 0.0 {
+            assert_eq!(got, 0, "{i}");
+            continue;
+        }
+        let want = erlang_c_agents(load, 20.0, 0.8);
+        assert!(
+            got.abs_diff(want) <= 1,
+            "{}: {load} erlangs need {want} by Erlang C, the search says {got}",
+            i["start"]
+        );
+    }
+    // The curve, used as the roster of the whole day, meets the target.
+    assert_eq!(r["check"][0]["holds"], true, "{}", r["check"]);
+    // CSV: one row per interval, the group's requirement in its own column.
+    let csv = staff(
+        DAY,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--vary",
+            "a",
+            "--per-interval",
+            "30m",
+            "--format",
+            "csv",
+        ],
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.starts_with("start,load,a_erlang_c,a\n"), "{text}");
+    assert_eq!(text.lines().count(), 21);
+}

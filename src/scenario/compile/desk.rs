@@ -163,6 +163,19 @@ impl Compiler<'_> {
             // Checked before anything is allocated for the agents.
             let room = limits::MAX_AGENTS.saturating_sub(agents.len() as u64);
             let members = match &a.roster {
+                // A staffing curve (an override): one agent per list of windows.
+                None if a.windows.is_some() => a
+                    .windows
+                    .iter()
+                    .flatten()
+                    .take(room as usize)
+                    .enumerate()
+                    .map(|(k, w)| Member {
+                        name: format!("{base}-{}", k + 1),
+                        shift: Some(Roster::new(w, &[])),
+                        at: None,
+                    })
+                    .collect(),
                 None => self.members(i, a, base, room),
                 Some(file) => {
                     let given: Vec<&str> = [
@@ -211,7 +224,7 @@ impl Compiler<'_> {
             };
             let absence = match &a.absence {
                 None => 0.0,
-                Some(v) if a.shift.is_none() && a.roster.is_none() => {
+                Some(v) if a.shift.is_none() && a.roster.is_none() && a.windows.is_none() => {
                     self.err(
                         format!("agents[{i}].absence"),
                         Some(v.span()),

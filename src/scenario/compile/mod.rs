@@ -237,6 +237,7 @@ impl<'a> Compiler<'a> {
             warmup: SimTime::from_secs_f64(warmup),
             duration: SimTime::from_secs_f64(duration),
             start: start as u64 * TICKS_PER_SEC,
+            stationary: sim.stationary.unwrap_or(false),
             slowdown,
             service_level: SimTime::from_secs_f64(
                 raw.report

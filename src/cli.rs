@@ -49,6 +49,15 @@ whole desk or one team (support.sl(30s) >= 0.9). --vary names an [[agents]] entr
 the search sets. The search starts from Erlang C at the peak quarter-hour and simulates every
 staffing on the same customers; it prints the targets at the answer and with one agent fewer.";
 
+const MERGE_EXAMPLES: &str = "Examples:
+  routesim run desk.toml --replications 40 --shard 0/4 > part-0.json   # ... and 1/4, 2/4, 3/4
+  routesim merge part-*.json
+  routesim merge part-*.json --format json --out results/
+
+The merged report is byte for byte the one `routesim run` prints for the same scenario, seed,
+replications and --interval on one machine. The scenario file must be where the shards read it,
+unchanged.";
+
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
 
@@ -84,6 +93,9 @@ pub enum Command {
     /// with a 95% confidence interval and a verdict.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Combine the partial results of `run --shard K/N` into the report of the whole run.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
     /// Find the fewest agents (or the lowest cost) for which every target holds.
     #[command(after_help = STAFF_EXAMPLES)]
     Staff(StaffArgs),
@@ -150,6 +162,29 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub threads: u16,
     /// No progress bar, warnings or timing on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Run only shard K of N (K from 0) of the replications and print its partial result as
+    /// JSON, for `routesim merge`. `--shard N` takes K from SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["out", "format"])]
+    pub shard: Option<String>,
+}
+
+/// Options of `routesim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial results of `run --shard`, one per shard, in any order.
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write summary.json, teams.csv, agents.csv and intervals.csv into this folder (not
+    /// chats.csv: the chats stayed with the shards).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -279,6 +314,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => validate(&args),
         Command::Compare(args) => compare(&args),
         Command::Staff(args) => staff(&args),
+        Command::Merge(args) => merge(&args),
         Command::Explain(args) => explain(&args),
     }
 }
@@ -318,7 +354,39 @@ pub fn render_error(e: &Error) -> String {
     }
 }
 
+fn merge(args: &MergeArgs) -> Result<u8> {
+    let parts = args
+        .parts
+        .iter()
+        .map(|p| routesim::shard::read(p))
+        .collect::<Result<Vec<_>>>()?;
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
+    let (summary, notes) = routesim::shard::merge(parts, 0)?;
+    if let Some(out) = out_dir {
+        write_set(out.staging(), &summary, None)?;
+        out.commit()?;
+    }
+    let out = match args.format {
+        Format::Table if summary.intervals.is_some() => {
+            (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
+                .into_bytes()
+        }
+        Format::Table => report::table::table(&summary).into_bytes(),
+        Format::Json => report::json(&summary),
+    };
+    emit(&out)?;
+    if !args.quiet {
+        for n in notes {
+            note(format_args!("warning: {n}"));
+        }
+    }
+    Ok(EXIT_SUCCESS)
+}
+
 fn run_scenario(args: &RunArgs) -> Result<u8> {
+    if let Some(spec) = &args.shard {
+        return run_shard(args, spec);
+    }
     let overrides = scenario::Overrides {
         seed: args.seed,
         replications: args.replications,
@@ -358,7 +426,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             });
             let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
-                write_set(out.staging(), &summary, parts)?;
+                write_set(out.staging(), &summary, Some(parts))?;
             }
             summary
         }
@@ -407,6 +475,28 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
         ));
         return Ok(EXIT_INTERRUPTED);
     }
+    Ok(EXIT_SUCCESS)
+}
+
+/// `run --shard`: one share of the replications, its partial result on stdout.
+fn run_shard(args: &RunArgs, spec: &str) -> Result<u8> {
+    let shard =
+        routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
+    let overrides = scenario::Overrides {
+        seed: args.seed,
+        replications: args.replications,
+        duration: args.duration,
+        ..Default::default()
+    };
+    let model = scenario::load_with(&args.file, &overrides)?;
+    let options = experiment::RunOptions {
+        threads: args.threads as usize,
+        interval: args.interval.map(routesim::model::SimTime),
+    };
+    let partial = with_progress(&[&model], args.quiet, |progress| {
+        routesim::shard::run_shard(&args.file, &overrides, &options, shard, progress)
+    })?;
+    emit(&report::json(&partial))?;
     Ok(EXIT_SUCCESS)
 }
 
@@ -643,7 +733,7 @@ impl routesim::sim::Recorder for ChatPart<'_> {
 
 /// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
 /// replications' parts in order, then the summary and the CSVs, each flushed to disk.
-fn write_set(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<()> {
+fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = dir.join(name);
         let mut f = fs::File::create(&path).map_err(|source| Error::Write {
@@ -653,6 +743,14 @@ fn write_set(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<
         f.write_all(bytes)
             .and_then(|()| f.sync_all())
             .map_err(|source| Error::Write { path, source })
+    };
+    write("summary.json", &report::json(summary))?;
+    write("teams.csv", &report::csv::teams(summary))?;
+    write("agents.csv", &report::csv::agents(summary))?;
+    write("intervals.csv", &report::csv::intervals(summary))?;
+    // A merged run has no chats.csv: its chats stayed with the shards.
+    let Some(parts) = parts else {
+        return Ok(());
     };
     let chats = dir.join("chats.csv");
     let chats_err = |source| Error::Write {
@@ -676,10 +774,6 @@ fn write_set(dir: &Path, summary: &Summary, parts: Vec<ChatPart<'_>>) -> Result<
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())
         .map_err(chats_err)?;
-    write("summary.json", &report::json(summary))?;
-    write("teams.csv", &report::csv::teams(summary))?;
-    write("agents.csv", &report::csv::agents(summary))?;
-    write("intervals.csv", &report::csv::intervals(summary))?;
     Ok(())
 }
 

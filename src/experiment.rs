@@ -116,9 +116,71 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
+    let (part, extras) = run_part(model, options, 0..model.replications, extra, progress);
+    let (summary, figures) = finish(model, options, part);
+    (summary, figures, extras)
+}
+
+/// What a range of replications leaves for the report: each one's own figures, the pooled
+/// collectors, and what the engine said. It serializes exactly (counts, sums, histogram
+/// buckets), so parts run on different machines ([`shard`]) merge into the report one machine
+/// would have written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    /// The replications, in order (a contiguous range).
+    pub replications: std::ops::Range<u32>,
+    /// Each replication's own figures.
+    pub figures: Vec<RepFigures>,
+    /// Each replication's own interval figures (with the interval report).
+    pub interval_figures: Vec<Vec<IntervalFigures>>,
+    /// The replications' collectors, merged.
+    pub collector: Collector,
+    /// Their interval collectors, merged.
+    pub intervals: Option<IntervalCollector>,
+    /// Chats simulated, warm-up included.
+    pub chats: u64,
+    /// Where each replication's clock stopped.
+    pub ended: Vec<SimTime>,
+}
+
+impl Part {
+    /// Appends the next range's part.
+    pub fn merge(&mut self, o: Part) {
+        debug_assert_eq!(self.replications.end, o.replications.start);
+        self.replications.end = o.replications.end;
+        self.figures.extend(o.figures);
+        self.interval_figures.extend(o.interval_figures);
+        self.collector.merge(&o.collector);
+        if let (Some(a), Some(b)) = (&mut self.intervals, &o.intervals) {
+            a.merge(b);
+        }
+        self.chats += o.chats;
+        self.ended.extend(o.ended);
+    }
+}
+
+/// The replications shard `k` of `n` runs: a contiguous share, the first shards one fewer when
+/// they do not divide evenly.
+pub fn shard(replications: u32, k: u32, n: u32) -> std::ops::Range<u32> {
+    let at = |i: u32| (replications as u64 * i as u64 / n as u64) as u32;
+    at(k)..at(k + 1)
+}
+
+/// Runs replications `reps` of `model` in parallel and returns their [`Part`], with the extra
+/// recorders in replication order.
+pub fn run_part<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    reps: std::ops::Range<u32>,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Part, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
     let threads = options.threads;
     let intervals = |len| IntervalCollector::new(model, len);
-    let interval_problem = options.interval.and_then(|len| intervals(len).err());
     // One replication: its own figures (for the confidence half-widths), its collectors (to
     // pool), what the engine returned and the extra recorder.
     let one = |r: u32| {
@@ -150,26 +212,49 @@ where
     // More threads than replications would only be started to idle.
     let threads = match threads {
         0 => 0,
-        n => n.min(model.replications as usize),
+        n => n.min(reps.len().max(1)),
     };
+    let range = reps.clone();
     let reduced = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| {
-            (0..model.replications)
-                .into_par_iter()
-                .map(one)
-                .reduce_with(join)
-        }),
-        Err(_) => (0..model.replications).map(one).reduce(join),
+        Ok(pool) => pool.install(|| range.clone().into_par_iter().map(one).reduce_with(join)),
+        Err(_) => range.clone().map(one).reduce(join),
     };
-    let (reps, (pooled, pooled_intervals)) = reduced.expect("at least one replication");
-    let mut figures = Vec::with_capacity(reps.len());
-    let mut by_interval = Vec::with_capacity(reps.len());
-    let mut rest = Vec::with_capacity(reps.len());
-    for (f, i, result, x) in reps {
-        figures.push(f);
-        by_interval.extend(i);
-        rest.push((result, x));
+    let (runs, (collector, intervals)) = reduced.expect("at least one replication");
+    let mut part = Part {
+        replications: reps,
+        figures: Vec::with_capacity(runs.len()),
+        interval_figures: Vec::new(),
+        collector,
+        intervals,
+        chats: 0,
+        ended: Vec::with_capacity(runs.len()),
+    };
+    let mut extras = Vec::with_capacity(runs.len());
+    for (f, i, result, x) in runs {
+        part.figures.push(f);
+        part.interval_figures.extend(i);
+        part.chats += result.chats;
+        part.ended.push(result.ended);
+        extras.push(x);
     }
+    (part, extras)
+}
+
+/// The report of every replication of `model`, from their [`Part`] (one, or shards merged in
+/// order), and each replication's own figures.
+pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<RepFigures>) {
+    let interval_problem = options
+        .interval
+        .and_then(|len| IntervalCollector::new(model, len).err());
+    let Part {
+        figures,
+        interval_figures,
+        collector: pooled,
+        intervals: pooled_intervals,
+        chats,
+        ended,
+        ..
+    } = part;
     let mean = pooled.figures(model);
     let ci95 = stats::aggregate(&figures).1;
     let mut warnings = lint::warnings(model);
@@ -186,20 +271,19 @@ where
         service_level_threshold: model.service_level.as_secs_f64(),
         figures: mean,
         ci95,
-        simulated_chats: rest.iter().map(|r| r.0.chats).sum(),
+        simulated_chats: chats,
         intervals: pooled_intervals.as_ref().map(IntervalCollector::figures),
-        intervals_ci95: (!by_interval.is_empty())
-            .then(|| stats::aggregate(&by_interval).1)
+        intervals_ci95: (!interval_figures.is_empty())
+            .then(|| stats::aggregate(&interval_figures).1)
             .flatten(),
-        stopped_at: rest
+        stopped_at: ended
             .iter()
-            .map(|r| r.0.ended)
             .min()
-            .filter(|&ended| ended < model.end())
-            .map(|ended| ended.since(model.warmup).as_secs_f64()),
+            .filter(|&&e| e < model.end())
+            .map(|e| e.since(model.warmup).as_secs_f64()),
         warnings,
     };
-    (summary, figures, rest.into_iter().map(|r| r.1).collect())
+    (summary, figures)
 }
 
 /// Share of offered chats still waiting at the end above which the report warns that the

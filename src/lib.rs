@@ -45,6 +45,7 @@ pub mod model;
 pub mod report;
 pub mod routing;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod staff;
 pub mod stats;

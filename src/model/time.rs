@@ -2,7 +2,20 @@
 
 /// Simulated time in integer ticks of one microsecond since the start of the run (the start of
 /// the warm-up). Integer time makes event order exact and runs reproducible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct SimTime(pub u64);
 
 /// Ticks per simulated second.

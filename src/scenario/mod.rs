@@ -56,6 +56,11 @@ impl Source {
         })
     }
 
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// Applies `overrides` and compiles; data files are found relative to the file's folder.
     pub fn compile(&self, overrides: &Overrides) -> Result<Model> {
         let base = self.path.parent().unwrap_or(Path::new("."));

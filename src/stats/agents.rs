@@ -1,11 +1,13 @@
 //! [`AgentLoad`]: each agent's time on shift, time busy and peak load over the measured window,
 //! folded from the engine's agent changes (the engine keeps no accounts of its own).
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::SimTime;
 use crate::sim::{AgentChange, ChangeCause};
 
 /// One agent's measured-window totals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct AgentTimes {
     /// Chats held × ticks, counted while on shift (after-chat work included).
     pub busy: u128,
@@ -23,7 +25,7 @@ pub(super) struct AgentTimes {
 }
 
 /// An agent's state since its last change (also kept by the interval report).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(super) struct Since {
     pub(super) time: SimTime,
     pub(super) load: u32,
@@ -33,7 +35,7 @@ pub(super) struct Since {
 }
 
 /// Agents' time accounting for one replication (or several, merged).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct AgentLoad {
     measured_from: SimTime,
     state: Vec<Since>,

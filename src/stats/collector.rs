@@ -9,11 +9,15 @@ use super::tickets::TicketTally;
 use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
 use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult, TicketChange};
 
-/// The [`Recorder`] that measures one replication, and the pooled tallies of several.
-#[derive(Debug, Clone)]
+/// The [`Recorder`] that measures one replication, and the pooled tallies of several. It
+/// serializes exactly (counts, sums, histograms' buckets), so a shard's collector can be merged
+/// on another machine with the same result.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Collector {
     threshold: SimTime,
     messages_on: AutoMessages,
+    /// Only needed while recording; a collector read back from a shard only merges.
+    #[serde(skip)]
     tickets_on: Tickets,
     red_after: Option<SimTime>,
     /// Replications merged into this collector.

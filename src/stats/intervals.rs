@@ -51,7 +51,7 @@ pub struct IntervalFigures {
     pub tickets_backlog: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Slot {
     offered: u64,
     answered: u64,
@@ -60,6 +60,7 @@ struct Slot {
     left_bot: u64,
     within: u64,
     wait_sum: u128,
+    #[serde(with = "super::hist_serde")]
     waits: Histogram<u32>,
     /// Agent-ticks on shift.
     on_shift: u128,
@@ -69,8 +70,9 @@ struct Slot {
     busy: u128,
 }
 
-/// The recorder of the interval report.
-#[derive(Debug, Clone)]
+/// The recorder of the interval report (serializes exactly, as [`Collector`](super::Collector)
+/// does).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntervalCollector {
     len: u64,
     /// Absolute time of the first interval's boundary (at or before the end of the warm-up).

@@ -14,6 +14,7 @@ mod agents;
 mod aggregate;
 mod collector;
 mod figures;
+mod hist_serde;
 pub mod intervals;
 mod tally;
 mod tickets;

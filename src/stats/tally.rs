@@ -4,13 +4,14 @@
 //! so a report over replications reads its ratios and percentiles from the pooled chats.
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::figures::{Figures, WaitFigures};
 use crate::model::{SimTime, TICKS_PER_SEC};
 use crate::sim::{ChatRecord, Outcome};
 
 /// Streaming tally of one set of chats.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Tally {
     pub(super) offered: u64,
     pub(super) answered: u64,
@@ -31,11 +32,12 @@ pub(super) struct Tally {
 
 /// A streaming distribution of durations: count, exact sum and max, and a histogram for
 /// percentiles. Out-of-range values are counted, not clamped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Durations {
     pub(super) n: u64,
     pub(super) sum: u128,
     pub(super) max: u64,
+    #[serde(with = "super::hist_serde")]
     pub(super) hist: Histogram<u64>,
     pub(super) out_of_range: u64,
 }

@@ -1,13 +1,15 @@
 //! [`TicketTally`]: the ticket backlog over the measured window and tickets' time to first
 //! response, folded from the engine's ticket steps.
 
+use serde::{Deserialize, Serialize};
+
 use super::figures::TicketWorkFigures;
 use super::tally::Durations;
 use crate::model::SimTime;
 use crate::sim::{TicketChange, TicketStep};
 
 /// One replication's ticket work (or several, merged).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct TicketTally {
     measured_from: SimTime,
     /// Tickets waiting for an agent now, and since when.

@@ -11,6 +11,7 @@ mod invariants;
 mod layout;
 mod queueing;
 mod scenarios;
+mod shard;
 mod staff;
 mod support;
 mod tickets;

@@ -1,0 +1,293 @@
+//! Runs spread over machines: `run --shard K/N` runs the K-th share of the replications and
+//! writes a [`Partial`]; `merge` checks that the partials belong together and combines them
+//! into the report one machine would have printed, byte for byte.
+//!
+//! A partial holds exact state (counts, sums, histogram buckets, each replication's own
+//! figures), never rounded figures, so merging loses nothing. It names the scenario file, its
+//! content hash and the overrides the shards ran with; `merge` compiles the same file with the
+//! same overrides (and refuses a file that changed since).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::experiment::{self, Part, RunOptions, Summary};
+use crate::model::SimTime;
+use crate::scenario::{Overrides, Source};
+
+/// What a partial's first field says it is.
+pub const FORMAT: &str = "routesim-partial/1";
+
+/// Shard `k` of `n` (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, from 0.
+    pub k: u32,
+    /// Shards in all.
+    pub n: u32,
+}
+
+impl Shard {
+    /// Reads `K/N`, or `N` alone with K from `SLURM_ARRAY_TASK_ID` or `JOB_COMPLETION_INDEX`
+    /// (a Slurm array job, a Kubernetes Indexed Job), as `env` gives them.
+    pub fn parse(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        let number = |s: &str, what: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("--shard {spec}: {what} is not a whole number"))
+        };
+        let (k, n) = match spec.split_once('/') {
+            Some((k, n)) => (number(k, "K")?, number(n, "N")?),
+            None => {
+                let n = number(spec, "N")?;
+                let (var, k) = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"]
+                    .iter()
+                    .find_map(|v| env(v).map(|k| (*v, k)))
+                    .ok_or_else(|| {
+                        format!("--shard {spec}: no K given, and neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set")
+                    })?;
+                let k = k
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("--shard {spec}: {var}={k} is not a whole number"))?;
+                (k, n)
+            }
+        };
+        if n == 0 || k >= n {
+            return Err(format!(
+                "--shard {spec}: K counts from 0 and must be below N (0/{n} ... {}/{n})",
+                n.saturating_sub(1)
+            ));
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+/// One shard's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Partial {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The routesim version that wrote it.
+    pub routesim: String,
+    /// The scenario file as the shard was given it.
+    pub scenario: PathBuf,
+    /// FNV-1a hash of the file's bytes, in hex.
+    pub scenario_hash: String,
+    /// `--seed`, `--replications`, `--duration` as given to the shard.
+    pub seed: Option<u64>,
+    /// See `seed`.
+    pub replications: Option<u32>,
+    /// See `seed`.
+    pub duration: Option<f64>,
+    /// `--interval` (ticks), when the report has intervals.
+    pub interval: Option<u64>,
+    /// This shard, from 0.
+    pub shard: u32,
+    /// Shards in all.
+    pub of: u32,
+    /// The state of its replications.
+    pub part: Part,
+}
+
+/// FNV-1a over the bytes: enough to notice a scenario edited between shards and merge.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Runs shard `shard` of the scenario at `path` and returns its partial.
+pub fn run_shard(
+    path: &Path,
+    overrides: &Overrides,
+    options: &RunOptions,
+    shard: Shard,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Partial> {
+    let source = Source::read(path)?;
+    let model = source.compile(overrides)?;
+    let reps = experiment::shard(model.replications, shard.k, shard.n);
+    if reps.is_empty() {
+        return Err(Error::Usage(format!(
+            "--shard {}/{}: {} replications give shard {} nothing to run; use at most {} shards",
+            shard.k, shard.n, model.replications, shard.k, model.replications
+        )));
+    }
+    let (part, _) = experiment::run_part(&model, options, reps, |_| experiment::Discard, progress);
+    Ok(Partial {
+        format: FORMAT.into(),
+        routesim: env!("CARGO_PKG_VERSION").into(),
+        scenario: path.to_path_buf(),
+        scenario_hash: content_hash(source.text().as_bytes()),
+        seed: overrides.seed,
+        replications: overrides.replications,
+        duration: overrides.duration,
+        interval: options.interval.map(|t| t.0),
+        shard: shard.k,
+        of: shard.n,
+        part,
+    })
+}
+
+/// Reads a partial file.
+pub fn read(path: &Path) -> Result<Partial> {
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let p: Partial = serde_json::from_slice(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a routesim partial result ({e})",
+            path.display()
+        ))
+    })?;
+    if p.format != FORMAT {
+        return Err(Error::Usage(format!(
+            "{}: format {}, this routesim reads {FORMAT}",
+            path.display(),
+            p.format
+        )));
+    }
+    Ok(p)
+}
+
+/// Merges the partials of one sharded run (any order; every shard exactly once) into its
+/// report, as one machine would have written it.
+pub fn merge(mut parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String>)> {
+    let Some(first) = parts.first() else {
+        return Err(Error::Usage(
+            "merge needs the partial results to merge".into(),
+        ));
+    };
+    let key = |p: &Partial| {
+        (
+            p.scenario.clone(),
+            p.scenario_hash.clone(),
+            p.seed,
+            p.replications,
+            p.duration.map(f64::to_bits),
+            p.interval,
+            p.of,
+        )
+    };
+    let want = key(first);
+    if let Some(other) = parts.iter().find(|p| key(p) != want) {
+        return Err(Error::Usage(format!(
+            "shard {} of {} ran {} (hash {}) with other options than shard {} of {} ({}, hash {}): they are not parts of one run",
+            other.shard,
+            other.of,
+            other.scenario.display(),
+            other.scenario_hash,
+            first.shard,
+            first.of,
+            first.scenario.display(),
+            first.scenario_hash
+        )));
+    }
+    let n = first.of;
+    parts.sort_by_key(|p| p.shard);
+    let shards: Vec<u32> = parts.iter().map(|p| p.shard).collect();
+    if shards != (0..n).collect::<Vec<_>>() {
+        let mut problems = Vec::new();
+        let twice: Vec<String> = shards
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0].to_string())
+            .collect();
+        if !twice.is_empty() {
+            problems.push(format!("a shard is given twice: {}", twice.join(", ")));
+        }
+        let missing: Vec<String> = (0..n)
+            .filter(|k| !shards.contains(k))
+            .map(|k| k.to_string())
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("shards missing: {} (of {n})", missing.join(", ")));
+        }
+        return Err(Error::Usage(problems.join("; ")));
+    }
+    let mut notes = Vec::new();
+    if let Some(p) = parts
+        .iter()
+        .find(|p| p.routesim != env!("CARGO_PKG_VERSION"))
+    {
+        notes.push(format!(
+            "shard {} was written by routesim {}, this is {}: figures may differ from a run of this version",
+            p.shard,
+            p.routesim,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let first = &parts[0];
+    let source = Source::read(&first.scenario)?;
+    if content_hash(source.text().as_bytes()) != first.scenario_hash {
+        return Err(Error::Usage(format!(
+            "{} changed since the shards ran (hash {} then): rerun them",
+            first.scenario.display(),
+            first.scenario_hash
+        )));
+    }
+    let overrides = Overrides {
+        seed: first.seed,
+        replications: first.replications,
+        duration: first.duration,
+        ..Default::default()
+    };
+    let model = source.compile(&overrides)?;
+    let options = RunOptions {
+        threads,
+        interval: first.interval.map(SimTime),
+    };
+    let mut parts = parts.into_iter().map(|p| p.part);
+    let mut part = parts.next().expect("checked above");
+    for p in parts {
+        if p.replications.start != part.replications.end {
+            return Err(Error::Usage(
+                "the shards' replications do not follow on from each other".into(),
+            ));
+        }
+        part.merge(p);
+    }
+    if part.replications != (0..model.replications) {
+        return Err(Error::Usage(format!(
+            "the shards ran replications {:?}, the scenario has {}",
+            part.replications, model.replications
+        )));
+    }
+    Ok((experiment::finish(&model, &options, part).0, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_read_k_of_n_or_take_k_from_the_scheduler() {
+        let none = |_: &str| None;
+        assert_eq!(Shard::parse("2/5", none), Ok(Shard { k: 2, n: 5 }));
+        let slurm = |v: &str| (v == "SLURM_ARRAY_TASK_ID").then(|| "3".to_string());
+        assert_eq!(Shard::parse("8", slurm), Ok(Shard { k: 3, n: 8 }));
+        let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "0".to_string());
+        assert_eq!(Shard::parse("2", k8s), Ok(Shard { k: 0, n: 2 }));
+        assert!(Shard::parse("5/5", none).is_err());
+        assert!(
+            Shard::parse("8", none)
+                .unwrap_err()
+                .contains("SLURM_ARRAY_TASK_ID")
+        );
+        assert!(Shard::parse("a/2", none).is_err());
+    }
+
+    #[test]
+    fn shards_cover_every_replication_once_in_order() {
+        for (reps, n) in [(10, 1), (10, 3), (7, 7), (5, 2)] {
+            let all: Vec<u32> = (0..n).flat_map(|k| experiment::shard(reps, k, n)).collect();
+            assert_eq!(all, (0..reps).collect::<Vec<_>>());
+        }
+    }
+}

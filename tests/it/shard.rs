@@ -1,0 +1,188 @@
+//! `run --shard K/N` and `merge`: the merged report is byte for byte the one-machine report.
+
+use std::path::Path;
+
+use crate::support::{root, routesim};
+
+/// Runs `scenario` in `n` shards with `args` (in a temporary folder) and merges them with
+/// `merge_args`; returns the merged stdout.
+fn sharded(scenario: &Path, n: u32, args: &[&str], merge_args: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut parts = Vec::new();
+    for k in (0..n).rev() {
+        let out = routesim()
+            .arg("run")
+            .arg(scenario)
+            .args(args)
+            .args(["--quiet", "--shard", &format!("{k}/{n}")])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let p = dir.path().join(format!("part-{k}.json"));
+        std::fs::write(&p, out).unwrap();
+        parts.push(p);
+    }
+    routesim()
+        .arg("merge")
+        .args(&parts)
+        .args(merge_args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+fn one_machine(scenario: &Path, args: &[&str]) -> Vec<u8> {
+    routesim()
+        .arg("run")
+        .arg(scenario)
+        .args(args)
+        .arg("--quiet")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+#[test]
+fn merged_shards_print_exactly_what_one_machine_prints() {
+    // The desk with intervals; the after-hours desk with ticket work.
+    for (file, args) in [
+        (
+            "scenarios/support-desk.toml",
+            vec!["--replications", "5", "--interval", "30m"],
+        ),
+        ("scenarios/after-hours.toml", vec!["--replications", "5"]),
+    ] {
+        let scenario = root().join(file);
+        for format in ["json", "table"] {
+            let mut run_args = args.clone();
+            run_args.extend(["--format", format]);
+            let want = one_machine(&scenario, &run_args);
+            for n in [1, 2, 5] {
+                let got = sharded(&scenario, n, &args, &["--format", format]);
+                assert!(
+                    got == want,
+                    "{file} in {n} shards ({format}) differs from one machine:\n{}",
+                    crate::support::diff(
+                        &String::from_utf8_lossy(&want),
+                        &String::from_utf8_lossy(&got)
+                    )
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn merge_writes_the_summary_files_of_a_run() {
+    let scenario = root().join("scenarios/support-desk.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let (one, merged) = (dir.path().join("one"), dir.path().join("merged"));
+    routesim()
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "--replications",
+            "4",
+            "--interval",
+            "30m",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&one)
+        .assert()
+        .success();
+    sharded(
+        &scenario,
+        2,
+        &["--replications", "4", "--interval", "30m"],
+        &["--quiet", "--out", merged.to_str().unwrap()],
+    );
+    for f in ["summary.json", "teams.csv", "agents.csv", "intervals.csv"] {
+        assert_eq!(
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(!merged.join("chats.csv").exists());
+}
+
+#[test]
+fn the_shard_comes_from_the_scheduler_when_k_is_left_out() {
+    let scenario = root().join("scenarios/support-desk.toml");
+    let by_flag = routesim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--replications", "3", "--shard", "1/3", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    for var in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"] {
+        let by_env = routesim()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--replications", "3", "--shard", "3", "--quiet"])
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env(var, "1")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(by_env == by_flag, "{var}");
+    }
+}
+
+#[test]
+fn parts_that_do_not_make_one_run_are_refused() {
+    let scenario = root().join("scenarios/support-desk.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let part = |k: u32, n: u32, seed: &str| {
+        let out = routesim()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--replications", "4", "--seed", seed, "--quiet"])
+            .args(["--shard", &format!("{k}/{n}")])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let p = dir.path().join(format!("p{k}-{n}-{seed}.json"));
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let (a0, a1, b1) = (part(0, 2, "1"), part(1, 2, "1"), part(1, 2, "2"));
+    let merge = |ps: &[&Path]| routesim().arg("merge").args(ps).assert();
+    merge(&[&a0])
+        .code(2)
+        .stderr(predicates::str::contains("shards missing: 1 (of 2)"));
+    merge(&[&a0, &a0])
+        .code(2)
+        .stderr(predicates::str::contains("a shard is given twice"));
+    merge(&[&a0, &b1])
+        .code(2)
+        .stderr(predicates::str::contains("other options"));
+    merge(&[&a0, &a1]).success();
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{}").unwrap();
+    merge(&[&junk])
+        .code(2)
+        .stderr(predicates::str::contains("not a routesim partial result"));
+    routesim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--shard", "2/2"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("must be below N"));
+}

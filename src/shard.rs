@@ -37,13 +37,14 @@ impl Shard {
                 .parse::<u32>()
                 .map_err(|_| format!("--shard {spec}: {what} is not a whole number"))
         };
-        let (k, n) = match spec.split_once('/') {
-            Some((k, n)) => (number(k, "K")?, number(n, "N")?),
+        let (k, n, from) = match spec.split_once('/') {
+            Some((k, n)) => (number(k, "K")?, number(n, "N")?, String::new()),
             None => {
                 let n = number(spec, "N")?;
+                // A variable set but empty is as good as unset.
                 let (var, k) = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"]
                     .iter()
-                    .find_map(|v| env(v).map(|k| (*v, k)))
+                    .find_map(|v| env(v).filter(|k| !k.trim().is_empty()).map(|k| (*v, k)))
                     .ok_or_else(|| {
                         format!("--shard {spec}: no K given, and neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set")
                     })?;
@@ -51,13 +52,17 @@ impl Shard {
                     .trim()
                     .parse::<u32>()
                     .map_err(|_| format!("--shard {spec}: {var}={k} is not a whole number"))?;
-                (k, n)
+                (k, n, format!(" (K = {k} from {var})"))
             }
         };
-        if n == 0 || k >= n {
+        if n == 0 {
+            return Err(format!("--shard {spec}: N, the number of shards, is at least 1"));
+        }
+        if k >= n {
             return Err(format!(
-                "--shard {spec}: K counts from 0 and must be below N (0/{n} ... {}/{n})",
-                n.saturating_sub(1)
+                "--shard {spec}{from}: K counts from 0 and must be below N (0/{n} ... {}/{n}); a Slurm array for N shards is --array=0-{}",
+                n - 1,
+                n - 1
             ));
         }
         Ok(Shard { k, n })
@@ -111,13 +116,14 @@ pub fn run_shard(
 ) -> Result<Partial> {
     let source = Source::read(path)?;
     let model = source.compile(overrides)?;
-    let reps = experiment::shard(model.replications, shard.k, shard.n);
-    if reps.is_empty() {
+    // Checked in every shard alike, so that a wrong N fails the whole array, not half of it.
+    if shard.n > model.replications {
         return Err(Error::Usage(format!(
-            "--shard {}/{}: {} replications give shard {} nothing to run; use at most {} shards",
-            shard.k, shard.n, model.replications, shard.k, model.replications
+            "--shard {}/{}: {} replications cannot be split into {} shards; use at most {} shards, or more --replications",
+            shard.k, shard.n, model.replications, shard.n, model.replications
         )));
     }
+    let reps = experiment::shard(model.replications, shard.k, shard.n);
     let (part, _) = experiment::run_part(&model, options, reps, |_| experiment::Discard, progress);
     Ok(Partial {
         format: FORMAT.into(),
@@ -140,20 +146,23 @@ pub fn read(path: &Path) -> Result<Partial> {
         path: path.to_path_buf(),
         source,
     })?;
-    let p: Partial = serde_json::from_slice(&text).map_err(|e| {
-        Error::Usage(format!(
-            "{}: not a routesim partial result ({e})",
-            path.display()
-        ))
-    })?;
-    if p.format != FORMAT {
-        return Err(Error::Usage(format!(
-            "{}: format {}, this routesim reads {FORMAT}",
-            path.display(),
-            p.format
-        )));
+    let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
+    let value: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| bad(format!("not a routesim partial result ({e})")))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "a partial result of format \"{other}\"; this routesim reads {FORMAT}"
+            )));
+        }
+        None => {
+            return Err(bad(
+                "not a routesim partial result (`run --shard K/N` writes them)".into(),
+            ));
+        }
     }
-    Ok(p)
+    serde_json::from_value(value).map_err(|e| bad(format!("a damaged partial result ({e})")))
 }
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its
@@ -224,7 +233,13 @@ pub fn merge(mut parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<St
         ));
     }
     let first = &parts[0];
-    let source = Source::read(&first.scenario)?;
+    let source = Source::read(&first.scenario).map_err(|e| match e {
+        Error::Read { path, source } => Error::Usage(format!(
+            "cannot read {}, the scenario the shards ran ({source}); a relative path is read from where merge runs",
+            path.display()
+        )),
+        other => other,
+    })?;
     if content_hash(source.text().as_bytes()) != first.scenario_hash {
         return Err(Error::Usage(format!(
             "{} changed since the shards ran (hash {} then): rerun them",
@@ -275,6 +290,14 @@ mod tests {
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "0".to_string());
         assert_eq!(Shard::parse("2", k8s), Ok(Shard { k: 0, n: 2 }));
         assert!(Shard::parse("5/5", none).is_err());
+        assert!(Shard::parse("0/0", none).unwrap_err().contains("at least 1"));
+        let too_far = |v: &str| (v == "SLURM_ARRAY_TASK_ID").then(|| "4".to_string());
+        assert!(Shard::parse("4", too_far).unwrap_err().contains("K = 4 from SLURM_ARRAY_TASK_ID"));
+        let empty = |v: &str| match v {
+            "SLURM_ARRAY_TASK_ID" => Some(String::new()),
+            _ => Some("1".to_string()),
+        };
+        assert_eq!(Shard::parse("2", empty), Ok(Shard { k: 1, n: 2 }));
         assert!(
             Shard::parse("8", none)
                 .unwrap_err()

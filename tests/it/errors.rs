@@ -78,3 +78,40 @@ fn bundled_scenarios_validate_without_warnings() {
             .stderr("");
     }
 }
+
+/// Bad command lines: each `fixtures/usage/NAME.args` (one argument per line, run from the
+/// repository's root) fails with exit code 2 and exactly the message in `NAME.stderr`.
+#[test]
+fn bad_command_lines_fail_with_their_snapshot_message() {
+    let dir = root().join("fixtures/usage");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "args"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 5);
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut failures = Vec::new();
+    for case in cases {
+        let text = std::fs::read_to_string(&case).unwrap();
+        let out = routesim()
+            .current_dir(root())
+            .args(text.lines())
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty(), "{}: stdout on error", case.display());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let snap = case.with_extension("stderr");
+        if update {
+            std::fs::write(&snap, &stderr).unwrap();
+        }
+        let want = std::fs::read_to_string(&snap).unwrap_or_default();
+        if stderr != want {
+            failures.push(format!("{}:\n{}", case.display(), diff(&want, &stderr)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

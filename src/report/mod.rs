@@ -12,7 +12,6 @@ pub mod explain;
 pub mod staff;
 pub mod table;
 
-
 /// A summary (or a comparison, a staffing) as pretty-printed JSON, ending with a newline.
 /// Times are in seconds.
 pub fn json<T: serde::Serialize>(summary: &T) -> Vec<u8> {

@@ -116,7 +116,45 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
-    let threads = options.threads;
+    detailed(model, options, extra, progress, Pool::Own(options.threads))
+}
+
+/// [`run_detailed`] on the rayon pool the caller runs in, whatever `options.threads` says: for
+/// a caller that runs several models at once in one pool (a sweep), so that the replications
+/// of all of them share its threads instead of each model starting a pool of its own. The
+/// results are the same as [`run_detailed`]'s, byte for byte.
+pub fn run_detailed_in_current_pool<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, Vec<RepFigures>, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
+    detailed(model, options, extra, progress, Pool::Current)
+}
+
+/// Where the replications run.
+enum Pool {
+    /// A pool of this many threads (0: one per core) started for this model.
+    Own(usize),
+    /// The pool the caller is in.
+    Current,
+}
+
+fn detailed<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+    pool: Pool,
+) -> (Summary, Vec<RepFigures>, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
     let intervals = |len| IntervalCollector::new(model, len);
     let interval_problem = options.interval.and_then(|len| intervals(len).err());
     // One replication: its own figures (for the confidence half-widths), its collectors (to
@@ -147,19 +185,25 @@ where
         }
         (a, (ca, ia))
     };
-    // More threads than replications would only be started to idle.
-    let threads = match threads {
-        0 => 0,
-        n => n.min(model.replications as usize),
+    let parallel = || {
+        (0..model.replications)
+            .into_par_iter()
+            .map(&one)
+            .reduce_with(&join)
     };
-    let reduced = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| {
-            (0..model.replications)
-                .into_par_iter()
-                .map(one)
-                .reduce_with(join)
-        }),
-        Err(_) => (0..model.replications).map(one).reduce(join),
+    let reduced = match pool {
+        Pool::Current => parallel(),
+        Pool::Own(threads) => {
+            // More threads than replications would only be started to idle.
+            let threads = match threads {
+                0 => 0,
+                n => n.min(model.replications as usize),
+            };
+            match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(parallel),
+                Err(_) => (0..model.replications).map(&one).reduce(&join),
+            }
+        }
     };
     let (reps, (pooled, pooled_intervals)) = reduced.expect("at least one replication");
     let mut figures = Vec::with_capacity(reps.len());

@@ -12,7 +12,7 @@ mod overrides;
 mod raw;
 pub mod values;
 
-pub use overrides::Overrides;
+pub use overrides::{Overrides, SET_PATHS};
 
 use std::path::Path;
 
@@ -54,6 +54,11 @@ impl Source {
             name,
             text,
         })
+    }
+
+    /// The file's name, as reports give it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Applies `overrides` and compiles; data files are found relative to the file's folder.

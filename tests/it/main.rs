@@ -13,5 +13,6 @@ mod queueing;
 mod scenarios;
 mod staff;
 mod support;
+mod sweep;
 mod tickets;
 mod week;

@@ -54,10 +54,11 @@ const SWEEP_EXAMPLES: &str = "Examples:
   routesim sweep desk.toml --set 'traffic.web.handle_time.mean=6m,7m,8m' --format json > sweep.json
   routesim sweep desk.toml --set 'teams.support.strategy=least_busy,round_robin' --out results/
 
-VALUES: a list (30s,60s,90s), or whole numbers lo..hi or lo..hi/step, both ends included. The
+VALUES: a list (30s,60s,90s), or whole numbers lo..hi (both included) or lo..hi/step. The
 grid is every combination, the last --set varying fastest, at most 10000 points. Every point
-runs with the same seed and replications, so when no --set touches the traffic every point sees
-the same customers (common random numbers). Every point is compiled before any runs.
+runs with the same seed and replications, so when no --set touches the traffic or the
+[simulation] timing, every point sees the same customers (common random numbers). Every point
+is compiled before any runs.
 
 PATH: simulation.seed|replications|duration|warmup|max_waiting, report.service_level,
 agents.NAME.count|max_chats|cost|speed|absence|level, teams.NAME.strategy,

@@ -4,7 +4,7 @@
 //!
 //! Lifecycle:
 //! 1. [`Axis`] reads one `--set PATH=VALUES`: a list (`30s,60s,90s`) or whole numbers `lo..hi`
-//!    or `lo..hi/step`, both ends included.
+//!    (both included) or `lo..hi/step` (from `lo` while not past `hi`).
 //! 2. [`plan`] makes every point's [`Overrides`] (the grid in the order the axes are given, the
 //!    last varying fastest) and compiles each one, so that a bad path or value, at any point, is
 //!    reported before anything runs. The models are not kept: a large grid would hold them all.
@@ -83,8 +83,8 @@ impl std::str::FromStr for Axis {
     }
 }
 
-/// Whole numbers `lo..hi` or `lo..hi/step`, both ends included; `None` for text that is no
-/// range (a list, or one value).
+/// Whole numbers `lo..hi` (both included) or `lo..hi/step` (from `lo` while not past `hi`);
+/// `None` for text that is no range (a list, or one value).
 fn range(text: &str) -> std::result::Result<Option<Vec<String>>, String> {
     let t = text.trim();
     let looks_like_one =

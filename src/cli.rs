@@ -58,6 +58,24 @@ The merged report is byte for byte the one `routesim run` prints for the same sc
 replications and --interval on one machine. The scenario file must be where the shards read it,
 unchanged.";
 
+const SWEEP_EXAMPLES: &str = "Examples:
+  routesim sweep scenarios/support-desk.toml --set 'agents.early.count=6..10'
+  routesim sweep desk.toml --set 'agents.support.count=8..16/2' --set 'rules.tech.route[0].timeout=30s,60s,90s'
+  routesim sweep desk.toml --set 'traffic.web.handle_time.mean=6m,7m,8m' --format json > sweep.json
+  routesim sweep desk.toml --set 'teams.support.strategy=least_busy,round_robin' --out results/
+
+VALUES: a list (30s,60s,90s), or whole numbers lo..hi (both included) or lo..hi/step. The
+grid is every combination, the last --set varying fastest, at most 10000 points. Every point
+runs with the same seed and replications, so when no --set touches the traffic or the
+[simulation] timing, every point sees the same customers (common random numbers). Every point
+is compiled before any runs.
+
+PATH: simulation.seed|replications|duration|warmup|max_waiting, report.service_level,
+agents.NAME.count|max_chats|cost|speed|absence|level, teams.NAME.strategy,
+traffic.NAME.rate|handle_time|handle_time.mean|patience|patience.mean, rules.NAME.priority,
+rules.NAME.route[N].timeout; NAME is an entry's name, N a step's position from 0. A value is
+written as in the file: 8, 0.5, 30s, 2/min, round_robin, { dist = \"exponential\", mean = \"4m\" }.";
+
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
 
@@ -99,6 +117,10 @@ pub enum Command {
     /// Find the fewest agents (or the lowest cost) for which every target holds.
     #[command(after_help = STAFF_EXAMPLES)]
     Staff(StaffArgs),
+    /// Run the scenario at every combination of values of some settings, each with the same
+    /// seed and replications, and report the key figures with their 95% confidence intervals.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
     /// Show which rule a chat matches, why earlier rules do not, and who could take it.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
@@ -213,7 +235,8 @@ pub struct CompareArgs {
     pub runs: RunsArgs,
 }
 
-/// How every run of a command that runs a scenario many times is made (`compare`, `staff`).
+/// How every run of a command that runs a scenario many times is made (`compare`, `staff`,
+/// `sweep`).
 #[derive(Debug, Args)]
 pub struct RunsArgs {
     /// Base seed of every run [default: the (first) scenario's `simulation.seed`].
@@ -280,6 +303,40 @@ pub struct StaffArgs {
     pub runs: RunsArgs,
 }
 
+/// Output format of `sweep`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepFormat {
+    /// A table for people, one line per point.
+    Table,
+    /// JSON for scripts (times in seconds, shares as fractions).
+    Json,
+    /// CSV, one row per point: what --out writes to sweep.csv.
+    Csv,
+}
+
+/// Options of `routesim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// A setting and its values, such as 'agents.support.count=8..16' (repeatable; the grid
+    /// is every combination).
+    #[arg(long = "set", required = true, value_name = "PATH=VALUES", value_parser = parse_axis)]
+    pub sets: Vec<routesim::sweep::Axis>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
+    pub format: SweepFormat,
+    /// Also write sweep.csv into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub runs: RunsArgs,
+}
+
+fn parse_axis(s: &str) -> std::result::Result<routesim::sweep::Axis, String> {
+    s.parse()
+}
+
 fn parse_target(s: &str) -> std::result::Result<routesim::target::Target, String> {
     s.parse()
 }
@@ -315,6 +372,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Compare(args) => compare(&args),
         Command::Staff(args) => staff(&args),
         Command::Merge(args) => merge(&args),
+        Command::Sweep(args) => sweep(&args),
         Command::Explain(args) => explain(&args),
     }
 }
@@ -599,6 +657,48 @@ fn staff(args: &StaffArgs) -> Result<u8> {
     Ok(EXIT_SUCCESS)
 }
 
+fn sweep(args: &SweepArgs) -> Result<u8> {
+    let source = scenario::Source::read(&args.file)?;
+    // Every point compiles before anything runs or any folder is claimed.
+    let plan = routesim::sweep::plan(&source, &args.sets, &args.runs.overrides())?;
+    watch_for_interrupts();
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
+    let sweep = with_progress_of(plan.ticks, args.runs.quiet, |progress| {
+        routesim::sweep::run(
+            &source,
+            &plan,
+            args.runs.threads as usize,
+            &interrupted,
+            progress,
+        )
+    })?;
+    // An interrupted sweep reports nothing; the staging folder goes when dropped.
+    let Some(sweep) = sweep else {
+        note(format_args!(
+            "interrupted: no report was printed and no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    };
+    let csv = report::sweep::csv(&sweep);
+    if let Some(out) = out_dir {
+        write_synced(out.staging(), "sweep.csv", &csv)?;
+        out.commit()?;
+    }
+    let out = match args.format {
+        SweepFormat::Table => report::sweep::table(&sweep).into_bytes(),
+        SweepFormat::Json => report::json(&sweep),
+        SweepFormat::Csv => csv,
+    };
+    emit(&out)?;
+    if !args.runs.quiet && args.format != SweepFormat::Table && !sweep.warnings.is_empty() {
+        note(format_args!(
+            "{}",
+            report::warning_lines(&sweep.warnings).trim_end()
+        ));
+    }
+    Ok(EXIT_SUCCESS)
+}
+
 /// Set by the first SIGINT or SIGTERM.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -657,6 +757,20 @@ fn with_progress<T: Send>(
     quiet: bool,
     work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send,
 ) -> T {
+    let total = models
+        .iter()
+        .map(|m| m.end().0.saturating_mul(m.replications as u64))
+        .fold(0u64, u64::saturating_add);
+    with_progress_of(total, quiet, work)
+}
+
+/// [`with_progress`] for work of `total` simulated ticks (a sweep's points are compiled one at
+/// a time, so it has no models to count them from).
+fn with_progress_of<T: Send>(
+    total: u64,
+    quiet: bool,
+    work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send,
+) -> T {
     let done_ticks = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
     let progress = |dt: u64| {
@@ -665,10 +779,6 @@ fn with_progress<T: Send>(
     if quiet || !std::io::stderr().is_terminal() {
         return work(&progress);
     }
-    let total = models
-        .iter()
-        .map(|m| m.end().0.saturating_mul(m.replications as u64))
-        .fold(0u64, u64::saturating_add);
     std::thread::scope(|s| {
         let watcher = s.spawn(|| {
             let start = Instant::now();
@@ -734,16 +844,7 @@ impl routesim::sim::Recorder for ChatPart<'_> {
 /// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
 /// replications' parts in order, then the summary and the CSVs, each flushed to disk.
 fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) -> Result<()> {
-    let write = |name: &str, bytes: &[u8]| -> Result<()> {
-        let path = dir.join(name);
-        let mut f = fs::File::create(&path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(|source| Error::Write { path, source })
-    };
+    let write = |name: &str, bytes: &[u8]| write_synced(dir, name, bytes);
     write("summary.json", &report::json(summary))?;
     write("teams.csv", &report::csv::teams(summary))?;
     write("agents.csv", &report::csv::agents(summary))?;
@@ -775,6 +876,18 @@ fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) ->
         .and_then(|f| f.sync_all())
         .map_err(chats_err)?;
     Ok(())
+}
+
+/// Writes `bytes` to `dir/name` and flushes it to disk.
+fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    let mut f = fs::File::create(&path).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|source| Error::Write { path, source })
 }
 
 fn explain(args: &ExplainArgs) -> Result<u8> {
@@ -859,5 +972,26 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sweep_help_lists_exactly_the_paths_set_can_address() {
+        // "PATH: a.b|c, d.e; ..." up to the first "; N" note: `a.b|c` is a.b and a.c.
+        let text = SWEEP_EXAMPLES.split("PATH: ").nth(1).unwrap();
+        let text = text.split("; NAME is").next().unwrap().replace('\n', " ");
+        let mut listed: Vec<String> = Vec::new();
+        for group in text.split(", ") {
+            // The alternatives follow the first field: traffic.NAME.rate|handle_time.mean.
+            let (head, others) = group.trim().split_once('|').unwrap_or((group.trim(), ""));
+            let (stem, first) = head.rsplit_once('.').unwrap();
+            let others = others.split('|').filter(|f| !f.is_empty());
+            for field in std::iter::once(first).chain(others) {
+                listed.push(format!("{stem}.{field}"));
+            }
+        }
+        let mut want: Vec<String> = scenario::SET_PATHS.iter().map(|p| p.to_string()).collect();
+        listed.sort();
+        want.sort();
+        assert_eq!(listed, want);
     }
 }

@@ -254,8 +254,8 @@ pub fn compare(
 
 /// The compared figures of one scope (`overall` or a team name), in [`MEASURES`] order.
 /// Occupancy is pooled over the scope's agents (slot time in use over slot time on shift), so
-/// it agrees with the agents' own figures; cost is their sum.
-fn measures(model: &Model, f: &RepFigures, scope: &str) -> [Option<f64>; 7] {
+/// it agrees with the agents' own figures; cost is their sum. A sweep reads its rows with it.
+pub(crate) fn measures(model: &Model, f: &RepFigures, scope: &str) -> [Option<f64>; 7] {
     let (figures, members): (Option<_>, Vec<usize>) = if scope == "overall" {
         (Some(&f.overall), (0..model.agents.len()).collect())
     } else {
@@ -316,7 +316,7 @@ fn welch_half_width(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
 }
 
 /// Count, mean and sample variance; `None` with fewer than two values.
-fn moments(xs: &[f64]) -> Option<(usize, f64, f64)> {
+pub(crate) fn moments(xs: &[f64]) -> Option<(usize, f64, f64)> {
     let n = xs.len();
     if n < 2 {
         return None;
@@ -345,6 +345,11 @@ fn verdict(diff: Option<f64>, ci95: Option<f64>, better: Better) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_names_the_figures_in_the_order_measures_gives_them() {
+        assert_eq!(MEASURES.map(|m| m.0), crate::sweep::FIGURES);
+    }
 
     #[test]
     fn pairing_removes_the_shared_variation() {

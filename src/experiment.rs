@@ -121,6 +121,34 @@ where
     (summary, figures, extras)
 }
 
+/// [`run_detailed`] on the rayon pool the caller runs in, whatever `options.threads` says: for
+/// a caller that runs several models at once in one pool (a sweep), so that the replications
+/// of all of them share its threads instead of each model starting a pool of its own. The
+/// results are the same as [`run_detailed`]'s, byte for byte.
+pub fn run_detailed_in_current_pool<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, Vec<RepFigures>, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
+    let reps = 0..model.replications;
+    let (part, extras) = part_in(model, options, reps, extra, progress, Pool::Current);
+    let (summary, figures) = finish(model, options, part);
+    (summary, figures, extras)
+}
+
+/// Where the replications run.
+enum Pool {
+    /// A pool of this many threads (0: one per core) started for this model.
+    Own(usize),
+    /// The pool the caller is in.
+    Current,
+}
+
 /// What a range of replications leaves for the report: each one's own figures, the pooled
 /// collectors, and what the engine said. It serializes exactly (counts, sums, histogram
 /// buckets), so parts run on different machines ([`shard`]) merge into the report one machine
@@ -179,7 +207,28 @@ where
     X: Recorder + Send,
     F: Fn(u32) -> X + Sync,
 {
-    let threads = options.threads;
+    part_in(
+        model,
+        options,
+        reps,
+        extra,
+        progress,
+        Pool::Own(options.threads),
+    )
+}
+
+fn part_in<X, F>(
+    model: &Model,
+    options: &RunOptions,
+    reps: std::ops::Range<u32>,
+    extra: F,
+    progress: &(dyn Fn(u64) + Sync),
+    pool: Pool,
+) -> (Part, Vec<X>)
+where
+    X: Recorder + Send,
+    F: Fn(u32) -> X + Sync,
+{
     let intervals = |len| IntervalCollector::new(model, len);
     // One replication: its own figures (for the confidence half-widths), its collectors (to
     // pool), what the engine returned and the extra recorder.
@@ -209,15 +258,21 @@ where
         }
         (a, (ca, ia))
     };
-    // More threads than replications would only be started to idle.
-    let threads = match threads {
-        0 => 0,
-        n => n.min(reps.len().max(1)),
-    };
     let range = reps.clone();
-    let reduced = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(|| range.clone().into_par_iter().map(one).reduce_with(join)),
-        Err(_) => range.clone().map(one).reduce(join),
+    let parallel = || range.clone().into_par_iter().map(&one).reduce_with(&join);
+    let reduced = match pool {
+        Pool::Current => parallel(),
+        Pool::Own(threads) => {
+            // More threads than replications would only be started to idle.
+            let threads = match threads {
+                0 => 0,
+                n => n.min(reps.len().max(1)),
+            };
+            match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(parallel),
+                Err(_) => range.clone().map(&one).reduce(&join),
+            }
+        }
     };
     let (runs, (collector, intervals)) = reduced.expect("at least one replication");
     let mut part = Part {

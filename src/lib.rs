@@ -13,7 +13,7 @@
 //! | routing | [`routing`] | the pure routing core: who takes a chat, who waits where |
 //! | lint | [`lint`] | warnings about a valid scenario, from the routing core's answers |
 //! | sim | [`sim`] | event queue, clock, arrivals, agents' state; writes to a [`sim::Recorder`] |
-//! | stats | [`stats`], [`experiment`] | streaming collectors; replications and their means |
+//! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`] | streaming collectors; replications and their means; comparisons, staffing searches and sweeps built on them |
 //! | report | [`report`] | exporters: table, JSON, CSV |
 //! | cli | the `routesim` binary (`src/main.rs`, `src/cli.rs`) | flags, files, progress, exit codes |
 //!
@@ -49,6 +49,7 @@ pub mod shard;
 pub mod sim;
 pub mod staff;
 pub mod stats;
+pub mod sweep;
 pub mod target;
 
 pub use error::{Error, Result};

@@ -18,13 +18,15 @@ use std::path::{Path, PathBuf};
 
 use routesim::error::{Error, Result};
 
-/// The files of a set.
-pub const FILES: [&str; 5] = [
+/// The files of a set: a run's, or a sweep's `sweep.csv`. Either may replace the other, as a
+/// run replaces the set before it.
+pub const FILES: [&str; 6] = [
     "summary.json",
     "teams.csv",
     "agents.csv",
     "intervals.csv",
     "chats.csv",
+    "sweep.csv",
 ];
 
 /// A claimed output folder and the staging folder its next set is written into.

@@ -56,7 +56,9 @@ impl Shard {
             }
         };
         if n == 0 {
-            return Err(format!("--shard {spec}: N, the number of shards, is at least 1"));
+            return Err(format!(
+                "--shard {spec}: N, the number of shards, is at least 1"
+            ));
         }
         if k >= n {
             return Err(format!(
@@ -290,9 +292,17 @@ mod tests {
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "0".to_string());
         assert_eq!(Shard::parse("2", k8s), Ok(Shard { k: 0, n: 2 }));
         assert!(Shard::parse("5/5", none).is_err());
-        assert!(Shard::parse("0/0", none).unwrap_err().contains("at least 1"));
+        assert!(
+            Shard::parse("0/0", none)
+                .unwrap_err()
+                .contains("at least 1")
+        );
         let too_far = |v: &str| (v == "SLURM_ARRAY_TASK_ID").then(|| "4".to_string());
-        assert!(Shard::parse("4", too_far).unwrap_err().contains("K = 4 from SLURM_ARRAY_TASK_ID"));
+        assert!(
+            Shard::parse("4", too_far)
+                .unwrap_err()
+                .contains("K = 4 from SLURM_ARRAY_TASK_ID")
+        );
         let empty = |v: &str| match v {
             "SLURM_ARRAY_TASK_ID" => Some(String::new()),
             _ => Some("1".to_string()),

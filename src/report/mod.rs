@@ -1,5 +1,5 @@
-//! Exporters: turn a [`Summary`](crate::experiment::Summary) (or a comparison, a staffing) into
-//! bytes (a terminal table, JSON, CSV).
+//! Exporters: turn a [`Summary`](crate::experiment::Summary) (or a comparison, a staffing, a
+//! sweep) into bytes (a terminal table, JSON, CSV).
 //!
 //! Exporters are pure: they return bytes and never touch files or the terminal; the CLI decides
 //! where the bytes go. [`csv::ChatWriter`] is the one streaming exporter: a recorder that writes
@@ -10,6 +10,7 @@ pub mod csv;
 pub mod describe;
 pub mod explain;
 pub mod staff;
+pub mod sweep;
 pub mod table;
 
 /// A summary (or a comparison, a staffing) as pretty-printed JSON, ending with a newline.

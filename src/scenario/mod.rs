@@ -12,7 +12,7 @@ mod overrides;
 mod raw;
 pub mod values;
 
-pub use overrides::{AgentWindows, Overrides};
+pub use overrides::{AgentWindows, Overrides, SET_PATHS};
 
 use std::path::Path;
 
@@ -59,6 +59,11 @@ impl Source {
     /// The file's text.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The file's name, as reports give it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Applies `overrides` and compiles; data files are found relative to the file's folder.
@@ -280,6 +285,242 @@ handle_time = "5m"
                 .any(|i| i.key == "agents[0].count (set by --vary)"),
             "{d:?}"
         );
+    }
+
+    /// Two teams, two groups, a lognormal stream and a two-step route, for `--set` paths.
+    const SETTABLE: &str = r#"
+[simulation]
+duration = "1h"
+
+[[teams]]
+name = "support"
+
+[[teams]]
+name = "backup"
+
+[[agents]]
+name = "a"
+count = 2
+teams = ["support"]
+
+[[agents]]
+name = "b"
+teams = ["backup"]
+
+[[traffic]]
+name = "web"
+rate = "1/min"
+handle_time = { dist = "lognormal", mean = "5m", sd = "2m" }
+
+[[rules]]
+name = "all"
+route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
+"#;
+
+    fn with_sets(sets: &[(&str, &str)], base: Overrides) -> Result<Model> {
+        let ov = Overrides {
+            sets: sets
+                .iter()
+                .map(|(p, v)| (p.to_string(), v.to_string()))
+                .collect(),
+            ..base
+        };
+        compile_text(Path::new("t.toml"), "t.toml", SETTABLE, Path::new(""), &ov)
+    }
+
+    #[test]
+    fn set_paths_address_entries_by_name_and_read_values_as_the_file_does() {
+        let m = with_sets(
+            &[
+                ("simulation.warmup", "10m"),
+                ("simulation.max_waiting", "50"),
+                ("report.service_level", "45s"),
+                ("agents.a.count", "5"),
+                ("agents.b.max_chats", "3"),
+                ("agents.a.cost", "12.5"),
+                ("agents.b.speed", "2"),
+                ("agents.a.level", "4"),
+                ("teams.backup.strategy", "round_robin"),
+                ("traffic.web.rate", "2/min"),
+                ("traffic.web.handle_time.mean", "6m"),
+                (
+                    "traffic.web.patience",
+                    "{ dist = \"exponential\", mean = \"3m\" }",
+                ),
+                ("rules.all.route[0].timeout", "90s"),
+                ("rules.all.priority", "3"),
+            ],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(m.warmup.as_secs_f64(), 600.0);
+        assert_eq!(m.max_waiting, 50);
+        assert_eq!(m.service_level.as_secs_f64(), 45.0);
+        let names: Vec<&str> = m.agents.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["a-1", "a-2", "a-3", "a-4", "a-5", "b"]);
+        assert_eq!((m.agents[0].cost, m.agents[0].level), (12.5, 4));
+        assert_eq!((m.agents[5].max_chats, m.agents[5].speed), (3, 2.0));
+        assert_eq!(m.teams[1].strategy, crate::model::Strategy::RoundRobin);
+        assert_eq!(m.traffic[0].rate, 2.0 / 60.0);
+        // The mean moves; the shape and sd stay the file's (a lognormal, sd 2m).
+        let text = SETTABLE.replace("mean = \"5m\"", "mean = \"6m\"");
+        let by_file = parse_str("t.toml", &text).unwrap();
+        assert_eq!(
+            format!("{:?}", m.traffic[0].handle_time),
+            format!("{:?}", by_file.traffic[0].handle_time)
+        );
+        assert_eq!(m.traffic[0].patience.as_ref().unwrap().mean_secs, 180.0);
+        let crate::model::Action::Route(steps) = &m.rules[0].action else {
+            panic!("a route")
+        };
+        assert_eq!(steps[0].timeout.unwrap().as_secs_f64(), 90.0);
+        assert_eq!(m.rules[0].priority, 3);
+    }
+
+    #[test]
+    fn a_bad_set_names_its_path_or_its_value_and_what_exists() {
+        // (path, value, expected key, message fragment, hint fragment)
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            (
+                "agents.a.count",
+                "0",
+                "agents[0].count (set by --set agents.a.count=0)",
+                "count must be at least 1",
+                "",
+            ),
+            (
+                "agents.a.count",
+                "many",
+                "agents[0].count (set by --set agents.a.count=many)",
+                "invalid type: string \"many\", expected u32",
+                "",
+            ),
+            (
+                "agents.zz.count",
+                "1",
+                "--set agents.zz.count",
+                "no single [[agents]] entry named \"zz\"",
+                "agent groups: a, b",
+            ),
+            (
+                "agents.a.colour",
+                "1",
+                "--set agents.a.colour",
+                "no such setting",
+                "paths in agents: agents.NAME.count, agents.NAME.max_chats",
+            ),
+            (
+                "nonsense",
+                "1",
+                "--set nonsense",
+                "no such setting",
+                "settable paths: simulation.seed",
+            ),
+            (
+                "teams.sales.strategy",
+                "random",
+                "--set teams.sales.strategy",
+                "no single [[teams]] entry named \"sales\"",
+                "teams: support, backup",
+            ),
+            (
+                "teams.support.strategy",
+                "fastest",
+                "teams[0].strategy (set by --set teams.support.strategy=fastest)",
+                "unknown variant `fastest`",
+                "",
+            ),
+            (
+                "traffic.web.rate",
+                "0/min",
+                "traffic[0].rate (set by --set traffic.web.rate=0/min)",
+                "a rate must be greater than zero",
+                "",
+            ),
+            (
+                "traffic.web.patience.mean",
+                "1m",
+                "--set traffic.web.patience.mean",
+                "has no patience",
+                "--set traffic.web.patience=VALUE",
+            ),
+            (
+                "traffic.web.handle_time.mean",
+                "0s",
+                "traffic[0].handle_time (set by --set traffic.web.handle_time.mean=0s)",
+                "`mean` must be greater than zero",
+                "",
+            ),
+            (
+                "rules.all.route[1].timeout",
+                "1m",
+                "rules[0].route[1].timeout (set by --set rules.all.route[1].timeout=1m)",
+                "the last step has no next step",
+                "add a [fallback]",
+            ),
+            (
+                "rules.all.route[2].timeout",
+                "1m",
+                "--set rules.all.route[2].timeout",
+                "rule \"all\" has no step route[2]: its route has 2 steps, route[0] to route[1]",
+                "",
+            ),
+            (
+                "rules.all.priority",
+                "-1",
+                "rules[0].priority (set by --set rules.all.priority=-1)",
+                "priority must be between 0 and 65535",
+                "",
+            ),
+            (
+                "simulation.duration",
+                "0",
+                "simulation.duration (set by --set simulation.duration=0)",
+                "greater than zero",
+                "",
+            ),
+        ];
+        for &(path, value, key, message, hint) in cases {
+            let Err(Error::Scenario(d)) = with_sets(&[(path, value)], Overrides::default()) else {
+                panic!("{path}={value}: expected an error")
+            };
+            // Other problems may follow from it (a team left without agents); this one is there.
+            let item = d
+                .items
+                .iter()
+                .find(|i| i.key == key)
+                .unwrap_or_else(|| panic!("{path}={value}: no {key} in {d}"));
+            assert_eq!(item.line, None, "{path}={value}");
+            assert!(item.message.contains(message), "{path}={value}: {d}");
+            let got = item.hint.as_deref().unwrap_or_default();
+            assert!(got.contains(hint), "{path}={value}: {d}");
+        }
+    }
+
+    #[test]
+    fn a_key_set_twice_is_an_error_naming_both_flags() {
+        let base = Overrides {
+            seed: Some(2),
+            ..Default::default()
+        };
+        let Err(Error::Scenario(d)) = with_sets(&[("simulation.seed", "1")], base) else {
+            panic!("expected an error")
+        };
+        assert_eq!(
+            d.items[0].message,
+            "simulation.seed is set twice: by --seed and by --set simulation.seed=1"
+        );
+        // Two spellings of one key are one key.
+        let Err(Error::Scenario(d)) = with_sets(
+            &[
+                ("traffic.web.handle_time", "4m"),
+                ("traffic.web.handle_time.mean", "5m"),
+            ],
+            Overrides::default(),
+        ) else {
+            panic!("expected an error")
+        };
+        assert!(d.items[0].message.contains("set twice"), "{d}");
     }
 
     fn errors(text: &str) -> Vec<(String, Option<usize>, String)> {

@@ -8,6 +8,10 @@ fn help_on_every_command_shows_examples() {
         vec!["--help"],
         vec!["run", "--help"],
         vec!["validate", "--help"],
+        vec!["compare", "--help"],
+        vec!["staff", "--help"],
+        vec!["sweep", "--help"],
+        vec!["explain", "--help"],
     ] {
         let out = routesim()
             .args(&args)

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::root;
 
-const COMMANDS: [&[&str]; 4] = [
+const COMMANDS: [&[&str]; 5] = [
     &["validate", "scenarios/support-desk.toml"],
     &[
         "explain",
@@ -17,6 +17,13 @@ const COMMANDS: [&[&str]; 4] = [
     ],
     &["run", "scenarios/support-desk.toml", "--quiet"],
     &["run", "scenarios/support-desk.toml", "--format", "json"],
+    &[
+        "sweep",
+        "scenarios/support-desk.toml",
+        "--set",
+        "agents.early.count=7,8",
+        "--quiet",
+    ],
 ];
 
 fn routesim(args: &[&str]) -> Command {
@@ -166,6 +173,65 @@ fn an_interrupt_prints_a_partial_report_and_leaves_the_old_set() {
             leftovers(parent.path())
         );
     }
+}
+
+#[test]
+fn an_interrupted_sweep_reports_nothing_and_leaves_the_old_set() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("out");
+    let dir_arg = dir.to_str().unwrap();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", "--quiet", "--out", dir_arg];
+        args.extend(extra);
+        routesim(&args)
+    };
+    let old = sweep(&[
+        "scenarios/support-desk.toml",
+        "--set",
+        "agents.early.count=7,8",
+    ])
+    .output()
+    .unwrap();
+    assert!(old.status.success());
+    let before = snapshot(&dir);
+    assert_eq!(
+        before.len(),
+        1,
+        "{:?}",
+        before.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    // Two points as long as LONG's run between them.
+    let child = sweep(&[
+        "scenarios/bench/mmc-100.toml",
+        "--set",
+        "simulation.seed=1,2",
+        "--duration",
+        "868h",
+        "--replications",
+        "4",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    // Rows over part of the time would read as answers: none are printed.
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("interrupted: no report was printed"), "{err}");
+    assert_eq!(snapshot(&dir), before, "the old set was touched");
+    assert!(
+        leftovers(parent.path()).is_empty(),
+        "{:?}",
+        leftovers(parent.path())
+    );
 }
 
 #[test]

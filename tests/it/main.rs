@@ -14,5 +14,6 @@ mod scenarios;
 mod shard;
 mod staff;
 mod support;
+mod sweep;
 mod tickets;
 mod week;

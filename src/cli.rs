@@ -53,6 +53,8 @@ const MERGE_EXAMPLES: &str = "Examples:
   routesim run desk.toml --replications 40 --shard 0/4 > part-0.json   # ... and 1/4, 2/4, 3/4
   routesim merge part-*.json
   routesim merge part-*.json --format json --out results/
+  routesim sweep desk.toml --set 'agents.early.count=6..13' --shard 1/4 > sweep-1.json   # ...
+  routesim merge sweep-*.json --format csv
 
 The merged report is byte for byte the one `routesim run` prints for the same scenario, seed,
 replications and --interval on one machine. The scenario file must be where the shards read it,
@@ -199,11 +201,12 @@ pub struct MergeArgs {
     /// The partial results of `run --shard`, one per shard, in any order.
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Also write summary.json, teams.csv, agents.csv and intervals.csv into this folder (not
-    /// chats.csv: the chats stayed with the shards).
+    /// Output format on stdout (csv: for a sweep's parts).
+    #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
+    pub format: SweepFormat,
+    /// Also write into this folder what the merged command would have written: for a run,
+    /// summary.json, teams.csv, agents.csv and intervals.csv (not chats.csv: the chats stayed
+    /// with the shards); for a sweep, sweep.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No warnings on stderr.
@@ -331,6 +334,11 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunsArgs,
+    /// Run only shard K of N (K from 0) of the grid's points and print its partial result as
+    /// JSON, for `routesim merge`. `--shard N` takes K from SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["out", "format"])]
+    pub shard: Option<String>,
 }
 
 fn parse_axis(s: &str) -> std::result::Result<routesim::sweep::Axis, String> {
@@ -413,24 +421,53 @@ pub fn render_error(e: &Error) -> String {
 }
 
 fn merge(args: &MergeArgs) -> Result<u8> {
-    let parts = args
-        .parts
-        .iter()
-        .map(|p| routesim::shard::read(p))
-        .collect::<Result<Vec<_>>>()?;
-    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
-    let (summary, notes) = routesim::shard::merge(parts, 0)?;
-    if let Some(out) = out_dir {
-        write_set(out.staging(), &summary, None)?;
-        out.commit()?;
-    }
-    let out = match args.format {
-        Format::Table if summary.intervals.is_some() => {
-            (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
-                .into_bytes()
+    use routesim::shard::AnyPartial;
+    let (mut runs, mut sweeps) = (Vec::new(), Vec::new());
+    for p in &args.parts {
+        match routesim::shard::read(p)? {
+            AnyPartial::Run(p) => runs.push(*p),
+            AnyPartial::Sweep(p) => sweeps.push(*p),
         }
-        Format::Table => report::table::table(&summary).into_bytes(),
-        Format::Json => report::json(&summary),
+    }
+    if !runs.is_empty() && !sweeps.is_empty() {
+        return Err(Error::Usage(
+            "the parts mix a run's shards and a sweep's: merge one at a time".into(),
+        ));
+    }
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
+    let (out, notes) = if sweeps.is_empty() {
+        let (summary, notes) = routesim::shard::merge(runs, 0)?;
+        if let Some(out) = out_dir {
+            write_set(out.staging(), &summary, None)?;
+            out.commit()?;
+        }
+        let out = match args.format {
+            SweepFormat::Table if summary.intervals.is_some() => {
+                (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
+                    .into_bytes()
+            }
+            SweepFormat::Table => report::table::table(&summary).into_bytes(),
+            SweepFormat::Json => report::json(&summary),
+            SweepFormat::Csv => {
+                return Err(Error::Usage(
+                    "--format csv is for a sweep's parts; a run's merge prints table or json (--out writes its CSV files)".into(),
+                ));
+            }
+        };
+        (out, notes)
+    } else {
+        let (sweep, notes) = routesim::shard::merge_sweep(sweeps)?;
+        let csv = report::sweep::csv(&sweep);
+        if let Some(out) = out_dir {
+            write_synced(out.staging(), "sweep.csv", &csv)?;
+            out.commit()?;
+        }
+        let out = match args.format {
+            SweepFormat::Table => report::sweep::table(&sweep).into_bytes(),
+            SweepFormat::Json => report::json(&sweep),
+            SweepFormat::Csv => csv,
+        };
+        (out, notes)
     };
     emit(&out)?;
     if !args.quiet {
@@ -658,6 +695,30 @@ fn staff(args: &StaffArgs) -> Result<u8> {
 }
 
 fn sweep(args: &SweepArgs) -> Result<u8> {
+    if let Some(spec) = &args.shard {
+        let shard =
+            routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
+        let source = scenario::Source::read(&args.file)?;
+        let plan = routesim::sweep::plan(&source, &args.sets, &args.runs.overrides())?;
+        watch_for_interrupts();
+        let partial = with_progress_of(plan.ticks, args.runs.quiet, |progress| {
+            routesim::shard::run_sweep_shard(
+                &args.file,
+                &args.sets,
+                &args.runs.overrides(),
+                args.runs.threads as usize,
+                shard,
+                &interrupted,
+                progress,
+            )
+        })?;
+        let Some(partial) = partial else {
+            note(format_args!("interrupted: no partial result was printed"));
+            return Ok(EXIT_INTERRUPTED);
+        };
+        emit(&report::json(&partial))?;
+        return Ok(EXIT_SUCCESS);
+    }
     let source = scenario::Source::read(&args.file)?;
     // Every point compiles before anything runs or any folder is claimed.
     let plan = routesim::sweep::plan(&source, &args.sets, &args.runs.overrides())?;

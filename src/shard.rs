@@ -16,8 +16,10 @@ use crate::experiment::{self, Part, RunOptions, Summary};
 use crate::model::SimTime;
 use crate::scenario::{Overrides, Source};
 
-/// What a partial's first field says it is.
+/// What a run's partial says it is (its `format`).
 pub const FORMAT: &str = "routesim-partial/1";
+/// What a sweep's partial says it is.
+pub const SWEEP_FORMAT: &str = "routesim-sweep-partial/1";
 
 /// Shard `k` of `n` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,8 +144,16 @@ pub fn run_shard(
     })
 }
 
-/// Reads a partial file.
-pub fn read(path: &Path) -> Result<Partial> {
+/// A partial file of either kind.
+pub enum AnyPartial {
+    /// Of `run --shard`.
+    Run(Box<Partial>),
+    /// Of `sweep --shard`.
+    Sweep(Box<SweepPartial>),
+}
+
+/// Reads a partial file (of a run or of a sweep).
+pub fn read(path: &Path) -> Result<AnyPartial> {
     let text = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -151,20 +161,212 @@ pub fn read(path: &Path) -> Result<Partial> {
     let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
     let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| bad(format!("not a routesim partial result ({e})")))?;
+    let damaged = |e: serde_json::Error| bad(format!("a damaged partial result ({e})"));
     match value.get("format").and_then(|f| f.as_str()) {
-        Some(FORMAT) => {}
-        Some(other) => {
-            return Err(bad(format!(
-                "a partial result of format \"{other}\"; this routesim reads {FORMAT}"
-            )));
-        }
-        None => {
-            return Err(bad(
-                "not a routesim partial result (`run --shard K/N` writes them)".into(),
+        Some(FORMAT) => Ok(AnyPartial::Run(Box::new(
+            serde_json::from_value(value).map_err(damaged)?,
+        ))),
+        Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(Box::new(
+            serde_json::from_value(value).map_err(damaged)?,
+        ))),
+        Some(other) => Err(bad(format!(
+            "a partial result of format \"{other}\"; this routesim reads {FORMAT} and {SWEEP_FORMAT}"
+        ))),
+        None => Err(bad(
+            "not a routesim partial result (`run --shard K/N` and `sweep --shard K/N` write them)"
+                .into(),
+        )),
+    }
+}
+
+/// One shard's share of a sweep: the rows of its points.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepPartial {
+    /// [`SWEEP_FORMAT`].
+    pub format: String,
+    /// The routesim version that wrote it.
+    pub routesim: String,
+    /// The scenario file as the shard was given it.
+    pub scenario: PathBuf,
+    /// FNV-1a hash of the file's bytes, in hex.
+    pub scenario_hash: String,
+    /// The `--set` axes.
+    pub axes: Vec<crate::sweep::Axis>,
+    /// `--seed`, `--replications`, `--duration` as given to the shard.
+    pub seed: Option<u64>,
+    /// See `seed`.
+    pub replications: Option<u32>,
+    /// See `seed`.
+    pub duration: Option<f64>,
+    /// This shard, from 0.
+    pub shard: u32,
+    /// Shards in all.
+    pub of: u32,
+    /// Its points' rows (each point whole: all its replications ran in this shard).
+    pub done: crate::sweep::Done,
+}
+
+/// The points shard `k` of `n` runs: a contiguous share of the grid.
+pub fn points(count: usize, shard: Shard) -> std::ops::Range<usize> {
+    let at = |i: u32| (count as u64 * i as u64 / shard.n as u64) as usize;
+    at(shard.k)..at(shard.k + 1)
+}
+
+/// Runs shard `shard` of a sweep (its share of the points, each with all its replications).
+/// `None` when `stop` ended it early.
+pub fn run_sweep_shard(
+    path: &Path,
+    axes: &[crate::sweep::Axis],
+    overrides: &Overrides,
+    threads: usize,
+    shard: Shard,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<SweepPartial>> {
+    let source = Source::read(path)?;
+    let plan = crate::sweep::plan(&source, axes, overrides)?;
+    if shard.n as usize > plan.points.len() {
+        return Err(Error::Usage(format!(
+            "--shard {}/{}: a grid of {} points cannot be split into {} shards; use at most {} shards",
+            shard.k,
+            shard.n,
+            plan.points.len(),
+            shard.n,
+            plan.points.len()
+        )));
+    }
+    let range = points(plan.points.len(), shard);
+    let Some(done) = crate::sweep::run_points(&source, &plan, range, threads, stop, progress)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SweepPartial {
+        format: SWEEP_FORMAT.into(),
+        routesim: env!("CARGO_PKG_VERSION").into(),
+        scenario: path.to_path_buf(),
+        scenario_hash: content_hash(source.text().as_bytes()),
+        axes: axes.to_vec(),
+        seed: overrides.seed,
+        replications: overrides.replications,
+        duration: overrides.duration,
+        shard: shard.k,
+        of: shard.n,
+        done,
+    }))
+}
+
+/// Checks that shards `got` (sorted) are 0..n, each once.
+fn complete(got: &[u32], n: u32) -> Result<()> {
+    if got == (0..n).collect::<Vec<_>>() {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    let twice: Vec<String> = got
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].to_string())
+        .collect();
+    if !twice.is_empty() {
+        problems.push(format!("a shard is given twice: {}", twice.join(", ")));
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|k| !got.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!("shards missing: {} (of {n})", missing.join(", ")));
+    }
+    Err(Error::Usage(problems.join("; ")))
+}
+
+/// Reads the scenario the shards ran, refusing one that changed since.
+fn scenario_of(path: &Path, hash: &str) -> Result<Source> {
+    let source = Source::read(path).map_err(|e| match e {
+        Error::Read { path, source } => Error::Usage(format!(
+            "cannot read {}, the scenario the shards ran ({source}); a relative path is read from where merge runs",
+            path.display()
+        )),
+        other => other,
+    })?;
+    if content_hash(source.text().as_bytes()) != hash {
+        return Err(Error::Usage(format!(
+            "{} changed since the shards ran (hash {hash} then): rerun them",
+            path.display()
+        )));
+    }
+    Ok(source)
+}
+
+/// A warning when a shard was written by another routesim version.
+fn version_note(shards: impl Iterator<Item = (u32, String)>) -> Vec<String> {
+    shards
+        .filter(|(_, v)| v != env!("CARGO_PKG_VERSION"))
+        .take(1)
+        .map(|(k, v)| {
+            format!(
+                "shard {k} was written by routesim {v}, this is {}: figures may differ from a run of this version",
+                env!("CARGO_PKG_VERSION")
+            )
+        })
+        .collect()
+}
+
+/// Merges the partials of one sharded sweep into the sweep one machine would have printed.
+pub fn merge_sweep(mut parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec<String>)> {
+    let Some(first) = parts.first() else {
+        return Err(Error::Usage(
+            "merge needs the partial results to merge".into(),
+        ));
+    };
+    let key = |p: &SweepPartial| {
+        (
+            p.scenario.clone(),
+            p.scenario_hash.clone(),
+            p.axes.clone(),
+            p.seed,
+            p.replications,
+            p.duration.map(f64::to_bits),
+            p.of,
+        )
+    };
+    let want = key(first);
+    if let Some(other) = parts.iter().find(|p| key(p) != want) {
+        return Err(Error::Usage(format!(
+            "sweep shard {} of {} ran other settings than shard {} of {}: they are not parts of one sweep",
+            other.shard, other.of, first.shard, first.of
+        )));
+    }
+    let n = first.of;
+    parts.sort_by_key(|p| p.shard);
+    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
+    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let first = &parts[0];
+    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
+    let overrides = Overrides {
+        seed: first.seed,
+        replications: first.replications,
+        duration: first.duration,
+        ..Default::default()
+    };
+    let plan = crate::sweep::plan(&source, &first.axes, &overrides)?;
+    let mut dones = parts.into_iter().map(|p| p.done);
+    let mut done = dones.next().expect("checked above");
+    for d in dones {
+        if d.points.start != done.points.end {
+            return Err(Error::Usage(
+                "the shards' points do not follow on from each other".into(),
             ));
         }
+        done.merge(d);
     }
-    serde_json::from_value(value).map_err(|e| bad(format!("a damaged partial result ({e})")))
+    if done.points != (0..plan.points.len()) {
+        return Err(Error::Usage(format!(
+            "the shards ran points {:?}, the grid has {}",
+            done.points,
+            plan.points.len()
+        )));
+    }
+    Ok((crate::sweep::assemble(&source, &plan, done), notes))
 }
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its
@@ -202,53 +404,10 @@ pub fn merge(mut parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<St
     }
     let n = first.of;
     parts.sort_by_key(|p| p.shard);
-    let shards: Vec<u32> = parts.iter().map(|p| p.shard).collect();
-    if shards != (0..n).collect::<Vec<_>>() {
-        let mut problems = Vec::new();
-        let twice: Vec<String> = shards
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0].to_string())
-            .collect();
-        if !twice.is_empty() {
-            problems.push(format!("a shard is given twice: {}", twice.join(", ")));
-        }
-        let missing: Vec<String> = (0..n)
-            .filter(|k| !shards.contains(k))
-            .map(|k| k.to_string())
-            .collect();
-        if !missing.is_empty() {
-            problems.push(format!("shards missing: {} (of {n})", missing.join(", ")));
-        }
-        return Err(Error::Usage(problems.join("; ")));
-    }
-    let mut notes = Vec::new();
-    if let Some(p) = parts
-        .iter()
-        .find(|p| p.routesim != env!("CARGO_PKG_VERSION"))
-    {
-        notes.push(format!(
-            "shard {} was written by routesim {}, this is {}: figures may differ from a run of this version",
-            p.shard,
-            p.routesim,
-            env!("CARGO_PKG_VERSION")
-        ));
-    }
+    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
+    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
     let first = &parts[0];
-    let source = Source::read(&first.scenario).map_err(|e| match e {
-        Error::Read { path, source } => Error::Usage(format!(
-            "cannot read {}, the scenario the shards ran ({source}); a relative path is read from where merge runs",
-            path.display()
-        )),
-        other => other,
-    })?;
-    if content_hash(source.text().as_bytes()) != first.scenario_hash {
-        return Err(Error::Usage(format!(
-            "{} changed since the shards ran (hash {} then): rerun them",
-            first.scenario.display(),
-            first.scenario_hash
-        )));
-    }
+    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = Overrides {
         seed: first.seed,
         replications: first.replications,

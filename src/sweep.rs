@@ -369,6 +369,32 @@ struct Ran {
     seed: u64,
 }
 
+/// What a range of points gave: the rows, each point's own warnings, and the seed of the
+/// range's first point. A shard's share of a sweep; the ranges of every shard, in order, make
+/// the [`Sweep`] (see [`assemble`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    /// The points, by index in the plan.
+    pub points: std::ops::Range<usize>,
+    /// One row per point.
+    pub rows: Vec<Row>,
+    /// Each point's run warnings.
+    pub warnings: Vec<Vec<String>>,
+    /// The seed of the first point in the range.
+    pub seed: Option<u64>,
+}
+
+impl Done {
+    /// Appends the next range's points.
+    pub fn merge(&mut self, o: Done) {
+        debug_assert_eq!(self.points.end, o.points.start);
+        self.points.end = o.points.end;
+        self.rows.extend(o.rows);
+        self.warnings.extend(o.warnings);
+        self.seed = self.seed.or(o.seed);
+    }
+}
+
 /// A recorder that stops a replication once `stop` says so.
 struct Stop<'a>(&'a (dyn Fn() -> bool + Sync));
 
@@ -393,6 +419,20 @@ pub fn run(
     stop: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<Sweep>> {
+    let all = 0..plan.points.len();
+    Ok(run_points(source, plan, all, threads, stop, progress)?.map(|d| assemble(source, plan, d)))
+}
+
+/// [`run`] for the points in `range` only (a shard's share).
+pub fn run_points(
+    source: &Source,
+    plan: &Plan,
+    range: std::ops::Range<usize>,
+    threads: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<Done>> {
+    let points = &plan.points[range.clone()];
     let options = RunOptions {
         threads,
         interval: None,
@@ -411,7 +451,7 @@ pub fn run(
         }))
     };
     // More threads than replications in all would only be started to idle.
-    let replications: usize = plan.points.iter().map(|p| p.replications as usize).sum();
+    let replications: usize = points.iter().map(|p| p.replications as usize).sum();
     let threads = match threads {
         0 => 0,
         n => n.min(replications),
@@ -420,14 +460,13 @@ pub fn run(
     let done: Result<Option<Vec<Ran>>> =
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(|| {
-                plan.points
+                points
                     .par_iter()
                     .map(one)
                     .collect::<Result<Vec<_>>>()
                     .map(|v| v.into_iter().collect())
             }),
-            Err(_) => plan
-                .points
+            Err(_) => points
                 .iter()
                 .map(one)
                 .collect::<Result<Vec<_>>>()
@@ -436,22 +475,32 @@ pub fn run(
     let Some(done) = done?.filter(|_| !stop()) else {
         return Ok(None);
     };
+    Ok(Some(Done {
+        points: range,
+        seed: done.first().map(|d| d.seed),
+        warnings: done.iter().map(|d| d.warnings.clone()).collect(),
+        rows: done.into_iter().map(|d| d.row).collect(),
+    }))
+}
+
+/// The sweep from every point's result (one range, or shards' ranges merged in order).
+pub fn assemble(source: &Source, plan: &Plan, done: Done) -> Sweep {
     let warnings = merge_warnings(
-        &done.iter().map(|d| d.warnings.clone()).collect::<Vec<_>>(),
+        &done.warnings,
         &plan
             .points
             .iter()
             .map(|p| plan.label(p))
             .collect::<Vec<_>>(),
     );
-    Ok(Some(Sweep {
+    Sweep {
         scenario: source.name().to_string(),
-        seed: done.first().map_or(0, |d| d.seed),
+        seed: done.seed.unwrap_or(0),
         replications: plan.points.first().map_or(0, |p| p.replications),
         axes: plan.axes.clone(),
-        rows: done.into_iter().map(|d| d.row).collect(),
+        rows: done.rows,
         warnings,
-    }))
+    }
 }
 
 /// A point's row: the pooled figures, and each one's half-width from the replications' own.

@@ -214,20 +214,26 @@ jobid() { local out; out=$(sbatch --parsable "$@") || return 1; echo "${out%%;*}
 # The array job script, submitted from the repository with its variables in the environment
 # (sbatch exports it to the job). SCENARIO is relative to the submit folder, as a user would
 # give it: the job script makes it absolute before it is recorded in the parts.
-submit_array() { # PARTS_DIR ROUTESIM sbatch-options...
+submit_array() { # PARTS_DIR ROUTESIM SWEEP sbatch-options...
     (
         cd "$REPO"
-        export SCENARIO=$SCENARIO_REL REPLICATIONS=$REPS PARTS_DIR=$1 ROUTESIM=$2
-        shift 2
+        export SCENARIO=$SCENARIO_REL REPLICATIONS=$REPS PARTS_DIR=$1 ROUTESIM=$2 SWEEP=$3
+        shift 3
         jobid "$@" --output="$WORK/jobs/%x-%A_%a.out" --error="$WORK/jobs/%x-%A_%a.err" \
             "$HERE/routesim-array.sbatch"
     )
 }
 
 say "submitting array job: $SCENARIO_REL, $REPS replications, shards 0-$((SHARDS - 1))"
-ARRAY_JOB=$(submit_array "$WORK/parts" "$BIN" --array=0-$((SHARDS - 1))) \
+ARRAY_JOB=$(submit_array "$WORK/parts" "$BIN" "" --array=0-$((SHARDS - 1))) \
     || fail "sbatch of the array job failed"
 JOBS+=("$ARRAY_JOB")
+# A sweep of 6 points (early agents 6 to 8, late 7 or 8) in 3 shards of 2 points each.
+SWEEP_SETS="--set agents.early.count=6..8 --set agents.late.count=7,8"
+say "submitting sweep array job: $SWEEP_SETS, shards 0-2"
+SWEEP_JOB=$(submit_array "$WORK/sweep-parts" "$BIN" "$SWEEP_SETS" --array=0-2 \
+    --job-name=routesim-sweep) || fail "sbatch of the sweep array job failed"
+JOBS+=("$SWEEP_JOB")
 MERGE_JOB=$(jobid --dependency=afterok:"$ARRAY_JOB" --kill-on-invalid-dep=yes \
     --job-name=routesim-merge --chdir="$WORK/jobs" \
     --output="$WORK/jobs/%x-%j.out" --error="$WORK/jobs/%x-%j.err" \
@@ -243,16 +249,16 @@ printf '{\n  "format": "routesim-partial/1",\n'
 exit 1
 EOF
 chmod 755 "$WORK/routesim-dies"
-FAILING_JOB=$(submit_array "$WORK/parts-failing" "$WORK/routesim-dies" --array=0-1 \
+FAILING_JOB=$(submit_array "$WORK/parts-failing" "$WORK/routesim-dies" "" --array=0-1 \
     --job-name=routesim-dies) || fail "sbatch of the failing array job failed"
 JOBS+=("$FAILING_JOB")
 say "jobs: array $ARRAY_JOB, merge $MERGE_JOB (afterok:$ARRAY_JOB), failing array $FAILING_JOB"
 
 for ((i = 0; i < TIMEOUT * 2; i++)); do
-    [ -z "$(squeue -h -o %i -j "$ARRAY_JOB,$MERGE_JOB,$FAILING_JOB" 2>/dev/null)" ] && break
+    [ -z "$(squeue -h -o %i -j "$ARRAY_JOB,$MERGE_JOB,$FAILING_JOB,$SWEEP_JOB" 2>/dev/null)" ] && break
     sleep 0.5
 done
-left=$(squeue -h -o '%i %T %r' -j "$ARRAY_JOB,$MERGE_JOB,$FAILING_JOB" 2>/dev/null || true)
+left=$(squeue -h -o '%i %T %r' -j "$ARRAY_JOB,$MERGE_JOB,$FAILING_JOB,$SWEEP_JOB" 2>/dev/null || true)
 [ -z "$left" ] || fail "jobs not done after ${TIMEOUT}s: $left"
 
 # JobState and ExitCode of every task of a job (one line each).
@@ -286,3 +292,15 @@ cmp "$WORK/merged-by-job.json" "$WORK/single.json" \
 cmp "$WORK/merged.json" "$WORK/single.json" \
     || fail "merged here differs from the one-machine run"
 say "merged JSON ($(wc -c < "$WORK/single.json") bytes, by the merge job and here) == one-machine run"
+
+# The sweep: its 3 tasks completed, and the merged grid is the one-machine sweep, byte for byte.
+bad=$(states "$SWEEP_JOB" | grep -cv '^COMPLETED 0:0$' || true)
+[ "$bad" = 0 ] || fail "sweep array $SWEEP_JOB: $(states "$SWEEP_JOB" | tr '\n' ' ')"
+# shellcheck disable=SC2086 # SWEEP_SETS is a list of flags
+(cd "$REPO" && "$BIN" sweep "$SCENARIO_REL" $SWEEP_SETS --replications "$REPS" --format csv \
+    --quiet) > "$WORK/sweep-single.csv" || fail "routesim sweep on one machine failed"
+"$BIN" merge --format csv --quiet "$WORK"/sweep-parts/part-*.json > "$WORK/sweep-merged.csv" \
+    || fail "routesim merge of the sweep failed"
+cmp "$WORK/sweep-merged.csv" "$WORK/sweep-single.csv" \
+    || fail "the sweep merged from Slurm differs from the one-machine sweep"
+say "sweep: 3 tasks COMPLETED; merged grid ($(($(wc -l < "$WORK/sweep-single.csv") - 1)) points) == one-machine sweep"

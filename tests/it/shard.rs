@@ -186,3 +186,89 @@ fn parts_that_do_not_make_one_run_are_refused() {
         .code(2)
         .stderr(predicates::str::contains("must be below N"));
 }
+
+#[test]
+fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
+    let scenario = root().join("scenarios/support-desk.toml");
+    let args = [
+        "--set",
+        "agents.early.count=6..10",
+        "--set",
+        "agents.late.count=7,8",
+        "--replications",
+        "3",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["json", "csv", "table"] {
+        let want = routesim()
+            .arg("sweep")
+            .arg(&scenario)
+            .args(args)
+            .args(["--quiet", "--format", format])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        for n in [1u32, 2, 5] {
+            let mut parts = Vec::new();
+            for k in 0..n {
+                let out = routesim()
+                    .arg("sweep")
+                    .arg(&scenario)
+                    .args(args)
+                    .args(["--quiet", "--shard", &format!("{k}/{n}")])
+                    .assert()
+                    .success()
+                    .get_output()
+                    .stdout
+                    .clone();
+                let p = dir.path().join(format!("sweep-{k}-of-{n}.json"));
+                std::fs::write(&p, out).unwrap();
+                parts.push(p);
+            }
+            parts.reverse();
+            let got = routesim()
+                .arg("merge")
+                .args(&parts)
+                .args(["--format", format])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            assert!(got == want, "sweep in {n} shards, {format}");
+        }
+    }
+    // A run's part and a sweep's do not merge together; a grid of 10 points has no 11th shard.
+    let run_part = dir.path().join("run.json");
+    let out = routesim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--replications", "2", "--shard", "0/1", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    std::fs::write(&run_part, out).unwrap();
+    routesim()
+        .arg("merge")
+        .arg(&run_part)
+        .arg(dir.path().join("sweep-0-of-1.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "mix a run's shards and a sweep's",
+        ));
+    routesim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(args)
+        .args(["--shard", "0/11"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "a grid of 10 points cannot be split into 11 shards",
+        ));
+}

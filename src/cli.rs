@@ -236,6 +236,11 @@ pub struct CompareArgs {
     pub format: CompareFormat,
     #[command(flatten)]
     pub runs: RunsArgs,
+    /// Run only shard K of N (K from 0) of the replications of every scenario and print its
+    /// partial result as JSON, for `routesim merge`. `--shard N` takes K from
+    /// SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K/N", conflicts_with = "format")]
+    pub shard: Option<String>,
 }
 
 /// How every run of a command that runs a scenario many times is made (`compare`, `staff`,
@@ -422,17 +427,38 @@ pub fn render_error(e: &Error) -> String {
 
 fn merge(args: &MergeArgs) -> Result<u8> {
     use routesim::shard::AnyPartial;
-    let (mut runs, mut sweeps) = (Vec::new(), Vec::new());
+    let (mut runs, mut sweeps, mut compares) = (Vec::new(), Vec::new(), Vec::new());
     for p in &args.parts {
         match routesim::shard::read(p)? {
             AnyPartial::Run(p) => runs.push(*p),
             AnyPartial::Sweep(p) => sweeps.push(*p),
+            AnyPartial::Compare(p) => compares.push(*p),
         }
     }
-    if !runs.is_empty() && !sweeps.is_empty() {
+    let kinds = [!runs.is_empty(), !sweeps.is_empty(), !compares.is_empty()];
+    if kinds.iter().filter(|&&k| k).count() > 1 {
         return Err(Error::Usage(
-            "the parts mix a run's shards and a sweep's: merge one at a time".into(),
+            "the parts mix the shards of different commands (run, sweep, compare): merge one at a time".into(),
         ));
+    }
+    if !compares.is_empty() {
+        if args.out.is_some() {
+            return Err(Error::Usage(
+                "--out is for a run's or a sweep's parts; a comparison prints to stdout".into(),
+            ));
+        }
+        let (comparison, notes) = routesim::shard::merge_compare(compares)?;
+        emit(&match args.format {
+            SweepFormat::Table => report::compare::table(&comparison).into_bytes(),
+            SweepFormat::Json => report::json(&comparison),
+            SweepFormat::Csv => report::compare::csv(&comparison),
+        })?;
+        if !args.quiet {
+            for n in notes {
+                note(format_args!("warning: {n}"));
+            }
+        }
+        return Ok(EXIT_SUCCESS);
     }
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let (out, notes) = if sweeps.is_empty() {
@@ -612,6 +638,22 @@ fn compare(args: &CompareArgs) -> Result<u8> {
         interval: None,
     };
     let refs: Vec<&Model> = models.iter().collect();
+    if let Some(spec) = &args.shard {
+        let shard =
+            routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
+        let partial = with_progress(&refs, args.runs.quiet, |progress| {
+            routesim::shard::run_compare_shard(
+                &args.files,
+                &models,
+                args.runs.duration,
+                args.runs.threads as usize,
+                shard,
+                progress,
+            )
+        })?;
+        emit(&report::json(&partial))?;
+        return Ok(EXIT_SUCCESS);
+    }
     let comparison = with_progress(&refs, args.runs.quiet, |progress| {
         routesim::compare::compare(&models, &options, progress)
     })?;

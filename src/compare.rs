@@ -155,6 +155,20 @@ pub fn compare(
     options: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Comparison> {
+    check(models)?;
+    let runs: Vec<(Summary, Vec<RepFigures>)> = models
+        .iter()
+        .map(|m| {
+            let (s, reps, _) =
+                experiment::run_detailed(m, options, |_| experiment::Discard, progress);
+            (s, reps)
+        })
+        .collect();
+    Ok(assemble(models, runs))
+}
+
+/// Whether the models can be compared: two or more, each with two replications or more.
+pub fn check(models: &[Model]) -> Result<()> {
     if models.len() < 2 {
         return Err(Error::Usage(
             "compare needs two scenarios or more: the first, and those compared with it".into(),
@@ -166,14 +180,12 @@ pub fn compare(
             m.name, m.replications
         )));
     }
-    let runs: Vec<(Summary, Vec<RepFigures>)> = models
-        .iter()
-        .map(|m| {
-            let (s, reps, _) =
-                experiment::run_detailed(m, options, |_| experiment::Discard, progress);
-            (s, reps)
-        })
-        .collect();
+    Ok(())
+}
+
+/// The comparison from each model's report and replications' figures (run here, or merged
+/// from shards).
+pub fn assemble(models: &[Model], runs: Vec<(Summary, Vec<RepFigures>)>) -> Comparison {
     let unpaired = models[1..]
         .iter()
         .find_map(|m| unpaired_because(&models[0], m));
@@ -237,7 +249,7 @@ pub fn compare(
                 .map(move |w| format!("{}: {w}", s.scenario))
         })
         .collect();
-    Ok(Comparison {
+    Comparison {
         scenarios: models.iter().map(|m| m.name.clone()).collect(),
         seed: models[0].seed,
         replications: models[0].replications,
@@ -249,7 +261,7 @@ pub fn compare(
         unpaired_because: unpaired,
         rows,
         warnings,
-    })
+    }
 }
 
 /// The compared figures of one scope (`overall` or a team name), in [`MEASURES`] order.

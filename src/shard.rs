@@ -150,6 +150,8 @@ pub enum AnyPartial {
     Run(Box<Partial>),
     /// Of `sweep --shard`.
     Sweep(Box<SweepPartial>),
+    /// Of `compare --shard`.
+    Compare(Box<ComparePartial>),
 }
 
 /// Reads a partial file (of a run or of a sweep).
@@ -169,11 +171,14 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
         Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(Box::new(
             serde_json::from_value(value).map_err(damaged)?,
         ))),
+        Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(Box::new(
+            serde_json::from_value(value).map_err(damaged)?,
+        ))),
         Some(other) => Err(bad(format!(
-            "a partial result of format \"{other}\"; this routesim reads {FORMAT} and {SWEEP_FORMAT}"
+            "a partial result of format \"{other}\"; this routesim reads {FORMAT}, {SWEEP_FORMAT} and {COMPARE_FORMAT}"
         ))),
         None => Err(bad(
-            "not a routesim partial result (`run --shard K/N` and `sweep --shard K/N` write them)"
+            "not a routesim partial result (`run`, `sweep` and `compare` with --shard K/N write them)"
                 .into(),
         )),
     }
@@ -367,6 +372,163 @@ pub fn merge_sweep(mut parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep,
         )));
     }
     Ok((crate::sweep::assemble(&source, &plan, done), notes))
+}
+
+/// What a compare's partial says it is.
+pub const COMPARE_FORMAT: &str = "routesim-compare-partial/1";
+
+/// One shard's share of a comparison: the same replications of every scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ComparePartial {
+    /// [`COMPARE_FORMAT`].
+    pub format: String,
+    /// The routesim version that wrote it.
+    pub routesim: String,
+    /// The scenario files as the shard was given them, the first being the baseline.
+    pub scenarios: Vec<PathBuf>,
+    /// FNV-1a hash of each file's bytes, in hex.
+    pub scenario_hashes: Vec<String>,
+    /// The seed every scenario ran with (the first's, or `--seed`).
+    pub seed: u64,
+    /// The replications every scenario ran with.
+    pub replications: u32,
+    /// `--duration` as given.
+    pub duration: Option<f64>,
+    /// This shard, from 0.
+    pub shard: u32,
+    /// Shards in all.
+    pub of: u32,
+    /// Each scenario's part, in the order of `scenarios`.
+    pub parts: Vec<Part>,
+}
+
+/// The overrides every scenario of a comparison runs with.
+fn compare_overrides(seed: u64, replications: u32, duration: Option<f64>) -> Overrides {
+    Overrides {
+        seed: Some(seed),
+        replications: Some(replications),
+        duration,
+        ..Default::default()
+    }
+}
+
+/// Runs shard `shard` of a comparison: its share of the replications of every scenario. The
+/// models are those `compare` runs (the first's seed and replications for all, and
+/// `duration`, the `--duration` given, if any).
+pub fn run_compare_shard(
+    paths: &[PathBuf],
+    models: &[crate::model::Model],
+    duration: Option<f64>,
+    threads: usize,
+    shard: Shard,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ComparePartial> {
+    crate::compare::check(models)?;
+    let (seed, replications) = (models[0].seed, models[0].replications);
+    if shard.n > replications {
+        return Err(Error::Usage(format!(
+            "--shard {}/{}: {replications} replications cannot be split into {} shards; use at most {replications} shards",
+            shard.k, shard.n, shard.n
+        )));
+    }
+    let options = RunOptions {
+        threads,
+        interval: None,
+    };
+    let reps = experiment::shard(replications, shard.k, shard.n);
+    let mut hashes = Vec::new();
+    for p in paths {
+        hashes.push(content_hash(Source::read(p)?.text().as_bytes()));
+    }
+    let parts = models
+        .iter()
+        .map(|m| {
+            experiment::run_part(m, &options, reps.clone(), |_| experiment::Discard, progress).0
+        })
+        .collect();
+    Ok(ComparePartial {
+        format: COMPARE_FORMAT.into(),
+        routesim: env!("CARGO_PKG_VERSION").into(),
+        scenarios: paths.to_vec(),
+        scenario_hashes: hashes,
+        seed,
+        replications,
+        duration,
+        shard: shard.k,
+        of: shard.n,
+        parts,
+    })
+}
+
+/// Merges the partials of one sharded comparison into the comparison one machine would print.
+pub fn merge_compare(
+    mut parts: Vec<ComparePartial>,
+) -> Result<(crate::compare::Comparison, Vec<String>)> {
+    let Some(first) = parts.first() else {
+        return Err(Error::Usage(
+            "merge needs the partial results to merge".into(),
+        ));
+    };
+    let key = |p: &ComparePartial| {
+        (
+            p.scenarios.clone(),
+            p.scenario_hashes.clone(),
+            p.seed,
+            p.replications,
+            p.duration.map(f64::to_bits),
+            p.of,
+        )
+    };
+    let want = key(first);
+    if let Some(other) = parts.iter().find(|p| key(p) != want) {
+        return Err(Error::Usage(format!(
+            "compare shard {} of {} ran other scenarios or settings than shard {} of {}: they are not parts of one comparison",
+            other.shard, other.of, first.shard, first.of
+        )));
+    }
+    let n = first.of;
+    parts.sort_by_key(|p| p.shard);
+    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
+    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let first = &parts[0];
+    let overrides = compare_overrides(first.seed, first.replications, first.duration);
+    let mut models = Vec::new();
+    for (path, hash) in first.scenarios.iter().zip(&first.scenario_hashes) {
+        models.push(scenario_of(path, hash)?.compile(&overrides)?);
+    }
+    let options = RunOptions {
+        threads: 0,
+        interval: None,
+    };
+    // Per scenario, its parts in shard order.
+    let mut by_model: Vec<Option<Part>> = vec![None; models.len()];
+    for p in parts {
+        for (slot, part) in by_model.iter_mut().zip(p.parts) {
+            match slot {
+                None => *slot = Some(part),
+                Some(whole) => {
+                    if part.replications.start != whole.replications.end {
+                        return Err(Error::Usage(
+                            "the shards' replications do not follow on from each other".into(),
+                        ));
+                    }
+                    whole.merge(part);
+                }
+            }
+        }
+    }
+    let mut runs = Vec::new();
+    for (m, part) in models.iter().zip(by_model) {
+        let part = part.ok_or_else(|| Error::Usage("a shard holds too few scenarios".into()))?;
+        if part.replications != (0..m.replications) {
+            return Err(Error::Usage(format!(
+                "the shards ran replications {:?} of {}, which has {}",
+                part.replications, m.name, m.replications
+            )));
+        }
+        runs.push(experiment::finish(m, &options, part));
+    }
+    Ok((crate::compare::assemble(&models, runs), notes))
 }
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its

@@ -259,7 +259,7 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "mix a run's shards and a sweep's",
+            "mix the shards of different commands",
         ));
     routesim()
         .arg("sweep")
@@ -271,4 +271,58 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
         .stderr(predicates::str::contains(
             "a grid of 10 points cannot be split into 11 shards",
         ));
+}
+
+#[test]
+fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
+    let a = root().join("scenarios/support-desk.toml");
+    let dir = tempfile::tempdir().unwrap();
+    // The same desk with one more early agent: paired, a real difference.
+    let b = dir.path().join("more.toml");
+    let text = std::fs::read_to_string(&a).unwrap();
+    std::fs::write(&b, text.replacen("count = 8", "count = 9", 1)).unwrap();
+    for format in ["json", "csv", "table"] {
+        let want = routesim()
+            .arg("compare")
+            .args([&a, &b])
+            .args(["--replications", "5", "--quiet", "--format", format])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        for n in [2u32, 5] {
+            let mut parts = Vec::new();
+            for k in (0..n).rev() {
+                let out = routesim()
+                    .arg("compare")
+                    .args([&a, &b])
+                    .args([
+                        "--replications",
+                        "5",
+                        "--quiet",
+                        "--shard",
+                        &format!("{k}/{n}"),
+                    ])
+                    .assert()
+                    .success()
+                    .get_output()
+                    .stdout
+                    .clone();
+                let p = dir.path().join(format!("compare-{k}-of-{n}.json"));
+                std::fs::write(&p, out).unwrap();
+                parts.push(p);
+            }
+            let got = routesim()
+                .arg("merge")
+                .args(&parts)
+                .args(["--format", format])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            assert!(got == want, "compare in {n} shards, {format}");
+        }
+    }
 }

@@ -304,6 +304,16 @@ pub struct StaffArgs {
     /// stationary, then the whole run with the curve as roster.
     #[arg(long, value_name = "LENGTH", value_parser = parse_interval_flag)]
     pub per_interval: Option<u64>,
+    /// With --per-interval: run only shard K of N (K from 0) of the intervals and print its
+    /// partial result as JSON, for `routesim merge` (which then checks the whole run with the
+    /// curve). `--shard N` takes K from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
+    #[arg(
+        long,
+        value_name = "K/N",
+        requires = "per_interval",
+        conflicts_with = "format"
+    )]
+    pub shard: Option<String>,
     /// Output format on stdout (csv: the per-interval curve, with --per-interval).
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
@@ -427,19 +437,45 @@ pub fn render_error(e: &Error) -> String {
 
 fn merge(args: &MergeArgs) -> Result<u8> {
     use routesim::shard::AnyPartial;
-    let (mut runs, mut sweeps, mut compares) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut runs, mut sweeps, mut compares, mut staffs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for p in &args.parts {
         match routesim::shard::read(p)? {
             AnyPartial::Run(p) => runs.push(*p),
             AnyPartial::Sweep(p) => sweeps.push(*p),
             AnyPartial::Compare(p) => compares.push(*p),
+            AnyPartial::Staff(p) => staffs.push(*p),
         }
     }
-    let kinds = [!runs.is_empty(), !sweeps.is_empty(), !compares.is_empty()];
+    let kinds = [
+        !runs.is_empty(),
+        !sweeps.is_empty(),
+        !compares.is_empty(),
+        !staffs.is_empty(),
+    ];
     if kinds.iter().filter(|&&k| k).count() > 1 {
         return Err(Error::Usage(
             "the parts mix the shards of different commands (run, sweep, compare): merge one at a time".into(),
         ));
+    }
+    if !staffs.is_empty() {
+        if args.out.is_some() {
+            return Err(Error::Usage(
+                "--out is for a run's or a sweep's parts; a staffing curve prints to stdout".into(),
+            ));
+        }
+        let (need, notes) = routesim::shard::merge_staff(staffs, 0)?;
+        emit(&match args.format {
+            SweepFormat::Table => report::staff::requirement_table(&need).into_bytes(),
+            SweepFormat::Json => report::json(&need),
+            SweepFormat::Csv => report::staff::requirement_csv(&need),
+        })?;
+        if !args.quiet {
+            for n in notes {
+                note(format_args!("warning: {n}"));
+            }
+        }
+        return Ok(EXIT_SUCCESS);
     }
     if !compares.is_empty() {
         if args.out.is_some() {
@@ -699,6 +735,16 @@ fn staff(args: &StaffArgs) -> Result<u8> {
             s.set_message(what.to_string());
         }
     };
+    if let (Some(len), Some(spec)) = (args.per_interval, &args.shard) {
+        let shard =
+            routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
+        let partial = routesim::shard::run_staff_shard(&args.file, &query, len, shard, &step);
+        if let Some(s) = &spinner {
+            s.finish_and_clear();
+        }
+        emit(&report::json(&partial?))?;
+        return Ok(EXIT_SUCCESS);
+    }
     if let Some(len) = args.per_interval {
         let need = routesim::staff::per_interval(&source, &query, len, &step);
         if let Some(s) = &spinner {

@@ -152,6 +152,8 @@ pub enum AnyPartial {
     Sweep(Box<SweepPartial>),
     /// Of `compare --shard`.
     Compare(Box<ComparePartial>),
+    /// Of `staff --per-interval --shard`.
+    Staff(Box<StaffPartial>),
 }
 
 /// Reads a partial file (of a run or of a sweep).
@@ -174,11 +176,14 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
         Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(Box::new(
             serde_json::from_value(value).map_err(damaged)?,
         ))),
+        Some(STAFF_FORMAT) => Ok(AnyPartial::Staff(Box::new(
+            serde_json::from_value(value).map_err(damaged)?,
+        ))),
         Some(other) => Err(bad(format!(
-            "a partial result of format \"{other}\"; this routesim reads {FORMAT}, {SWEEP_FORMAT} and {COMPARE_FORMAT}"
+            "a partial result of format \"{other}\"; this routesim reads {FORMAT}, {SWEEP_FORMAT}, {COMPARE_FORMAT} and {STAFF_FORMAT}"
         ))),
         None => Err(bad(
-            "not a routesim partial result (`run`, `sweep` and `compare` with --shard K/N write them)"
+            "not a routesim partial result (`run`, `sweep`, `compare` and `staff --per-interval` with --shard K/N write them)"
                 .into(),
         )),
     }
@@ -529,6 +534,138 @@ pub fn merge_compare(
         runs.push(experiment::finish(m, &options, part));
     }
     Ok((crate::compare::assemble(&models, runs), notes))
+}
+
+/// What a per-interval staffing's partial says it is.
+pub const STAFF_FORMAT: &str = "routesim-staff-partial/1";
+
+/// One shard's share of `staff --per-interval`: the requirement of its intervals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffPartial {
+    /// [`STAFF_FORMAT`].
+    pub format: String,
+    /// The routesim version that wrote it.
+    pub routesim: String,
+    /// The scenario file as the shard was given it.
+    pub scenario: PathBuf,
+    /// FNV-1a hash of the file's bytes, in hex.
+    pub scenario_hash: String,
+    /// The targets, as written.
+    pub targets: Vec<String>,
+    /// The varied groups.
+    pub vary: Vec<String>,
+    /// What was made smallest.
+    pub minimize: crate::staff::Minimize,
+    /// `--seed`, `--replications`, `--duration` as given to the shard.
+    pub seed: Option<u64>,
+    /// See `seed`.
+    pub replications: Option<u32>,
+    /// See `seed`.
+    pub duration: Option<f64>,
+    /// This shard, from 0.
+    pub shard: u32,
+    /// Shards in all.
+    pub of: u32,
+    /// Its intervals' requirements.
+    pub needs: crate::staff::Needs,
+}
+
+/// Runs shard `shard` of `staff --per-interval`: the requirement of its share of the intervals.
+pub fn run_staff_shard(
+    path: &Path,
+    q: &crate::staff::Query,
+    len: u64,
+    shard: Shard,
+    step: &(dyn Fn(&str) + Sync),
+) -> Result<StaffPartial> {
+    let source = Source::read(path)?;
+    let needs = crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step)?;
+    Ok(StaffPartial {
+        format: STAFF_FORMAT.into(),
+        routesim: env!("CARGO_PKG_VERSION").into(),
+        scenario: path.to_path_buf(),
+        scenario_hash: content_hash(source.text().as_bytes()),
+        targets: q.targets.iter().map(|t| t.text.clone()).collect(),
+        vary: q.vary.clone(),
+        minimize: q.minimize,
+        seed: q.base.seed,
+        replications: q.base.replications,
+        duration: q.base.duration,
+        shard: shard.k,
+        of: shard.n,
+        needs,
+    })
+}
+
+/// Merges the partials of one sharded `staff --per-interval`: the whole curve, then the whole
+/// run with it as roster (simulated here, as `staff` does after its intervals).
+pub fn merge_staff(
+    mut parts: Vec<StaffPartial>,
+    threads: usize,
+) -> Result<(crate::staff::Requirement, Vec<String>)> {
+    let Some(first) = parts.first() else {
+        return Err(Error::Usage(
+            "merge needs the partial results to merge".into(),
+        ));
+    };
+    let key = |p: &StaffPartial| {
+        (
+            p.scenario.clone(),
+            p.scenario_hash.clone(),
+            p.targets.clone(),
+            p.vary.clone(),
+            p.minimize,
+            p.seed,
+            p.replications,
+            p.duration.map(f64::to_bits),
+            p.needs.len,
+            p.of,
+        )
+    };
+    let want = key(first);
+    if let Some(other) = parts.iter().find(|p| key(p) != want) {
+        return Err(Error::Usage(format!(
+            "staff shard {} of {} ran other targets or settings than shard {} of {}: they are not parts of one curve",
+            other.shard, other.of, first.shard, first.of
+        )));
+    }
+    let n = first.of;
+    parts.sort_by_key(|p| p.shard);
+    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
+    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let first = &parts[0];
+    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
+    let targets = first
+        .targets
+        .iter()
+        .map(|t| t.parse().map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let q = crate::staff::Query {
+        targets,
+        vary: first.vary.clone(),
+        minimize: first.minimize,
+        base: Overrides {
+            seed: first.seed,
+            replications: first.replications,
+            duration: first.duration,
+            ..Default::default()
+        },
+        threads,
+    };
+    let mut all = parts.into_iter().map(|p| p.needs);
+    let mut needs = all.next().expect("checked above");
+    for p in all {
+        if p.range.start != needs.range.end {
+            return Err(Error::Usage(
+                "the shards' intervals do not follow on from each other".into(),
+            ));
+        }
+        needs.merge(p);
+    }
+    Ok((
+        crate::staff::check_curve(&source, &q, needs, &|_| {})?,
+        notes,
+    ))
 }
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its

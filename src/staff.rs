@@ -260,6 +260,45 @@ pub fn per_interval(
     len: u64,
     step: &(dyn Fn(&str) + Sync),
 ) -> Result<Requirement> {
+    let needs = interval_needs(source, q, len, None, step)?;
+    check_curve(source, q, needs, step)
+}
+
+/// The requirement of some intervals of the measured window: a shard's share of a
+/// requirement curve, or all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Needs {
+    /// Interval length, ticks.
+    pub len: u64,
+    /// Week time of the first interval of the window, ticks.
+    pub first: u64,
+    /// Intervals in the window.
+    pub count: u64,
+    /// The intervals here, by index in the window.
+    pub range: std::ops::Range<u64>,
+    /// Their requirements, in order.
+    pub intervals: Vec<IntervalNeed>,
+    /// Staffings simulated for them.
+    pub runs: u32,
+}
+
+impl Needs {
+    /// Appends the next range's intervals.
+    pub fn merge(&mut self, o: Needs) {
+        self.range.end = o.range.end;
+        self.intervals.extend(o.intervals);
+        self.runs += o.runs;
+    }
+}
+
+/// The requirement of the intervals of shard `shard` (K, N) of the window (all with `None`).
+pub fn interval_needs(
+    source: &Source,
+    q: &Query,
+    len: u64,
+    shard: Option<(u32, u32)>,
+    step: &(dyn Fn(&str) + Sync),
+) -> Result<Needs> {
     let Prepared {
         base,
         unit,
@@ -298,8 +337,20 @@ pub fn per_interval(
         warmup: Some(3_600.0),
         ..base.clone()
     };
+    let range = match shard {
+        None => 0..count,
+        Some((k, n)) => {
+            if n as u64 > count {
+                return Err(Error::Usage(format!(
+                    "--shard {k}/{n}: {count} intervals cannot be split into {n} shards; use at most {count} shards"
+                )));
+            }
+            let at = |i: u32| count * i as u64 / n as u64;
+            at(k)..at(k + 1)
+        }
+    };
     let (mut intervals, mut runs) = (Vec::new(), 0);
-    for k in 0..count {
+    for k in range.clone() {
         let w = (first + k * len) % WEEK;
         let start = WeekTime(w).to_string();
         let (load, slots) = at(w);
@@ -329,6 +380,38 @@ pub fn per_interval(
             agents,
             targets: q.targets.iter().map(|t| target_value(t, &answer)).collect(),
         });
+    }
+    Ok(Needs {
+        len,
+        first,
+        count,
+        range,
+        intervals,
+        runs,
+    })
+}
+
+/// The whole run with the curve of `needs` (every interval of the window) as the varied
+/// groups' roster, and the requirement it makes.
+pub fn check_curve(
+    source: &Source,
+    q: &Query,
+    needs: Needs,
+    step: &(dyn Fn(&str) + Sync),
+) -> Result<Requirement> {
+    let Prepared { base, .. } = prepare(source, q)?;
+    let Needs {
+        len,
+        first,
+        count,
+        range,
+        intervals,
+        runs,
+    } = needs;
+    if range != (0..count) {
+        return Err(Error::Usage(format!(
+            "the shards' intervals are {range:?} of 0..{count}: some are missing"
+        )));
     }
     // The curve as a roster: agent j of a group works every interval that needs j or more.
     let windows: Vec<(String, Vec<AgentWindows>)> = q

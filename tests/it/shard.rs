@@ -326,3 +326,56 @@ fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
         }
     }
 }
+
+#[test]
+fn a_requirement_curve_in_shards_merges_into_the_one_machine_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = dir.path().join("day.toml");
+    std::fs::write(&desk, crate::staff::DAY).unwrap();
+    let args = [
+        "--target",
+        "sl(20s) >= 0.8",
+        "--vary",
+        "a",
+        "--per-interval",
+        "30m",
+        "--quiet",
+    ];
+    let want = routesim()
+        .arg("staff")
+        .arg(&desk)
+        .args(args)
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let out = routesim()
+            .arg("staff")
+            .arg(&desk)
+            .args(args)
+            .args(["--shard", &format!("{k}/3")])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let p = dir.path().join(format!("staff-{k}.json"));
+        std::fs::write(&p, out).unwrap();
+        parts.push(p);
+    }
+    parts.reverse();
+    let got = routesim()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(got == want, "the merged curve differs from one machine's");
+}

@@ -113,7 +113,7 @@ fn bad_targets_and_groups_are_usage_errors() {
 
 /// A day whose load changes every hour or two and stops at 17:00: one rule, no abandonment,
 /// `max_chats = 1`, so each interval alone is an M/M/c queue.
-const DAY: &str = r#"
+pub(crate) const DAY: &str = r#"
 [simulation]
 duration = "10h"
 start = "mon 08:00"

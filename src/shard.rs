@@ -265,6 +265,57 @@ pub fn run_sweep_shard(
     }))
 }
 
+/// What every kind of partial says of itself.
+trait Sharded {
+    /// This shard, from 0.
+    fn shard(&self) -> u32;
+    /// Shards in all.
+    fn of(&self) -> u32;
+    /// The routesim version that wrote it.
+    fn routesim(&self) -> &str;
+}
+
+macro_rules! sharded {
+    ($($t:ty),*) => {$(
+        impl Sharded for $t {
+            fn shard(&self) -> u32 { self.shard }
+            fn of(&self) -> u32 { self.of }
+            fn routesim(&self) -> &str { &self.routesim }
+        }
+    )*};
+}
+sharded!(Partial, SweepPartial, ComparePartial, StaffPartial);
+
+/// The parts of one sharded `what`, in shard order, with a note when another version wrote
+/// one: refused unless they agree on `key` (scenario, its content, flags, shard count) and hold
+/// every shard exactly once.
+fn gather<P: Sharded, K: PartialEq>(
+    mut parts: Vec<P>,
+    key: impl Fn(&P) -> K,
+    what: &str,
+) -> Result<(Vec<P>, Vec<String>)> {
+    let Some(first) = parts.first() else {
+        return Err(Error::Usage(
+            "merge needs the partial results to merge".into(),
+        ));
+    };
+    let want = key(first);
+    if let Some(other) = parts.iter().find(|p| key(p) != want) {
+        return Err(Error::Usage(format!(
+            "shard {} of {} ran other options than shard {} of {} (the scenario, its content, the flags or the shard count differ): they are not parts of one {what}",
+            other.shard(),
+            other.of(),
+            first.shard(),
+            first.of()
+        )));
+    }
+    let n = first.of();
+    parts.sort_by_key(|p| p.shard());
+    complete(&parts.iter().map(|p| p.shard()).collect::<Vec<_>>(), n)?;
+    let notes = version_note(parts.iter().map(|p| (p.shard(), p.routesim().to_string())));
+    Ok((parts, notes))
+}
+
 /// Checks that shards `got` (sorted) are 0..n, each once.
 fn complete(got: &[u32], n: u32) -> Result<()> {
     if got == (0..n).collect::<Vec<_>>() {
@@ -322,12 +373,7 @@ fn version_note(shards: impl Iterator<Item = (u32, String)>) -> Vec<String> {
 }
 
 /// Merges the partials of one sharded sweep into the sweep one machine would have printed.
-pub fn merge_sweep(mut parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec<String>)> {
-    let Some(first) = parts.first() else {
-        return Err(Error::Usage(
-            "merge needs the partial results to merge".into(),
-        ));
-    };
+pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec<String>)> {
     let key = |p: &SweepPartial| {
         (
             p.scenario.clone(),
@@ -339,17 +385,7 @@ pub fn merge_sweep(mut parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep,
             p.of,
         )
     };
-    let want = key(first);
-    if let Some(other) = parts.iter().find(|p| key(p) != want) {
-        return Err(Error::Usage(format!(
-            "sweep shard {} of {} ran other settings than shard {} of {}: they are not parts of one sweep",
-            other.shard, other.of, first.shard, first.of
-        )));
-    }
-    let n = first.of;
-    parts.sort_by_key(|p| p.shard);
-    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
-    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let (parts, notes) = gather(parts, key, "sweep")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = Overrides {
@@ -467,13 +503,8 @@ pub fn run_compare_shard(
 
 /// Merges the partials of one sharded comparison into the comparison one machine would print.
 pub fn merge_compare(
-    mut parts: Vec<ComparePartial>,
+    parts: Vec<ComparePartial>,
 ) -> Result<(crate::compare::Comparison, Vec<String>)> {
-    let Some(first) = parts.first() else {
-        return Err(Error::Usage(
-            "merge needs the partial results to merge".into(),
-        ));
-    };
     let key = |p: &ComparePartial| {
         (
             p.scenarios.clone(),
@@ -484,17 +515,7 @@ pub fn merge_compare(
             p.of,
         )
     };
-    let want = key(first);
-    if let Some(other) = parts.iter().find(|p| key(p) != want) {
-        return Err(Error::Usage(format!(
-            "compare shard {} of {} ran other scenarios or settings than shard {} of {}: they are not parts of one comparison",
-            other.shard, other.of, first.shard, first.of
-        )));
-    }
-    let n = first.of;
-    parts.sort_by_key(|p| p.shard);
-    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
-    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let (parts, notes) = gather(parts, key, "comparison")?;
     let first = &parts[0];
     let overrides = compare_overrides(first.seed, first.replications, first.duration);
     let mut models = Vec::new();
@@ -600,14 +621,9 @@ pub fn run_staff_shard(
 /// Merges the partials of one sharded `staff --per-interval`: the whole curve, then the whole
 /// run with it as roster (simulated here, as `staff` does after its intervals).
 pub fn merge_staff(
-    mut parts: Vec<StaffPartial>,
+    parts: Vec<StaffPartial>,
     threads: usize,
 ) -> Result<(crate::staff::Requirement, Vec<String>)> {
-    let Some(first) = parts.first() else {
-        return Err(Error::Usage(
-            "merge needs the partial results to merge".into(),
-        ));
-    };
     let key = |p: &StaffPartial| {
         (
             p.scenario.clone(),
@@ -622,17 +638,7 @@ pub fn merge_staff(
             p.of,
         )
     };
-    let want = key(first);
-    if let Some(other) = parts.iter().find(|p| key(p) != want) {
-        return Err(Error::Usage(format!(
-            "staff shard {} of {} ran other targets or settings than shard {} of {}: they are not parts of one curve",
-            other.shard, other.of, first.shard, first.of
-        )));
-    }
-    let n = first.of;
-    parts.sort_by_key(|p| p.shard);
-    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
-    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let (parts, notes) = gather(parts, key, "staffing curve")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let targets = first
@@ -670,12 +676,7 @@ pub fn merge_staff(
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its
 /// report, as one machine would have written it.
-pub fn merge(mut parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String>)> {
-    let Some(first) = parts.first() else {
-        return Err(Error::Usage(
-            "merge needs the partial results to merge".into(),
-        ));
-    };
+pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String>)> {
     let key = |p: &Partial| {
         (
             p.scenario.clone(),
@@ -687,24 +688,7 @@ pub fn merge(mut parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<St
             p.of,
         )
     };
-    let want = key(first);
-    if let Some(other) = parts.iter().find(|p| key(p) != want) {
-        return Err(Error::Usage(format!(
-            "shard {} of {} ran {} (hash {}) with other options than shard {} of {} ({}, hash {}): they are not parts of one run",
-            other.shard,
-            other.of,
-            other.scenario.display(),
-            other.scenario_hash,
-            first.shard,
-            first.of,
-            first.scenario.display(),
-            first.scenario_hash
-        )));
-    }
-    let n = first.of;
-    parts.sort_by_key(|p| p.shard);
-    complete(&parts.iter().map(|p| p.shard).collect::<Vec<_>>(), n)?;
-    let notes = version_note(parts.iter().map(|p| (p.shard, p.routesim.clone())));
+    let (parts, notes) = gather(parts, key, "run")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = Overrides {

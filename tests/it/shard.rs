@@ -1,27 +1,32 @@
 //! `run --shard K/N` and `merge`: the merged report is byte for byte the one-machine report.
 
+use std::ffi::OsString;
 use std::path::Path;
 
 use crate::support::{root, routesim};
 
-/// Runs `scenario` in `n` shards with `args` (in a temporary folder) and merges them with
-/// `merge_args`; returns the merged stdout.
+/// Runs `routesim run scenario args` in `n` shards and merges them with `merge_args`; returns
+/// the merged stdout.
 fn sharded(scenario: &Path, n: u32, args: &[&str], merge_args: &[&str]) -> Vec<u8> {
+    let mut cmd = vec!["run".into(), scenario.as_os_str().to_owned()];
+    cmd.extend(args.iter().map(OsString::from));
+    sharded_cmd(&cmd, n, merge_args)
+}
+
+/// Runs the command line `cmd` (any command that takes --shard) in `n` shards, last first,
+/// in a temporary folder, and merges them with `merge_args`; returns the merged stdout.
+fn sharded_cmd(cmd: &[OsString], n: u32, merge_args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let mut parts = Vec::new();
     for k in (0..n).rev() {
-        let out = routesim()
-            .arg("run")
-            .arg(scenario)
-            .args(args)
-            .args(["--quiet", "--shard", &format!("{k}/{n}")])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let mut with_shard = cmd.to_vec();
+        with_shard.extend([
+            "--quiet".into(),
+            "--shard".into(),
+            format!("{k}/{n}").into(),
+        ]);
         let p = dir.path().join(format!("part-{k}.json"));
-        std::fs::write(&p, out).unwrap();
+        std::fs::write(&p, stdout_of(&with_shard)).unwrap();
         parts.push(p);
     }
     routesim()
@@ -33,6 +38,22 @@ fn sharded(scenario: &Path, n: u32, args: &[&str], merge_args: &[&str]) -> Vec<u
         .get_output()
         .stdout
         .clone()
+}
+
+/// The stdout of a successful command line.
+fn stdout_of(cmd: &[OsString]) -> Vec<u8> {
+    routesim()
+        .args(cmd)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+/// A command line from its pieces.
+fn line(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
+    parts.iter().map(|p| p.as_ref().to_owned()).collect()
 }
 
 fn one_machine(scenario: &Path, args: &[&str]) -> Vec<u8> {
@@ -190,81 +211,51 @@ fn parts_that_do_not_make_one_run_are_refused() {
 #[test]
 fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
     let scenario = root().join("scenarios/support-desk.toml");
-    let args = [
-        "--set",
-        "agents.early.count=6..10",
-        "--set",
-        "agents.late.count=7,8",
-        "--replications",
-        "3",
-    ];
-    let dir = tempfile::tempdir().unwrap();
+    let sweep = line(&[
+        &"sweep",
+        &scenario,
+        &"--set",
+        &"agents.early.count=6..10",
+        &"--set",
+        &"agents.late.count=7,8",
+        &"--replications",
+        &"3",
+    ]);
     for format in ["json", "csv", "table"] {
-        let want = routesim()
-            .arg("sweep")
-            .arg(&scenario)
-            .args(args)
-            .args(["--quiet", "--format", format])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let mut one = sweep.clone();
+        one.extend(line(&[&"--quiet", &"--format", &format]));
+        let want = stdout_of(&one);
         for n in [1u32, 2, 5] {
-            let mut parts = Vec::new();
-            for k in 0..n {
-                let out = routesim()
-                    .arg("sweep")
-                    .arg(&scenario)
-                    .args(args)
-                    .args(["--quiet", "--shard", &format!("{k}/{n}")])
-                    .assert()
-                    .success()
-                    .get_output()
-                    .stdout
-                    .clone();
-                let p = dir.path().join(format!("sweep-{k}-of-{n}.json"));
-                std::fs::write(&p, out).unwrap();
-                parts.push(p);
-            }
-            parts.reverse();
-            let got = routesim()
-                .arg("merge")
-                .args(&parts)
-                .args(["--format", format])
-                .assert()
-                .success()
-                .get_output()
-                .stdout
-                .clone();
+            let got = sharded_cmd(&sweep, n, &["--format", format]);
             assert!(got == want, "sweep in {n} shards, {format}");
         }
     }
     // A run's part and a sweep's do not merge together; a grid of 10 points has no 11th shard.
-    let run_part = dir.path().join("run.json");
-    let out = routesim()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--replications", "2", "--shard", "0/1", "--quiet"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    std::fs::write(&run_part, out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (run_part, sweep_part) = (dir.path().join("run.json"), dir.path().join("sweep.json"));
+    let run = line(&[
+        &"run",
+        &scenario,
+        &"--replications",
+        &"2",
+        &"--shard",
+        &"0/1",
+        &"--quiet",
+    ]);
+    std::fs::write(&run_part, stdout_of(&run)).unwrap();
+    let mut one_shard = sweep.clone();
+    one_shard.extend(line(&[&"--shard", &"0/1", &"--quiet"]));
+    std::fs::write(&sweep_part, stdout_of(&one_shard)).unwrap();
     routesim()
         .arg("merge")
-        .arg(&run_part)
-        .arg(dir.path().join("sweep-0-of-1.json"))
+        .args([&run_part, &sweep_part])
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
             "mix the shards of different commands",
         ));
     routesim()
-        .arg("sweep")
-        .arg(&scenario)
-        .args(args)
+        .args(&sweep)
         .args(["--shard", "0/11"])
         .assert()
         .code(2)
@@ -281,47 +272,13 @@ fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
     let b = dir.path().join("more.toml");
     let text = std::fs::read_to_string(&a).unwrap();
     std::fs::write(&b, text.replacen("count = 8", "count = 9", 1)).unwrap();
+    let compare = line(&[&"compare", &a, &b, &"--replications", &"5"]);
     for format in ["json", "csv", "table"] {
-        let want = routesim()
-            .arg("compare")
-            .args([&a, &b])
-            .args(["--replications", "5", "--quiet", "--format", format])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let mut one = compare.clone();
+        one.extend(line(&[&"--quiet", &"--format", &format]));
+        let want = stdout_of(&one);
         for n in [2u32, 5] {
-            let mut parts = Vec::new();
-            for k in (0..n).rev() {
-                let out = routesim()
-                    .arg("compare")
-                    .args([&a, &b])
-                    .args([
-                        "--replications",
-                        "5",
-                        "--quiet",
-                        "--shard",
-                        &format!("{k}/{n}"),
-                    ])
-                    .assert()
-                    .success()
-                    .get_output()
-                    .stdout
-                    .clone();
-                let p = dir.path().join(format!("compare-{k}-of-{n}.json"));
-                std::fs::write(&p, out).unwrap();
-                parts.push(p);
-            }
-            let got = routesim()
-                .arg("merge")
-                .args(&parts)
-                .args(["--format", format])
-                .assert()
-                .success()
-                .get_output()
-                .stdout
-                .clone();
+            let got = sharded_cmd(&compare, n, &["--format", format]);
             assert!(got == want, "compare in {n} shards, {format}");
         }
     }
@@ -332,50 +289,19 @@ fn a_requirement_curve_in_shards_merges_into_the_one_machine_curve() {
     let dir = tempfile::tempdir().unwrap();
     let desk = dir.path().join("day.toml");
     std::fs::write(&desk, crate::staff::DAY).unwrap();
-    let args = [
-        "--target",
-        "sl(20s) >= 0.8",
-        "--vary",
-        "a",
-        "--per-interval",
-        "30m",
-        "--quiet",
-    ];
-    let want = routesim()
-        .arg("staff")
-        .arg(&desk)
-        .args(args)
-        .args(["--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let mut parts = Vec::new();
-    for k in 0..3 {
-        let out = routesim()
-            .arg("staff")
-            .arg(&desk)
-            .args(args)
-            .args(["--shard", &format!("{k}/3")])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let p = dir.path().join(format!("staff-{k}.json"));
-        std::fs::write(&p, out).unwrap();
-        parts.push(p);
-    }
-    parts.reverse();
-    let got = routesim()
-        .arg("merge")
-        .args(&parts)
-        .args(["--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let staff = line(&[
+        &"staff",
+        &desk,
+        &"--target",
+        &"sl(20s) >= 0.8",
+        &"--vary",
+        &"a",
+        &"--per-interval",
+        &"30m",
+    ]);
+    let mut one = staff.clone();
+    one.extend(line(&[&"--quiet", &"--format", &"json"]));
+    let want = stdout_of(&one);
+    let got = sharded_cmd(&staff, 3, &["--format", "json"]);
     assert!(got == want, "the merged curve differs from one machine's");
 }

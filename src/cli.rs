@@ -195,6 +195,18 @@ pub struct RunArgs {
     pub shard: Option<String>,
 }
 
+impl RunArgs {
+    /// The scenario's values these flags replace.
+    fn overrides(&self) -> scenario::Overrides {
+        scenario::Overrides {
+            seed: self.seed,
+            replications: self.replications,
+            duration: self.duration,
+            ..Default::default()
+        }
+    }
+}
+
 /// Options of `routesim merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -544,12 +556,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     if let Some(spec) = &args.shard {
         return run_shard(args, spec);
     }
-    let overrides = scenario::Overrides {
-        seed: args.seed,
-        replications: args.replications,
-        duration: args.duration,
-        ..Default::default()
-    };
+    let overrides = args.overrides();
     let model = scenario::load_with(&args.file, &overrides)?;
     watch_for_interrupts();
     // Claimed before simulating: an unwritable or busy folder fails now, not after the run.
@@ -639,12 +646,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
 fn run_shard(args: &RunArgs, spec: &str) -> Result<u8> {
     let shard =
         routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
-    let overrides = scenario::Overrides {
-        seed: args.seed,
-        replications: args.replications,
-        duration: args.duration,
-        ..Default::default()
-    };
+    let overrides = args.overrides();
     let model = scenario::load_with(&args.file, &overrides)?;
     let options = experiment::RunOptions {
         threads: args.threads as usize,

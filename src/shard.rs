@@ -388,12 +388,7 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
     let (parts, notes) = gather(parts, key, "sweep")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
-    let overrides = Overrides {
-        seed: first.seed,
-        replications: first.replications,
-        duration: first.duration,
-        ..Default::default()
-    };
+    let overrides = overrides_of(first.seed, first.replications, first.duration);
     let plan = crate::sweep::plan(&source, &first.axes, &overrides)?;
     let mut dones = parts.into_iter().map(|p| p.done);
     let mut done = dones.next().expect("checked above");
@@ -443,11 +438,12 @@ pub struct ComparePartial {
     pub parts: Vec<Part>,
 }
 
-/// The overrides every scenario of a comparison runs with.
-fn compare_overrides(seed: u64, replications: u32, duration: Option<f64>) -> Overrides {
+/// The overrides a shard ran with (`--seed`, `--replications`, `--duration`), as the merge
+/// compiles the scenario again: every kind of partial records these three.
+fn overrides_of(seed: Option<u64>, replications: Option<u32>, duration: Option<f64>) -> Overrides {
     Overrides {
-        seed: Some(seed),
-        replications: Some(replications),
+        seed,
+        replications,
         duration,
         ..Default::default()
     }
@@ -517,7 +513,7 @@ pub fn merge_compare(
     };
     let (parts, notes) = gather(parts, key, "comparison")?;
     let first = &parts[0];
-    let overrides = compare_overrides(first.seed, first.replications, first.duration);
+    let overrides = overrides_of(Some(first.seed), Some(first.replications), first.duration);
     let mut models = Vec::new();
     for (path, hash) in first.scenarios.iter().zip(&first.scenario_hashes) {
         models.push(scenario_of(path, hash)?.compile(&overrides)?);
@@ -650,12 +646,7 @@ pub fn merge_staff(
         targets,
         vary: first.vary.clone(),
         minimize: first.minimize,
-        base: Overrides {
-            seed: first.seed,
-            replications: first.replications,
-            duration: first.duration,
-            ..Default::default()
-        },
+        base: overrides_of(first.seed, first.replications, first.duration),
         threads,
     };
     let mut all = parts.into_iter().map(|p| p.needs);
@@ -691,12 +682,7 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String
     let (parts, notes) = gather(parts, key, "run")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
-    let overrides = Overrides {
-        seed: first.seed,
-        replications: first.replications,
-        duration: first.duration,
-        ..Default::default()
-    };
+    let overrides = overrides_of(first.seed, first.replications, first.duration);
     let model = source.compile(&overrides)?;
     let options = RunOptions {
         threads,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use routesim::error::{EXIT_INTERRUPTED, EXIT_SUCCESS, Error, Result};
+use routesim::error::{EXIT_BREACHED, EXIT_INTERRUPTED, EXIT_SUCCESS, Error, Result};
 use routesim::experiment::{self, Summary};
 use routesim::model::Model;
 use routesim::report;
@@ -25,7 +25,17 @@ const RUN_EXAMPLES: &str = "Examples:
   routesim run scenarios/support-desk.toml --format json > result.json
   routesim run scenarios/support-desk.toml --replications 8 --seed 42 --out results/
   routesim run scenarios/bench/mmc-100.toml --threads 1 --quiet
-  routesim run scenarios/support-desk.toml --interval 30m";
+  routesim run scenarios/support-desk.toml --interval 30m
+  routesim run scenarios/ci-gate.toml --junit gate.xml        # exits 1 if a [[slo]] is breached
+  routesim run desk.toml --assert 'overall.wait.p95 <= 60s' --assert 'teams.support.service_level >= 0.8'
+  routesim run desk.toml --baseline main/summary.json --tolerance 'overall.wait.p95=+10%' --format markdown
+
+Gates: a threshold names a figure by its path in the JSON report (overall.wait.p95,
+teams.NAME.service_level, agents.NAME.occupancy...) and a limit: 60s, 0.8 or 80%. It is
+breached when its estimate is past the limit (--breach ci: when its whole 95% interval is),
+and the verdict says when the interval still includes the limit. Against --baseline, a figure
+regresses when it got worse by more than its --tolerance and than the noise (the 95%
+half-width of the change).";
 
 const COMPARE_EXAMPLES: &str = "Examples:
   routesim compare scenarios/support-desk.toml rules-b.toml
@@ -92,7 +102,7 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
     name = "routesim",
     version,
     about,
-    after_help = "Run `routesim help run` for the options of a run.\n\nExit codes: 0 success, 1 failure (e.g. output not writable), 2 bad input or usage."
+    after_help = format!("Run `routesim help run` for the options of a run.\n\n{}", routesim::error::exit_codes_help())
 )]
 pub struct Cli {
     /// What to do.
@@ -104,7 +114,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and report wait times, service level and agent load.
-    #[command(after_help = RUN_EXAMPLES)]
+    #[command(after_help = format!("{RUN_EXAMPLES}\n\n{}", routesim::error::exit_codes_help()))]
     Run(RunArgs),
     /// Check a scenario file and summarise what it defines.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -114,7 +124,7 @@ pub enum Command {
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Combine the partial results of `run --shard K/N` into the report of the whole run.
-    #[command(after_help = MERGE_EXAMPLES)]
+    #[command(after_help = format!("{MERGE_EXAMPLES}\n\n{}", routesim::error::exit_codes_help()))]
     Merge(MergeArgs),
     /// Find the fewest agents (or the lowest cost) for which every target holds.
     #[command(after_help = STAFF_EXAMPLES)]
@@ -154,6 +164,73 @@ pub enum Format {
     Table,
     /// JSON for scripts and CI (times in seconds).
     Json,
+    /// A compact summary in Markdown, for a pull request comment or a CI job summary.
+    Markdown,
+}
+
+/// When a threshold counts as breached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BreachArg {
+    /// When its point estimate is past the limit; the verdict says if the 95% interval still
+    /// includes the limit.
+    Estimate,
+    /// Only when its whole 95% interval is past the limit.
+    Ci,
+}
+
+/// Gates: what makes a run fail a CI job (exit 1).
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// A threshold on a figure of the JSON report, such as 'overall.wait.p95 <= 60s' or
+    /// 'teams.support.service_level >= 0.8' (repeatable; checked with the scenario's
+    /// [[slo]]). A breach exits 1.
+    #[arg(long = "assert", value_name = "THRESHOLD")]
+    pub asserts: Vec<String>,
+    /// When a threshold counts as breached: `estimate`, when its point estimate is past the
+    /// limit; `ci`, only when its whole 95% interval is.
+    #[arg(long, value_enum, default_value_t = BreachArg::Estimate, value_name = "RULE")]
+    pub breach: BreachArg,
+    /// A stored report to compare with (a run's summary.json, or what `--format json`
+    /// printed): a figure worse than its tolerance and than the noise fails the gate (exit 1).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// How much a figure may get worse than the baseline, such as 'overall.wait.p95=+10%' or
+    /// 'overall.service_level=-0.02' (repeatable; a figure named here is compared too).
+    #[arg(long = "tolerance", value_name = "PATH=AMOUNT", requires = "baseline")]
+    pub tolerances: Vec<String>,
+    /// Also write the gate as JUnit XML to FILE: one test case per threshold and per figure
+    /// compared with the baseline.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+impl GateArgs {
+    fn given(&self) -> bool {
+        !self.asserts.is_empty() || self.baseline.is_some() || self.junit.is_some()
+    }
+
+    /// The gate of `model`, checked before anything runs.
+    fn gate(&self, model: &Model, file: &Path) -> Result<routesim::gate::Gate> {
+        let gate = routesim::gate::Gate::new(
+            model,
+            file,
+            &routesim::gate::GateSpec {
+                asserts: &self.asserts,
+                rule: match self.breach {
+                    BreachArg::Estimate => routesim::gate::BreachRule::Estimate,
+                    BreachArg::Ci => routesim::gate::BreachRule::Ci,
+                },
+                baseline: self.baseline.as_deref(),
+                tolerances: &self.tolerances,
+            },
+        )?;
+        if self.junit.is_some() && gate.is_empty() {
+            return Err(Error::Usage(
+                "--junit writes one test case per threshold: add [[slo]] to the scenario, --assert or --baseline".into(),
+            ));
+        }
+        Ok(gate)
+    }
 }
 
 /// Options of `routesim run`.
@@ -193,6 +270,8 @@ pub struct RunArgs {
     /// JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "K/N", conflicts_with_all = ["out", "format"])]
     pub shard: Option<String>,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 impl RunArgs {
@@ -213,9 +292,9 @@ pub struct MergeArgs {
     /// The partial results of `run --shard`, one per shard, in any order.
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
-    /// Output format on stdout (csv: for a sweep's parts).
-    #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
-    pub format: SweepFormat,
+    /// Output format on stdout (csv: for a sweep's parts; markdown: for a run's).
+    #[arg(long, value_enum, default_value_t = MergeFormat::Table)]
+    pub format: MergeFormat,
     /// Also write into this folder what the merged command would have written: for a run,
     /// summary.json, teams.csv, agents.csv and intervals.csv (not chats.csv: the chats stayed
     /// with the shards); for a sweep, sweep.csv.
@@ -224,6 +303,21 @@ pub struct MergeArgs {
     /// No warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Output format of `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// A table for people.
+    Table,
+    /// JSON for scripts (times in seconds, shares as fractions).
+    Json,
+    /// CSV: a sweep's rows.
+    Csv,
+    /// A compact summary in Markdown (a run's parts).
+    Markdown,
 }
 
 /// Output format of `compare`.
@@ -470,6 +564,17 @@ fn merge(args: &MergeArgs) -> Result<u8> {
             "the parts mix the shards of different commands (run, sweep, compare): merge one at a time".into(),
         ));
     }
+    if runs.is_empty() && args.gate.given() {
+        return Err(Error::Usage(
+            "--assert, --baseline and --junit judge a run's report: these parts are not a run's"
+                .into(),
+        ));
+    }
+    if runs.is_empty() && args.format == MergeFormat::Markdown {
+        return Err(Error::Usage(
+            "--format markdown is for a run's parts".into(),
+        ));
+    }
     if !staffs.is_empty() {
         if args.out.is_some() {
             return Err(Error::Usage(
@@ -478,9 +583,10 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         }
         let (need, notes) = routesim::shard::merge_staff(staffs, 0)?;
         emit(&match args.format {
-            SweepFormat::Table => report::staff::requirement_table(&need).into_bytes(),
-            SweepFormat::Json => report::json(&need),
-            SweepFormat::Csv => report::staff::requirement_csv(&need),
+            MergeFormat::Table => report::staff::requirement_table(&need).into_bytes(),
+            MergeFormat::Json => report::json(&need),
+            MergeFormat::Csv => report::staff::requirement_csv(&need),
+            MergeFormat::Markdown => unreachable!("refused above"),
         })?;
         if !args.quiet {
             for n in notes {
@@ -497,9 +603,10 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         }
         let (comparison, notes) = routesim::shard::merge_compare(compares)?;
         emit(&match args.format {
-            SweepFormat::Table => report::compare::table(&comparison).into_bytes(),
-            SweepFormat::Json => report::json(&comparison),
-            SweepFormat::Csv => report::compare::csv(&comparison),
+            MergeFormat::Table => report::compare::table(&comparison).into_bytes(),
+            MergeFormat::Json => report::json(&comparison),
+            MergeFormat::Csv => report::compare::csv(&comparison),
+            MergeFormat::Markdown => unreachable!("refused above"),
         })?;
         if !args.quiet {
             for n in notes {
@@ -510,25 +617,35 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     }
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let (out, notes) = if sweeps.is_empty() {
-        let (summary, notes) = routesim::shard::merge(runs, 0)?;
-        if let Some(out) = out_dir {
-            write_set(out.staging(), &summary, None)?;
-            out.commit()?;
-        }
-        let out = match args.format {
-            SweepFormat::Table if summary.intervals.is_some() => {
-                (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
-                    .into_bytes()
-            }
-            SweepFormat::Table => report::table::table(&summary).into_bytes(),
-            SweepFormat::Json => report::json(&summary),
-            SweepFormat::Csv => {
+        let format = match args.format {
+            MergeFormat::Table => Format::Table,
+            MergeFormat::Json => Format::Json,
+            MergeFormat::Markdown => Format::Markdown,
+            MergeFormat::Csv => {
                 return Err(Error::Usage(
-                    "--format csv is for a sweep's parts; a run's merge prints table or json (--out writes its CSV files)".into(),
+                    "--format csv is for a sweep's parts; a run's merge prints table, json or markdown (--out writes its CSV files)".into(),
                 ));
             }
         };
-        (out, notes)
+        let merged = routesim::shard::merge(runs, 0)?;
+        let gate = args.gate.gate(&merged.model, &merged.scenario)?;
+        let summary = merged.summary;
+        let gates = (!gate.is_empty()).then(|| gate.check(&summary));
+        if let Some(out) = out_dir {
+            write_set(out.staging(), &summary, gates.as_ref(), None)?;
+            out.commit()?;
+        }
+        if let (Some(path), Some(g)) = (&args.gate.junit, &gates) {
+            write_file(path, &report::gate::junit(&summary, g))?;
+        }
+        let intervals = summary.intervals.is_some();
+        emit(&run_report(&summary, gates.as_ref(), format, intervals))?;
+        if !args.quiet {
+            for n in merged.notes {
+                note(format_args!("warning: {n}"));
+            }
+        }
+        return Ok(gate_exit(gates.as_ref(), format, args.quiet));
     } else {
         let (sweep, notes) = routesim::shard::merge_sweep(sweeps)?;
         let csv = report::sweep::csv(&sweep);
@@ -537,9 +654,9 @@ fn merge(args: &MergeArgs) -> Result<u8> {
             out.commit()?;
         }
         let out = match args.format {
-            SweepFormat::Table => report::sweep::table(&sweep).into_bytes(),
-            SweepFormat::Json => report::json(&sweep),
-            SweepFormat::Csv => csv,
+            MergeFormat::Table => report::sweep::table(&sweep).into_bytes(),
+            MergeFormat::Json => report::json(&sweep),
+            MergeFormat::Csv | MergeFormat::Markdown => csv,
         };
         (out, notes)
     };
@@ -558,6 +675,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     }
     let overrides = args.overrides();
     let model = scenario::load_with(&args.file, &overrides)?;
+    let gate = args.gate.gate(&model, &args.file)?;
     watch_for_interrupts();
     // Claimed before simulating: an unwritable or busy folder fails now, not after the run.
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
@@ -590,7 +708,8 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             });
             let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
-                write_set(out.staging(), &summary, Some(parts))?;
+                let gates = (!gate.is_empty()).then(|| gate.check(&summary));
+                write_set(out.staging(), &summary, gates.as_ref(), Some(parts))?;
             }
             summary
         }
@@ -601,20 +720,22 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             .0
         }
     };
+    // An interrupted run's report is partial: nothing is judged on it.
+    let gates = (!gate.is_empty() && !interrupted()).then(|| gate.check(&summary));
     // An interrupted run leaves DIR as it was; the staging folder goes when dropped.
     if let (Some(out), false) = (out_dir, interrupted()) {
         out.commit()?;
     }
     let elapsed = started.elapsed();
-    let out = match args.format {
-        Format::Table if args.interval.is_some() => {
-            (report::table::table(&summary) + "\n" + &report::table::intervals(&summary))
-                .into_bytes()
-        }
-        Format::Table => report::table::table(&summary).into_bytes(),
-        Format::Json => report::json(&summary),
-    };
-    emit(&out)?;
+    if let (Some(path), Some(g)) = (&args.gate.junit, &gates) {
+        write_file(path, &report::gate::junit(&summary, g))?;
+    }
+    emit(&run_report(
+        &summary,
+        gates.as_ref(),
+        args.format,
+        args.interval.is_some(),
+    ))?;
     if !args.quiet {
         // The table shows its warnings itself; JSON carries them in `warnings` for machines,
         // and people watching the terminal see them here.
@@ -635,17 +756,69 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     }
     if interrupted() {
         note(format_args!(
-            "interrupted: the report above covers the time simulated so far; no --out files were written"
+            "interrupted: the report above covers the time simulated so far; no --out files were written{}",
+            if gate.is_empty() {
+                ""
+            } else {
+                ", and no threshold was checked"
+            }
         ));
         return Ok(EXIT_INTERRUPTED);
     }
-    Ok(EXIT_SUCCESS)
+    Ok(gate_exit(gates.as_ref(), args.format, args.quiet))
+}
+
+/// A run's report on stdout: the table (with the intervals' and the gate's), JSON or Markdown.
+fn run_report(
+    summary: &Summary,
+    gates: Option<&routesim::gate::Gates>,
+    format: Format,
+    intervals: bool,
+) -> Vec<u8> {
+    match format {
+        Format::Table => {
+            let mut out = report::table::table(summary);
+            if intervals {
+                out = out + "\n" + &report::table::intervals(summary);
+            }
+            if let Some(g) = gates {
+                out = out + "\n" + &report::gate::table(g);
+            }
+            out.into_bytes()
+        }
+        Format::Json => report::gate::json(summary, gates),
+        Format::Markdown => report::gate::markdown(summary, gates).into_bytes(),
+    }
+}
+
+/// The exit code of a gated run, saying on stderr what failed (the table says it on stdout).
+fn gate_exit(gates: Option<&routesim::gate::Gates>, format: Format, quiet: bool) -> u8 {
+    let Some(g) = gates else { return EXIT_SUCCESS };
+    if !quiet && format != Format::Table {
+        for w in &g.warnings {
+            note(format_args!("warning: {w}"));
+        }
+    }
+    if g.passed {
+        return EXIT_SUCCESS;
+    }
+    if !quiet {
+        for line in report::gate::failures(g) {
+            note(format_args!("gate: {line}"));
+        }
+    }
+    EXIT_BREACHED
 }
 
 /// `run --shard`: one share of the replications, its partial result on stdout.
 fn run_shard(args: &RunArgs, spec: &str) -> Result<u8> {
     let shard =
         routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
+    if args.gate.given() {
+        return Err(Error::Usage(
+            "--assert, --baseline and --junit judge the whole run: give them to `routesim merge`, which also checks the scenario's [[slo]]".into(),
+        ));
+    }
     let overrides = args.overrides();
     let model = scenario::load_with(&args.file, &overrides)?;
     let options = experiment::RunOptions {
@@ -994,9 +1167,14 @@ impl routesim::sim::Recorder for ChatPart<'_> {
 
 /// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
 /// replications' parts in order, then the summary and the CSVs, each flushed to disk.
-fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) -> Result<()> {
+fn write_set(
+    dir: &Path,
+    summary: &Summary,
+    gates: Option<&routesim::gate::Gates>,
+    parts: Option<Vec<ChatPart<'_>>>,
+) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| write_synced(dir, name, bytes);
-    write("summary.json", &report::json(summary))?;
+    write("summary.json", &report::gate::json(summary, gates))?;
     write("teams.csv", &report::csv::teams(summary))?;
     write("agents.csv", &report::csv::agents(summary))?;
     write("intervals.csv", &report::csv::intervals(summary))?;
@@ -1030,6 +1208,24 @@ fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) ->
 }
 
 /// Writes `bytes` to `dir/name` and flushes it to disk.
+/// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
 fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
     let mut f = fs::File::create(&path).map_err(|source| Error::Write {
@@ -1103,6 +1299,8 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
 
 fn validate(args: &ValidateArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
+    // The thresholds' figures are checked against the report's shape, as `run` checks them.
+    routesim::gate::Gate::new(&model, &args.file, &Default::default())?;
     emit(report::describe::describe(&model).as_bytes())?;
     emit(report::describe::staffing(&routesim::lint::staffing(&model)).as_bytes())?;
     let warnings = routesim::lint::warnings(&model);

@@ -6,16 +6,53 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// Exit code for a successful run.
+/// Exit code for a successful run (every threshold met, when there are any).
 pub const EXIT_SUCCESS: u8 = 0;
-/// Exit code for a run that worked but whose check failed (reserved for gating commands), or
-/// for a failure that is not the user's input, such as an output file that cannot be written.
-pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a run that worked but failed its gate: a threshold (`[[slo]]`, `--assert`)
+/// was breached, or a figure regressed against `--baseline`.
+pub const EXIT_BREACHED: u8 = 1;
 /// Exit code for bad input or usage: an unreadable or invalid scenario, a bad flag.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a run that could not finish its job for a reason that is not the user's
+/// input: an output file that cannot be written, an `--out` folder another run is writing to.
+pub const EXIT_FAILURE: u8 = 3;
 /// Exit code for a run stopped by SIGINT or SIGTERM: the partial report was printed, marked
 /// incomplete, and no `--out` files were written (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Every exit code with what it means, in order: the one list `--help` and README.md show
+/// (a test checks README.md against it).
+pub const EXIT_CODES: [(u8, &str); 5] = [
+    (
+        EXIT_SUCCESS,
+        "success (every threshold met, when there are any)",
+    ),
+    (
+        EXIT_BREACHED,
+        "a gate failed: a threshold ([[slo]], --assert) was breached or a figure regressed against --baseline",
+    ),
+    (
+        EXIT_BAD_INPUT,
+        "bad input or usage: an unreadable or invalid scenario, a bad flag",
+    ),
+    (
+        EXIT_FAILURE,
+        "the run could not finish its job, e.g. an output file could not be written",
+    ),
+    (
+        EXIT_INTERRUPTED,
+        "interrupted by SIGINT or SIGTERM: the partial report was printed, marked incomplete",
+    ),
+];
+
+/// The exit codes as `--help` lists them.
+pub fn exit_codes_help() -> String {
+    let mut out = String::from("Exit codes:");
+    for (code, meaning) in EXIT_CODES {
+        out.push_str(&format!("\n  {code:>3}  {meaning}"));
+    }
+    out
+}
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]

@@ -19,6 +19,12 @@ use crate::stats::{self, Collector, Figures, RepFigures};
 pub struct Summary {
     /// Scenario file name.
     pub scenario: String,
+    /// FNV-1a hash of the scenario file's text, in hex: a baseline from another file is noticed.
+    #[serde(default)]
+    pub scenario_hash: String,
+    /// The routesim version that made the report.
+    #[serde(default)]
+    pub routesim_version: String,
     /// Base seed.
     pub seed: u64,
     /// Replications run.
@@ -319,6 +325,8 @@ pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<
     }
     let summary = Summary {
         scenario: model.name.clone(),
+        scenario_hash: model.source_hash.clone(),
+        routesim_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: model.seed,
         replications: model.replications,
         warmup: model.warmup.as_secs_f64(),

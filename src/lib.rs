@@ -13,7 +13,7 @@
 //! | routing | [`routing`] | the pure routing core: who takes a chat, who waits where |
 //! | lint | [`lint`] | warnings about a valid scenario, from the routing core's answers |
 //! | sim | [`sim`] | event queue, clock, arrivals, agents' state; writes to a [`sim::Recorder`] |
-//! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`] | streaming collectors; replications and their means; comparisons, staffing searches and sweeps built on them |
+//! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`], [`gate`] | streaming collectors; replications and their means; comparisons, staffing searches, sweeps and CI gates built on them |
 //! | report | [`report`] | exporters: table, JSON, CSV |
 //! | cli | the `routesim` binary (`src/main.rs`, `src/cli.rs`) | flags, files, progress, exit codes |
 //!
@@ -40,6 +40,7 @@
 pub mod compare;
 pub mod error;
 pub mod experiment;
+pub mod gate;
 pub mod lint;
 pub mod model;
 pub mod report;

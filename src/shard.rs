@@ -100,15 +100,7 @@ pub struct Partial {
     pub part: Part,
 }
 
-/// FNV-1a over the bytes: enough to notice a scenario edited between shards and merge.
-pub fn content_hash(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
+pub use crate::scenario::content_hash;
 
 /// Runs shard `shard` of the scenario at `path` and returns its partial.
 pub fn run_shard(
@@ -667,7 +659,7 @@ pub fn merge_staff(
 
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its
 /// report, as one machine would have written it.
-pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String>)> {
+pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
     let key = |p: &Partial| {
         (
             p.scenario.clone(),
@@ -688,6 +680,7 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String
         threads,
         interval: first.interval.map(SimTime),
     };
+    let scenario = first.scenario.clone();
     let mut parts = parts.into_iter().map(|p| p.part);
     let mut part = parts.next().expect("checked above");
     for p in parts {
@@ -704,7 +697,25 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String
             part.replications, model.replications
         )));
     }
-    Ok((experiment::finish(&model, &options, part).0, notes))
+    Ok(Merged {
+        summary: experiment::finish(&model, &options, part).0,
+        model,
+        scenario,
+        notes,
+    })
+}
+
+/// The report of a run merged from its shards.
+#[derive(Debug)]
+pub struct Merged {
+    /// The report, byte for byte the one a single machine would have made.
+    pub summary: Summary,
+    /// The scenario compiled as the shards ran it (for its `[[slo]]` and the report's shape).
+    pub model: crate::model::Model,
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Notes about the parts (another routesim version made one).
+    pub notes: Vec<String>,
 }
 
 #[cfg(test)]

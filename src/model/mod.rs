@@ -116,6 +116,58 @@ pub struct Model {
     pub red_after: Option<SimTime>,
     /// Things worth a user's attention that do not stop the run.
     pub warnings: Vec<String>,
+    /// `[[slo]]`: thresholds the run's report must meet, in file order.
+    pub slos: Vec<Slo>,
+    /// FNV-1a hash of the scenario file's text, in hex (empty for a model built in code): what
+    /// a report names its scenario by, so that a baseline from another file is noticed.
+    pub source_hash: String,
+}
+
+/// A threshold's limit (`[[slo]] min`/`max`, `--assert`): a number in the units of the JSON
+/// report (seconds, shares from 0 to 1, counts), a duration such as `"60s"`, or a percentage
+/// such as `"80%"`. Which forms fit is the figure's business; the gate checks it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// A plain number, in the JSON's units.
+    Number(f64),
+    /// A duration, in seconds.
+    Secs(f64),
+    /// A percentage, as a fraction (`"80%"` is 0.8).
+    Percent(f64),
+}
+
+impl Limit {
+    /// The limit in the JSON's units.
+    pub fn value(self) -> f64 {
+        match self {
+            Limit::Number(v) | Limit::Secs(v) | Limit::Percent(v) => v,
+        }
+    }
+}
+
+/// Which side of its limit a threshold keeps a figure on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `min`, `>=`.
+    AtLeast,
+    /// `max`, `<=`.
+    AtMost,
+}
+
+/// One threshold of `[[slo]]` (an entry with both `min` and `max` gives two).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    /// The figure, as a path into the JSON report: `overall.wait.p95`,
+    /// `teams.support.service_level`. Checked against the report's shape by the gate.
+    pub metric: String,
+    /// Which side of the limit.
+    pub bound: Bound,
+    /// The limit as written.
+    pub limit: Limit,
+    /// Where: `slo[0].max`.
+    pub key: String,
+    /// 1-based line of the entry's `metric`.
+    pub line: Option<usize>,
 }
 
 impl Model {

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::human_secs;
 use crate::model::{Action, Condition, Model, Rule, StepTarget, TimeOfDay, WEEKDAYS, WeekTime};
+use crate::scenario::limits::num;
 
 fn hhmm(ticks: u64) -> String {
     TimeOfDay(ticks).to_string()
@@ -196,6 +197,25 @@ pub fn describe(m: &Model) -> String {
             out,
             "no [fallback]: chats that match no rule, or find nobody on shift at any step, get the after-hours action"
         );
+    }
+    if !m.slos.is_empty() {
+        let list: Vec<String> = m
+            .slos
+            .iter()
+            .map(|slo| {
+                let op = match slo.bound {
+                    crate::model::Bound::AtLeast => ">=",
+                    crate::model::Bound::AtMost => "<=",
+                };
+                let limit = match slo.limit {
+                    crate::model::Limit::Secs(v) => human_secs(Some(v)),
+                    crate::model::Limit::Percent(p) => format!("{}%", num(p * 100.0)),
+                    crate::model::Limit::Number(v) => num(v),
+                };
+                format!("{} {op} {limit}", slo.metric)
+            })
+            .collect();
+        let _ = writeln!(out, "gate ([[slo]], a breach exits 1): {}", list.join(", "));
     }
     out
 }

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod csv;
 pub mod describe;
 pub mod explain;
+pub mod gate;
 pub mod staff;
 pub mod sweep;
 pub mod table;

@@ -103,9 +103,44 @@ fn compile_text(
         return Err(fail(plain));
     }
     let overridden = overrides.apply(&mut raw).map_err(|d| fail(vec![d]))?;
-    compile::Compiler::new(text, base, overridden)
+    let mut model = compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
-        .map_err(|(diags, _)| fail(diags))
+        .map_err(|(diags, _)| fail(diags))?;
+    model.source_hash = content_hash(text.as_bytes());
+    Ok(model)
+}
+
+/// Reads a data file (named by a scenario, or a stored report): a regular file (not a device, FIFO or folder) of at
+/// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
+pub fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::{Error, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::other("not a regular file"));
+    }
+    let limit = limits::MAX_DATA_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(Error::other(format!(
+            "larger than {} MB, the limit for a data file",
+            limit / (1024 * 1024)
+        )));
+    }
+    Ok(text)
+}
+
+/// FNV-1a over the bytes, in hex: enough to notice a scenario edited between two runs (shards
+/// and their merge, a baseline and the run checked against it).
+pub fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// Keys and string values with control characters (such as an escape sequence that would

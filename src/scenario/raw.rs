@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{DistSpec, Rate, Secs};
+use super::values::{DistSpec, Limit, Rate, Secs};
 use crate::model::{AutoMessages, Strategy};
 
 /// The whole file.
@@ -33,6 +33,17 @@ pub struct RawScenario {
     #[serde(default)]
     pub auto_messages: AutoMessages,
     pub tickets: Option<Spanned<RawTickets>>,
+    #[serde(default)]
+    pub slo: Vec<Spanned<RawSlo>>,
+}
+
+/// `[[slo]]`: a threshold a run must meet, on a figure of the JSON report.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub metric: Spanned<String>,
+    pub min: Option<Spanned<Limit>>,
+    pub max: Option<Spanned<Limit>>,
 }
 
 /// `[tickets]`: which chats leave a ticket, and who works them.

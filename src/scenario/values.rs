@@ -6,6 +6,8 @@
 use std::fmt;
 
 use serde::Deserialize;
+
+pub use crate::model::Limit;
 use serde::de::{self, Deserializer, Visitor};
 
 /// A duration in seconds: `45s`, `2m`, `1h30m`, `500ms`, or a plain number of seconds.
@@ -69,6 +71,45 @@ impl<'de> Deserialize<'de> for Secs {
             expecting: "a duration such as \"45s\", \"2m\", \"1h30m\" or a number of seconds",
             num: |n| check_secs(n).map(Secs),
             text: |s| parse_duration(s).map(Secs),
+        })
+    }
+}
+
+/// Parses a limit: `0.8`, `80%`, `60s`, `1m30s`.
+pub fn parse_limit(s: &str) -> Result<Limit, String> {
+    let t = s.trim();
+    let number = |n: &str| {
+        n.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                format!("cannot read limit \"{s}\"; write a number (0.8), a percentage (\"80%\") or a duration (\"60s\")")
+            })
+    };
+    if let Some(p) = t.strip_suffix('%') {
+        return number(p).map(|v| Limit::Percent(v / 100.0));
+    }
+    if t.parse::<f64>().is_ok() {
+        return number(t).map(Limit::Number);
+    }
+    parse_duration(t).map(Limit::Secs).map_err(|_| {
+        format!("cannot read limit \"{s}\"; write a number (0.8), a percentage (\"80%\") or a duration (\"60s\")")
+    })
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NumOrStr {
+            expecting: "a number, a percentage such as \"80%\" or a duration such as \"60s\"",
+            num: |n| {
+                if n.is_finite() {
+                    Ok(Limit::Number(n))
+                } else {
+                    Err("a limit must be a finite number".into())
+                }
+            },
+            text: parse_limit,
         })
     }
 }

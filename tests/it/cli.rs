@@ -171,16 +171,16 @@ fn out_dir_holds_summary_and_csvs_that_agree_with_stdout() {
 }
 
 #[test]
-fn unwritable_out_dir_fails_with_exit_1_and_no_panic() {
+fn unwritable_out_dir_fails_with_exit_3_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    // A folder that cannot be created (its parent is a file): a failure to write, exit 1.
+    // A folder that cannot be created (its parent is a file): a failure to write, exit 3.
     let out = routesim()
         .args(["run", "scenarios/support-desk.toml", "--quiet", "--out"])
         .arg(file.join("sub"))
         .assert()
-        .code(1)
+        .code(3)
         .get_output()
         .stderr
         .clone();

@@ -1,6 +1,6 @@
 //! Faults around the process: stdout that is a closed pipe or a full disk, stderr that cannot
 //! be written. A closed pipe is success (the reader took what it wanted); any other failure to
-//! write the output is exit 1 with a message, never a panic and never a silent exit 0.
+//! write the output is exit 3 with a message, never a panic and never a silent exit 0.
 
 use std::fs::OpenOptions;
 use std::process::{Command, Stdio};
@@ -48,7 +48,7 @@ fn a_full_stdout_is_an_error_and_a_closed_pipe_is_success() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?} > /dev/full: {err}");
+        assert_eq!(out.status.code(), Some(3), "{args:?} > /dev/full: {err}");
         assert!(
             err.contains("error: cannot write <stdout>: "),
             "{args:?}: {err}"
@@ -250,7 +250,7 @@ fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
     std::thread::sleep(std::time::Duration::from_millis(400));
     let second = desk_run(dir_arg);
     let err = String::from_utf8_lossy(&second.stderr);
-    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert_eq!(second.status.code(), Some(3), "{err}");
     assert!(
         err.contains("another routesim run is writing to this folder"),
         "{err}"

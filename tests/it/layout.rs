@@ -159,6 +159,8 @@ fn summary() -> Summary {
     };
     Summary {
         scenario: "layout.toml".into(),
+        scenario_hash: "0123456789abcdef".into(),
+        routesim_version: "0.1.0".into(),
         seed: 7,
         replications: 2,
         warmup: 1_800.0,
@@ -226,6 +228,28 @@ fn exporters_keep_their_layout() {
         &String::from_utf8(report::csv::intervals(&by_half)).unwrap(),
         &mut failures,
     );
+
+    // The gate's exporters, on a hand-made gate: one threshold met, one breached with an
+    // interval that includes the limit, one with no value; a baseline row of each verdict.
+    let gates = hand_made_gates();
+    check("gate.txt", &report::gate::table(&gates), &mut failures);
+    check(
+        "gate.md",
+        &report::gate::markdown(&s, Some(&gates)),
+        &mut failures,
+    );
+    check(
+        "gate.xml",
+        &String::from_utf8(report::gate::junit(&s, &gates)).unwrap(),
+        &mut failures,
+    );
+    let with_gates = String::from_utf8(report::gate::json(&s, Some(&gates))).unwrap();
+    check("summary-gates.json", &with_gates, &mut failures);
+    // The JSON with gates is the JSON without them, plus `gates`.
+    let mut v: serde_json::Value = serde_json::from_str(&with_gates).unwrap();
+    v.as_object_mut().unwrap().remove("gates");
+    let plain: serde_json::Value = serde_json::from_slice(&report::json(&s)).unwrap();
+    assert_eq!(v, plain);
 
     let m = routesim::scenario::parse_str("layout.toml", DESK).unwrap();
     check(
@@ -301,4 +325,68 @@ fn exporters_keep_their_layout() {
         "{}\n(UPDATE_SNAPSHOTS=1 rewrites them; review the diff)",
         failures.join("\n")
     );
+}
+
+fn hand_made_gates() -> routesim::gate::Gates {
+    use routesim::gate::{BaselineReport, BaselineRow, BreachRule, Check, Gates, Unit};
+    let check =
+        |threshold: &str, metric: &str, op, limit, unit, value, ci95, verdict: &str, passed| {
+            Check {
+                threshold: threshold.into(),
+                from: "slo[0].max".into(),
+                metric: metric.into(),
+                op,
+                limit,
+                unit,
+                value,
+                ci95,
+                verdict: verdict.into(),
+                passed,
+            }
+        };
+    let row = |metric: &str, unit, baseline, now: Option<f64>, tolerance, verdict: &str, passed| {
+        BaselineRow {
+            metric: metric.into(),
+            unit,
+            baseline: Some(baseline),
+            baseline_ci95: Some(0.01),
+            now,
+            now_ci95: Some(0.02),
+            change: now.map(|n| n - baseline),
+            tolerance,
+            noise: 0.05f64.hypot(0.02),
+            verdict: verdict.into(),
+            passed,
+        }
+    };
+    Gates {
+        rule: BreachRule::Estimate,
+        passed: false,
+        thresholds: vec![
+            check("overall.wait.p95 <= 60s", "overall.wait.p95", "<=", 60.0, Unit::Seconds, Some(42.5), Some(4.25), "met", true),
+            check(
+                "teams.a|b.service_level >= 80%",
+                "teams.a|b.service_level",
+                ">=",
+                0.8,
+                Unit::Share,
+                Some(0.79),
+                Some(0.03),
+                "breached, CI includes the limit: add replications",
+                false,
+            ),
+            check("escalation.second_wait.p90 <= 2m", "escalation.second_wait.p90", "<=", 120.0, Unit::Seconds, None, None, "no value: nothing was measured for this figure", false),
+        ],
+        baseline: Some(BaselineReport {
+            file: "main/summary.json".into(),
+            scenario_hash: "fedcba9876543210".into(),
+            routesim_version: "0.1.0".into(),
+            rows: vec![
+                row("overall.service_level", Unit::Share, 0.9, Some(0.8), 0.0, "regressed", false),
+                row("overall.wait.p95", Unit::Seconds, 40.0, Some(42.5), 4.0, "worse, within tolerance", true),
+                row("overall.offered", Unit::Number, 1200.0, None, 0.0, "no value now: nothing was measured for this figure", false),
+            ],
+        }),
+        warnings: vec!["baseline main/summary.json was made by routesim 0.0.9, this is 0.1.0: a change in routesim can move the figures too".into()],
+    }
 }

@@ -6,6 +6,7 @@ mod desk;
 mod errors;
 mod faults;
 mod fuzz;
+mod gate;
 mod golden;
 mod invariants;
 mod layout;

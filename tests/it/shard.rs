@@ -16,6 +16,18 @@ fn sharded(scenario: &Path, n: u32, args: &[&str], merge_args: &[&str]) -> Vec<u
 /// Runs the command line `cmd` (any command that takes --shard) in `n` shards, last first,
 /// in a temporary folder, and merges them with `merge_args`; returns the merged stdout.
 fn sharded_cmd(cmd: &[OsString], n: u32, merge_args: &[&str]) -> Vec<u8> {
+    let out = merged(cmd, n, merge_args);
+    assert!(
+        out.status.success(),
+        "merge failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs the command line `cmd` in `n` shards and merges them with `merge_args`, whatever the
+/// merge's exit code.
+pub fn merged(cmd: &[OsString], n: u32, merge_args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut parts = Vec::new();
     for k in (0..n).rev() {
@@ -33,11 +45,8 @@ fn sharded_cmd(cmd: &[OsString], n: u32, merge_args: &[&str]) -> Vec<u8> {
         .arg("merge")
         .args(&parts)
         .args(merge_args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone()
+        .output()
+        .unwrap()
 }
 
 /// The stdout of a successful command line.

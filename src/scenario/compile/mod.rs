@@ -259,7 +259,10 @@ impl<'a> Compiler<'a> {
             tickets,
             red_after: raw.report.red_after.map(|r| SimTime::from_secs_f64(r.0)),
             warnings: Vec::new(),
+            slos: Vec::new(),
+            source_hash: String::new(),
         };
+        model.slos = self.slos(&raw);
         self.check_team_sizes(&raw, &model);
         // Only a scenario that is otherwise valid is sized: a bad rate would only repeat itself.
         if self.diags.is_empty() {
@@ -273,6 +276,49 @@ impl<'a> Compiler<'a> {
         targets::build_targets(&mut model, fallback, &self.skill_targets);
         model.warnings = self.warnings;
         Ok(model)
+    }
+
+    /// `[[slo]]`: one threshold per bound. Whether the metric names a figure of the report is
+    /// the gate's check (the report's shape is the stats layer's), with the line kept here.
+    fn slos(&mut self, raw: &RawScenario) -> Vec<Slo> {
+        let mut out = Vec::new();
+        for (i, entry) in raw.slo.iter().enumerate() {
+            let slo = entry.get_ref();
+            let metric = slo.metric.get_ref().trim();
+            let line = line_of(&self.line_starts, self.src_len, slo.metric.span());
+            if metric.is_empty() {
+                self.err(
+                    format!("slo[{i}].metric"),
+                    Some(slo.metric.span()),
+                    "the metric is empty",
+                )
+                .hint =
+                    Some("name a figure of the JSON report, such as \"overall.wait.p95\"".into());
+                continue;
+            }
+            if slo.min.is_none() && slo.max.is_none() {
+                self.err(
+                    format!("slo[{i}]"),
+                    Some(entry.span()),
+                    "a threshold needs `min`, `max` or both",
+                );
+            }
+            for (bound, limit, key) in [
+                (Bound::AtLeast, &slo.min, "min"),
+                (Bound::AtMost, &slo.max, "max"),
+            ] {
+                if let Some(limit) = limit {
+                    out.push(Slo {
+                        metric: metric.to_string(),
+                        bound,
+                        limit: *limit.get_ref(),
+                        key: format!("slo[{i}].{key}"),
+                        line,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Refuses a run that would take hours or more memory than a planner's machine has, saying

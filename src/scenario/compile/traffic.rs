@@ -558,24 +558,4 @@ impl Compiler<'_> {
     }
 }
 
-/// Reads a data file named by a scenario: a regular file (not a device, FIFO or folder) of at
-/// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
-pub(super) fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::{Error, Read};
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(Error::other("not a regular file"));
-    }
-    let limit = limits::MAX_DATA_FILE_BYTES;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > limit {
-        return Err(Error::other(format!(
-            "larger than {} MB, the limit for a data file",
-            limit / (1024 * 1024)
-        )));
-    }
-    Ok(text)
-}
+pub(super) use crate::scenario::read_data_file;

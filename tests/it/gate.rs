@@ -1,0 +1,350 @@
+//! Gates: `[[slo]]`, `--assert`, `--baseline`, JUnit, Markdown, and the exit codes one by one,
+//! on the bundled CI example (`scenarios/ci-gate.toml`) and its deliberately worse rule set
+//! (`fixtures/ci-gate-worse.toml`).
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::{json, root, routesim};
+
+const GOOD: &str = "scenarios/ci-gate.toml";
+const WORSE: &str = "fixtures/ci-gate-worse.toml";
+
+fn run(file: &str, args: &[&str]) -> Output {
+    routesim().args(["run", file]).args(args).output().unwrap()
+}
+
+/// A figure of a JSON report by its gate path, found independently of the gate's own lookup.
+fn figure(report: &serde_json::Value, path: &str) -> Option<f64> {
+    let mut cur = report;
+    let mut parts = path.split('.');
+    while let Some(p) = parts.next() {
+        cur = match cur {
+            serde_json::Value::Array(rows) => {
+                let row = rows.iter().find(|r| r["name"] == p)?;
+                match parts.next() {
+                    Some(next) => &row[next],
+                    None => row,
+                }
+            }
+            other => &other[p],
+        };
+    }
+    cur.as_f64()
+}
+
+/// Checks every threshold's verdict against its value, interval and limit, worked out here.
+fn verdicts_follow_from_the_figures(report: &serde_json::Value, strict: bool) {
+    let gates = &report["gates"];
+    for t in gates["thresholds"].as_array().unwrap() {
+        let metric = t["metric"].as_str().unwrap();
+        let value = figure(report, metric).unwrap();
+        let half = figure(&report["ci95"], metric).unwrap_or(0.0);
+        assert_eq!(t["value"].as_f64(), Some(value), "{t}");
+        assert_eq!(t["ci95"].as_f64().unwrap_or(0.0), half, "{t}");
+        let limit = t["limit"].as_f64().unwrap();
+        let at_most = t["op"] == "<=";
+        let worst = if at_most { value - half } else { value + half };
+        let past = |x: f64| if at_most { x > limit } else { x < limit };
+        let breached = if strict { past(worst) } else { past(value) };
+        assert_eq!(t["passed"].as_bool(), Some(!breached), "{t}");
+        let straddles = (value - half..=value + half).contains(&limit) && half > 0.0;
+        assert_eq!(
+            t["verdict"].as_str().unwrap().contains("CI includes"),
+            straddles,
+            "{t}"
+        );
+    }
+    let all = gates["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["passed"] == true);
+    let base = gates["baseline"]["rows"]
+        .as_array()
+        .is_none_or(|rows| rows.iter().all(|r| r["passed"] == true));
+    assert_eq!(gates["passed"].as_bool(), Some(all && base));
+}
+
+#[test]
+fn the_gate_example_passes_and_its_worse_rule_set_fails() {
+    let good = run(GOOD, &["--format", "json", "--quiet"]);
+    assert_eq!(good.status.code(), Some(0));
+    let good = json(&good.stdout);
+    assert_eq!(good["gates"]["passed"], true);
+    assert_eq!(good["gates"]["thresholds"].as_array().unwrap().len(), 4);
+    verdicts_follow_from_the_figures(&good, false);
+
+    let worse = run(WORSE, &["--format", "json"]);
+    assert_eq!(worse.status.code(), Some(1));
+    let stderr = String::from_utf8(worse.stderr.clone()).unwrap();
+    let worse = json(&worse.stdout);
+    verdicts_follow_from_the_figures(&worse, false);
+    let failed: Vec<&str> = worse["gates"]["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["passed"] == false)
+        .map(|t| t["metric"].as_str().unwrap())
+        .collect();
+    // Billing chats that cannot overflow wait for the billing team: its service level falls
+    // far below the limit, and more customers give up.
+    assert!(
+        failed.contains(&"teams.billing.service_level"),
+        "{failed:?}"
+    );
+    assert!(failed.contains(&"overall.abandon_rate"), "{failed:?}");
+    // stderr names each breach with its value and interval.
+    for m in &failed {
+        assert!(stderr.contains(m), "{stderr}");
+    }
+    assert!(stderr.contains(" ± "), "{stderr}");
+}
+
+#[test]
+fn the_worse_rule_set_differs_from_the_example_only_in_its_rule() {
+    let code = |p: &str| {
+        std::fs::read_to_string(root().join(p))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (good, worse) = (code(GOOD), code(WORSE));
+    assert_eq!(good.len(), worse.len());
+    let differ: Vec<(&String, &String)> = good.iter().zip(&worse).filter(|(a, b)| a != b).collect();
+    assert_eq!(differ.len(), 1, "{differ:?}");
+    assert!(differ[0].0.starts_with("route = ") && differ[0].1.starts_with("route = "));
+}
+
+#[test]
+fn strict_breaches_need_the_whole_interval_past_the_limit() {
+    let estimate = json(&run(WORSE, &["--format", "json", "--quiet"]).stdout);
+    let out = run(WORSE, &["--format", "json", "--quiet", "--breach", "ci"]);
+    let strict = json(&out.stdout);
+    assert_eq!(strict["gates"]["rule"], "ci");
+    verdicts_follow_from_the_figures(&strict, true);
+    // The example's p95 is past its limit with an interval that includes it: a breach by the
+    // estimate, not by the interval.
+    let p95 = |r: &serde_json::Value| r["gates"]["thresholds"][0].clone();
+    assert_eq!(p95(&estimate)["metric"], "overall.wait.p95");
+    assert_eq!(p95(&estimate)["passed"], false);
+    assert!(
+        p95(&estimate)["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("add replications")
+    );
+    assert_eq!(p95(&strict)["passed"], true);
+    // The billing team's service level is far below its limit either way.
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Runs `xmllint` on a JUnit file against the schema of the format. Without xmllint, the check
+/// is required on CI (`.ci/run` installs it) and skipped elsewhere with a note.
+fn junit_is_valid(file: &Path) {
+    let schema = root().join("fixtures/junit/junit.xsd");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(file)
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "xmllint refuses {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "xmllint is needed on CI ({e}): apt-get install libxml2-utils"
+            );
+            eprintln!("note: xmllint not found ({e}); JUnit XML not validated here");
+        }
+    }
+}
+
+#[test]
+fn a_baseline_catches_the_regression_and_a_run_matches_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_dir = dir.path().join("base");
+    let out = run(GOOD, &["--quiet", "--out", base_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let base = base_dir.join("summary.json");
+    let base = base.to_str().unwrap();
+
+    // The same desk, seed and binary: the same figures, no change, no warning.
+    let same = run(GOOD, &["--format", "json", "--baseline", base]);
+    assert_eq!(same.status.code(), Some(0));
+    let same = json(&same.stdout);
+    let rows = same["gates"]["baseline"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    for r in rows {
+        assert_eq!(r["change"], 0.0, "{r}");
+        assert_eq!(r["verdict"], "no clear change", "{r}");
+    }
+    assert_eq!(same["gates"]["warnings"].as_array().unwrap().len(), 0);
+
+    // The worse rule set, with a tolerance that covers the p95 but not the service level.
+    let junit = dir.path().join("gate.xml");
+    let out = run(
+        WORSE,
+        &[
+            "--format",
+            "json",
+            "--quiet",
+            "--baseline",
+            base,
+            "--tolerance",
+            "overall.wait.p95=+200%",
+            "--tolerance",
+            "teams.billing.service_level=-0.05",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let worse = json(&out.stdout);
+    let base_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base_dir.join("summary.json")).unwrap()).unwrap();
+    let rows = worse["gates"]["baseline"]["rows"].as_array().unwrap();
+    let row = |m: &str| rows.iter().find(|r| r["metric"] == m).unwrap().clone();
+    // Each row's change, tolerance and noise, worked out here from the two reports.
+    for r in rows {
+        let m = r["metric"].as_str().unwrap();
+        let (b, n) = (figure(&base_json, m).unwrap(), figure(&worse, m).unwrap());
+        assert_eq!(r["change"].as_f64(), Some(n - b), "{r}");
+        let hb = figure(&base_json["ci95"], m).unwrap();
+        let hn = figure(&worse["ci95"], m).unwrap();
+        assert!((r["noise"].as_f64().unwrap() - (hb * hb + hn * hn).sqrt()).abs() < 1e-12);
+    }
+    assert_eq!(row("overall.service_level")["verdict"], "regressed");
+    assert_eq!(row("teams.billing.service_level")["verdict"], "regressed");
+    assert_eq!(row("teams.billing.service_level")["tolerance"], 0.05);
+    let p95 = row("overall.wait.p95");
+    let allowed = 2.0 * figure(&base_json, "overall.wait.p95").unwrap();
+    assert_eq!(p95["tolerance"].as_f64(), Some(allowed));
+    assert_eq!(p95["passed"], p95["change"].as_f64().unwrap() <= allowed);
+    // The scenario file changed: said, not fatal.
+    let warnings = worse["gates"]["warnings"].to_string();
+    assert!(
+        warnings.contains("another version of the scenario file"),
+        "{warnings}"
+    );
+
+    // JUnit: one test case per threshold and per baseline figure, the failures the gate's.
+    junit_is_valid(&junit);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let cases = worse["gates"]["thresholds"].as_array().unwrap().len() + rows.len();
+    let failed = worse["gates"]["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rows)
+        .filter(|c| c["passed"] == false)
+        .count();
+    assert!(xml.contains(&format!("tests=\"{cases}\"")), "{xml}");
+    assert!(xml.contains(&format!("failures=\"{failed}\"")), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), cases);
+    assert_eq!(xml.matches("<failure ").count(), failed);
+}
+
+#[test]
+fn exit_codes_one_by_one() {
+    // 0: every threshold met.
+    assert_eq!(run(GOOD, &["--quiet"]).status.code(), Some(0));
+    // 1: a threshold breached.
+    assert_eq!(run(WORSE, &["--quiet"]).status.code(), Some(1));
+    // 1 also from the command line alone, on a scenario without [[slo]].
+    let out = run(
+        "scenarios/support-desk.toml",
+        &["--quiet", "--assert", "overall.wait.max <= 1s"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // 2: bad input (a threshold on a figure that does not exist), before anything runs.
+    let out = run(GOOD, &["--assert", "overall.wiat.p95 <= 60s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    // 3: the run could not finish its job (the JUnit file's folder does not exist).
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/folder/gate.xml");
+    let out = run(GOOD, &["--quiet", "--junit", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: cannot write"), "{err}");
+    // 130 (interrupted) is checked with real signals in faults.rs.
+}
+
+#[test]
+fn the_exit_codes_in_the_readme_are_the_ones_the_binary_uses() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Errors and exit codes")
+        .nth(1)
+        .expect("README has the section");
+    let table: Vec<(u8, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| code"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (cells[0].parse().unwrap(), cells[1].to_string())
+        })
+        .collect();
+    let codes: Vec<u8> = routesim::error::EXIT_CODES.iter().map(|c| c.0).collect();
+    assert_eq!(table.iter().map(|c| c.0).collect::<Vec<_>>(), codes);
+    // And --help lists them.
+    let help = routesim().args(["run", "--help"]).output().unwrap().stdout;
+    let help = String::from_utf8(help).unwrap();
+    for (code, meaning) in routesim::error::EXIT_CODES {
+        assert!(help.contains(&format!("{code:>3}  {meaning}")), "{help}");
+    }
+}
+
+#[test]
+fn markdown_summarises_the_run_and_its_gate() {
+    let out = run(WORSE, &["--format", "markdown", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.starts_with("### routesim: ci-gate-worse.toml — gate FAILED"),
+        "{md}"
+    );
+    assert!(md.contains("| overall |"), "{md}");
+    assert!(
+        md.contains("| `teams.billing.service_level >= 0.8` |"),
+        "{md}"
+    );
+    assert!(md.contains("❌ breached"), "{md}");
+    // Every table row has as many cells as its header.
+    for block in md.split("\n\n").filter(|b| b.starts_with('|')) {
+        let widths: Vec<usize> = block
+            .lines()
+            .map(|l| l.replace("\\|", "").matches('|').count())
+            .collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{block}");
+    }
+}
+
+#[test]
+fn merge_checks_the_gate_of_the_whole_run() {
+    let cmd: Vec<OsString> = ["run", WORSE].iter().map(OsString::from).collect();
+    let merged = crate::shard::merged(&cmd, 2, &["--format", "json", "--quiet"]);
+    assert_eq!(merged.status.code(), Some(1));
+    let one = run(WORSE, &["--format", "json", "--quiet"]);
+    assert_eq!(
+        merged.stdout, one.stdout,
+        "merged and one-machine reports differ"
+    );
+    // The gate flags go to merge, not to the shards.
+    let out = run(
+        GOOD,
+        &["--shard", "0/2", "--assert", "overall.wait.p95 <= 60s"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

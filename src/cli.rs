@@ -136,6 +136,74 @@ pub enum Command {
     /// Show which rule a chat matches, why earlier rules do not, and who could take it.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
+    /// Print a shell's completion script for routesim.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print routesim's man page (roff), or one command's.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  routesim completions bash > ~/.local/share/bash-completion/completions/routesim
+  routesim completions zsh > ~/.zfunc/_routesim      # with fpath+=(~/.zfunc) before compinit
+  routesim completions fish > ~/.config/fish/completions/routesim.fish";
+
+const MAN_EXAMPLES: &str = "Examples:
+  routesim man | man -l -
+  routesim man run | man -l -
+  routesim man > /usr/local/share/man/man1/routesim.1";
+
+/// Options of `routesim completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `routesim man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command whose page to print (`routesim-run(1)`) instead of routesim's.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+fn completions(args: &CompletionsArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "routesim", &mut out);
+    emit(&out)?;
+    Ok(EXIT_SUCCESS)
+}
+
+fn man(args: &ManArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let page = match &args.command {
+        None => cmd,
+        Some(name) => {
+            let Some(sub) = cmd.find_subcommand(name) else {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                return Err(Error::Usage(format!(
+                    "man: no command named \"{name}\"; commands: {}",
+                    names.join(", ")
+                )));
+            };
+            sub.clone()
+                .name(format!("routesim-{name}"))
+                .bin_name(format!("routesim {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .expect("rendering into memory cannot fail");
+    emit(&out)?;
+    Ok(EXIT_SUCCESS)
 }
 
 /// Options of `routesim explain`.
@@ -503,6 +571,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Merge(args) => merge(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Explain(args) => explain(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
     }
 }
 

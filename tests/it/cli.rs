@@ -12,6 +12,9 @@ fn help_on_every_command_shows_examples() {
         vec!["staff", "--help"],
         vec!["sweep", "--help"],
         vec!["explain", "--help"],
+        vec!["merge", "--help"],
+        vec!["completions", "--help"],
+        vec!["man", "--help"],
     ] {
         let out = routesim()
             .args(&args)
@@ -425,4 +428,106 @@ route = [{ team = "t" }]
     let o = &v["overall"];
     assert_eq!(o["with_bot_at_end"].as_f64().unwrap(), 50.0, "{o}");
     assert!(o["blocked"].as_f64().unwrap() > 300_000.0, "{o}");
+}
+
+#[test]
+fn completions_cover_every_command_and_bash_can_read_them() {
+    let commands = [
+        "run",
+        "validate",
+        "compare",
+        "merge",
+        "staff",
+        "sweep",
+        "explain",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = routesim().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for c in commands {
+            assert!(script.contains(c), "{shell} completions lack {c}");
+        }
+        // Flags of a subcommand, and values of an enum flag.
+        assert!(script.contains("baseline"), "{shell}");
+        assert!(script.contains("markdown"), "{shell}");
+    }
+    // bash parses the script it would source.
+    let script = routesim()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routesim.bash");
+    std::fs::write(&file, script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn man_pages_document_every_command_and_render_cleanly() {
+    let page = |args: &[&str]| {
+        let out = routesim().arg("man").args(args).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let main = page(&[]);
+    assert!(main.contains(".TH routesim 1"), "{main}");
+    for c in [
+        "run", "validate", "compare", "merge", "staff", "sweep", "explain",
+    ] {
+        assert!(main.contains(c), "routesim(1) lacks {c}");
+    }
+    let run = page(&["run"]);
+    assert!(run.contains(".TH routesim-run 1  \"routesim-run 0.1.0\""), "{run}");
+    for flag in ["assert", "baseline", "junit", "breach"] {
+        assert!(
+            run.contains(&format!("\\-\\-{flag}")),
+            "routesim-run(1) lacks --{flag}"
+        );
+    }
+    // Exit codes are in the page, from the one list.
+    assert!(run.contains("130"), "{run}");
+    // An unknown command is a usage error with the list.
+    routesim()
+        .args(["man", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("commands: run, validate"));
+    // groff, where present, renders the pages without a warning.
+    for text in [&main, &run] {
+        let Ok(mut child) = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+        else {
+            eprintln!("note: groff not found; man pages not rendered");
+            return;
+        };
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

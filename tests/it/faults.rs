@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::root;
 
-const COMMANDS: [&[&str]; 5] = [
+const COMMANDS: [&[&str]; 7] = [
     &["validate", "scenarios/support-desk.toml"],
     &[
         "explain",
@@ -24,6 +24,8 @@ const COMMANDS: [&[&str]; 5] = [
         "agents.early.count=7,8",
         "--quiet",
     ],
+    &["completions", "bash"],
+    &["man", "run"],
 ];
 
 fn routesim(args: &[&str]) -> Command {

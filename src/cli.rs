@@ -164,8 +164,9 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Also write summary.json, teams.csv, agents.csv, intervals.csv and chats.csv into this
-    /// folder (created if missing).
+    /// Also write summary.json, teams.csv, agents.csv, intervals.csv, chats.csv and
+    /// report.html (the report with charts, for a browser) into this folder (created if
+    /// missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report by interval of the clock: 15m, 30m or 60m (in the table, the JSON's `intervals`
@@ -217,8 +218,8 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
     pub format: SweepFormat,
     /// Also write into this folder what the merged command would have written: for a run,
-    /// summary.json, teams.csv, agents.csv and intervals.csv (not chats.csv: the chats stayed
-    /// with the shards); for a sweep, sweep.csv.
+    /// summary.json, teams.csv, agents.csv, intervals.csv and report.html (not chats.csv: the
+    /// chats stayed with the shards); for a sweep, sweep.csv and report.html.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No warnings on stderr.
@@ -356,7 +357,8 @@ pub struct SweepArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
     pub format: SweepFormat,
-    /// Also write sweep.csv into this folder (created if missing).
+    /// Also write sweep.csv and report.html (the sweep with charts, for a browser) into this
+    /// folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -510,9 +512,9 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     }
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let (out, notes) = if sweeps.is_empty() {
-        let (summary, notes) = routesim::shard::merge(runs, 0)?;
+        let (summary, waits, notes) = routesim::shard::merge_with_waits(runs, 0)?;
         if let Some(out) = out_dir {
-            write_set(out.staging(), &summary, None)?;
+            write_set(out.staging(), &summary, &waits, None)?;
             out.commit()?;
         }
         let out = match args.format {
@@ -534,6 +536,11 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         let csv = report::sweep::csv(&sweep);
         if let Some(out) = out_dir {
             write_synced(out.staging(), "sweep.csv", &csv)?;
+            write_synced(
+                out.staging(),
+                "report.html",
+                report::html::sweep(&sweep).as_bytes(),
+            )?;
             out.commit()?;
         }
         let out = match args.format {
@@ -580,17 +587,21 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     };
     let summary = match &out_dir {
         Some(out) => {
-            let (summary, parts) = with_progress(&[&model], args.quiet, |progress| {
-                experiment::run_with(
+            // run_with's two steps, so that the pooled collector gives report.html its curves.
+            let (part, parts) = with_progress(&[&model], args.quiet, |progress| {
+                experiment::run_part(
                     &model,
                     &options,
+                    0..model.replications,
                     |r| (ChatPart::create(&model, out.staging(), r), Interrupt),
                     progress,
                 )
             });
+            let waits = part.collector.wait_curves(&model);
+            let summary = experiment::finish(&model, &options, part).0;
             let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
-                write_set(out.staging(), &summary, Some(parts))?;
+                write_set(out.staging(), &summary, &waits, Some(parts))?;
             }
             summary
         }
@@ -833,6 +844,11 @@ fn sweep(args: &SweepArgs) -> Result<u8> {
     let csv = report::sweep::csv(&sweep);
     if let Some(out) = out_dir {
         write_synced(out.staging(), "sweep.csv", &csv)?;
+        write_synced(
+            out.staging(),
+            "report.html",
+            report::html::sweep(&sweep).as_bytes(),
+        )?;
         out.commit()?;
     }
     let out = match args.format {
@@ -992,14 +1008,21 @@ impl routesim::sim::Recorder for ChatPart<'_> {
     }
 }
 
-/// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
-/// replications' parts in order, then the summary and the CSVs, each flushed to disk.
-fn write_set(dir: &Path, summary: &Summary, parts: Option<Vec<ChatPart<'_>>>) -> Result<()> {
+/// Writes one run's set into the (private, fresh) staging folder: the summary, the CSVs and
+/// the HTML report (with `waits`, the run's wait curves), then chats.csv joined from the
+/// replications' parts in order, each flushed to disk.
+fn write_set(
+    dir: &Path,
+    summary: &Summary,
+    waits: &routesim::stats::WaitCurves,
+    parts: Option<Vec<ChatPart<'_>>>,
+) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| write_synced(dir, name, bytes);
     write("summary.json", &report::json(summary))?;
     write("teams.csv", &report::csv::teams(summary))?;
     write("agents.csv", &report::csv::agents(summary))?;
     write("intervals.csv", &report::csv::intervals(summary))?;
+    write("report.html", report::html::run(summary, waits).as_bytes())?;
     // A merged run has no chats.csv: its chats stayed with the shards.
     let Some(parts) = parts else {
         return Ok(());

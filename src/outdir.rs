@@ -18,14 +18,15 @@ use std::path::{Path, PathBuf};
 
 use routesim::error::{Error, Result};
 
-/// The files of a set: a run's, or a sweep's `sweep.csv`. Either may replace the other, as a
-/// run replaces the set before it.
-pub const FILES: [&str; 6] = [
+/// The files of a set: a run's (`report.html` and the rest), or a sweep's (`sweep.csv` and
+/// `report.html`). Either may replace the other, as a run replaces the set before it.
+pub const FILES: [&str; 7] = [
     "summary.json",
     "teams.csv",
     "agents.csv",
     "intervals.csv",
     "chats.csv",
+    "report.html",
     "sweep.csv",
 ];
 

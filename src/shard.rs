@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::experiment::{self, Part, RunOptions, Summary};
 use crate::model::SimTime;
 use crate::scenario::{Overrides, Source};
+use crate::stats::WaitCurves;
 
 /// What a run's partial says it is (its `format`).
 pub const FORMAT: &str = "routesim-partial/1";
@@ -668,6 +669,15 @@ pub fn merge_staff(
 /// Merges the partials of one sharded run (any order; every shard exactly once) into its
 /// report, as one machine would have written it.
 pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String>)> {
+    merge_with_waits(parts, threads).map(|(summary, _, notes)| (summary, notes))
+}
+
+/// [`merge`], also returning the wait curves of the pooled chats (for the HTML report), the
+/// same as one machine's run gives.
+pub fn merge_with_waits(
+    parts: Vec<Partial>,
+    threads: usize,
+) -> Result<(Summary, WaitCurves, Vec<String>)> {
     let key = |p: &Partial| {
         (
             p.scenario.clone(),
@@ -704,7 +714,8 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<(Summary, Vec<String
             part.replications, model.replications
         )));
     }
-    Ok((experiment::finish(&model, &options, part).0, notes))
+    let waits = part.collector.wait_curves(&model);
+    Ok((experiment::finish(&model, &options, part).0, waits, notes))
 }
 
 #[cfg(test)]

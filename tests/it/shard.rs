@@ -124,7 +124,13 @@ fn merge_writes_the_summary_files_of_a_run() {
         &["--replications", "4", "--interval", "30m"],
         &["--quiet", "--out", merged.to_str().unwrap()],
     );
-    for f in ["summary.json", "teams.csv", "agents.csv", "intervals.csv"] {
+    for f in [
+        "summary.json",
+        "teams.csv",
+        "agents.csv",
+        "intervals.csv",
+        "report.html",
+    ] {
         assert_eq!(
             std::fs::read(one.join(f)).unwrap(),
             std::fs::read(merged.join(f)).unwrap(),

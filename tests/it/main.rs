@@ -7,6 +7,7 @@ mod errors;
 mod faults;
 mod fuzz;
 mod golden;
+mod html;
 mod invariants;
 mod layout;
 mod queueing;

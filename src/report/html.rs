@@ -639,15 +639,21 @@ fn interval_charts(s: &Summary) -> String {
             }),
         ];
         for (name, colour, range) in layers {
-            chart
-                .draw_series(list.iter().enumerate().filter_map(|(k, i)| {
+            let bars: Vec<_> = list
+                .iter()
+                .enumerate()
+                .filter_map(|(k, i)| {
                     let (from, to) = range(i);
                     (to > from + DRAWN).then(|| bar(k, from, to, colour))
-                }))?
-                .label(name)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                });
+                })
+                .collect();
+            // A layer with no bar gets no legend entry either.
+            if bars.is_empty() {
+                continue;
+            }
+            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+            });
         }
         chart
             .configure_series_labels()
@@ -917,7 +923,15 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
         escape(&title),
         axes.join(", ")
     );
-    let values: Vec<(usize, f64, f64)> = s
+    // (point, value, interval's low end, high end). Every figure is a count, a time or a
+    // share: an interval is cut at 0 (and a share's at 1), where a symmetric half-width can
+    // pass a bound the figure cannot.
+    let top = if is_share(figure_name) {
+        1.0
+    } else {
+        f64::INFINITY
+    };
+    let values: Vec<(usize, f64, f64, f64)> = s
         .rows
         .iter()
         .enumerate()
@@ -927,33 +941,24 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
                 .into_iter()
                 .find(|(f, _)| *f == figure_name)
                 .map(|(_, e)| e)?;
-            e.value.map(|v| (k, v, e.ci95.unwrap_or(0.0)))
+            e.value.map(|v| {
+                let h = e.ci95.unwrap_or(0.0);
+                (k, v, (v - h).max(0.0), (v + h).min(top))
+            })
         })
         .collect();
     if values.is_empty() {
         return no_chart(&name, &caption, "No point has this figure.");
     }
     let n = s.rows.len();
-    let lo = values
-        .iter()
-        .map(|v| v.1 - v.2)
-        .fold(f64::INFINITY, f64::min);
-    let hi = values
-        .iter()
-        .map(|v| v.1 + v.2)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let lo = values.iter().map(|v| v.2).fold(f64::INFINITY, f64::min);
+    let hi = values.iter().map(|v| v.3).fold(f64::NEG_INFINITY, f64::max);
     let pad = if hi > lo {
         (hi - lo) * 0.12
     } else {
         (hi.abs() * 0.1).max(if is_share(figure_name) { 0.01 } else { 1.0 })
     };
-    let (mut y0, mut y1) = (lo - pad, hi + pad);
-    if y0 < 0.0 && lo >= 0.0 {
-        y0 = 0.0;
-    }
-    if is_share(figure_name) && y1 > 1.0 && hi <= 1.0 {
-        y1 = 1.0;
-    }
+    let (y0, y1) = ((lo - pad).max(0.0), (hi + pad).min(top));
     let step = n.div_ceil(16).max(1);
     let keys: Vec<f64> = (0..n).step_by(step).map(|k| k as f64).collect();
     let labels: Vec<String> = s.rows.iter().map(|r| point_label(&r.values)).collect();
@@ -968,7 +973,7 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
     let y_fmt = |y: &f64| match figure_name {
         f if is_share(f) => axis_pct(*y),
         "staffing_cost" => format!("{y:.0}"),
-        _ => human_secs(Some(*y)),
+        _ => axis_secs(*y),
     };
     let x_desc = s
         .axes
@@ -1004,19 +1009,12 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
             .draw()?;
         if one_axis && values.len() > 1 {
             chart.draw_series(LineSeries::new(
-                values.iter().map(|&(k, v, _)| (k as f64, v)),
+                values.iter().map(|&(k, v, _, _)| (k as f64, v)),
                 colour.mix(0.5).stroke_width(1),
             ))?;
         }
-        chart.draw_series(values.iter().map(|&(k, v, h)| {
-            ErrorBar::new_vertical(
-                k as f64,
-                v - h,
-                v,
-                v + h,
-                colour.filled().stroke_width(2),
-                8,
-            )
+        chart.draw_series(values.iter().map(|&(k, v, low, high)| {
+            ErrorBar::new_vertical(k as f64, low, v, high, colour.filled().stroke_width(2), 8)
         }))?;
         Ok(())
     });

@@ -236,6 +236,19 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
             assert!(got == want, "sweep in {n} shards, {format}");
         }
     }
+    // merge --out writes the one machine's set: sweep.csv and report.html.
+    let dir = tempfile::tempdir().unwrap();
+    let (one, merged) = (dir.path().join("one"), dir.path().join("merged"));
+    let mut with_out = sweep.clone();
+    with_out.extend(line(&[&"--quiet", &"--out", &one]));
+    stdout_of(&with_out);
+    sharded_cmd(&sweep, 2, &["--quiet", "--out", merged.to_str().unwrap()]);
+    for f in ["sweep.csv", "report.html"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
+    }
     // A run's part and a sweep's do not merge together; a grid of 10 points has no 11th shard.
     let dir = tempfile::tempdir().unwrap();
     let (run_part, sweep_part) = (dir.path().join("run.json"), dir.path().join("sweep.json"));

@@ -219,7 +219,8 @@ pub struct MergeArgs {
     pub format: SweepFormat,
     /// Also write into this folder what the merged command would have written: for a run,
     /// summary.json, teams.csv, agents.csv, intervals.csv and report.html (not chats.csv: the
-    /// chats stayed with the shards); for a sweep, sweep.csv and report.html.
+    /// chats stayed with the shards); for a sweep, sweep.csv and report.html; for a
+    /// comparison, comparison.csv and report.html.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No warnings on stderr.
@@ -247,12 +248,16 @@ pub struct CompareArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
+    /// Also write comparison.csv (as --format csv prints it) and report.html (the figures side
+    /// by side, for a browser) into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunsArgs,
     /// Run only shard K of N (K from 0) of the replications of every scenario and print its
     /// partial result as JSON, for `routesim merge`. `--shard N` takes K from
     /// SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
-    #[arg(long, value_name = "K/N", conflicts_with = "format")]
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["format", "out"])]
     pub shard: Option<String>,
 }
 
@@ -475,7 +480,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     if !staffs.is_empty() {
         if args.out.is_some() {
             return Err(Error::Usage(
-                "--out is for a run's or a sweep's parts; a staffing curve prints to stdout".into(),
+                "--out is for the parts of a run, a sweep or a comparison; a staffing curve prints to stdout".into(),
             ));
         }
         let (need, notes) = routesim::shard::merge_staff(staffs, 0)?;
@@ -492,12 +497,11 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         return Ok(EXIT_SUCCESS);
     }
     if !compares.is_empty() {
-        if args.out.is_some() {
-            return Err(Error::Usage(
-                "--out is for a run's or a sweep's parts; a comparison prints to stdout".into(),
-            ));
-        }
+        let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
         let (comparison, notes) = routesim::shard::merge_compare(compares)?;
+        if let Some(out) = out_dir {
+            write_comparison(out, &comparison)?;
+        }
         emit(&match args.format {
             SweepFormat::Table => report::compare::table(&comparison).into_bytes(),
             SweepFormat::Json => report::json(&comparison),
@@ -703,9 +707,23 @@ fn compare(args: &CompareArgs) -> Result<u8> {
         emit(&report::json(&partial))?;
         return Ok(EXIT_SUCCESS);
     }
+    routesim::compare::check(&models)?;
+    watch_for_interrupts();
+    // Claimed before simulating: an unwritable or busy folder fails now, not after the runs.
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let comparison = with_progress(&refs, args.runs.quiet, |progress| {
-        routesim::compare::compare(&models, &options, progress)
+        routesim::compare::compare_until(&models, &options, &interrupted, progress)
     })?;
+    // An interrupted comparison reports nothing; the staging folder goes when dropped.
+    let Some(comparison) = comparison else {
+        note(format_args!(
+            "interrupted: no comparison was printed and no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    };
+    if let Some(out) = out_dir {
+        write_comparison(out, &comparison)?;
+    }
     let out = match args.format {
         CompareFormat::Table => report::compare::table(&comparison).into_bytes(),
         CompareFormat::Csv => report::compare::csv(&comparison),
@@ -719,6 +737,17 @@ fn compare(args: &CompareArgs) -> Result<u8> {
         ));
     }
     Ok(EXIT_SUCCESS)
+}
+
+/// Writes a comparison's set (comparison.csv, report.html) and swaps it in.
+fn write_comparison(out: OutDir, c: &routesim::compare::Comparison) -> Result<()> {
+    write_synced(out.staging(), "comparison.csv", &report::compare::csv(c))?;
+    write_synced(
+        out.staging(),
+        "report.html",
+        report::html::compare(c).as_bytes(),
+    )?;
+    out.commit()
 }
 
 fn staff(args: &StaffArgs) -> Result<u8> {

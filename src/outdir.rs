@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 use routesim::error::{Error, Result};
 
-/// The files of a set: a run's (`report.html` and the rest), or a sweep's (`sweep.csv` and
-/// `report.html`). Either may replace the other, as a run replaces the set before it.
-pub const FILES: [&str; 7] = [
+/// The files of a set: a run's (`report.html` and the rest), a sweep's (`sweep.csv` and
+/// `report.html`) or a comparison's (`comparison.csv` and `report.html`). Any may replace
+/// another, as a run replaces the set before it.
+pub const FILES: [&str; 8] = [
     "summary.json",
     "teams.csv",
     "agents.csv",
@@ -28,6 +29,7 @@ pub const FILES: [&str; 7] = [
     "chats.csv",
     "report.html",
     "sweep.csv",
+    "comparison.csv",
 ];
 
 /// A claimed output folder and the staging folder its next set is written into.

@@ -1,5 +1,6 @@
 //! The report a person opens: one self-contained HTML page (`report.html` of `--out`) with the
-//! key figures and charts, for a run ([`run`]) or a sweep ([`sweep`]).
+//! key figures and charts, for a run ([`run`]), a sweep ([`sweep`]) or a comparison
+//! ([`compare`]).
 //!
 //! The page opens offline: its style is inline, its charts are inline SVG, and it has no
 //! script, font, image or link to load. The charts are drawn by plotters' SVG backend into
@@ -22,6 +23,7 @@ use plotters::prelude::*;
 
 use super::human_secs;
 use super::table::{count, pct};
+use crate::compare::Comparison;
 use crate::experiment::Summary;
 use crate::stats::intervals::IntervalFigures;
 use crate::stats::{Figures, WaitCurve, WaitCurves};
@@ -1021,6 +1023,255 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
     figure(&name, &caption, 1, chart)
 }
 
+/// The report of a comparison: every figure of every scope side by side, each later
+/// scenario's difference to the first with its 95% half-width and verdict; then a chart per
+/// figure of those differences, with their intervals as error bars around zero.
+pub fn compare(c: &Comparison) -> String {
+    let mut b = String::new();
+    let names: Vec<String> = c.scenarios.iter().map(|n| escape(n)).collect();
+    let _ = writeln!(b, "<h1>compare: {}</h1>", names.join(", "));
+    let how = if c.paired {
+        "paired: the same customers in each replication (common random numbers)".to_string()
+    } else {
+        format!(
+            "unpaired: {}; intervals from each scenario's own spread (Welch)",
+            escape(
+                c.unpaired_because
+                    .as_deref()
+                    .unwrap_or("the customers differ")
+            )
+        )
+    };
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\">{} scenarios, seed {}, {} replications each; {how}. Differences are to {} with their 95% half-width under them; a verdict where the interval excludes zero.</p>",
+        c.scenarios.len(),
+        c.seed,
+        c.replications,
+        names[0]
+    );
+    let threshold = c.service_level_thresholds.first().copied().unwrap_or(0.0);
+    b.push_str(
+        "<h2>Figures</h2>\n<div class=\"scroll\"><table id=\"key-figures\">\n<thead><tr><th></th>",
+    );
+    for n in &names {
+        let _ = write!(b, "<th>{n}</th>");
+    }
+    for n in &names[1..] {
+        let _ = write!(b, "<th>{n} − first</th><th>verdict</th>");
+    }
+    b.push_str("</tr></thead>\n<tbody>\n");
+    for r in &c.rows {
+        let f = r.figure.as_str();
+        let _ = write!(
+            b,
+            "<tr><th>{} {}</th>",
+            escape(&r.scope),
+            sweep_label(f, Some(threshold))
+        );
+        for v in &r.values {
+            let _ = write!(b, "<td>{}</td>", compare_value(f, *v));
+        }
+        for d in &r.diffs {
+            b.push_str(&cell(
+                compare_delta(f, d.diff, true),
+                d.ci95.map(|h| compare_delta(f, Some(h), false)),
+            ));
+            let _ = write!(b, "<td>{}</td>", d.verdict.label());
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody>\n</table></div>\n");
+    if c.service_level_thresholds.iter().any(|&t| t != threshold) {
+        b.push_str("<p class=\"note\">The scenarios measure the service level against different thresholds (report.service_level).</p>\n");
+    }
+    b.push_str("<h2>Differences to the first</h2>\n");
+    let mut figures: Vec<&str> = Vec::new();
+    for r in &c.rows {
+        if !figures.contains(&r.figure.as_str()) {
+            figures.push(&r.figure);
+        }
+    }
+    for f in figures {
+        b.push_str(&compare_chart(c, f, threshold));
+    }
+    b.push_str(&warnings(&c.warnings));
+    page(&format!("routesim compare: {}", c.scenarios.join(", ")), &b)
+}
+
+/// A comparison's value as it reads: shares in percent, times as durations, costs plain.
+fn compare_value(figure: &str, v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if is_share(figure) => format!("{:.1}%", v * 100.0),
+        Some(v) if figure == "staffing_cost" => format!("{v:.1}"),
+        Some(v) => human_secs(Some(v)),
+    }
+}
+
+/// A difference (signed) or half-width in the figure's unit: points for shares.
+fn compare_delta(figure: &str, v: Option<f64>, signed: bool) -> String {
+    let Some(v) = v else { return "-".into() };
+    let sign = match (signed, v < 0.0) {
+        (false, _) => "",
+        (true, true) => "−",
+        (true, false) => "+",
+    };
+    let a = v.abs();
+    match figure {
+        f if is_share(f) => format!("{sign}{:.2} pt", a * 100.0),
+        "staffing_cost" => format!("{sign}{a:.1}"),
+        _ => format!("{sign}{}", human_secs(Some(a))),
+    }
+}
+
+/// One figure's differences to the first scenario, per scope (overall, then the teams), each
+/// later scenario in its colour with its 95% interval as an error bar; zero is a grey line.
+fn compare_chart(c: &Comparison, figure_name: &str, threshold: f64) -> String {
+    let name = format!("compare-{}", figure_name.replace('_', "-"));
+    let title = sweep_label(figure_name, Some(threshold));
+    let caption = format!(
+        "<strong>{}</strong>: {} minus {}, for the whole desk and each team, with its 95% confidence interval{}.",
+        escape(&title),
+        if c.scenarios.len() == 2 {
+            escape(&c.scenarios[1])
+        } else {
+            "each scenario".into()
+        },
+        escape(&c.scenarios[0]),
+        if is_share(figure_name) {
+            " (in percentage points)"
+        } else {
+            ""
+        }
+    );
+    let rows: Vec<&crate::compare::Row> =
+        c.rows.iter().filter(|r| r.figure == figure_name).collect();
+    let later = c.scenarios.len() - 1;
+    // (scope, scenario, difference, low end, high end)
+    let mut marks: Vec<(usize, usize, f64, f64, f64)> = Vec::new();
+    for (k, r) in rows.iter().enumerate() {
+        for (j, d) in r.diffs.iter().enumerate() {
+            if let Some(v) = d.diff {
+                let h = d.ci95.unwrap_or(0.0);
+                marks.push((k, j, v, v - h, v + h));
+            }
+        }
+    }
+    if marks.is_empty() {
+        return no_chart(
+            &name,
+            &caption,
+            "No scope has this figure in two scenarios.",
+        );
+    }
+    let lo = marks.iter().map(|m| m.3).fold(0.0, f64::min);
+    let hi = marks.iter().map(|m| m.4).fold(0.0, f64::max);
+    let pad = if hi > lo {
+        (hi - lo) * 0.12
+    } else if is_share(figure_name) {
+        0.01
+    } else {
+        1.0
+    };
+    let (y0, y1) = (lo - pad, hi + pad);
+    let n = rows.len();
+    let scopes: Vec<String> = rows.iter().map(|r| r.scope.clone()).collect();
+    let keys: Vec<f64> = (0..n).map(|k| k as f64).collect();
+    let label = |x: &f64| {
+        let k = x.round();
+        if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < n {
+            scopes[k as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    let y_fmt = |y: &f64| match figure_name {
+        f if is_share(f) => format!("{:+.1} pt", y * 100.0),
+        "staffing_cost" => format!("{y:+.0}"),
+        _ if *y < 0.0 => format!("−{}", axis_secs(-*y)),
+        _ => axis_secs(*y),
+    };
+    // Scenarios side by side within a scope.
+    let offset = |j: usize| {
+        if later == 1 {
+            0.0
+        } else {
+            (j as f64 / (later - 1) as f64 - 0.5) * 0.5
+        }
+    };
+    let series = (0..later)
+        .filter(|&j| marks.iter().any(|m| m.1 == j))
+        .count();
+    let chart = svg(300, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                Keyed {
+                    range: -0.5..n as f64 - 0.5,
+                    keys,
+                },
+                y0..y1,
+            )?;
+        chart
+            .configure_mesh()
+            .y_desc(format!("{title}: difference"))
+            .x_label_formatter(&label)
+            .y_label_formatter(&y_fmt)
+            .label_style(text_style(12))
+            .axis_desc_style(text_style(14))
+            .axis_style(FRAME)
+            .bold_line_style(LIGHT)
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+            GREY.stroke_width(1),
+        )))?;
+        for j in 0..later {
+            let colour = PALETTE[(j + 5) % PALETTE.len()];
+            let bars: Vec<_> = marks
+                .iter()
+                .filter(|m| m.1 == j)
+                .map(|&(k, _, v, low, high)| {
+                    ErrorBar::new_vertical(
+                        k as f64 + offset(j),
+                        low,
+                        v,
+                        high,
+                        colour.filled().stroke_width(2),
+                        8,
+                    )
+                })
+                .collect();
+            if bars.is_empty() {
+                continue;
+            }
+            let drawn = chart.draw_series(bars)?;
+            // With one scenario against the first, the caption says which it is.
+            if later > 1 {
+                drawn
+                    .label(c.scenarios[j + 1].as_str())
+                    .legend(move |(x, y)| Circle::new((x + 6, y), 4, colour.filled()));
+            }
+        }
+        if later > 1 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .margin(10)
+                .background_style(WHITE.mix(0.9))
+                .border_style(FRAME)
+                .label_font(text_style(12))
+                .draw()?;
+        }
+        Ok(())
+    });
+    figure(&name, &caption, series, chart)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1199,6 +1450,47 @@ mod tests {
         assert!(!html.contains("<a>") && !html.contains("<x>"));
         assert!(html.contains("&lt;a&gt;") && html.contains("teams.&lt;x&gt;.strategy"));
         assert!(html.contains("<td>90.0%<span class=\"ci\">± 2.0%</span></td>"));
+    }
+
+    #[test]
+    fn a_comparison_s_report_has_a_chart_per_figure_and_escapes_its_names() {
+        use crate::compare::{Difference, Row, Verdict};
+        let row = |scope: &str, figure: &str, diff: Option<f64>| Row {
+            scope: scope.into(),
+            figure: figure.into(),
+            values: vec![Some(0.5), diff.map(|d| 0.5 + d)],
+            diffs: vec![Difference {
+                scenario: "<b>.toml".into(),
+                diff,
+                ci95: Some(0.01),
+                paired_ci95: Some(0.01),
+                unpaired_ci95: Some(0.03),
+                verdict: Verdict::Better,
+            }],
+        };
+        let c = Comparison {
+            scenarios: vec!["a.toml".into(), "<b>.toml".into()],
+            seed: 7,
+            replications: 4,
+            service_level_thresholds: vec![30.0, 30.0],
+            paired: true,
+            unpaired_because: None,
+            rows: vec![
+                row("overall", "service_level", Some(0.02)),
+                row("<t>", "service_level", Some(-0.01)),
+                row("overall", "wait_p95", None),
+            ],
+            warnings: vec![],
+        };
+        let html = compare(&c);
+        let (names, svgs) = charts(&html);
+        assert_eq!(names, ["compare-service-level", "compare-wait-p95"]);
+        assert_eq!(svgs, 1, "a figure no scope has is said, not drawn");
+        assert!(!html.contains("<b>") && !html.contains("<t>"));
+        assert!(html.contains("&lt;b&gt;.toml") && html.contains("&lt;t&gt; SL 30s"));
+        assert!(
+            html.contains("<td>+2.00 pt<span class=\"ci\">± 1.00 pt</span></td><td>better</td>")
+        );
     }
 
     #[test]

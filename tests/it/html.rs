@@ -1,5 +1,5 @@
-//! `report.html` in a real browser: every bundled scenario's report (and a sweep's) opened in
-//! headless Chromium, which must draw every chart and report no error, and a screenshot that
+//! `report.html` in a real browser: every bundled scenario's report (and a sweep's and a
+//! comparison's) opened in headless Chromium, which must draw every chart and report no error, and a screenshot that
 //! must not be blank.
 //!
 //! A copy of the report gets a small script that records errors (`window.onerror` and
@@ -292,6 +292,35 @@ fn a_sweep_s_report_draws_every_figure_in_a_browser() {
         .assert()
         .success();
     let want = routesim::sweep::FIGURES.map(|f| format!("sweep-{}", f.replace('_', "-")));
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    check(&chromium, &out.join("report.html"), &want, work.path());
+}
+
+#[test]
+fn a_comparison_s_report_draws_every_figure_in_a_browser() {
+    let Some(chromium) = chromium() else { return };
+    let work = tempfile::tempdir().unwrap();
+    // The bundled desk against itself with one more early agent.
+    let desk = std::fs::read_to_string(root().join("scenarios/support-desk.toml")).unwrap();
+    let more = work.path().join("more.toml");
+    std::fs::write(&more, desk.replacen("count = 8", "count = 9", 1)).unwrap();
+    let out = work.path().join("out");
+    routesim()
+        .arg("compare")
+        .arg(root().join("scenarios/support-desk.toml"))
+        .arg(&more)
+        .args([
+            "--replications",
+            "3",
+            "--duration",
+            "4h",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let want = routesim::sweep::FIGURES.map(|f| format!("compare-{}", f.replace('_', "-")));
     let want: Vec<&str> = want.iter().map(String::as_str).collect();
     check(&chromium, &out.join("report.html"), &want, work.path());
 }

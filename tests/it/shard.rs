@@ -301,6 +301,18 @@ fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
             assert!(got == want, "compare in {n} shards, {format}");
         }
     }
+    // merge --out writes the one machine's set: comparison.csv and report.html.
+    let (one, merged) = (dir.path().join("one"), dir.path().join("merged"));
+    let mut with_out = compare.clone();
+    with_out.extend(line(&[&"--quiet", &"--out", &one]));
+    stdout_of(&with_out);
+    sharded_cmd(&compare, 2, &["--quiet", "--out", merged.to_str().unwrap()]);
+    for f in ["comparison.csv", "report.html"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
+    }
 }
 
 #[test]

@@ -309,8 +309,9 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Also write summary.json, teams.csv, agents.csv, intervals.csv and chats.csv into this
-    /// folder (created if missing).
+    /// Also write summary.json, teams.csv, agents.csv, intervals.csv, chats.csv and
+    /// report.html (the report with charts, for a browser) into this folder (created if
+    /// missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report by interval of the clock: 15m, 30m or 60m (in the table, the JSON's `intervals`
@@ -364,8 +365,9 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = MergeFormat::Table)]
     pub format: MergeFormat,
     /// Also write into this folder what the merged command would have written: for a run,
-    /// summary.json, teams.csv, agents.csv and intervals.csv (not chats.csv: the chats stayed
-    /// with the shards); for a sweep, sweep.csv.
+    /// summary.json, teams.csv, agents.csv, intervals.csv and report.html (not chats.csv: the
+    /// chats stayed with the shards); for a sweep, sweep.csv and report.html; for a
+    /// comparison, comparison.csv and report.html.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No warnings on stderr.
@@ -408,12 +410,16 @@ pub struct CompareArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
+    /// Also write comparison.csv (as --format csv prints it) and report.html (the figures side
+    /// by side, for a browser) into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunsArgs,
     /// Run only shard K of N (K from 0) of the replications of every scenario and print its
     /// partial result as JSON, for `routesim merge`. `--shard N` takes K from
     /// SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
-    #[arg(long, value_name = "K/N", conflicts_with = "format")]
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["format", "out"])]
     pub shard: Option<String>,
 }
 
@@ -518,7 +524,8 @@ pub struct SweepArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = SweepFormat::Table)]
     pub format: SweepFormat,
-    /// Also write sweep.csv into this folder (created if missing).
+    /// Also write sweep.csv and report.html (the sweep with charts, for a browser) into this
+    /// folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -648,7 +655,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     if !staffs.is_empty() {
         if args.out.is_some() {
             return Err(Error::Usage(
-                "--out is for a run's or a sweep's parts; a staffing curve prints to stdout".into(),
+                "--out is for the parts of a run, a sweep or a comparison; a staffing curve prints to stdout".into(),
             ));
         }
         let (need, notes) = routesim::shard::merge_staff(staffs, 0)?;
@@ -666,12 +673,11 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         return Ok(EXIT_SUCCESS);
     }
     if !compares.is_empty() {
-        if args.out.is_some() {
-            return Err(Error::Usage(
-                "--out is for a run's or a sweep's parts; a comparison prints to stdout".into(),
-            ));
-        }
+        let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
         let (comparison, notes) = routesim::shard::merge_compare(compares)?;
+        if let Some(out) = out_dir {
+            write_comparison(out, &comparison)?;
+        }
         emit(&match args.format {
             MergeFormat::Table => report::compare::table(&comparison).into_bytes(),
             MergeFormat::Json => report::json(&comparison),
@@ -702,7 +708,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         let summary = merged.summary;
         let gates = (!gate.is_empty()).then(|| gate.check(&summary));
         if let Some(out) = out_dir {
-            write_set(out.staging(), &summary, gates.as_ref(), None)?;
+            write_set(out.staging(), &summary, &merged.waits, gates.as_ref(), None)?;
             out.commit()?;
         }
         if let (Some(path), Some(g)) = (&args.gate.junit, &gates) {
@@ -721,6 +727,11 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         let csv = report::sweep::csv(&sweep);
         if let Some(out) = out_dir {
             write_synced(out.staging(), "sweep.csv", &csv)?;
+            write_synced(
+                out.staging(),
+                "report.html",
+                report::html::sweep(&sweep).as_bytes(),
+            )?;
             out.commit()?;
         }
         let out = match args.format {
@@ -768,18 +779,22 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     };
     let summary = match &out_dir {
         Some(out) => {
-            let (summary, parts) = with_progress(&[&model], args.quiet, |progress| {
-                experiment::run_with(
+            // run_with's two steps, so that the pooled collector gives report.html its curves.
+            let (part, parts) = with_progress(&[&model], args.quiet, |progress| {
+                experiment::run_part(
                     &model,
                     &options,
+                    0..model.replications,
                     |r| (ChatPart::create(&model, out.staging(), r), Interrupt),
                     progress,
                 )
             });
+            let waits = part.collector.wait_curves(&model);
+            let summary = experiment::finish(&model, &options, part).0;
             let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
                 let gates = (!gate.is_empty()).then(|| gate.check(&summary));
-                write_set(out.staging(), &summary, gates.as_ref(), Some(parts))?;
+                write_set(out.staging(), &summary, &waits, gates.as_ref(), Some(parts))?;
             }
             summary
         }
@@ -935,9 +950,23 @@ fn compare(args: &CompareArgs) -> Result<u8> {
         emit(&report::json(&partial))?;
         return Ok(EXIT_SUCCESS);
     }
+    routesim::compare::check(&models)?;
+    watch_for_interrupts();
+    // Claimed before simulating: an unwritable or busy folder fails now, not after the runs.
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let comparison = with_progress(&refs, args.runs.quiet, |progress| {
-        routesim::compare::compare(&models, &options, progress)
+        routesim::compare::compare_until(&models, &options, &interrupted, progress)
     })?;
+    // An interrupted comparison reports nothing; the staging folder goes when dropped.
+    let Some(comparison) = comparison else {
+        note(format_args!(
+            "interrupted: no comparison was printed and no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    };
+    if let Some(out) = out_dir {
+        write_comparison(out, &comparison)?;
+    }
     let out = match args.format {
         CompareFormat::Table => report::compare::table(&comparison).into_bytes(),
         CompareFormat::Csv => report::compare::csv(&comparison),
@@ -951,6 +980,17 @@ fn compare(args: &CompareArgs) -> Result<u8> {
         ));
     }
     Ok(EXIT_SUCCESS)
+}
+
+/// Writes a comparison's set (comparison.csv, report.html) and swaps it in.
+fn write_comparison(out: OutDir, c: &routesim::compare::Comparison) -> Result<()> {
+    write_synced(out.staging(), "comparison.csv", &report::compare::csv(c))?;
+    write_synced(
+        out.staging(),
+        "report.html",
+        report::html::compare(c).as_bytes(),
+    )?;
+    out.commit()
 }
 
 fn staff(args: &StaffArgs) -> Result<u8> {
@@ -1076,6 +1116,11 @@ fn sweep(args: &SweepArgs) -> Result<u8> {
     let csv = report::sweep::csv(&sweep);
     if let Some(out) = out_dir {
         write_synced(out.staging(), "sweep.csv", &csv)?;
+        write_synced(
+            out.staging(),
+            "report.html",
+            report::html::sweep(&sweep).as_bytes(),
+        )?;
         out.commit()?;
     }
     let out = match args.format {
@@ -1235,11 +1280,13 @@ impl routesim::sim::Recorder for ChatPart<'_> {
     }
 }
 
-/// Writes one run's set into the (private, fresh) staging folder: chats.csv joined from the
-/// replications' parts in order, then the summary and the CSVs, each flushed to disk.
+/// Writes one run's set into the (private, fresh) staging folder: the summary (with its gate),
+/// the CSVs and the HTML report (with `waits`, the run's wait curves), then chats.csv joined
+/// from the replications' parts in order, each flushed to disk.
 fn write_set(
     dir: &Path,
     summary: &Summary,
+    waits: &routesim::stats::WaitCurves,
     gates: Option<&routesim::gate::Gates>,
     parts: Option<Vec<ChatPart<'_>>>,
 ) -> Result<()> {
@@ -1248,6 +1295,7 @@ fn write_set(
     write("teams.csv", &report::csv::teams(summary))?;
     write("agents.csv", &report::csv::agents(summary))?;
     write("intervals.csv", &report::csv::intervals(summary))?;
+    write("report.html", report::html::run(summary, waits).as_bytes())?;
     // A merged run has no chats.csv: its chats stayed with the shards.
     let Some(parts) = parts else {
         return Ok(());

@@ -155,16 +155,32 @@ pub fn compare(
     options: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Comparison> {
+    compare_until(models, options, &|| false, progress).map(|c| c.expect("never stopped"))
+}
+
+/// [`compare`], asking `stop` before each scenario and between a replication's events: once
+/// it says true, the comparison ends early with `None` (figures over part of the time would
+/// read as answers).
+pub fn compare_until(
+    models: &[Model],
+    options: &RunOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<Comparison>> {
     check(models)?;
-    let runs: Vec<(Summary, Vec<RepFigures>)> = models
-        .iter()
-        .map(|m| {
-            let (s, reps, _) =
-                experiment::run_detailed(m, options, |_| experiment::Discard, progress);
-            (s, reps)
-        })
-        .collect();
-    Ok(assemble(models, runs))
+    let mut runs: Vec<(Summary, Vec<RepFigures>)> = Vec::with_capacity(models.len());
+    for m in models {
+        if stop() {
+            return Ok(None);
+        }
+        let (s, reps, _) =
+            experiment::run_detailed(m, options, |_| crate::sweep::Stop(stop), progress);
+        runs.push((s, reps));
+    }
+    if stop() {
+        return Ok(None);
+    }
+    Ok(Some(assemble(models, runs)))
 }
 
 /// Whether the models can be compared: two or more, each with two replications or more.

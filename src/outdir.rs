@@ -18,15 +18,18 @@ use std::path::{Path, PathBuf};
 
 use routesim::error::{Error, Result};
 
-/// The files of a set: a run's, or a sweep's `sweep.csv`. Either may replace the other, as a
-/// run replaces the set before it.
-pub const FILES: [&str; 6] = [
+/// The files of a set: a run's (`report.html` and the rest), a sweep's (`sweep.csv` and
+/// `report.html`) or a comparison's (`comparison.csv` and `report.html`). Any may replace
+/// another, as a run replaces the set before it.
+pub const FILES: [&str; 8] = [
     "summary.json",
     "teams.csv",
     "agents.csv",
     "intervals.csv",
     "chats.csv",
+    "report.html",
     "sweep.csv",
+    "comparison.csv",
 ];
 
 /// A claimed output folder and the staging folder its next set is written into.

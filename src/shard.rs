@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::experiment::{self, Part, RunOptions, Summary};
 use crate::model::SimTime;
 use crate::scenario::{Overrides, Source};
+use crate::stats::WaitCurves;
 
 /// What a run's partial says it is (its `format`).
 pub const FORMAT: &str = "routesim-partial/1";
@@ -697,8 +698,10 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
             part.replications, model.replications
         )));
     }
+    let waits = part.collector.wait_curves(&model);
     Ok(Merged {
         summary: experiment::finish(&model, &options, part).0,
+        waits,
         model,
         scenario,
         notes,
@@ -710,6 +713,8 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
 pub struct Merged {
     /// The report, byte for byte the one a single machine would have made.
     pub summary: Summary,
+    /// The wait curves of the pooled chats (for the HTML report), as one machine's run gives.
+    pub waits: WaitCurves,
     /// The scenario compiled as the shards ran it (for its `[[slo]]` and the report's shape).
     pub model: crate::model::Model,
     /// The scenario file.

@@ -395,8 +395,8 @@ impl Done {
     }
 }
 
-/// A recorder that stops a replication once `stop` says so.
-struct Stop<'a>(&'a (dyn Fn() -> bool + Sync));
+/// A recorder that stops a replication once `stop` says so (a comparison's runs use it too).
+pub(crate) struct Stop<'a>(pub(crate) &'a (dyn Fn() -> bool + Sync));
 
 impl Recorder for Stop<'_> {
     #[inline]

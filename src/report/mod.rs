@@ -1,5 +1,5 @@
 //! Exporters: turn a [`Summary`](crate::experiment::Summary) (or a comparison, a staffing, a
-//! sweep) into bytes (a terminal table, JSON, CSV).
+//! sweep) into bytes (a terminal table, JSON, CSV, an HTML page with charts).
 //!
 //! Exporters are pure: they return bytes and never touch files or the terminal; the CLI decides
 //! where the bytes go. [`csv::ChatWriter`] is the one streaming exporter: a recorder that writes
@@ -10,6 +10,7 @@ pub mod csv;
 pub mod describe;
 pub mod explain;
 pub mod gate;
+pub mod html;
 pub mod staff;
 pub mod sweep;
 pub mod table;

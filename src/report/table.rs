@@ -12,7 +12,7 @@ pub const MAX_AGENT_ROWS: usize = 20;
 /// A count with thousands separators. Counts over several replications are means per
 /// replication: one that is not whole keeps a decimal, so `0.3` abandoned never reads as `0`
 /// beside a non-zero abandon rate.
-fn count(x: f64) -> String {
+pub(super) fn count(x: f64) -> String {
     let whole = (x - x.round()).abs() < 0.05;
     let n = if whole { x.round() } else { x.trunc() } as u64;
     let frac = if whole {
@@ -31,7 +31,7 @@ fn count(x: f64) -> String {
     out + &frac
 }
 
-fn pct(x: Option<f64>) -> String {
+pub(super) fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
 }
 

@@ -3,6 +3,7 @@
 //! report from whatever has been merged.
 
 use super::agents::AgentLoad;
+use super::curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 use super::figures::*;
 use super::tally::{Durations, Tally};
 use super::tickets::TicketTally;
@@ -249,6 +250,30 @@ impl Collector {
                 abandon_rate: (self.customers[0] > 0)
                     .then(|| self.customers[2] as f64 / self.customers[0] as f64),
             },
+        }
+    }
+}
+
+impl Collector {
+    /// The wait curves of the chats merged so far (see [`WaitCurves`]): the whole desk, then
+    /// each team row named as in [`Collector::figures`].
+    pub fn wait_curves(&self, model: &Model) -> WaitCurves {
+        let curve = |name: &str, tally: &Tally| WaitCurve {
+            name: name.to_string(),
+            chats: tally.waits.n,
+            points: tally.waits.curve(CURVE_STEPS),
+        };
+        let names = model
+            .teams
+            .iter()
+            .map(|t| t.name.as_str())
+            .chain(["(fallback)"]);
+        WaitCurves {
+            overall: curve("overall", &self.overall),
+            teams: names
+                .zip(&self.teams)
+                .map(|(name, tally)| curve(name, tally))
+                .collect(),
         }
     }
 }

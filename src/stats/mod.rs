@@ -8,11 +8,13 @@
 //!
 //! Files: `figures` (the serializable result types), `tally` (streaming counts and histograms),
 //! `collector` (the recorder of one replication), `agents` and `tickets` (its agents' time and
-//! ticket backlog), `aggregate` (means and confidence intervals).
+//! ticket backlog), `aggregate` (means and confidence intervals), `curve` (the wait
+//! distribution as curves, for charts).
 
 mod agents;
 mod aggregate;
 mod collector;
+mod curve;
 mod figures;
 mod hist_serde;
 pub mod intervals;
@@ -21,4 +23,5 @@ mod tickets;
 
 pub use aggregate::{aggregate, t95};
 pub use collector::Collector;
+pub use curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 pub use figures::*;

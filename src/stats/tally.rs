@@ -78,6 +78,30 @@ impl Durations {
         }
     }
 
+    /// The cumulative distribution in one pass over the histogram's recorded buckets: a point
+    /// `(seconds, share at or below)` at the first bucket, each time the share passes the next
+    /// of `steps` even steps, and at the last bucket; bucket tops are clamped to the longest
+    /// duration. A `(0, 0)` point goes first when nothing is zero. Empty when nothing was added.
+    pub(super) fn curve(&self, steps: u32) -> Vec<(f64, f64)> {
+        let n = self.hist.len();
+        let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
+        let mut out: Vec<(f64, f64)> = Vec::with_capacity(steps as usize + 2);
+        let (mut seen, mut level) = (0u64, 0u128);
+        for v in self.hist.iter_recorded() {
+            seen += v.count_since_last_iteration();
+            let now = seen as u128 * steps as u128 / n as u128;
+            if out.is_empty() || now > level || seen == n {
+                let at = v.value_iterated_to().min(self.max);
+                if out.is_empty() && at > 0 {
+                    out.push((0.0, 0.0));
+                }
+                out.push((secs(at), seen as f64 / n as f64));
+                level = now;
+            }
+        }
+        out
+    }
+
     /// Mean, percentiles and max of every duration added, pooled over merged replications.
     pub(super) fn figures(&self) -> WaitFigures {
         let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
@@ -255,5 +279,31 @@ mod tests {
         assert!((p90 - 90.0).abs() <= 0.001 * 90.0, "{p90}");
         assert_eq!(f.service_level, Some(0.8));
         assert_eq!(f.offered, 10.0);
+
+        // The curve: every distinct wait is a step, at its bucket's top (within 0.1%), never
+        // past the longest; the share answered at once comes first.
+        let curve = t.waits.curve(200);
+        let want = [
+            (0.0, 0.6),
+            (1.234567, 0.7),
+            (2.5, 0.8),
+            (90.0, 0.9),
+            (600.0, 1.0),
+        ];
+        assert_eq!(curve.len(), want.len(), "{curve:?}");
+        for ((x, y), (wx, wy)) in curve.iter().zip(want) {
+            assert!(*x >= wx && *x <= wx * 1.001, "{curve:?}");
+            assert!((y - wy).abs() < 1e-12, "{curve:?}");
+        }
+        assert_eq!(curve.last(), Some(&(600.0, 1.0)));
+        // Coarse steps keep the first and last points; nothing at all is no curve.
+        let coarse = t.waits.curve(2);
+        assert_eq!(coarse.first(), Some(&(0.0, 0.6)));
+        assert_eq!(coarse.last(), Some(&(600.0, 1.0)));
+        assert!(coarse.len() <= 4, "{coarse:?}");
+        assert!(Durations::new(1_000).curve(200).is_empty());
+        let mut late = Durations::new(1_000_000);
+        late.add(SimTime(5_000));
+        assert_eq!(late.curve(200)[0], (0.0, 0.0));
     }
 }

@@ -165,3 +165,45 @@ fn compare_needs_two_scenarios_and_two_replications() {
             "a.toml has 1 replication: a confidence interval needs two or more",
         ));
 }
+
+#[test]
+fn out_writes_the_csv_the_csv_format_prints_and_a_report() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));
+    std::fs::write(&a, mmc(10, 8.5 / 60.0)).unwrap();
+    std::fs::write(&b, mmc(11, 8.5 / 60.0)).unwrap();
+    let out = dir.path().join("results");
+    let printed = routesim()
+        .args([
+            "compare",
+            "--format",
+            "csv",
+            "--quiet",
+            "--replications",
+            "3",
+        ])
+        .args(["--duration", "2h", "--out"])
+        .arg(&out)
+        .args([&a, &b])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(std::fs::read(out.join("comparison.csv")).unwrap(), printed);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["comparison.csv", "report.html"]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("data-chart=\"compare-service-level\""));
+    // --shard prints a part, so it takes no --out.
+    routesim()
+        .args(["compare", "--shard", "0/2", "--out"])
+        .arg(&out)
+        .args([&a, &b])
+        .assert()
+        .code(2);
+}

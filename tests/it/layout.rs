@@ -176,6 +176,54 @@ fn summary() -> Summary {
     }
 }
 
+/// A sweep of two points on two axes, one figure missing and one without a half-width.
+fn sweep() -> routesim::sweep::Sweep {
+    use routesim::sweep::{Axis, Estimate, Row, Sweep};
+    let e = |value: Option<f64>, ci95: Option<f64>| Estimate { value, ci95 };
+    let row = |n: &str, sl: f64| Row {
+        values: vec![n.into(), "30s".into()],
+        service_level_threshold: 20.0,
+        service_level: e(Some(sl), Some(0.0123)),
+        abandon_rate: e(Some(0.02), Some(0.004)),
+        wait_mean: e(Some(4.84), Some(0.31)),
+        wait_p90: e(Some(75.0), None),
+        wait_p95: e(None, None),
+        occupancy: e(Some(0.5), Some(0.001)),
+        staffing_cost: e(Some(6640.0), Some(0.0)),
+    };
+    Sweep {
+        scenario: "layout.toml".into(),
+        seed: 7,
+        replications: 4,
+        axes: vec![
+            Axis {
+                path: "agents.a.count".into(),
+                values: vec!["2".into(), "3".into()],
+            },
+            Axis {
+                path: "rules.tech.route[0].timeout".into(),
+                values: vec!["30s".into()],
+            },
+        ],
+        rows: vec![row("2", 0.9), row("3", 0.95)],
+        warnings: vec!["at agents.a.count=2: something".into()],
+    }
+}
+
+/// A page with each inline `<svg ...>...</svg>` cut to `<svg>...</svg>`.
+fn without_svg(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<svg ") {
+        out.push_str(&rest[..at]);
+        out.push_str("<svg>...</svg>");
+        let end = rest[at..].find("</svg>").expect("closed") + at;
+        rest = &rest[end + "</svg>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn exporters_keep_their_layout() {
     let s = summary();
@@ -250,6 +298,28 @@ fn exporters_keep_their_layout() {
     v.as_object_mut().unwrap().remove("gates");
     let plain: serde_json::Value = serde_json::from_slice(&report::json(&s)).unwrap();
     assert_eq!(v, plain);
+
+    // report.html, less its charts' drawing (what plotters draws is checked in a browser, in
+    // tests/it/html.rs): the page, the key figures, the captions and what each chart is.
+    let curve = |name: &str, points: Vec<(f64, f64)>| WaitCurve {
+        name: name.into(),
+        chats: 20,
+        points,
+    };
+    let waits = WaitCurves {
+        overall: curve("overall", vec![(0.0, 0.6), (30.0, 0.9), (754.5, 1.0)]),
+        teams: vec![curve("support", vec![(0.0, 0.5), (754.5, 1.0)])],
+    };
+    check(
+        "report.html",
+        &without_svg(&report::html::run(&by_half, &waits)),
+        &mut failures,
+    );
+    check(
+        "sweep-report.html",
+        &without_svg(&report::html::sweep(&sweep())),
+        &mut failures,
+    );
 
     let m = routesim::scenario::parse_str("layout.toml", DESK).unwrap();
     check(

@@ -8,6 +8,7 @@ mod faults;
 mod fuzz;
 mod gate;
 mod golden;
+mod html;
 mod invariants;
 mod layout;
 mod queueing;

@@ -133,7 +133,13 @@ fn merge_writes_the_summary_files_of_a_run() {
         &["--replications", "4", "--interval", "30m"],
         &["--quiet", "--out", merged.to_str().unwrap()],
     );
-    for f in ["summary.json", "teams.csv", "agents.csv", "intervals.csv"] {
+    for f in [
+        "summary.json",
+        "teams.csv",
+        "agents.csv",
+        "intervals.csv",
+        "report.html",
+    ] {
         assert_eq!(
             std::fs::read(one.join(f)).unwrap(),
             std::fs::read(merged.join(f)).unwrap(),
@@ -239,6 +245,19 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
             assert!(got == want, "sweep in {n} shards, {format}");
         }
     }
+    // merge --out writes the one machine's set: sweep.csv and report.html.
+    let dir = tempfile::tempdir().unwrap();
+    let (one, merged) = (dir.path().join("one"), dir.path().join("merged"));
+    let mut with_out = sweep.clone();
+    with_out.extend(line(&[&"--quiet", &"--out", &one]));
+    stdout_of(&with_out);
+    sharded_cmd(&sweep, 2, &["--quiet", "--out", merged.to_str().unwrap()]);
+    for f in ["sweep.csv", "report.html"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
+    }
     // A run's part and a sweep's do not merge together; a grid of 10 points has no 11th shard.
     let dir = tempfile::tempdir().unwrap();
     let (run_part, sweep_part) = (dir.path().join("run.json"), dir.path().join("sweep.json"));
@@ -290,6 +309,18 @@ fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
             let got = sharded_cmd(&compare, n, &["--format", format]);
             assert!(got == want, "compare in {n} shards, {format}");
         }
+    }
+    // merge --out writes the one machine's set: comparison.csv and report.html.
+    let (one, merged) = (dir.path().join("one"), dir.path().join("merged"));
+    let mut with_out = compare.clone();
+    with_out.extend(line(&[&"--quiet", &"--out", &one]));
+    stdout_of(&with_out);
+    sharded_cmd(&compare, 2, &["--quiet", "--out", merged.to_str().unwrap()]);
+    for f in ["comparison.csv", "report.html"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 

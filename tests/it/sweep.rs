@@ -261,9 +261,9 @@ fn out_writes_sweep_csv_as_the_csv_format_prints_it() {
         n.sort();
         n
     };
-    assert_eq!(names(), ["sweep.csv"]);
+    assert_eq!(names(), ["report.html", "sweep.csv"]);
     stdout(sweep(&file, &args));
-    assert_eq!(names(), ["sweep.csv"]);
+    assert_eq!(names(), ["report.html", "sweep.csv"]);
     let beside: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

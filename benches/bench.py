@@ -1,0 +1,745 @@
+#!/usr/bin/env python3
+"""Issue 12's benchmarks: every speed and memory case, measured in CPU time, as one Markdown table.
+
+Run by hand from anywhere (not by `.ci/run`; it takes a few minutes and its figures depend on the
+machine):
+
+    python3 benches/bench.py                 # build, generate, run every case 3 times, print the table
+    python3 benches/bench.py --callgrind     # instructions per chat at the margin (mmc-100, bare loop)
+    python3 benches/bench.py --generate DIR  # only write the generated growth scenarios into DIR
+
+Options: --runs N (rounds, default 3; each figure is the median), --scale F (multiplies every
+measured duration; 0.3 for a quick look), --ceiling DIR (the bare loop's crate, default
+../shared/ceiling beside the repository), --no-build, --keep (keep the temporary folder).
+Python 3.9+, standard library only; valgrind for --callgrind. The table goes to stdout, progress
+to stderr. Exit 0 when every case ran, whether or not its goal is met; 1 when a command failed or
+a generated scenario does not validate cleanly; 2 on bad usage.
+
+How it measures. Every command runs under `/usr/bin/time -f %M` (GNU time, for its peak RSS)
+and its CPU time, user + sys, comes from wait4(2) on that wrapper, to the microsecond:
+`time -f "%U %S"` itself rounds to 10 ms, a fifth of the bare loop's 0.05 s at 1 M chats.
+(wait4's own peak RSS cannot be used: a child spawned from Python inherits Python's size as its
+high-water mark.) The machine has 2 cores shared with other builds, so every figure is CPU time,
+which other load barely moves, except the threads rows, whose point is wall time. The cases run
+in rounds (every case once per round, the bare loop right after mmc-100), so a burst of load
+lands on all of them rather than on one; each figure is the median over the rounds. Chat counts
+come from `--format json`'s `simulated_chats` (warm-up included: every chat the engine
+simulated). Runs use `--threads 1 --quiet --format json`.
+
+Cases (sizes in the constants below; each scenario is checked with `routesim validate`, which
+must print no warning, and the generated ones with `routesim explain`, which must show them
+routing as designed):
+  mmc-100          scenarios/bench/mmc-100.toml at 3x its duration (3 M chats), then the bare loop
+                   `limit-mmc N` on the same N, alternated in every round. Goal: >= 0.35 of the
+                   bare loop's chats per CPU-s
+  desk-1000        scenarios/bench/desk-1000.toml as it is (1 M chats). Goal: >= 3 M chats per CPU-s
+  growth           generated into a temporary folder (see `scenarios()`): a base of one rule, one
+                   team, 100 agents (M/M/100 at 96%, as mmc-100) and the base with 1,000 rules of
+                   which the last matches ~90% of chats (plus a control with the same 1,000-valued
+                   attribute and one rule), 64 required skills, agents in 100 teams, and 100,000
+                   agents at the same load per agent. Goals: <= 1.5x the base's CPU per chat
+                   (100,000 agents: <= 3x), <= 16 KB of peak RSS per rule, and for 100,000 agents
+                   a start-up plus aggregation (`--duration 1s`) under 0.2 s CPU and 100 MB
+  --out            the mmc-100 run with `--out DIR`. Goal: at most 2x the CPU without it
+  threads          mmc-100 with `--replications 4`, `--threads 1` against `--threads 2`, in wall
+                   time. Goal: >= 1.8x faster. It needs a core to spare; the report says when the
+                   load average left none
+Runs use `--quiet --format json --threads 1` (the threads rows: 1 or 2). A run that warns is noted
+under the table, except for chats still queued when it stops, which a desk at 96% load always has.
+--callgrind runs mmc-100 under valgrind for 17h21m40s and 34h43m20s, as README's "Instructions"
+paragraph does, and the bare loop on the same chat counts: instructions are repeatable where
+seconds are not.
+
+Columns of the table:
+  case             what runs
+  chats            chats simulated (routesim: `simulated_chats`; bare loop: its argument N)
+  CPU s            median user + sys CPU seconds of the whole process
+  start-up CPU s   median CPU seconds of the same command with `--duration 1s`: parsing,
+                   compiling, lints, set-up, aggregation and output, with almost no chats
+  ns per chat      CPU per chat beyond start-up: (CPU - start-up CPU) / (chats - start-up chats);
+                   plain CPU / chats where no start-up is measured; "–" when the run is too short
+                   for the difference to mean anything (raise --scale)
+  chats per CPU-s  chats / CPU s, start-up included (the issue's "chats per CPU-second")
+  vs reference     mmc-100: its chats per CPU-s over the bare loop's (same N, same rounds);
+                   growth rows: ns per chat over the growth base's (start-up left out, since it is
+                   a fixed cost that would otherwise depend on how long this script runs a case;
+                   it is in its own column); memory per rule: (peak RSS of the 1,000-rule run -
+                   the base's) / 1,000; --out: CPU s with --out over without; threads: wall time
+                   with 1 thread over 2
+  goal, met        issue 12's goal and whether the median meets it
+  peak RSS MB      median peak resident set size (MB = 1,024 KB; GNU time's %M counts KiB)
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "scenarios" / "bench"
+
+# Sizes, chosen so that each case takes about 1 s of CPU on the code of 2026-11-25 (the 1,000-rule
+# and 100,000-agent cases spend 1 to 2 s more in start-up). Growth rows compare CPU per chat
+# beyond start-up, so their sizes need not match the base's. --scale multiplies them all.
+MMC_DURATION = 3 * 624_960  # 3 x mmc-100.toml's 173h36m: 3.0 M chats
+DESK_DURATION = 166_680  # desk-1000.toml's own 46h18m: 1.0 M chats
+THREADS_DURATION = 624_960  # mmc-100.toml's own 173h36m, x THREADS_REPLICATIONS
+THREADS_REPLICATIONS = 4
+GROWTH_CHATS = {  # chats wanted of each generated scenario
+    "base": 3.0e6,
+    "rules": 3.0e5,
+    "topics": 3.0e6,
+    "skills": 3.0e6,
+    "teams": 3.0e5,
+    "agents": 5.0e5,
+}
+GROWTH_RATE = 1.6  # chats/s of the growth base, as mmc-100
+STARTUP = "1s"  # the least duration routesim takes
+TIME = "/usr/bin/time"  # GNU time, for peak RSS (see Runner.measure)
+
+
+class BenchError(Exception):
+    """A failed command or check; reported on stderr, exit 1."""
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fmt_duration(seconds):
+    """Seconds as routesim reads them: 520h48m, 52h5m, 5m12s."""
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s else "")
+    return out or "1s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated scenarios. Every one is the growth base (one team of 100 agents, one stream of
+# 1.6 chats/s with exponential handle times of mean 60 s: M/M/100 at 96% load, like mmc-100.toml)
+# with one dimension grown. The script checks that each validates without a warning, and that
+# the routing core treats it as designed (`explain`, and the JSON's per-rule counts).
+# ---------------------------------------------------------------------------------------------
+
+RARE_TOPICS = [f"t{i:04d}" for i in range(1, 1000)]
+# One topic carries ~90% of the chats and is listed first, so the attribute draw (a scan of
+# cumulative weights in file order) stops at once for it. The 999 others are rare but produced
+# (a condition on a value no stream produces is a lint warning), and common enough (~30 chats
+# each in a 300 k-chat run) that every rule's statistics are touched, so lazily allocated
+# per-rule state shows in the memory per rule.
+RARE_WEIGHT = 0.0001
+SKILLS = [f"s{i:02d}" for i in range(1, 65)]
+TEAMS = [f"t{i:03d}" for i in range(1, 101)]
+AGENTS_100K = 100_000
+AGENTS_STREAMS = 2  # 1,600 chats/s; a stream may have at most 1,000
+
+
+def _team(name):
+    return f'[[teams]]\nname = "{name}"\nstrategy = "least_busy"\n\n'
+
+
+def _agents(count, teams, skills=None):
+    names = ", ".join(f'"{t}"' for t in teams)
+    text = f'[[agents]]\nname = "agent"\ncount = {count}\nteams = [{names}]\n'
+    if skills:
+        text += "skills = { " + ", ".join(f"{s} = 1" for s in skills) + " }\n"
+    return text + "\n"
+
+
+def _traffic(name="chats", rate=GROWTH_RATE, topics=False):
+    text = (
+        f'[[traffic]]\nname = "{name}"\nrate = {rate}\n'
+        'handle_time = { dist = "exponential", mean = "60s" }\n'
+    )
+    if topics:
+        weights = ", ".join(f"{t} = {RARE_WEIGHT}" for t in RARE_TOPICS)
+        text += f"attributes = {{ topic = {{ a-common = 1.0, {weights} }} }}\n"
+    return text + "\n"
+
+
+def _rule(name, step, when=None):
+    text = f'[[rules]]\nname = "{name}"\n'
+    if when:
+        text += f"when = {{ {when} }}\n"
+    return text + f"route = [ {step} ]\n\n"
+
+
+def _header(comment):
+    lines = "".join(f"# {line}\n" for line in comment.strip().splitlines())
+    return (
+        "# Generated by benches/bench.py for issue 12's growth cases; do not edit.\n"
+        f"{lines}\n[simulation]\nduration = \"173h36m\"\nseed = 1\n\n"
+    )
+
+
+def scenarios():
+    """The growth scenarios: key -> (TOML text, chats per simulated second)."""
+    step = '{ team = "agents" }'
+    base = (
+        _header("Growth base: one rule, one team, 100 agents (M/M/100 at 96% load).")
+        + _team("agents")
+        + _agents(100, ["agents"])
+        + _traffic()
+        + _rule("all", step)
+    )
+    rules = (
+        _header(
+            "1,000 rules; ~90% of chats (topic a-common) are checked against 999 rules that\n"
+            "do not match before the last one does. Every rule routes to the same team."
+        )
+        + _team("agents")
+        + _agents(100, ["agents"])
+        + _traffic(topics=True)
+        + "".join(_rule(f"rule-{t}", step, f'topic = "{t}"') for t in RARE_TOPICS)
+        + _rule("last", step, 'topic = "a-common"')
+    )
+    topics = (
+        _header(
+            "Control for the 1,000-rule case: the same traffic (1,000 topic values), one rule,\n"
+            "so the cost of drawing the topic is told apart from the cost of the rules."
+        )
+        + _team("agents")
+        + _agents(100, ["agents"])
+        + _traffic(topics=True)
+        + _rule("all", step)
+    )
+    require = ", ".join(f"{s} = 1" for s in SKILLS)
+    skills = (
+        _header("64 skills: every agent has all 64, and the route step requires all 64.")
+        + _team("agents")
+        + _agents(100, ["agents"], SKILLS)
+        + _traffic()
+        + _rule("all", f'{{ team = "agents", require = {{ {require} }} }}')
+    )
+    teams = (
+        _header(
+            "Every agent is in 100 teams; the rule routes to the first. Each change of an\n"
+            "agent's load touches its 100 teams."
+        )
+        + "".join(_team(t) for t in TEAMS)
+        + _agents(100, TEAMS)
+        + _traffic()
+        + _rule("all", f'{{ team = "{TEAMS[0]}" }}')
+    )
+    rate = GROWTH_RATE * AGENTS_100K / 100 / AGENTS_STREAMS
+    agents = (
+        _header(
+            "100,000 agents in one team and the same load per agent: 1,600 chats/s in two\n"
+            "streams of 800 (a stream may have at most 1,000 chats/s)."
+        )
+        + _team("agents")
+        + _agents(AGENTS_100K, ["agents"])
+        + "".join(_traffic(f"chats-{i + 1}", rate) for i in range(AGENTS_STREAMS))
+        + _rule("all", step)
+    )
+    big_rate = GROWTH_RATE * AGENTS_100K / 100
+    return {
+        "base": (base, GROWTH_RATE),
+        "rules": (rules, GROWTH_RATE),
+        "topics": (topics, GROWTH_RATE),
+        "skills": (skills, GROWTH_RATE),
+        "teams": (teams, GROWTH_RATE),
+        "agents": (agents, big_rate),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    cpu: float  # user + sys seconds
+    wall: float
+    rss_kb: int
+    stdout: str
+    chats: int = 0
+    warnings: list = field(default_factory=list)
+    json: dict = field(default_factory=dict)
+
+
+class Runner:
+    def __init__(self, tmp):
+        self.tmp = Path(tmp)
+        self.count = 0
+
+    def measure(self, cmd, keep_stdout=True):
+        """Runs cmd under `/usr/bin/time -f %M`.
+
+        CPU comes from wait4 on `time`, which includes the child it reaped, to the microsecond
+        (time itself adds about 1 ms). Peak RSS comes from `time`'s %M: wait4's own ru_maxrss
+        would report at least this Python process's size, which a child inherits as its
+        high-water mark when it is spawned.
+        """
+        self.count += 1
+        out_path = self.tmp / f"stdout-{self.count}"
+        err_path = self.tmp / f"stderr-{self.count}"
+        rss_path = self.tmp / f"rss-{self.count}"
+        wrapped = [TIME, "-f", "%M", "-o", str(rss_path)] + [str(c) for c in cmd]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            start = time.perf_counter()
+            try:
+                proc = subprocess.Popen(wrapped, stdout=out, stderr=err)
+            except OSError as e:
+                raise BenchError(f"cannot start {TIME}: {e}") from e
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout = out_path.read_text(errors="replace") if keep_stdout else ""
+        stderr = err_path.read_text(errors="replace")
+        rss = rss_path.read_text().strip().splitlines() if rss_path.exists() else []
+        for path in (out_path, err_path, rss_path):
+            path.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise BenchError(
+                f"command failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n"
+                + stderr[-3000:]
+            )
+        if not rss or not rss[-1].isdigit():
+            raise BenchError(f"no peak RSS from {TIME} for {' '.join(map(str, cmd))}: {rss}")
+        return Measure(usage.ru_utime + usage.ru_stime, wall, int(rss[-1]), stdout), stderr
+
+
+@dataclass
+class Job:
+    """One command measured once per round."""
+
+    key: str
+    cmd: list
+    kind: str = "routesim"  # routesim | bare
+    out_dir: bool = False  # give it a fresh --out folder each time
+
+
+def routesim_cmd(binary, scenario, duration, *extra, threads=1):
+    return [binary, "run", scenario, "--quiet", "--format", "json", "--duration", duration,
+            "--threads", str(threads), *extra]
+
+
+def run_job(runner, job, binary_bare, mmc_chats):
+    cmd = list(job.cmd)
+    out = None
+    if job.kind == "bare":
+        cmd = [binary_bare, str(mmc_chats)]
+    if job.out_dir:
+        out = runner.tmp / f"out-{runner.count}"  # a fresh name: count grows with each command
+        cmd += ["--out", out]
+    m, _ = runner.measure(cmd)
+    if out is not None:
+        shutil.rmtree(out)  # outside the measurement: a fresh folder each time
+    if job.kind == "bare":
+        found = re.match(r"limit: (\d+) chats", m.stdout)
+        if not found:
+            raise BenchError(f"unexpected output of the bare loop: {m.stdout[:200]!r}")
+        m.chats = int(found.group(1))
+    else:
+        try:
+            report = json.loads(m.stdout)
+        except json.JSONDecodeError as e:
+            raise BenchError(f"no JSON from {' '.join(map(str, cmd))}: {e}") from e
+        m.chats = int(report["simulated_chats"])
+        m.warnings = report.get("warnings") or []
+        m.json = report
+    m.stdout = ""
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks on the generated scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+def validate(binary, path, runner):
+    """`routesim validate` must pass with nothing on stderr (warnings go there)."""
+    _, stderr = runner.measure([binary, "validate", path], keep_stdout=False)
+    if stderr.strip():
+        raise BenchError(f"{path.name}: `routesim validate` is not clean:\n{stderr.strip()}")
+
+
+def check_design(binary, gen, runner):
+    """Asks the routing core (`routesim explain`) whether each case routes as designed."""
+    m, _ = runner.measure([binary, "explain", gen / "rules.toml", "--chat", "topic=a-common"])
+    failing = len(re.findall(r'^rule \d+ "[^"]*": no match', m.stdout, re.M))
+    if failing != 999 or 'rule 1000 "last": matches' not in m.stdout:
+        raise BenchError(f"rules.toml: explain shows {failing} failing rules before a match, not 999")
+    m, _ = runner.measure([binary, "explain", gen / "skills.toml"])
+    if not re.search(r"step 1: agents \[s01>=1, .*s64>=1\] \(.*\): 100 of 100 agents on shift", m.stdout):
+        raise BenchError("skills.toml: explain does not show step 1 requiring s01..s64 of all 100 agents")
+    m, _ = runner.measure([binary, "explain", gen / "teams.toml"])
+    if not re.search(r"step 1: t001 \(.*\): 100 of 100 agents on shift", m.stdout):
+        raise BenchError("teams.toml: explain does not show step 1 offering to all 100 agents of t001")
+
+
+def check_run(key, m):
+    """Checks a run did what its case claims; returns a note for the report, if any."""
+    # At 96% load some chats are always queued when a run stops; routesim says so, rightly.
+    warnings = [w for w in m.warnings if "still waiting when the run ended" not in w]
+    if warnings:
+        return "the run warned: " + "; ".join(warnings)
+    report = m.json
+    if key == "rules":
+        matched = {r["name"]: r["matched"] for r in report["rules"]}
+        total = sum(matched.values())
+        touched = sum(1 for n, v in matched.items() if n.startswith("rule-") and v > 0)
+        if total <= 0 or matched.get("last", 0) / total < 0.85:
+            raise BenchError(f"rules: the last rule matched {matched.get('last')} of {total}")
+        return f"the last rule matched {matched['last'] / total:.1%} of chats; {touched} of 999 rare rules matched some"
+    if key == "teams":
+        offered = {t["name"]: t["offered"] for t in report["teams"]}
+        others = sum(v for n, v in offered.items() if n != TEAMS[0])
+        if others:
+            raise BenchError(f"teams: {others} chats went to a team other than {TEAMS[0]}")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+# ---------------------------------------------------------------------------------------------
+
+
+def build(ceiling):
+    log("building routesim (cargo build --release) ...")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    log(f"building the bare loop in {ceiling} ...")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ceiling, check=True)
+
+
+def machine_line():
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, {model or platform.processor()}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+
+
+def git_line():
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return rev + (" (with uncommitted changes to src/)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def display(arg, tmp):
+    """A command's argument as the report shows it: paths relative to the repository or GEN."""
+    text = str(arg)
+    gen = str(Path(tmp) / "scenarios")
+    if text.startswith(gen):
+        return "GEN" + text[len(gen):]
+    if text.startswith(str(REPO) + "/"):
+        text = text[len(str(REPO)) + 1:]
+        return "routesim" if text == "target/release/routesim" else text
+    return text
+
+
+def med(values):
+    return statistics.median(values)
+
+
+def fmt_rate(r):
+    return f"{r / 1e6:.2f} M"
+
+
+def benchmark(args, binary, bare, tmp):
+    runner = Runner(tmp)
+    gen = Path(tmp) / "scenarios"
+    gen.mkdir()
+    texts = scenarios()
+    for key, (text, _) in texts.items():
+        (gen / f"{key}.toml").write_text(text)
+    log("checking the scenarios: routesim validate, explain ...")
+    for path in [BENCH / "mmc-100.toml", BENCH / "desk-1000.toml"] + sorted(gen.glob("*.toml")):
+        validate(binary, path, runner)
+    check_design(binary, gen, runner)
+
+    s = args.scale
+    mmc = BENCH / "mmc-100.toml"
+    desk = BENCH / "desk-1000.toml"
+    mmc_d = fmt_duration(MMC_DURATION * s)
+    jobs = [
+        Job("mmc", routesim_cmd(binary, mmc, mmc_d)),
+        Job("bare", [], kind="bare"),
+        Job("mmc-out", routesim_cmd(binary, mmc, mmc_d), out_dir=True),
+        Job("desk", routesim_cmd(binary, desk, fmt_duration(DESK_DURATION * s))),
+    ]
+    for key, wanted in GROWTH_CHATS.items():
+        _, rate = texts[key]
+        jobs.append(Job(key, routesim_cmd(binary, gen / f"{key}.toml", fmt_duration(wanted / rate * s))))
+    reps = ["--replications", str(THREADS_REPLICATIONS)]
+    for n in (1, 2):
+        jobs.append(Job(f"threads{n}", routesim_cmd(binary, mmc, fmt_duration(THREADS_DURATION * s), *reps, threads=n)))
+    # start-up: the same command with the least duration
+    for job in list(jobs):
+        if job.kind == "routesim" and not job.key.startswith("threads"):
+            cmd = list(job.cmd)
+            cmd[cmd.index("--duration") + 1] = STARTUP
+            jobs.append(Job(job.key + "/start", cmd, out_dir=job.out_dir))
+
+    # warm the page cache and the binaries before anything counts
+    runner.measure(routesim_cmd(binary, mmc, "1h"))
+    runner.measure([bare, "1000"])
+
+    results = {job.key: [] for job in jobs}
+    notes = {}
+    mmc_chats = None
+    for r in range(args.runs):
+        for job in jobs:
+            log(f"round {r + 1}/{args.runs}: {job.key}")
+            m = run_job(runner, job, bare, mmc_chats)
+            if job.key == "mmc":
+                mmc_chats = m.chats
+            if not job.key.endswith("/start"):
+                note = check_run(job.key, m)
+                if note:
+                    notes[job.key] = note
+            prior = results[job.key]
+            if prior and prior[0].chats != m.chats:
+                raise BenchError(f"{job.key}: {m.chats} chats, but {prior[0].chats} in round 1 (not deterministic?)")
+            m.json = {}
+            results[job.key].append(m)
+    return jobs, results, notes
+
+
+def summarise(args, jobs, results, notes, started, tmp):
+    cpu = {k: med([m.cpu for m in v]) for k, v in results.items()}
+    wall = {k: med([m.wall for m in v]) for k, v in results.items()}
+    rss = {k: med([m.rss_kb for m in v]) for k, v in results.items()}
+    chats = {k: v[0].chats for k, v in results.items()}
+
+    def per_chat(k):
+        start = k + "/start"
+        if start in cpu:
+            # A margin within the noise of the start-up says nothing: the case is too short.
+            if cpu[k] - cpu[start] < 0.2 * cpu[k]:
+                return None
+            return (cpu[k] - cpu[start]) / (chats[k] - chats[start])
+        return cpu[k] / chats[k]
+
+    short = []
+
+    rows = []
+
+    def row(label, k, vs="", goal="", met=None, startup=True, show_chat=True):
+        start = k + "/start"
+        rows.append([
+            label,
+            f"{chats[k]:,}",
+            f"{cpu[k]:.3f}",
+            f"{cpu[start]:.3f}" if startup and start in cpu else "–",
+            f"{per_chat(k) * 1e9:,.0f}" if show_chat and per_chat(k) else "–",
+            fmt_rate(chats[k] / cpu[k]) if show_chat else "–",
+            vs,
+            goal,
+            "–" if met is None else ("yes" if met else "**no**"),
+            f"{rss[k] / 1024:.1f}",
+        ])
+
+    ratio_bare = (chats["mmc"] / cpu["mmc"]) / (chats["bare"] / cpu["bare"])
+    row("M/M/100 (`mmc-100.toml`)", "mmc", f"{ratio_bare:.3f} of the bare loop", "≥ 0.35", ratio_bare >= 0.35)
+    row(f"bare loop (`limit-mmc {chats['bare']}`)", "bare", "reference")
+    desk_rate = chats["desk"] / cpu["desk"]
+    row("desk-1000 (`desk-1000.toml`)", "desk", "–", "≥ 3 M chats per CPU-s", desk_rate >= 3e6)
+    base = per_chat("base")
+    row("growth base: 1 rule, 1 team, 100 agents", "base", "reference")
+    growth = [
+        ("1,000 rules, only the last matches", "rules", 1.5),
+        ("control: 1,000 topic values, 1 rule", "topics", None),
+        ("64 skills, the step requires all 64", "skills", 1.5),
+        ("every agent in 100 teams", "teams", 1.5),
+        ("100,000 agents, 1,600 chats/s", "agents", 3.0),
+    ]
+    if base is None:
+        raise BenchError("the growth base ran too short to tell its CPU per chat: raise --scale")
+    for label, k, goal in growth:
+        if per_chat(k) is None:
+            short.append(k)
+            row(label, k, "too short to tell", f"≤ {goal}×" if goal else "", None)
+            continue
+        x = per_chat(k) / base
+        row(label, k, f"{x:.2f}× base per chat", f"≤ {goal}×" if goal else "", None if goal is None else x <= goal)
+        if k == "rules":
+            per_rule = (rss["rules"] - rss["base"]) / 1000
+            rows.append(["1,000 rules: memory per rule", "", "", "", "", "", f"{per_rule:,.1f} KB per rule",
+                         "≤ 16 KB", "yes" if per_rule <= 16 else "**no**", f"{rss['rules'] / 1024:.1f}"])
+    k = "agents/start"
+    ok = cpu[k] < 0.2 and rss[k] < 100 * 1024
+    rows.append(["100,000 agents: start-up + aggregation (`--duration 1s`)", f"{chats[k]:,}", f"{cpu[k]:.3f}", "–", "–",
+                 "–", f"wall {wall[k]:.2f} s", "< 0.2 s CPU and < 100 MB", "yes" if ok else "**no**", f"{rss[k] / 1024:.1f}"])
+    x = cpu["mmc-out"] / cpu["mmc"]
+    row("M/M/100 with `--out DIR`", "mmc-out", f"{x:.2f}× CPU without `--out`", "≤ 2× (adds ≤ 1×)", x <= 2.0)
+    x = wall["threads1"] / wall["threads2"]
+    for label, k, vs, goal, met in [
+        (f"{THREADS_REPLICATIONS} replications, `--threads 1`", "threads1", f"wall {wall['threads1']:.2f} s: reference", "", None),
+        (f"{THREADS_REPLICATIONS} replications, `--threads 2`", "threads2", f"wall {wall['threads2']:.2f} s: {x:.2f}× faster", "≥ 1.8×", x >= 1.8),
+    ]:
+        row(label, k, vs, goal, met, startup=False)
+
+    head = ["case", "chats", "CPU s", "start-up CPU s", "ns per chat", "chats per CPU-s", "vs reference", "goal", "met", "peak RSS MB"]
+    print(f"routesim benchmarks (issue 12): `{args.command}`, {args.runs} rounds, median")
+    print()
+    print(f"- code: {git_line()}")
+    print(f"- machine: {machine_line()} (at the end; {started} at the start)")
+    print("- CPU time (user + sys, from wait4) everywhere except the threads rows, which compare wall time")
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---:" if 0 < i < 6 or i == 9 else "---" for i in range(len(head))) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()
+    spread = []
+    for k, v in results.items():
+        if len(v) > 1 and not k.endswith("/start"):
+            c = [m.cpu for m in v]
+            spread.append(f"{k} {min(c):.2f}–{max(c):.2f}")
+    if spread:
+        print("CPU s across rounds (min–max): " + ", ".join(spread) + ".")
+    starts = ", ".join(f"{k[:-6]} {rss[k] / 1024:.1f}" for k in results if k.endswith("/start"))
+    print(f"Peak RSS MB of the start-up runs: {starts}.")
+    for k, note in notes.items():
+        print(f"{k}: {note}.")
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1) - 1:
+        print(f"The threads rows need a second core to spare; the load average was {load:.1f} on "
+              f"{os.cpu_count()} cores, so they measure the scheduler more than routesim: "
+              f"`--threads 2` used {cpu['threads2'] / wall['threads2']:.2f} cores on average.")
+    if short:
+        print(f"Too short to tell the CPU per chat beyond start-up: {', '.join(short)} (raise --scale).")
+    print()
+    print("Commands (`routesim` is target/release/routesim, `GEN` the generated scenarios; each")
+    print("start-up run is the same command with `--duration 1s`; `--out` gets a fresh folder):")
+    print()
+    for job in jobs:
+        if job.key.endswith("/start"):
+            continue
+        cmd = [f"limit-mmc {chats['bare']}"] if job.kind == "bare" else job.cmd
+        text = " ".join(display(c, tmp) for c in cmd) + (" --out DIR" if job.out_dir else "")
+        print(f"- {job.key}: `{text}`")
+
+
+def callgrind(args, binary, bare, tmp):
+    """Instructions per chat at the margin: two durations, difference over difference."""
+    if shutil.which("valgrind") is None:
+        raise BenchError("--callgrind needs valgrind (apt-get install valgrind)")
+    runner = Runner(tmp)
+    mmc = BENCH / "mmc-100.toml"
+    durations = [fmt_duration(62_500 * args.scale), fmt_duration(125_000 * args.scale)]  # 17h21m40s, 34h43m20s
+
+    def collected(cmd):
+        out = Path(tmp) / f"callgrind-{runner.count + 1}.out"
+        m, stderr = runner.measure(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd])
+        found = re.search(r"Collected : (\d+)", stderr)
+        if not found:
+            raise BenchError(f"no instruction count from callgrind:\n{stderr[-2000:]}")
+        return int(found.group(1)), m
+
+    rows = []
+    for d in durations:
+        log(f"callgrind: mmc-100 --duration {d}")
+        instr, m = collected(routesim_cmd(binary, mmc, d))
+        chats = int(json.loads(m.stdout)["simulated_chats"])
+        log(f"callgrind: limit-mmc {chats}")
+        bare_instr, _ = collected([bare, str(chats)])
+        rows.append((d, chats, instr, bare_instr))
+    (d1, c1, i1, b1), (d2, c2, i2, b2) = rows
+    margin = (i2 - i1) / (c2 - c1)
+    bare_margin = (b2 - b1) / (c2 - c1)
+    print(f"routesim instructions (callgrind, issue 12): `{args.command}`")
+    print()
+    print(f"- code: {git_line()}")
+    print()
+    print("| run | chats | routesim instructions | bare loop instructions (same chats) |")
+    print("|---|---:|---:|---:|")
+    for d, c, i, b in rows:
+        print(f"| `mmc-100.toml --duration {d}` | {c:,} | {i:,} | {b:,} |")
+    print(f"| margin per chat ({c2 - c1:,} more chats) | | {margin:,.0f} | {bare_margin:,.0f} |")
+    print()
+    print(f"routesim: {margin:,.0f} instructions per chat at the margin; the bare loop: {bare_margin:,.0f} "
+          f"(a ratio of {bare_margin / margin:.3f}).")
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Issue 12's benchmarks (see the comment at the top of this file).")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; each figure is the median (default 3)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every measured duration (default 1)")
+    parser.add_argument("--ceiling", type=Path, default=REPO.parent / "shared" / "ceiling",
+                        help="the bare loop's crate (default ../shared/ceiling beside the repository)")
+    parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per chat at the margin instead")
+    parser.add_argument("--generate", type=Path, metavar="DIR", help="only write the generated scenarios into DIR")
+    args = parser.parse_args()
+    args.command = " ".join(["python3", "benches/bench.py"] + sys.argv[1:])
+    if args.runs < 1 or args.scale <= 0:
+        parser.error("--runs must be at least 1 and --scale above 0")
+
+    if args.generate:
+        args.generate.mkdir(parents=True, exist_ok=True)
+        for key, (text, _) in scenarios().items():
+            (args.generate / f"{key}.toml").write_text(text)
+            log(f"wrote {args.generate / (key + '.toml')}")
+        return 0
+
+    ceiling = args.ceiling.resolve()
+    if not os.access(TIME, os.X_OK):
+        raise BenchError(f"{TIME} (GNU time) is missing: apt-get install time")
+    if not (ceiling / "Cargo.toml").is_file():
+        raise BenchError(f"no bare loop at {ceiling} (give its crate with --ceiling DIR)")
+    if not args.no_build:
+        try:
+            build(ceiling)
+        except subprocess.CalledProcessError as e:
+            raise BenchError(f"build failed: {' '.join(e.cmd)}") from e
+    binary = REPO / "target" / "release" / "routesim"
+    bare = ceiling / "target" / "release" / "limit-mmc"
+    for b in (binary, bare):
+        if not os.access(b, os.X_OK):
+            raise BenchError(f"{b} is missing: build it, or leave out --no-build")
+
+    started = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    tmp = tempfile.mkdtemp(prefix="routesim-bench-")
+    try:
+        if args.callgrind:
+            callgrind(args, binary, bare, tmp)
+        else:
+            jobs, results, notes = benchmark(args, binary, bare, tmp)
+            summarise(args, jobs, results, notes, started, tmp)
+    finally:
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

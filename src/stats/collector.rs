@@ -3,6 +3,7 @@
 //! report from whatever has been merged.
 
 use super::agents::AgentLoad;
+use super::bins::bin_of;
 use super::figures::*;
 use super::tally::{Durations, Tally};
 use super::tickets::TicketTally;
@@ -266,9 +267,11 @@ impl Recorder for Collector {
         if !rec.measured {
             return;
         }
-        self.overall.add(rec, self.threshold);
+        // The wait's histogram bin, found once for the three tallies the chat counts in.
+        let bin = bin_of(rec.wait.0);
+        self.overall.add(rec, self.threshold, bin);
         if let Some(t) = rec.target {
-            self.teams[self.row_of[t.ix()]].add(rec, self.threshold);
+            self.teams[self.row_of[t.ix()]].add(rec, self.threshold, bin);
         }
         self.customers[(rec.attempt > 1) as usize] += 1;
         if rec.outcome == Outcome::Abandoned && !rec.retry {
@@ -279,7 +282,7 @@ impl Recorder for Collector {
             self.bot_time += b.0 as u128;
         }
         let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
-        self.rules[rule].add(rec, self.threshold);
+        self.rules[rule].add(rec, self.threshold, bin);
         if rec.transfers > 0 {
             self.transfers += rec.transfers as u64;
             if let Some(w) = rec.second_wait {

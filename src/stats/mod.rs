@@ -7,11 +7,13 @@
 
 //!
 //! Files: `figures` (the serializable result types), `tally` (streaming counts and histograms),
+//! `bins` (the histograms' counts, sparse until they are many),
 //! `collector` (the recorder of one replication), `agents` and `tickets` (its agents' time and
 //! ticket backlog), `aggregate` (means and confidence intervals).
 
 mod agents;
 mod aggregate;
+mod bins;
 mod collector;
 mod figures;
 mod hist_serde;

@@ -21,6 +21,6 @@ pub mod intervals;
 mod tally;
 mod tickets;
 
-pub use aggregate::{aggregate, t95};
+pub use aggregate::{Pool, aggregate, ci95, t95};
 pub use collector::Collector;
 pub use figures::*;

@@ -317,7 +317,7 @@ pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<
         ..
     } = part;
     let mean = pooled.figures(model);
-    let ci95 = stats::aggregate(&figures).1;
+    let ci95 = stats::ci95(&figures);
     let mut warnings = lint::warnings(model);
     warnings.extend(run_warnings(model, &mean, pooled.out_of_range()));
     if let Some(problem) = interval_problem {
@@ -336,9 +336,7 @@ pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<
         ci95,
         simulated_chats: chats,
         intervals: pooled_intervals.as_ref().map(IntervalCollector::figures),
-        intervals_ci95: (!interval_figures.is_empty())
-            .then(|| stats::aggregate(&interval_figures).1)
-            .flatten(),
+        intervals_ci95: stats::ci95(&interval_figures),
         stopped_at: ended
             .iter()
             .min()

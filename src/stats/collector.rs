@@ -3,6 +3,7 @@
 //! report from whatever has been merged.
 
 use super::agents::AgentLoad;
+use super::bins::bin_of;
 use super::curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 use super::figures::*;
 use super::tally::{Durations, Tally};
@@ -32,6 +33,7 @@ pub struct Collector {
     second_wait: Durations,
     resolution: Durations,
     channels: Vec<u64>,
+    /// Automated messages and tickets by kind, set by `finish` from the overall tally.
     messages: [u64; 7],
     tickets: [u64; 2],
     /// The backlog and first responses, with ticket work.
@@ -291,9 +293,11 @@ impl Recorder for Collector {
         if !rec.measured {
             return;
         }
-        self.overall.add(rec, self.threshold);
+        // The wait's histogram bin, found once for the three tallies the chat counts in.
+        let bin = bin_of(rec.wait.0);
+        self.overall.add(rec, self.threshold, bin);
         if let Some(t) = rec.target {
-            self.teams[self.row_of[t.ix()]].add(rec, self.threshold);
+            self.teams[self.row_of[t.ix()]].add(rec, self.threshold, bin);
         }
         self.customers[(rec.attempt > 1) as usize] += 1;
         if rec.outcome == Outcome::Abandoned && !rec.retry {
@@ -304,7 +308,7 @@ impl Recorder for Collector {
             self.bot_time += b.0 as u128;
         }
         let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
-        self.rules[rule].add(rec, self.threshold);
+        self.rules[rule].add(rec, self.threshold, bin);
         if rec.transfers > 0 {
             self.transfers += rec.transfers as u64;
             if let Some(w) = rec.second_wait {
@@ -320,26 +324,8 @@ impl Recorder for Collector {
         if self.red_after.is_some_and(|r| rec.wait > r) {
             self.flagged += 1;
         }
-        let on = &self.messages_on;
-        let entered = matches!(
-            rec.outcome,
-            Outcome::Served | Outcome::InService | Outcome::Abandoned | Outcome::Waiting
-        );
-        let sent = [
-            on.first_chat && entered,
-            on.assigned && rec.outcome.answered(),
-            on.after_hours && rec.outcome == Outcome::AfterHours,
-            on.missed && rec.outcome == Outcome::Abandoned,
-            on.resolved_check && rec.outcome == Outcome::Served,
-            on.rating && rec.outcome == Outcome::Served,
-            on.redirect && rec.outcome == Outcome::Deflected,
-        ];
-        for (count, sent) in self.messages.iter_mut().zip(sent) {
-            *count += sent as u64;
-        }
-        if rec.leaves_ticket(&self.tickets_on) {
-            self.tickets[(rec.outcome == Outcome::Abandoned) as usize] += 1;
-        }
+        // Automated messages and tickets depend on the outcome alone: `finish` reads them from
+        // the overall tally.
     }
 
     #[inline]
@@ -354,10 +340,38 @@ impl Recorder for Collector {
     }
 
     fn finish(&mut self, end: SimTime) {
+        self.count_messages_and_tickets();
         self.agents.finish(end);
         if let Some(t) = &mut self.ticket_work {
             t.finish(end);
         }
+    }
+}
+
+impl Collector {
+    /// Sets the automated messages and tickets of this replication from its overall tally and
+    /// customers, once at the end rather than per chat (each depends only on a chat's outcome,
+    /// and on whether an abandoning customer comes back). Called before any merge.
+    fn count_messages_and_tickets(&mut self) {
+        let (on, o) = (&self.messages_on, &self.overall);
+        let served = o.answered - o.in_service;
+        let if_on = |on: bool, n: u64| if on { n } else { 0 };
+        self.messages = [
+            // Greetings go to chats that entered a queue or reached an agent.
+            if_on(on.first_chat, o.answered + o.abandoned + o.waiting),
+            if_on(on.assigned, o.answered),
+            if_on(on.after_hours, o.after_hours),
+            if_on(on.missed, o.abandoned),
+            if_on(on.resolved_check, served),
+            if_on(on.rating, served),
+            if_on(on.redirect, o.deflected),
+        ];
+        // `ChatRecord::leaves_ticket`: every after-hours chat, and every abandoned one whose
+        // customer does not come back (`customers[2]`).
+        self.tickets = [
+            if_on(self.tickets_on.after_hours, o.after_hours),
+            if_on(self.tickets_on.missed, self.customers[2]),
+        ];
     }
 }
 
@@ -386,5 +400,100 @@ mod tests {
         assert_eq!(jain_index([0.5, 0.5, 0.5].into_iter()), Some(1.0));
         assert!((jain_index([0.9, 0.0, 0.0].into_iter()).unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(jain_index([0.0, 0.0].into_iter()), None);
+    }
+
+    /// Messages and tickets read from the tallies at the end are what counting them chat by
+    /// chat gives, for every outcome, with and without a retry, each kind on or off.
+    #[test]
+    fn messages_and_tickets_at_the_end_are_the_per_chat_counts() {
+        use crate::model::{RuleId, TargetId, TrafficId};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/support-desk.toml");
+        let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
+        let outcomes = [
+            Outcome::Served,
+            Outcome::InService,
+            Outcome::Abandoned,
+            Outcome::Waiting,
+            Outcome::Blocked,
+            Outcome::Deflected,
+            Outcome::AfterHours,
+            Outcome::BotResolved,
+        ];
+        for mask in [0u32, 0b1_0101_0101, 0b10_1010_1010, 0b11_1111_1111] {
+            let bit = |i: u32| mask & (1 << i) != 0;
+            let mut c = Collector::new(&model);
+            c.messages_on = AutoMessages {
+                first_chat: bit(0),
+                assigned: bit(1),
+                after_hours: bit(2),
+                missed: bit(3),
+                resolved_check: bit(4),
+                rating: bit(5),
+                redirect: bit(6),
+            };
+            c.tickets_on.after_hours = bit(7);
+            c.tickets_on.missed = bit(8);
+            let (mut messages, mut tickets) = ([0u64; 7], [0u64; 2]);
+            c.begin(SimTime::ZERO);
+            for (k, &outcome) in outcomes.iter().cycle().take(8 * 13).enumerate() {
+                let rec = ChatRecord {
+                    replication: 0,
+                    id: k as u64,
+                    customer: k as u64,
+                    attempt: 1 + (k % 3 == 0) as u32,
+                    retry: k % 5 == 0,
+                    measured: k % 7 != 0,
+                    traffic: TrafficId(0),
+                    attrs: &[],
+                    arrival: SimTime::ZERO,
+                    rule: (k % 2 == 0).then_some(RuleId(0)),
+                    target: (k % 4 != 1).then_some(TargetId(0)),
+                    agent: None,
+                    wait: SimTime(k as u64 * 1_000_000),
+                    handle: None,
+                    outcome,
+                    channel: None,
+                    owner: None,
+                    checks: 0,
+                    bot_time: None,
+                    transfers: 0,
+                    second_wait: None,
+                    resolution: None,
+                };
+                if rec.measured {
+                    let on = &c.messages_on;
+                    let entered = matches!(
+                        outcome,
+                        Outcome::Served
+                            | Outcome::InService
+                            | Outcome::Abandoned
+                            | Outcome::Waiting
+                    );
+                    let sent = [
+                        on.first_chat && entered,
+                        on.assigned && outcome.answered(),
+                        on.after_hours && outcome == Outcome::AfterHours,
+                        on.missed && outcome == Outcome::Abandoned,
+                        on.resolved_check && outcome == Outcome::Served,
+                        on.rating && outcome == Outcome::Served,
+                        on.redirect && outcome == Outcome::Deflected,
+                    ];
+                    for (n, sent) in messages.iter_mut().zip(sent) {
+                        *n += sent as u64;
+                    }
+                    if rec.leaves_ticket(&c.tickets_on) {
+                        tickets[(outcome == Outcome::Abandoned) as usize] += 1;
+                    }
+                }
+                c.record(&rec);
+            }
+            c.finish(SimTime(1));
+            assert_eq!(
+                (c.messages, c.tickets),
+                (messages, tickets),
+                "mask {mask:b}"
+            );
+            assert!(messages.iter().any(|&n| n > 0) || mask == 0);
+        }
     }
 }

@@ -5,13 +5,14 @@
 use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A histogram as it is stored (also the stored form of [`Bins`](super::bins::Bins)).
 #[derive(Serialize, Deserialize)]
-struct Stored {
-    low: u64,
-    high: u64,
-    sigfig: u8,
+pub(super) struct Stored {
+    pub(super) low: u64,
+    pub(super) high: u64,
+    pub(super) sigfig: u8,
     /// (value, count) of each non-empty bucket, in order.
-    buckets: Vec<(u64, u64)>,
+    pub(super) buckets: Vec<(u64, u64)>,
 }
 
 pub(super) fn serialize<T: Counter, S: Serializer>(

@@ -7,12 +7,14 @@
 
 //!
 //! Files: `figures` (the serializable result types), `tally` (streaming counts and histograms),
+//! `bins` (the histograms' counts, sparse until they are many),
 //! `collector` (the recorder of one replication), `agents` and `tickets` (its agents' time and
 //! ticket backlog), `aggregate` (means and confidence intervals), `curve` (the wait
 //! distribution as curves, for charts).
 
 mod agents;
 mod aggregate;
+mod bins;
 mod collector;
 mod curve;
 mod figures;
@@ -21,7 +23,7 @@ pub mod intervals;
 mod tally;
 mod tickets;
 
-pub use aggregate::{aggregate, t95};
+pub use aggregate::{Pool, aggregate, ci95, t95};
 pub use collector::Collector;
 pub use curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 pub use figures::*;

@@ -3,9 +3,9 @@
 //! Tallies of several replications merge (counts add, histograms add, maxima take the larger),
 //! so a report over replications reads its ratios and percentiles from the pooled chats.
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::bins::{Bins, bin_of};
 use super::figures::{Figures, WaitFigures};
 use crate::model::{SimTime, TICKS_PER_SEC};
 use crate::sim::{ChatRecord, Outcome};
@@ -31,14 +31,14 @@ pub(super) struct Tally {
 }
 
 /// A streaming distribution of durations: count, exact sum and max, and a histogram for
-/// percentiles. Out-of-range values are counted, not clamped.
+/// percentiles (HdrHistogram bins, allocated as they are needed). Out-of-range values are
+/// counted, not clamped.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Durations {
     pub(super) n: u64,
     pub(super) sum: u128,
     pub(super) max: u64,
-    #[serde(with = "super::hist_serde")]
-    pub(super) hist: Histogram<u64>,
+    pub(super) hist: Bins,
     pub(super) out_of_range: u64,
 }
 
@@ -46,36 +46,39 @@ impl Durations {
     pub(super) fn new(high: u64) -> Durations {
         // One-tick (1 us) floor, 3 significant digits: 0.1% resolution at any wait, and a zero
         // wait reads back as exactly zero (a coarser floor would report it as half a bucket).
-        let hist = Histogram::new_with_bounds(1, high.max(2), 3).expect("valid histogram bounds");
         Durations {
             n: 0,
             sum: 0,
             max: 0,
-            hist,
+            hist: Bins::new(high),
             out_of_range: 0,
         }
     }
 
     #[inline]
     pub(super) fn add(&mut self, d: SimTime) {
+        self.add_in(d, bin_of(d.0));
+    }
+
+    /// [`add`](Durations::add) with the duration's bin already computed (once per chat for the
+    /// several tallies it counts in).
+    #[inline]
+    pub(super) fn add_in(&mut self, d: SimTime, bin: usize) {
         self.n += 1;
         self.sum += d.0 as u128;
         self.max = self.max.max(d.0);
-        if self.hist.record(d.0).is_err() {
+        if !self.hist.add(bin) {
             self.out_of_range += 1;
         }
     }
 
-    /// Adds another replication's durations (same bounds).
+    /// Adds another replication's durations (same bounds, so every value fits).
     pub(super) fn merge(&mut self, other: &Durations) {
         self.n += other.n;
         self.sum += other.sum;
         self.max = self.max.max(other.max);
         self.out_of_range += other.out_of_range;
-        // Same bounds on both sides, so every value fits.
-        if self.hist.add(&other.hist).is_err() {
-            self.out_of_range += other.hist.len();
-        }
+        self.hist.merge(&other.hist);
     }
 
     /// The cumulative distribution in one pass over the histogram's recorded buckets: a point
@@ -83,15 +86,15 @@ impl Durations {
     /// of `steps` even steps, and at the last bucket; bucket tops are clamped to the longest
     /// duration. A `(0, 0)` point goes first when nothing is zero. Empty when nothing was added.
     pub(super) fn curve(&self, steps: u32) -> Vec<(f64, f64)> {
-        let n = self.hist.len();
+        let n = self.hist.count();
         let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
         let mut out: Vec<(f64, f64)> = Vec::with_capacity(steps as usize + 2);
         let (mut seen, mut level) = (0u64, 0u128);
-        for v in self.hist.iter_recorded() {
-            seen += v.count_since_last_iteration();
+        for (bin, count) in self.hist.nonzero() {
+            seen += count;
             let now = seen as u128 * steps as u128 / n as u128;
             if out.is_empty() || now > level || seen == n {
-                let at = v.value_iterated_to().min(self.max);
+                let at = super::bins::Bins::top_of(bin).min(self.max);
                 if out.is_empty() && at > 0 {
                     out.push((0.0, 0.0));
                 }
@@ -106,13 +109,18 @@ impl Durations {
     pub(super) fn figures(&self) -> WaitFigures {
         let secs = |t: u64| t as f64 / TICKS_PER_SEC as f64;
         let some = self.n > 0;
-        let q = |p: f64| some.then(|| secs(self.hist.value_at_quantile(p)));
+        let [p50, p90, p95, p99] = if some {
+            self.hist.quantiles([0.50, 0.90, 0.95, 0.99])
+        } else {
+            [0; 4]
+        };
+        let q = |v: u64| some.then(|| secs(v));
         WaitFigures {
             mean: some.then(|| self.sum as f64 / self.n as f64 / TICKS_PER_SEC as f64),
-            p50: q(0.50),
-            p90: q(0.90),
-            p95: q(0.95),
-            p99: q(0.99),
+            p50: q(p50),
+            p90: q(p90),
+            p95: q(p95),
+            p99: q(p99),
             max: some.then(|| secs(self.max)),
         }
         .clamped()
@@ -152,8 +160,10 @@ impl Tally {
         }
     }
 
+    /// Counts a chat; `bin` is its wait's bin ([`bin_of`]), computed once for every tally the
+    /// chat counts in.
     #[inline]
-    pub(super) fn add(&mut self, rec: &ChatRecord<'_>, threshold: SimTime) {
+    pub(super) fn add(&mut self, rec: &ChatRecord<'_>, threshold: SimTime, bin: usize) {
         self.offered += 1;
         self.escalated += (rec.transfers > 0) as u64;
         match rec.outcome {
@@ -161,7 +171,7 @@ impl Tally {
                 self.answered += 1;
                 self.in_service += (rec.outcome == Outcome::InService) as u64;
                 self.within += (rec.wait <= threshold) as u64;
-                self.waits.add(rec.wait);
+                self.waits.add_in(rec.wait, bin);
             }
             Outcome::Abandoned => {
                 self.abandoned += 1;
@@ -270,7 +280,7 @@ mod tests {
                 second_wait: None,
                 resolution: None,
             };
-            t.add(&rec, SimTime(20 * TICKS_PER_SEC));
+            t.add(&rec, SimTime(20 * TICKS_PER_SEC), bin_of(w));
         }
         let f = t.figures(1);
         assert_eq!(f.wait.p50, Some(0.0));

@@ -11,6 +11,8 @@
 //! belong to the same targets with the same ranks there (as the agents of one `[[agents]]`
 //! entry do) form a class, which keeps indexes of its *available* agents (on shift, below cap)
 //! in the orders the strategies need; a target takes the best of its classes' bests (`board`).
+//! Likewise an agent with a free slot looks only at those of its targets' queues that hold a
+//! chat (`queues`).
 //!
 //! Files: `rules` (which rule a chat follows), `board` (agents' state and availability
 //! indexes), `queues` (waiting chats), `decide` (where the chat goes).

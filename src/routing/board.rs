@@ -1,6 +1,35 @@
-//! The [`Board`]: every agent's state, and per-target indexes of who can take a chat now.
+//! The [`Board`]: every agent's state, and indexes of who can take a chat now.
+//!
+//! **Classes.** Agents that belong to the same targets (teams, skill groups, the fallback), with
+//! the same rank in each (`most_skilled`'s score, `cheapest`'s cost), form a *class*: agents
+//! written as one `[[agents]]` entry share one. Each class keeps the indexes of its available
+//! agents; a target asks each of its classes for its best agent and takes the best of those.
+//! So an agent's change of load or shift updates its own class only, at a cost that does not
+//! grow with the targets it belongs to or the skills it has, and a pick costs one look per class
+//! of the target (as many as the `[[agents]]` entries that feed it, however many agents they
+//! hold).
+//!
+//! **A class's indexes**, each kept only when one of the class's targets needs it:
+//! - *by load* (`least_busy`, `most_skilled`, `cheapest`): one queue per load level, in order of
+//!   the last change, then id. Within a class those strategies differ only in the rank, which
+//!   is the same for every member, so all three read the front of the lowest non-empty level.
+//! - *by time* (`longest_idle`): one queue in order of the last change, then id.
+//! - *by id* (`round_robin`): a bitset of the available members. A target's members are in id
+//!   order, so "the next after the one chosen last, in team order" is the next id.
+//!
+//! A change sets the agent's last change to now, the latest time there is, so its new entry
+//! goes at the back of a queue (among changes at the same moment, by id). Old entries are never
+//! searched for: a change bumps the agent's *stamp*, which makes all its earlier entries stale.
+//! The fronts are kept live (the queues the agent's stale entry may head are trimmed at each
+//! change), so a pick reads fronts only; a queue that grows to more than twice its class's
+//! available agents is swept of stale entries, so memory stays bounded.
+//!
+//! **`random`** draws a position in a per-target list whose order follows the target's
+//! history (the draws must stay what they were), so that list is still updated for each of an
+//! agent's `random` targets, but only when the agent's availability changes. Counts of agents
+//! on shift are per target too, and change only with shifts.
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, VecDeque};
 
 use rand::{Rng, RngExt};
 
@@ -17,63 +46,322 @@ pub struct AgentState {
     pub last_change: SimTime,
 }
 
-/// An index of a target's available agents, ordered for its strategy.
+/// The board's record of one agent.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    state: AgentState,
+    /// Bumped at every change: entries with an older stamp are stale.
+    stamp: u32,
+    /// `max_chats`, kept here so the hot path does not read the model's agent.
+    cap: u32,
+    class: u32,
+    /// Position among the class's members.
+    local: u32,
+}
+
+impl Slot {
+    #[inline]
+    fn available(&self) -> bool {
+        self.state.on_shift && self.state.load < self.cap
+    }
+}
+
+/// An agent's place in a class's queue, as of one change.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    time: SimTime,
+    agent: u32,
+    stamp: u32,
+}
+
+impl Entry {
+    /// Whether the agent has not changed since. The time is compared too, so a stamp that has
+    /// wrapped round (2^32 changes of one agent) cannot bring an old entry back.
+    #[inline]
+    fn live(&self, slots: &[Slot]) -> bool {
+        let s = &slots[self.agent as usize];
+        s.stamp == self.stamp && s.state.last_change == self.time
+    }
+}
+
+/// Entries in (time, agent) order; stale ones are dropped from the front, or swept.
+#[derive(Debug, Clone, Default)]
+struct Fifo(VecDeque<Entry>);
+
+impl Fifo {
+    #[inline]
+    fn push(&mut self, e: Entry, slots: &[Slot], live: u32) {
+        let q = &mut self.0;
+        if q.len() > 2 * live as usize + 32 {
+            q.retain(|e| e.live(slots));
+        }
+        // Changes come in time order: the entry goes at the back, unless changes at the same
+        // moment (or a caller outside a run) put a later key there.
+        let key = (e.time, e.agent);
+        match q.back() {
+            Some(b) if (b.time, b.agent) > key => {
+                let at = q.partition_point(|x| (x.time, x.agent) < key);
+                q.insert(at, e);
+            }
+            _ => q.push_back(e),
+        }
+    }
+
+    /// Drops stale entries from the front.
+    #[inline]
+    fn trim(&mut self, slots: &[Slot]) {
+        while let Some(f) = self.0.front()
+            && !f.live(slots)
+        {
+            self.0.pop_front();
+        }
+    }
+
+    #[inline]
+    fn front(&self) -> Option<&Entry> {
+        self.0.front()
+    }
+}
+
+/// A set of small integers with "first member at or after" in a few word reads.
+#[derive(Debug, Clone, Default)]
+struct Bits {
+    words: Vec<u64>,
+    /// Bit `w` is set when `words[w]` is not zero.
+    summary: Vec<u64>,
+}
+
+impl Bits {
+    fn new(n: usize) -> Bits {
+        let words = n.div_ceil(64);
+        Bits {
+            words: vec![0; words],
+            summary: vec![0; words.div_ceil(64)],
+        }
+    }
+
+    fn set(&mut self, i: usize, on: bool) {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        if on {
+            self.words[w] |= b;
+        } else {
+            self.words[w] &= !b;
+        }
+        let (s, sb) = (w / 64, 1u64 << (w % 64));
+        if self.words[w] != 0 {
+            self.summary[s] |= sb;
+        } else {
+            self.summary[s] &= !sb;
+        }
+    }
+
+    /// The first member `>= from`.
+    fn first_from(&self, from: usize) -> Option<usize> {
+        let w = from / 64;
+        let here = *self.words.get(w)? & (!0u64 << (from % 64));
+        if here != 0 {
+            return Some(w * 64 + here.trailing_zeros() as usize);
+        }
+        // The next non-empty word after `w`, by the summary.
+        let next = w + 1;
+        let mut s = next / 64;
+        let mut bits = *self.summary.get(s)? & (!0u64 << (next % 64));
+        loop {
+            if bits != 0 {
+                let w = s * 64 + bits.trailing_zeros() as usize;
+                return Some(w * 64 + self.words[w].trailing_zeros() as usize);
+            }
+            s += 1;
+            bits = *self.summary.get(s)?;
+        }
+    }
+}
+
+/// Agents that belong to the same targets with the same ranks, and indexes of those available.
+#[derive(Debug, Clone, Default)]
+struct Class {
+    /// In id order.
+    members: Vec<AgentId>,
+    /// Members available now.
+    live: u32,
+    /// By load: one queue per load level (empty when no target of the class needs it).
+    by_load: Vec<Fifo>,
+    /// Bit `l` set when `by_load[l]` is not empty.
+    levels: Vec<u64>,
+    /// By time, when a target of the class needs it.
+    by_time: Option<Fifo>,
+    /// By position, when a target of the class needs it.
+    by_id: Option<Bits>,
+}
+
+impl Class {
+    /// The front of the lowest non-empty load level.
+    #[inline]
+    fn least_loaded(&self) -> Option<(u32, &Entry)> {
+        for (w, &bits) in self.levels.iter().enumerate() {
+            if bits != 0 {
+                let l = w * 64 + bits.trailing_zeros() as usize;
+                return self.by_load[l].front().map(|e| (l as u32, e));
+            }
+        }
+        None
+    }
+
+    fn set_level(&mut self, l: usize) {
+        let bit = 1u64 << (l % 64);
+        if self.by_load[l].0.is_empty() {
+            self.levels[l / 64] &= !bit;
+        } else {
+            self.levels[l / 64] |= bit;
+        }
+    }
+}
+
+/// A target: its strategy and its classes, each with the rank its members have here.
 #[derive(Debug, Clone)]
-enum Index {
-    /// Agents ordered by a packed key; the first is the pick.
-    Ordered(BTreeSet<u128>),
-    /// Member positions; the pick is the first after the cursor, wrapping.
-    RoundRobin {
-        avail: BTreeSet<u32>,
-        cursor: Option<u32>,
-    },
-    /// Member positions in any order, with each position's place in `avail` (or `NONE`).
-    Random { avail: Vec<u32>, place: Vec<u32> },
+struct TargetIndex {
+    strategy: Strategy,
+    /// Range into `Board::ranks`.
+    classes: (u32, u32),
+    /// `round_robin`: the agent this target chose last, if it is a member.
+    cursor: Option<AgentId>,
+    /// `random`: member positions in any order, with each position's place there (or `NONE`).
+    avail: Vec<u32>,
+    place: Vec<u32>,
 }
 
 const NONE: u32 = u32::MAX;
 
-/// The agents' state and per-target indexes of who can take a chat now.
+/// The agents' state and indexes of who can take a chat now.
 #[derive(Debug, Clone)]
 pub struct Board {
-    agents: Vec<AgentState>,
-    index: Vec<Index>,
+    slots: Vec<Slot>,
+    classes: Vec<Class>,
+    targets: Vec<TargetIndex>,
+    /// (class, rank) of every target's classes: the rank is what the strategy orders by before
+    /// load (0 for `least_busy`), the same for all the class's members.
+    ranks: Vec<(u32, u32)>,
     on_shift: Vec<u32>,
+    /// Per agent, a range into `random`: its (target, position) in each `random` target.
+    random_of: Vec<(u32, u32)>,
+    random: Vec<(u32, u32)>,
 }
 
-/// Packs (primary, secondary, time, id) into one ordered key.
-fn pack(p1: u32, p2: u32, time: SimTime, id: AgentId) -> u128 {
-    let p1 = p1.min(u16::MAX as u32) as u128;
-    let p2 = p2.min(u16::MAX as u32) as u128;
-    (p1 << 112) | (p2 << 96) | ((time.0 as u128) << 32) | id.0 as u128
-}
-
-fn unpack_agent(key: u128) -> AgentId {
-    AgentId(key as u32)
+/// What a strategy orders by before load, for an agent whose score in the target is `score`.
+/// Clamped to 16 bits as the packed keys of earlier versions were, so ties fall as they did.
+fn rank(model: &Model, strategy: Strategy, a: AgentId, score: u32) -> u32 {
+    let max = u16::MAX as u32;
+    match strategy {
+        Strategy::MostSkilled => max - score.min(max),
+        Strategy::Cheapest => model.agents[a.ix()].cost_rank.min(max),
+        _ => 0,
+    }
 }
 
 impl Board {
     /// A board with every agent off shift and idle.
     pub fn new(model: &Model) -> Board {
-        let index = model
+        let mut slots = vec![Slot::default(); model.agents.len()];
+        let mut classes: Vec<Class> = Vec::new();
+        let mut ids: HashMap<Vec<(u32, u32)>, u32> = HashMap::new();
+        let mut random_of = Vec::with_capacity(model.agents.len());
+        let mut random = Vec::new();
+        for (a, agent) in model.agents.iter().enumerate() {
+            let id = AgentId(a as u32);
+            let key: Vec<(u32, u32)> = agent
+                .memberships
+                .iter()
+                .map(|m| {
+                    let s = model.targets[m.target.ix()].strategy;
+                    (m.target.0, rank(model, s, id, m.score))
+                })
+                .collect();
+            let next = classes.len() as u32;
+            let c = *ids.entry(key).or_insert(next);
+            if c == next {
+                classes.push(Class::default());
+            }
+            let class = &mut classes[c as usize];
+            class.members.push(id);
+            slots[a] = Slot {
+                cap: agent.max_chats,
+                class: c,
+                local: class.members.len() as u32 - 1,
+                ..Slot::default()
+            };
+            let start = random.len() as u32;
+            for m in &agent.memberships {
+                if model.targets[m.target.ix()].strategy == Strategy::Random {
+                    random.push((m.target.0, m.pos));
+                }
+            }
+            random_of.push((start, random.len() as u32));
+        }
+        let mut of_target: Vec<Vec<(u32, u32)>> = vec![Vec::new(); model.targets.len()];
+        for (c, class) in classes.iter_mut().enumerate() {
+            let first = class.members[0];
+            let cap = class
+                .members
+                .iter()
+                .map(|a| model.agents[a.ix()].max_chats)
+                .max()
+                .unwrap_or(0) as usize;
+            for m in &model.agents[first.ix()].memberships {
+                let strategy = model.targets[m.target.ix()].strategy;
+                of_target[m.target.ix()].push((c as u32, rank(model, strategy, first, m.score)));
+                match strategy {
+                    Strategy::LeastBusy | Strategy::MostSkilled | Strategy::Cheapest => {
+                        if class.by_load.is_empty() {
+                            class.by_load = vec![Fifo::default(); cap];
+                            class.levels = vec![0; cap.div_ceil(64)];
+                        }
+                    }
+                    Strategy::LongestIdle => {
+                        class.by_time.get_or_insert_with(Fifo::default);
+                    }
+                    Strategy::RoundRobin => {
+                        if class.by_id.is_none() {
+                            class.by_id = Some(Bits::new(class.members.len()));
+                        }
+                    }
+                    Strategy::Random => {}
+                }
+            }
+        }
+        let mut ranks = Vec::new();
+        let targets = model
             .targets
             .iter()
-            .map(|t| match t.strategy {
-                Strategy::RoundRobin => Index::RoundRobin {
-                    avail: BTreeSet::new(),
+            .zip(of_target)
+            .map(|(t, of)| {
+                debug_assert!(
+                    t.members.windows(2).all(|w| w[0] < w[1]),
+                    "a target's members are in id order"
+                );
+                let start = ranks.len() as u32;
+                ranks.extend(of);
+                let random = t.strategy == Strategy::Random;
+                TargetIndex {
+                    strategy: t.strategy,
+                    classes: (start, ranks.len() as u32),
                     cursor: None,
-                },
-                Strategy::Random => Index::Random {
                     avail: Vec::new(),
-                    place: vec![NONE; t.members.len()],
-                },
-                _ => Index::Ordered(BTreeSet::new()),
+                    place: if random {
+                        vec![NONE; t.members.len()]
+                    } else {
+                        Vec::new()
+                    },
+                }
             })
             .collect();
         Board {
-            agents: vec![AgentState::default(); model.agents.len()],
-            index,
+            slots,
+            classes,
+            targets,
+            ranks,
             on_shift: vec![0; model.targets.len()],
+            random_of,
+            random,
         }
     }
 
@@ -99,78 +387,78 @@ impl Board {
     /// One agent's state.
     #[inline]
     pub fn agent(&self, a: AgentId) -> AgentState {
-        self.agents[a.ix()]
+        self.slots[a.ix()].state
     }
 
     /// Whether the agent can take a chat now: on shift and below cap.
     #[inline]
-    pub fn available(&self, model: &Model, a: AgentId) -> bool {
-        let s = &self.agents[a.ix()];
-        s.on_shift && s.load < model.agents[a.ix()].max_chats
+    pub fn available(&self, _model: &Model, a: AgentId) -> bool {
+        self.slots[a.ix()].available()
     }
 
-    /// The agent's key in an ordered index; `score` is its `most_skilled` rank in that target.
-    fn key(model: &Model, strategy: Strategy, a: AgentId, s: &AgentState, score: u32) -> u128 {
-        match strategy {
-            Strategy::LeastBusy => pack(0, s.load, s.last_change, a),
-            Strategy::LongestIdle => pack(0, 0, s.last_change, a),
-            Strategy::MostSkilled => pack(
-                u16::MAX as u32 - score.min(u16::MAX as u32),
-                s.load,
-                s.last_change,
-                a,
-            ),
-            Strategy::Cheapest => pack(model.agents[a.ix()].cost_rank, s.load, s.last_change, a),
-            Strategy::RoundRobin | Strategy::Random => 0,
-        }
-    }
-
-    /// Applies `change` to an agent's state, keeping every index it belongs to in step.
+    /// Applies `change` to an agent's state, keeping its class's indexes in step. Costs the
+    /// same whatever the number of the agent's targets, except for counts of agents on shift
+    /// (when the shift changes) and `random` targets (when the availability changes).
+    #[inline]
     fn update(&mut self, model: &Model, a: AgentId, change: impl FnOnce(&mut AgentState)) {
-        let was = self.available(model, a);
-        let old = self.agents[a.ix()];
-        change(&mut self.agents[a.ix()]);
-        let now = self.available(model, a);
-        let new = self.agents[a.ix()];
-        for m in &model.agents[a.ix()].memberships {
-            if old.on_shift != new.on_shift {
+        let s = &mut self.slots[a.ix()];
+        let (old, was) = (s.state, s.available());
+        change(&mut s.state);
+        s.stamp = s.stamp.wrapping_add(1);
+        let s = *s;
+        let (new, now) = (s.state, s.available());
+        if old.on_shift != new.on_shift {
+            for m in &model.agents[a.ix()].memberships {
                 let n = &mut self.on_shift[m.target.ix()];
                 *n = if new.on_shift { *n + 1 } else { *n - 1 };
             }
-            let strategy = model.targets[m.target.ix()].strategy;
-            match &mut self.index[m.target.ix()] {
-                Index::Ordered(set) => {
-                    let (k_old, k_new) = (
-                        Self::key(model, strategy, a, &old, m.score),
-                        Self::key(model, strategy, a, &new, m.score),
-                    );
-                    if was && (!now || k_old != k_new) {
-                        set.remove(&k_old);
+        }
+        let class = &mut self.classes[s.class as usize];
+        if was != now {
+            class.live = if now { class.live + 1 } else { class.live - 1 };
+            if let Some(bits) = &mut class.by_id {
+                bits.set(s.local as usize, now);
+            }
+            let (start, end) = self.random_of[a.ix()];
+            for &(t, pos) in &self.random[start as usize..end as usize] {
+                let TargetIndex { avail, place, .. } = &mut self.targets[t as usize];
+                if now {
+                    place[pos as usize] = avail.len() as u32;
+                    avail.push(pos);
+                } else {
+                    let i = place[pos as usize] as usize;
+                    avail.swap_remove(i);
+                    if let Some(&moved) = avail.get(i) {
+                        place[moved as usize] = i as u32;
                     }
-                    if now && (!was || k_old != k_new) {
-                        set.insert(k_new);
-                    }
+                    place[pos as usize] = NONE;
                 }
-                Index::RoundRobin { avail, .. } => {
-                    if was && !now {
-                        avail.remove(&m.pos);
-                    } else if now && !was {
-                        avail.insert(m.pos);
-                    }
-                }
-                Index::Random { avail, place } => {
-                    if was && !now {
-                        let i = place[m.pos as usize] as usize;
-                        avail.swap_remove(i);
-                        if let Some(&moved) = avail.get(i) {
-                            place[moved as usize] = i as u32;
-                        }
-                        place[m.pos as usize] = NONE;
-                    } else if now && !was {
-                        place[m.pos as usize] = avail.len() as u32;
-                        avail.push(m.pos);
-                    }
-                }
+            }
+        }
+        let entry = Entry {
+            time: new.last_change,
+            agent: a.0,
+            stamp: s.stamp,
+        };
+        let slots = &self.slots;
+        if !class.by_load.is_empty() {
+            if now {
+                let l = new.load as usize;
+                class.by_load[l].push(entry, slots, class.live);
+                class.set_level(l);
+            }
+            if was {
+                let l = old.load as usize;
+                class.by_load[l].trim(slots);
+                class.set_level(l);
+            }
+        }
+        if let Some(q) = &mut class.by_time {
+            if now {
+                q.push(entry, slots, class.live);
+            }
+            if was {
+                q.trim(slots);
             }
         }
     }
@@ -193,18 +481,16 @@ impl Board {
             s.load += 1;
             s.last_change = now;
         });
-        if let Index::RoundRobin { cursor, .. } = &mut self.index[target.ix()] {
-            *cursor = model.agents[a.ix()]
-                .memberships
-                .iter()
-                .find(|m| m.target == target)
-                .map(|m| m.pos);
+        let t = &mut self.targets[target.ix()];
+        if t.strategy == Strategy::RoundRobin {
+            let member = model.targets[target.ix()].members.binary_search(&a).is_ok();
+            t.cursor = member.then_some(a);
         }
     }
 
     /// Records that `a` finished a chat.
     pub fn release(&mut self, model: &Model, a: AgentId, now: SimTime) {
-        debug_assert!(self.agents[a.ix()].load > 0, "releasing an idle agent");
+        debug_assert!(self.slots[a.ix()].state.load > 0, "releasing an idle agent");
         self.update(model, a, |s| {
             s.load -= 1;
             s.last_change = now;
@@ -218,17 +504,50 @@ impl Board {
         target: TargetId,
         rng: &mut R,
     ) -> Option<AgentId> {
-        let members = &model.targets[target.ix()].members;
-        match &self.index[target.ix()] {
-            Index::Ordered(set) => set.first().map(|&k| unpack_agent(k)),
-            Index::RoundRobin { avail, cursor } => {
-                let after = cursor.map_or(avail.first(), |c| {
-                    avail.range(c + 1..).next().or(avail.first())
-                });
-                after.map(|&pos| members[pos as usize])
+        let t = &self.targets[target.ix()];
+        let classes = &self.ranks[t.classes.0 as usize..t.classes.1 as usize];
+        match t.strategy {
+            Strategy::LeastBusy | Strategy::MostSkilled | Strategy::Cheapest => classes
+                .iter()
+                .filter_map(|&(c, rank)| {
+                    let (load, e) = self.classes[c as usize].least_loaded()?;
+                    Some((rank, load, e.time, e.agent))
+                })
+                .min()
+                .map(|k| AgentId(k.3)),
+            Strategy::LongestIdle => classes
+                .iter()
+                .filter_map(|&(c, _)| {
+                    let e = self.classes[c as usize].by_time.as_ref()?.front()?;
+                    Some((e.time, e.agent))
+                })
+                .min()
+                .map(|k| AgentId(k.1)),
+            Strategy::RoundRobin => {
+                let first_from = |after: Option<AgentId>| {
+                    classes
+                        .iter()
+                        .filter_map(|&(c, _)| {
+                            let class = &self.classes[c as usize];
+                            let from = match after {
+                                None => 0,
+                                Some(x) if self.slots[x.ix()].class == c => {
+                                    self.slots[x.ix()].local as usize + 1
+                                }
+                                Some(x) => class.members.partition_point(|&m| m <= x),
+                            };
+                            let i = class.by_id.as_ref()?.first_from(from)?;
+                            Some(class.members[i])
+                        })
+                        .min()
+                };
+                t.cursor.and_then(|c| first_from(Some(c))).or_else(|| first_from(None))
             }
-            Index::Random { avail, .. } => (!avail.is_empty())
-                .then(|| members[avail[rng.random_range(0..avail.len())] as usize]),
+            Strategy::Random => {
+                let members = &model.targets[target.ix()].members;
+                (!t.avail.is_empty())
+                    .then(|| members[t.avail[rng.random_range(0..t.avail.len())] as usize])
+            }
         }
     }
 
@@ -240,20 +559,21 @@ impl Board {
 
     /// How many of a target's agents are available now.
     pub fn available_count(&self, target: TargetId) -> usize {
-        match &self.index[target.ix()] {
-            Index::Ordered(set) => set.len(),
-            Index::RoundRobin { avail, .. } => avail.len(),
-            Index::Random { avail, .. } => avail.len(),
-        }
+        let t = &self.targets[target.ix()];
+        self.ranks[t.classes.0 as usize..t.classes.1 as usize]
+            .iter()
+            .map(|&(c, _)| self.classes[c as usize].live as usize)
+            .sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::tests::model;
+    use crate::routing::tests::{model, random_desk};
     use rand::SeedableRng;
     use rand::rngs::Xoshiro256PlusPlus;
+    use std::collections::BTreeSet;
 
     /// The agent a strategy should pick, found by scanning every agent.
     fn reference(m: &Model, b: &Board, strategy: Strategy) -> Option<AgentId> {
@@ -342,5 +662,171 @@ mod tests {
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), [0, 3, 5]);
         b.set_on_shift(&m, AgentId(3), false, SimTime(1));
         assert_eq!(b.available_count(TargetId(0)), 2);
+    }
+
+    /// What each target should pick, by a scan of its members in team order: the strategy's
+    /// key for the ordered ones, the member after the last one chosen for `round_robin`, and
+    /// for `random` the draw from a list of available positions kept as the draws need it
+    /// (appended when one becomes available, swap-removed when not).
+    struct Scan {
+        cursor: Vec<Option<usize>>,
+        lists: Vec<Vec<usize>>,
+    }
+
+    impl Scan {
+        fn new(m: &Model) -> Scan {
+            Scan {
+                cursor: vec![None; m.targets.len()],
+                lists: vec![Vec::new(); m.targets.len()],
+            }
+        }
+
+        /// Keeps the `random` lists after `a`'s availability went from `was` to `now`.
+        fn changed(&mut self, m: &Model, a: AgentId, was: bool, now: bool) {
+            for (t, target) in m.targets.iter().enumerate() {
+                let Some(pos) = target.members.iter().position(|&x| x == a) else {
+                    continue;
+                };
+                let list = &mut self.lists[t];
+                if now && !was {
+                    list.push(pos);
+                } else if was && !now {
+                    let i = list.iter().position(|&p| p == pos).unwrap();
+                    list.swap_remove(i);
+                }
+            }
+        }
+
+        fn assigned(&mut self, m: &Model, a: AgentId, t: TargetId) {
+            self.cursor[t.ix()] = m.targets[t.ix()].members.iter().position(|&x| x == a);
+        }
+
+        fn pick(&self, m: &Model, b: &Board, t: TargetId, rng: &mut impl Rng) -> Option<AgentId> {
+            let target = &m.targets[t.ix()];
+            let avail = |&(_, &a): &(usize, &AgentId)| b.available(m, a);
+            let members = target.members.iter().enumerate();
+            let score = |a: AgentId| {
+                m.agents[a.ix()]
+                    .memberships
+                    .iter()
+                    .find(|ms| ms.target == t)
+                    .unwrap()
+                    .score
+            };
+            match target.strategy {
+                Strategy::RoundRobin => {
+                    let after = self.cursor[t.ix()].map_or(0, |c| c + 1);
+                    let mut open = members.filter(avail);
+                    let first = open.clone().next();
+                    open.find(|&(p, _)| p >= after).or(first).map(|(_, &a)| a)
+                }
+                Strategy::Random => {
+                    let list = &self.lists[t.ix()];
+                    (!list.is_empty())
+                        .then(|| target.members[list[rng.random_range(0..list.len())]])
+                }
+                s => members
+                    .filter(avail)
+                    .map(|(_, &a)| a)
+                    .min_by_key(|&a| {
+                        let st = b.agent(a);
+                        let cap = |x: u32| x.min(u16::MAX as u32);
+                        let first = match s {
+                            Strategy::MostSkilled => u16::MAX as u32 - cap(score(a)),
+                            Strategy::Cheapest => cap(m.agents[a.ix()].cost_rank),
+                            _ => 0,
+                        };
+                        let load = if s == Strategy::LongestIdle { 0 } else { st.load };
+                        (first, load, st.last_change, a)
+                    }),
+            }
+        }
+    }
+
+    #[test]
+    fn every_target_picks_as_a_scan_of_its_members_through_random_histories() {
+        for seed in 0..300u64 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let m = random_desk(&mut rng);
+            let (n, targets) = (m.agents.len() as u32, m.targets.len() as u32);
+            let mut b = Board::new(&m);
+            let mut scan = Scan::new(&m);
+            for step in 0..400u64 {
+                // Several changes share a moment, as at a shift change or a busy second.
+                let now = SimTime(step / 3);
+                let a = AgentId(rng.random_range(0..n));
+                let was = b.available(&m, a);
+                match rng.random_range(0..6) {
+                    0 => b.set_on_shift(&m, a, !b.agent(a).on_shift, now),
+                    1 | 2 if b.agent(a).load > 0 => b.release(&m, a, now),
+                    _ => {
+                        let t = TargetId(rng.random_range(0..targets));
+                        // Both draw from a copy of the same stream, for `random`.
+                        let mut r2 = rng.clone();
+                        let picked = b.pick(&m, t, &mut rng);
+                        let expected = scan.pick(&m, &b, t, &mut r2);
+                        assert_eq!(picked, expected, "seed {seed} step {step} target {t:?}");
+                        if let Some(p) = picked {
+                            let was = b.available(&m, p);
+                            b.assign(&m, p, t, now);
+                            scan.changed(&m, p, was, b.available(&m, p));
+                            scan.assigned(&m, p, t);
+                        }
+                        continue;
+                    }
+                }
+                scan.changed(&m, a, was, b.available(&m, a));
+                for t in 0..targets {
+                    let t = TargetId(t);
+                    let mut r2 = rng.clone();
+                    let expected = scan.pick(&m, &b, t, &mut r2);
+                    assert_eq!(
+                        b.pick(&m, t, &mut rng.clone()),
+                        expected,
+                        "seed {seed} step {step} target {t:?}"
+                    );
+                    let members = &m.targets[t.ix()].members;
+                    let open = members.iter().filter(|&&x| b.available(&m, x)).count();
+                    assert_eq!(b.available_count(t), open);
+                    let on = members.iter().filter(|&&x| b.agent(x).on_shift).count();
+                    assert_eq!(b.on_shift_count(t) as usize, on);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn queues_stay_bounded_when_nobody_is_picked() {
+        // Only assign and release, never a pick from the front: the sweep keeps the queues
+        // within twice the available agents (plus a constant).
+        let m = model("longest_idle");
+        let mut b = Board::new(&m);
+        for a in 0..6 {
+            b.set_on_shift(&m, AgentId(a), true, SimTime::ZERO);
+        }
+        for step in 1..10_000u64 {
+            let a = AgentId(1 + (step % 5) as u32);
+            b.assign(&m, a, TargetId(0), SimTime(step));
+            b.release(&m, a, SimTime(step));
+        }
+        let class = &b.classes[b.slots[0].class as usize];
+        assert!(class.by_time.as_ref().unwrap().0.len() <= 2 * 6 + 33);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        assert_eq!(b.pick(&m, TargetId(0), &mut rng), Some(AgentId(0)));
+    }
+
+    #[test]
+    fn bits_find_the_first_member_from_a_place() {
+        let mut bits = Bits::new(10_000);
+        for i in [3, 64, 4_095, 4_096, 9_999] {
+            bits.set(i, true);
+        }
+        assert_eq!(bits.first_from(0), Some(3));
+        assert_eq!(bits.first_from(4), Some(64));
+        assert_eq!(bits.first_from(65), Some(4_095));
+        assert_eq!(bits.first_from(4_097), Some(9_999));
+        assert_eq!(bits.first_from(10_000), None);
+        bits.set(9_999, false);
+        assert_eq!(bits.first_from(4_097), None);
     }
 }

@@ -6,9 +6,13 @@
 //! output: the simulator (and any load test) keeps a [`Board`] and [`Queues`] up to date and
 //! asks.
 //!
-//! Speed: each target keeps an index of its *available* agents (on shift, below cap) ordered by
-//! its strategy, so choosing an agent is a lookup, never a scan of the team. An agent's state
-//! change updates the indexes of the few targets it belongs to.
+//! Speed: choosing an agent is a lookup, never a scan of the team, and an agent's change of load
+//! or shift costs the same however many teams and skill groups it belongs to. Agents that
+//! belong to the same targets with the same ranks there (as the agents of one `[[agents]]`
+//! entry do) form a class, which keeps indexes of its *available* agents (on shift, below cap)
+//! in the orders the strategies need; a target takes the best of its classes' bests (`board`).
+//! Likewise an agent with a free slot looks only at those of its targets' queues that hold a
+//! chat (`queues`).
 //!
 //! Files: `rules` (which rule a chat follows), `board` (agents' state and availability
 //! indexes), `queues` (waiting chats), `decide` (where the chat goes).
@@ -27,6 +31,8 @@ pub use rules::{choose_rule, failing_conditions};
 pub(crate) mod tests {
     use crate::model::Model;
     use crate::scenario::parse_str;
+    use rand::RngExt;
+    use rand::rngs::Xoshiro256PlusPlus;
 
     /// Six agents in one team with the given strategy: three cheap juniors holding 2 chats,
     /// three dearer seniors holding 3.
@@ -62,5 +68,61 @@ route = [{{ team = "t" }}]
 "#
         );
         parse_str("t.toml", &text).unwrap()
+    }
+
+    pub(crate) const STRATEGIES: [&str; 6] = [
+        "least_busy",
+        "longest_idle",
+        "round_robin",
+        "random",
+        "most_skilled",
+        "cheapest",
+    ];
+
+    /// A random desk: teams of every strategy, agent groups in random sets of teams with random
+    /// caps, levels, costs and skills, skill groups named by route steps, and a fallback over
+    /// everyone.
+    pub(crate) fn random_desk(rng: &mut Xoshiro256PlusPlus) -> Model {
+        let mut text = String::from("[simulation]\nduration = \"1h\"\n");
+        let teams = rng.random_range(1..5);
+        for t in 0..teams {
+            let s = STRATEGIES[rng.random_range(0..6)];
+            text += &format!("[[teams]]\nname = \"t{t}\"\nstrategy = \"{s}\"\n");
+        }
+        for g in 0..teams + rng.random_range(0..3) {
+            let mut in_teams: Vec<String> = (0..teams)
+                .filter(|_| rng.random_bool(0.5))
+                .map(|t| format!("\"t{t}\""))
+                .collect();
+            if g < teams {
+                in_teams.push(format!("\"t{g}\"")); // every team has an agent
+                in_teams.sort();
+                in_teams.dedup();
+            }
+            text += &format!(
+                "[[agents]]\nname = \"g{g}\"\ncount = {}\nteams = [{}]\nmax_chats = {}\n\
+                 level = {}\ncost = {}\nskills = {{ x = {}, y = {} }}\n",
+                rng.random_range(1..5),
+                in_teams.join(", "),
+                rng.random_range(1..4),
+                rng.random_range(1..4),
+                rng.random_range(0..3),
+                rng.random_range(0..3),
+                rng.random_range(0..3),
+            );
+        }
+        text += "[[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n";
+        text += "[[rules]]\nname = \"r\"\nroute = [";
+        for t in 0..teams {
+            text += &format!(
+                "{{ team = \"t{t}\", timeout = \"1m\" }}, \
+                 {{ team = \"t{t}\", require = {{ x = 1 }}, timeout = \"1m\" }}, \
+                 {{ team = \"t{t}\", require = {{ x = 1, y = 2 }}, timeout = \"1m\" }}, "
+            );
+        }
+        text += "{ team = \"t0\" }]\n";
+        let s = STRATEGIES[rng.random_range(0..6)];
+        text += &format!("[fallback]\nstrategy = \"{s}\"\n");
+        crate::scenario::parse_str("t.toml", &text).unwrap()
     }
 }

@@ -541,7 +541,9 @@ impl Board {
                         })
                         .min()
                 };
-                t.cursor.and_then(|c| first_from(Some(c))).or_else(|| first_from(None))
+                t.cursor
+                    .and_then(|c| first_from(Some(c)))
+                    .or_else(|| first_from(None))
             }
             Strategy::Random => {
                 let members = &model.targets[target.ix()].members;
@@ -725,20 +727,21 @@ mod tests {
                     (!list.is_empty())
                         .then(|| target.members[list[rng.random_range(0..list.len())]])
                 }
-                s => members
-                    .filter(avail)
-                    .map(|(_, &a)| a)
-                    .min_by_key(|&a| {
-                        let st = b.agent(a);
-                        let cap = |x: u32| x.min(u16::MAX as u32);
-                        let first = match s {
-                            Strategy::MostSkilled => u16::MAX as u32 - cap(score(a)),
-                            Strategy::Cheapest => cap(m.agents[a.ix()].cost_rank),
-                            _ => 0,
-                        };
-                        let load = if s == Strategy::LongestIdle { 0 } else { st.load };
-                        (first, load, st.last_change, a)
-                    }),
+                s => members.filter(avail).map(|(_, &a)| a).min_by_key(|&a| {
+                    let st = b.agent(a);
+                    let cap = |x: u32| x.min(u16::MAX as u32);
+                    let first = match s {
+                        Strategy::MostSkilled => u16::MAX as u32 - cap(score(a)),
+                        Strategy::Cheapest => cap(m.agents[a.ix()].cost_rank),
+                        _ => 0,
+                    };
+                    let load = if s == Strategy::LongestIdle {
+                        0
+                    } else {
+                        st.load
+                    };
+                    (first, load, st.last_change, a)
+                }),
             }
         }
     }

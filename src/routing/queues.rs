@@ -160,8 +160,15 @@ impl Queues {
             .map(|(&key, &chat)| (personal, key, chat));
         let c = self.class_of[a.ix()] as usize;
         let (words, targets) = self.classes[c];
-        let (end_words, _) = self.classes.get(c + 1).copied().unwrap_or((self.busy.len() as u32, 0));
-        for (w, &word) in self.busy[words as usize..end_words as usize].iter().enumerate() {
+        let (end_words, _) = self
+            .classes
+            .get(c + 1)
+            .copied()
+            .unwrap_or((self.busy.len() as u32, 0));
+        for (w, &word) in self.busy[words as usize..end_words as usize]
+            .iter()
+            .enumerate()
+        {
             let mut word = word;
             while word != 0 {
                 let i = w * 64 + word.trailing_zeros() as usize;
@@ -205,7 +212,10 @@ mod tests {
 
     /// The chat an agent should take, by a look at the head of every queue it may take from.
     fn scan(q: &Queues, m: &Model, a: AgentId) -> Option<(QueueId, QueueKey, u32)> {
-        let targets = m.agents[a.ix()].memberships.iter().map(|ms| QueueId(ms.target.0));
+        let targets = m.agents[a.ix()]
+            .memberships
+            .iter()
+            .map(|ms| QueueId(ms.target.0));
         targets
             .chain([QueueId::personal(m, a)])
             .filter_map(|id| {
@@ -228,7 +238,11 @@ mod tests {
                 let filling = (id / 50) % 2 == 0;
                 if filling || waiting.is_empty() {
                     let queue = QueueId(rng.random_range(0..queues));
-                    let key = QueueKey::new(rng.random_range(0..3), SimTime(rng.random_range(0..100)), id);
+                    let key = QueueKey::new(
+                        rng.random_range(0..3),
+                        SimTime(rng.random_range(0..100)),
+                        id,
+                    );
                     q.push(queue, key, id as u32);
                     waiting.push((queue, key));
                 } else {
@@ -251,7 +265,10 @@ mod tests {
         for t in 0..70 {
             text += &format!("[[teams]]\nname = \"t{t}\"\n");
         }
-        text += &format!("[[agents]]\nname = \"a\"\ncount = 2\nteams = [{}]\n", teams.join(", "));
+        text += &format!(
+            "[[agents]]\nname = \"a\"\ncount = 2\nteams = [{}]\n",
+            teams.join(", ")
+        );
         text += "[[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n";
         let m = crate::scenario::parse_str("t.toml", &text).unwrap();
         let mut q = Queues::new(&m);

@@ -177,8 +177,9 @@ impl Reads {
 type Filed<'m> = BTreeMap<usize, Vec<&'m Condition>>;
 
 impl RuleIndex {
-    /// Compiles the model's rules: for each table, each of its conditions is asked once per
-    /// row. Done once per replication, outside the per-chat path.
+    /// Compiles the model's rules: each condition is asked once per row of its table (an
+    /// attribute's rows: only those of the values its rule lists). Done once per replication,
+    /// outside the per-chat path.
     pub fn new(model: &Model) -> RuleIndex {
         let rules = model.rules.len();
         let words = rules.div_ceil(64);
@@ -204,23 +205,26 @@ impl RuleIndex {
         }
         let calendars = &model.calendars;
         // The rows of a table: a rule with no condition in it is in every row; one with some
-        // is in the rows where they all hold.
-        let fill =
-            |filed: &Filed<'_>, rows: usize, holds: &mut dyn FnMut(&Condition, usize) -> bool| {
-                let mut free = vec![0u64; words];
-                for i in (0..rules).filter(|i| !filed.contains_key(i)) {
-                    free[i / 64] |= 1 << (i % 64);
-                }
-                let mut bits: Vec<u64> = free.iter().copied().cycle().take(rows * words).collect();
-                for (&i, conds) in filed {
-                    for row in 0..rows {
-                        if conds.iter().all(|c| holds(c, row)) {
-                            bits[row * words + i / 64] |= 1 << (i % 64);
-                        }
+        // is in the rows where they all hold, among the rows `only` leaves (all when `None`).
+        type Only<'a> = &'a dyn Fn(&[&Condition]) -> Option<Vec<usize>>;
+        let fill = |filed: &Filed<'_>,
+                    rows: usize,
+                    only: Only<'_>,
+                    holds: &mut dyn FnMut(&Condition, usize) -> bool| {
+            let mut free = vec![0u64; words];
+            for i in (0..rules).filter(|i| !filed.contains_key(i)) {
+                free[i / 64] |= 1 << (i % 64);
+            }
+            let mut bits: Vec<u64> = free.iter().copied().cycle().take(rows * words).collect();
+            for (&i, conds) in filed {
+                for row in only(conds).unwrap_or_else(|| (0..rows).collect()) {
+                    if conds.iter().all(|c| holds(c, row)) {
+                        bits[row * words + i / 64] |= 1 << (i % 64);
                     }
                 }
-                Rows::new(bits, words)
-            };
+            }
+            Rows::new(bits, words)
+        };
         let mut attrs = Vec::new();
         for (attr, filed) in &by_attr {
             let mut named: Vec<ValueId> = Vec::new();
@@ -235,8 +239,21 @@ impl RuleIndex {
             for (row, &v) in named.iter().enumerate() {
                 row_of[v as usize] = row as u32;
             }
+            // A rule that lists values can only be in their rows: asking the others would cost
+            // a pass per value named anywhere, for every rule.
+            let listed = |conds: &[&Condition]| {
+                conds.iter().find_map(|c| match c {
+                    Condition::Attr { values, .. } => Some(
+                        values
+                            .iter()
+                            .map(|&v| row_of[v as usize] as usize)
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+            };
             let mut values = vec![NO_VALUE; model.attributes.len().max(attr.ix() + 1)];
-            let rows = fill(filed, named.len() + 1, &mut |c, row| {
+            let rows = fill(filed, named.len() + 1, &listed, &mut |c, row| {
                 values[attr.ix()] = named.get(row).copied().unwrap_or(NO_VALUE);
                 c.matches(&probe(&values, 0, false), calendars)
             });
@@ -248,14 +265,14 @@ impl RuleIndex {
             });
         }
         let owner = (!owner.is_empty()).then(|| {
-            fill(&owner, 2, &mut |c, row| {
+            fill(&owner, 2, &|_| None, &mut |c, row| {
                 c.matches(&probe(&[], 0, row == 1), calendars)
             })
         });
         let time = |filed: &Filed<'_>, span: u64| {
             (!filed.is_empty()).then(|| {
                 let starts = starts(filed.values().flatten().copied(), calendars, span);
-                let rows = fill(filed, starts.len(), &mut |c, row| {
+                let rows = fill(filed, starts.len(), &|_| None, &mut |c, row| {
                     c.matches(&probe(&[], starts[row], false), calendars)
                 });
                 TimeTable { starts, rows }

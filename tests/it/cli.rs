@@ -490,7 +490,10 @@ fn man_pages_document_every_command_and_render_cleanly() {
         assert!(main.contains(c), "routesim(1) lacks {c}");
     }
     let run = page(&["run"]);
-    assert!(run.contains(".TH routesim-run 1  \"routesim-run 0.1.0\""), "{run}");
+    assert!(
+        run.contains(".TH routesim-run 1  \"routesim-run 0.1.0\""),
+        "{run}"
+    );
     for flag in ["assert", "baseline", "junit", "breach"] {
         assert!(
             run.contains(&format!("\\-\\-{flag}")),

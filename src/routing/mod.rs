@@ -14,8 +14,9 @@
 //! Likewise an agent with a free slot looks only at those of its targets' queues that hold a
 //! chat (`queues`).
 //!
-//! Files: `rules` (which rule a chat follows), `board` (agents' state and availability
-//! indexes), `queues` (waiting chats), `decide` (where the chat goes).
+//! Files: `rules` (which rule a chat follows: an ordered scan, and the index the simulator asks),
+//! `board` (agents' state and availability indexes), `queues` (waiting chats), `decide` (where
+//! the chat goes).
 
 mod board;
 mod decide;
@@ -25,7 +26,7 @@ mod rules;
 pub use board::{AgentState, Board};
 pub use decide::{ChatView, Decision, FALLBACK_STEP, Placement, decide, decide_escalation};
 pub use queues::{QueueId, QueueKey, Queues};
-pub use rules::{choose_rule, failing_conditions};
+pub use rules::{RuleIndex, choose_rule, failing_conditions};
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -16,7 +16,7 @@ use super::record::{
 use crate::model::{
     AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId, WEEK,
 };
-use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues};
+use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues, RuleIndex};
 
 /// The seed of one random stream of one replication: SplitMix64 over (seed, replication, stream).
 pub fn stream_seed(seed: u64, replication: u32, stream: u64) -> u64 {
@@ -63,6 +63,7 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     arrivals: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     board: Board,
     queues: Queues,
+    rules: RuleIndex,
     chats: Vec<Chat>,
     free: Vec<u32>,
     /// Attribute values, `n_attrs` per chat slot.
@@ -129,6 +130,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         arrivals: BinaryHeap::with_capacity(model.traffic.len()),
         board: Board::new(model),
         queues: Queues::new(model),
+        rules: RuleIndex::new(model),
         chats: Vec::new(),
         free: Vec::new(),
         attrs: Vec::new(),
@@ -429,7 +431,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             week_time: model.week_time(self.now),
             has_owner: c.owner.is_some(),
         };
-        let rule = routing::choose_rule(model, &cx);
+        let rule = self.rules.choose(model, &cx);
         let c = &mut self.chats[slot as usize];
         c.rule = rule.map_or(NO_RULE, |r| r.0);
         c.key = QueueKey::new(

@@ -84,9 +84,9 @@ is compiled before any runs.
 
 PATH: simulation.seed|replications|duration|warmup|max_waiting, report.service_level,
 agents.NAME.count|max_chats|cost|speed|absence|level, teams.NAME.strategy,
-traffic.NAME.rate|handle_time|handle_time.mean|patience|patience.mean, rules.NAME.priority,
-rules.NAME.route[N].timeout; NAME is an entry's name, N a step's position from 0. A value is
-written as in the file: 8, 0.5, 30s, 2/min, round_robin, { dist = \"exponential\", mean = \"4m\" }.";
+traffic.NAME.rate|scale|handle_time|handle_time.mean|patience|patience.mean,
+rules.NAME.priority, rules.NAME.route[N].timeout; NAME is an entry's name, N a step's
+position from 0. A value is written as in the file: 8, 0.5, 30s, 2/min, round_robin, { dist = \"exponential\", mean = \"4m\" }.";
 
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
@@ -327,6 +327,10 @@ pub struct RunArgs {
     /// Measured duration, e.g. 8h [default: the scenario's `simulation.duration`].
     #[arg(long, value_parser = parse_duration_flag)]
     pub duration: Option<f64>,
+    /// Multiply every traffic stream's volume by this, e.g. 1.3 for 130% (on top of each
+    /// stream's own `scale`; a replayed log is thinned or repeated, see README "Replay").
+    #[arg(long, value_name = "FACTOR", value_parser = parse_scale_flag)]
+    pub scale: Option<f64>,
     /// Worker threads for replications (0 to 1024); 0 means one per core. Never more than the
     /// replications are started. Results do not depend on it.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
@@ -350,6 +354,7 @@ impl RunArgs {
             seed: self.seed,
             replications: self.replications,
             duration: self.duration,
+            scale: self.scale.map(|m| (m, None)),
             ..Default::default()
         }
     }
@@ -437,6 +442,10 @@ pub struct RunsArgs {
     /// Measured duration of every run, e.g. 8h [default: each scenario's own].
     #[arg(long, value_parser = parse_duration_flag)]
     pub duration: Option<f64>,
+    /// Multiply every traffic stream's volume by this, e.g. 1.3 for 130% (on top of each
+    /// stream's own `scale`; a replayed log is thinned or repeated, see README "Replay").
+    #[arg(long, value_name = "FACTOR", value_parser = parse_scale_flag)]
+    pub scale: Option<f64>,
     /// Worker threads for replications (0 to 1024); 0 means one per core. Results do not
     /// depend on it.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
@@ -452,6 +461,7 @@ impl RunsArgs {
             seed: self.seed,
             replications: self.replications,
             duration: self.duration,
+            scale: self.scale.map(|m| (m, None)),
             ..Default::default()
         }
     }
@@ -550,6 +560,18 @@ fn parse_target(s: &str) -> std::result::Result<routesim::target::Target, String
 pub struct ValidateArgs {
     /// The scenario file (TOML).
     pub file: PathBuf,
+}
+
+/// Reads a volume multiplier: a number above 0 and at most the profile multiplier's limit.
+fn parse_scale_flag(s: &str) -> std::result::Result<f64, String> {
+    let max = scenario::limits::MAX_MULTIPLIER;
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= max => Ok(x),
+        _ => Err(format!(
+            "a volume multiplier is a number above 0 and at most {}, such as 1.3 for 130%",
+            scenario::limits::num(max)
+        )),
+    }
 }
 
 /// Reads an interval length: 15m, 30m or 60m, in ticks.

@@ -95,8 +95,11 @@ impl AttrChoice {
 pub struct Traffic {
     /// Name.
     pub name: String,
-    /// Base arrival rate, chats per second.
+    /// Base arrival rate, chats per second, `scale` included.
     pub rate: f64,
+    /// The multiplier of the stream's volume (`scale` in the file, times `--scale`): already
+    /// in `rate`.
+    pub scale: f64,
     /// Rate multiplier by time of the week.
     pub profile: Profile,
     /// Multiplier of the drawn handle times by time of arrival (a forecast's mean handle time

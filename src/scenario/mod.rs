@@ -364,6 +364,41 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
     }
 
     #[test]
+    fn scale_multiplies_the_file_s_own_scale_for_every_stream_or_the_one_named() {
+        let m = with_sets(&[("traffic.web.scale", "1.5")], Overrides::default()).unwrap();
+        let base = with_sets(&[], Overrides::default()).unwrap();
+        assert_eq!(m.traffic[0].scale, 1.5);
+        assert_eq!(m.traffic[0].rate, base.traffic[0].rate * 1.5);
+        let both = with_sets(
+            &[("traffic.web.scale", "1.5")],
+            Overrides {
+                scale: Some((2.0, Some("web".into()))),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(both.traffic[0].scale, 3.0);
+        assert_eq!(both.traffic[0].rate, base.traffic[0].rate * 3.0);
+        let err = with_sets(
+            &[],
+            Overrides {
+                scale: Some((2.0, Some("phone".into()))),
+                ..Overrides::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("phone"), "{err}");
+        let err = with_sets(&[("traffic.web.scale", "0")], Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("traffic[0].scale") && err.contains("above 0"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn set_paths_address_entries_by_name_and_read_values_as_the_file_does() {
         let m = with_sets(
             &[

@@ -22,7 +22,7 @@ use crate::error::Diagnostic;
 use crate::model::Strategy;
 
 /// The paths `--set` can address: `NAME` is an entry's `name`, `N` a position from 0.
-pub const SET_PATHS: [&str; 20] = [
+pub const SET_PATHS: [&str; 21] = [
     "simulation.seed",
     "simulation.replications",
     "simulation.duration",
@@ -37,6 +37,7 @@ pub const SET_PATHS: [&str; 20] = [
     "agents.NAME.level",
     "teams.NAME.strategy",
     "traffic.NAME.rate",
+    "traffic.NAME.scale",
     "traffic.NAME.handle_time",
     "traffic.NAME.handle_time.mean",
     "traffic.NAME.patience",
@@ -73,6 +74,10 @@ pub struct Overrides {
     /// `count` of `[[agents]]` entries by name (a staffing search varies them), with the flag
     /// that names the entry.
     pub counts: Vec<(String, u32)>,
+    /// A multiplier of the traffic's volume, on top of each stream's own `scale` (the file's,
+    /// or a `--set`'s): of every stream, or of the one named (`--scale`, and a stress test's
+    /// load). Applied after `sets`.
+    pub scale: Option<(f64, Option<String>)>,
     /// Settings by path, such as (`agents.support.count`, `8`) (a sweep's points): see
     /// [`SET_PATHS`] for the paths. Applied after the fields above, in order; a key set twice
     /// is an error.
@@ -153,6 +158,30 @@ impl Overrides {
                 ));
             }
             by.push((key, flag));
+        }
+        // After `--set`: the multiplier applies to the scale a sweep's point sets, too.
+        if let Some((m, stream)) = &self.scale {
+            let only = match stream {
+                Some(name) => Some(entry(
+                    &raw.traffic,
+                    name,
+                    &traffic_name,
+                    "[[traffic]] stream",
+                    "traffic streams",
+                )?),
+                None => None,
+            };
+            for (i, t) in raw.traffic.iter_mut().enumerate() {
+                if only.is_none_or(|j| j == i) {
+                    let t = t.get_mut();
+                    let file = t.scale.as_ref().map_or(1.0, |s| *s.get_ref());
+                    t.scale = Some(spanned(file * m));
+                    let key = format!("traffic[{i}].scale");
+                    if !by.iter().any(|(k, _)| *k == key) {
+                        by.push((key, "--scale".into()));
+                    }
+                }
+            }
         }
         Ok(by)
     }
@@ -408,8 +437,9 @@ fn set(raw: &mut RawScenario, path: &str, text: &str) -> Result<String, SetError
             Ok(key)
         }
         "traffic" => {
-            const FIELDS: [&str; 5] = [
+            const FIELDS: [&str; 6] = [
                 "rate",
+                "scale",
                 "handle_time",
                 "handle_time.mean",
                 "patience",
@@ -439,6 +469,7 @@ fn set(raw: &mut RawScenario, path: &str, text: &str) -> Result<String, SetError
                     )));
                 }
                 "rate" => t.rate = Some(read::<Rate>(&key, text)?),
+                "scale" => t.scale = Some(spanned(read(&key, text)?)),
                 "handle_time" => t.handle_time = spanned(read(&key, text)?),
                 "handle_time.mean" => {
                     t.handle_time = spanned(with_mean(&key, t.handle_time.get_ref(), text)?)

@@ -172,6 +172,8 @@ pub struct RawTraffic {
     pub profile: Option<Spanned<toml::Value>>,
     /// Rate multiplier per weekday (or range of them), on top of the daily profile.
     pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Multiplies the stream's volume (its rate, forecast or replayed log); 1 when absent.
+    pub scale: Option<Spanned<f64>>,
     pub handle_time: Spanned<DistSpec>,
     pub patience: Option<Spanned<DistSpec>>,
     pub wrap_up: Option<Spanned<DistSpec>>,

@@ -201,6 +201,21 @@ impl Compiler<'_> {
                 }
                 (None, true) => {}
             }
+            let scale = t.scale.as_ref().map_or(1.0, |v| {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0 && x <= limits::MAX_MULTIPLIER) {
+                    self.err(
+                        format!("traffic[{i}].scale"),
+                        Some(v.span()),
+                        format!(
+                            "a volume multiplier is above 0 and at most {}, got {}",
+                            limits::num(limits::MAX_MULTIPLIER),
+                            limits::num(x)
+                        ),
+                    );
+                }
+                x
+            });
             let patience = t
                 .patience
                 .as_ref()
@@ -220,7 +235,8 @@ impl Compiler<'_> {
             }
             out.push(Traffic {
                 name,
-                rate,
+                rate: rate * scale,
+                scale,
                 profile,
                 handle_scale,
                 handle_time: handle_time.unwrap_or(Duration {

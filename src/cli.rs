@@ -133,6 +133,10 @@ pub enum Command {
     /// seed and replications, and report the key figures with their 95% confidence intervals.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
+    /// Find the largest traffic multiplier at which every target still holds, with its 95%
+    /// confidence interval, and the curve from half today's load to past the breaking point.
+    #[command(after_help = STRESS_EXAMPLES)]
+    Stress(StressArgs),
     /// Show which rule a chat matches, why earlier rules do not, and who could take it.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
@@ -143,6 +147,21 @@ pub enum Command {
     #[command(after_help = MAN_EXAMPLES)]
     Man(ManArgs),
 }
+
+const STRESS_EXAMPLES: &str = "Examples:
+  routesim stress scenarios/support-desk.toml --target 'sl(30s) >= 0.8'
+  routesim stress desk.toml --target 'sl(20s) >= 0.8' --target 'abandon <= 5%' --out stress/
+  routesim stress desk.toml --target 'wait.p95 <= 2m' --stream web --format csv > curve.csv
+
+Loads are multiples of today's traffic (the file's, times any --scale): of every stream, or of
+the one --stream names. Every load runs on the same seed and replications, and a multiplier only
+shrinks the gaps between arrivals, so every load sees the same customers (common random numbers).
+The grid runs from --from (0.5) in steps of --step (0.1; twice that past 2x, five times past 5x)
+until every target fails with its whole 95% interval past its limit, and one step more; then each
+target's breaking load is found by bisection to --resolution (0.01). Its 95% interval runs from
+the largest load below which the target holds with its whole interval to the smallest at which it
+fails with its whole interval. The desk's breaking load is the least of its targets'. Targets are
+written as for `routesim staff`.";
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   routesim completions bash > ~/.local/share/bash-completion/completions/routesim
@@ -354,7 +373,7 @@ impl RunArgs {
             seed: self.seed,
             replications: self.replications,
             duration: self.duration,
-            scale: self.scale.map(|m| (m, None)),
+            scale: self.scale.map(|m| (m, None)).into_iter().collect(),
             ..Default::default()
         }
     }
@@ -461,7 +480,7 @@ impl RunsArgs {
             seed: self.seed,
             replications: self.replications,
             duration: self.duration,
-            scale: self.scale.map(|m| (m, None)),
+            scale: self.scale.map(|m| (m, None)).into_iter().collect(),
             ..Default::default()
         }
     }
@@ -507,6 +526,41 @@ pub struct StaffArgs {
     /// Output format on stdout (csv: the per-interval curve, with --per-interval).
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
+    #[command(flatten)]
+    pub runs: RunsArgs,
+}
+
+/// Options of `routesim stress`.
+#[derive(Debug, Args)]
+pub struct StressArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// A target every load up to the breaking one must meet, such as 'sl(20s) >= 0.8'
+    /// (repeatable).
+    #[arg(long = "target", required = true, value_name = "TARGET", value_parser = parse_target)]
+    pub targets: Vec<routesim::target::Target>,
+    /// Multiply only this [[traffic]] stream's volume [default: every stream's].
+    #[arg(long, value_name = "NAME")]
+    pub stream: Option<String>,
+    /// The lowest load of the grid, as a multiple of today's.
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_FROM)]
+    pub from: f64,
+    /// The grid's step below 2x (twice it up to 5x, five times it beyond).
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_STEP)]
+    pub step: f64,
+    /// How close the bisections bring the breaking load and its interval's ends.
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_RESOLUTION)]
+    pub resolution: f64,
+    /// The highest load the grid goes to.
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_MAX)]
+    pub max: f64,
+    /// Output format on stdout (csv: the curve, as stress.csv).
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+    /// Also write stress.csv (the curve), stress.json (the answer) and report.html (the curve
+    /// with charts, for a browser) into this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunsArgs,
 }
@@ -599,6 +653,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Staff(args) => staff(&args),
         Command::Merge(args) => merge(&args),
         Command::Sweep(args) => sweep(&args),
+        Command::Stress(args) => stress(&args),
         Command::Explain(args) => explain(&args),
         Command::Completions(args) => completions(&args),
         Command::Man(args) => man(&args),
@@ -1028,15 +1083,7 @@ fn staff(args: &StaffArgs) -> Result<u8> {
         threads: args.runs.threads as usize,
     };
     // A spinner naming the staffing being simulated, when someone is watching.
-    let spinner = (!args.runs.quiet && std::io::stderr().is_terminal()).then(|| {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed} simulating {msg}")
-                .expect("valid template"),
-        );
-        s.enable_steady_tick(Duration::from_millis(100));
-        s
-    });
+    let spinner = spinner(args.runs.quiet, "simulating");
     let step = |what: &str| {
         if let Some(s) = &spinner {
             s.set_message(what.to_string());
@@ -1155,6 +1202,79 @@ fn sweep(args: &SweepArgs) -> Result<u8> {
         note(format_args!(
             "{}",
             report::warning_lines(&sweep.warnings).trim_end()
+        ));
+    }
+    Ok(EXIT_SUCCESS)
+}
+
+/// A spinner on stderr saying `{doing} {msg}`, when someone is watching and not `--quiet`.
+fn spinner(quiet: bool, doing: &str) -> Option<indicatif::ProgressBar> {
+    (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {{elapsed}} {doing} {{msg}}"
+            ))
+            .expect("valid template"),
+        );
+        s.enable_steady_tick(Duration::from_millis(100));
+        s
+    })
+}
+
+fn stress(args: &StressArgs) -> Result<u8> {
+    let source = scenario::Source::read(&args.file)?;
+    let query = routesim::stress::Query {
+        threads: args.runs.threads as usize,
+        from: args.from,
+        step: args.step,
+        resolution: args.resolution,
+        max: args.max,
+        ..routesim::stress::Query::new(
+            args.targets.clone(),
+            args.stream.clone(),
+            args.runs.overrides(),
+        )
+    };
+    watch_for_interrupts();
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
+    // A spinner naming the load being simulated, when someone is watching.
+    let spinner = spinner(args.runs.quiet, "simulating load");
+    let step = |what: &str| {
+        if let Some(s) = &spinner {
+            s.set_message(what.to_string());
+        }
+    };
+    let answer = routesim::stress::stress(&source, &query, &step, &interrupted);
+    if let Some(s) = &spinner {
+        s.finish_and_clear();
+    }
+    let Some(answer) = answer? else {
+        note(format_args!(
+            "interrupted: no report was printed and no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    };
+    let csv = report::stress::csv(&answer);
+    if let Some(out) = out_dir {
+        write_synced(out.staging(), "stress.csv", &csv)?;
+        write_synced(out.staging(), "stress.json", &report::json(&answer))?;
+        write_synced(
+            out.staging(),
+            "report.html",
+            report::html::stress(&answer).as_bytes(),
+        )?;
+        out.commit()?;
+    }
+    emit(&match args.format {
+        CompareFormat::Table => report::stress::table(&answer).into_bytes(),
+        CompareFormat::Json => report::json(&answer),
+        CompareFormat::Csv => csv,
+    })?;
+    if !args.runs.quiet && args.format != CompareFormat::Table && !answer.warnings.is_empty() {
+        note(format_args!(
+            "{}",
+            report::warning_lines(&answer.warnings).trim_end()
         ));
     }
     Ok(EXIT_SUCCESS)

@@ -13,7 +13,7 @@
 //! | routing | [`routing`] | the pure routing core: who takes a chat, who waits where |
 //! | lint | [`lint`] | warnings about a valid scenario, from the routing core's answers |
 //! | sim | [`sim`] | event queue, clock, arrivals, agents' state; writes to a [`sim::Recorder`] |
-//! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`], [`gate`] | streaming collectors; replications and their means; comparisons, staffing searches, sweeps and CI gates built on them |
+//! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`], [`stress`], [`gate`] | streaming collectors; replications and their means; comparisons, staffing searches, sweeps, breaking-load searches and CI gates built on them |
 //! | report | [`report`] | exporters: table, JSON, CSV, Markdown, JUnit, the HTML report |
 //! | cli | the `routesim` binary (`src/main.rs`, `src/cli.rs`) | flags, files, progress, exit codes |
 //!
@@ -50,6 +50,7 @@ pub mod shard;
 pub mod sim;
 pub mod staff;
 pub mod stats;
+pub mod stress;
 pub mod sweep;
 pub mod target;
 

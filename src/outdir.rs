@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use routesim::error::{Error, Result};
 
 /// The files of a set: a run's (`report.html` and the rest), a sweep's (`sweep.csv` and
-/// `report.html`) or a comparison's (`comparison.csv` and `report.html`). Any may replace
+/// `report.html`), a comparison's (`comparison.csv` and `report.html`) or a stress test's
+/// (`stress.csv`, `stress.json` and `report.html`). Any may replace
 /// another, as a run replaces the set before it.
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 10] = [
     "summary.json",
     "teams.csv",
     "agents.csv",
@@ -30,6 +31,8 @@ pub const FILES: [&str; 8] = [
     "report.html",
     "sweep.csv",
     "comparison.csv",
+    "stress.csv",
+    "stress.json",
 ];
 
 /// A claimed output folder and the staging folder its next set is written into.

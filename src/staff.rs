@@ -596,7 +596,7 @@ fn search(r: &mut Runner<'_>, start: Vec<u32>, per_group: &[(f64, u32)]) -> Resu
     }
 }
 
-fn target_value(t: &Target, s: &Summary) -> TargetValue {
+pub(crate) fn target_value(t: &Target, s: &Summary) -> TargetValue {
     let v = t.value(s);
     let (value, ci95) = (v.map(|x| x.0), v.and_then(|x| x.1));
     TargetValue {

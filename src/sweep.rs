@@ -504,7 +504,12 @@ pub fn assemble(source: &Source, plan: &Plan, done: Done) -> Sweep {
 }
 
 /// A point's row: the pooled figures, and each one's half-width from the replications' own.
-fn row(model: &Model, pooled: &RepFigures, reps: &[RepFigures], values: Vec<String>) -> Row {
+pub(crate) fn row(
+    model: &Model,
+    pooled: &RepFigures,
+    reps: &[RepFigures],
+    values: Vec<String>,
+) -> Row {
     let value = compare::measures(model, pooled, "overall");
     let per_rep: Vec<[Option<f64>; 7]> = reps
         .iter()

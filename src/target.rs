@@ -25,6 +25,17 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The figure's name in a sweep's rows and the JSON (`service_level`, `wait_p90`, ...).
+    pub fn figure_name(self) -> &'static str {
+        match self {
+            Metric::ServiceLevel(_) => "service_level",
+            Metric::Abandon => "abandon_rate",
+            Metric::WaitMean => "wait_mean",
+            Metric::WaitP90 => "wait_p90",
+            Metric::WaitP95 => "wait_p95",
+        }
+    }
+
     fn is_share(self) -> bool {
         matches!(self, Metric::ServiceLevel(_) | Metric::Abandon)
     }

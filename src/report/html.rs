@@ -27,6 +27,7 @@ use crate::compare::Comparison;
 use crate::experiment::Summary;
 use crate::stats::intervals::IntervalFigures;
 use crate::stats::{Figures, WaitCurve, WaitCurves};
+use crate::stress::Stress;
 use crate::sweep::{Estimate, Sweep};
 
 /// Width of every chart, in pixels (the page scales it down on a narrow screen).
@@ -870,10 +871,86 @@ pub fn sweep(s: &Sweep) -> String {
     }
     b.push_str("<h2>Figures by point</h2>\n");
     for f in crate::sweep::FIGURES {
-        b.push_str(&sweep_chart(s, f, threshold));
+        b.push_str(&sweep_chart(s, f, threshold, None));
     }
     b.push_str(&warnings(&s.warnings));
     page(&format!("routesim sweep: {}", s.scenario), &b)
+}
+
+/// The report of a stress test: the breaking load and each target's, the curve as a table,
+/// then a chart per figure over the loads with each target's limit drawn across.
+pub fn stress(s: &Stress) -> String {
+    let mut b = String::new();
+    let _ = writeln!(b, "<h1>{}: stress</h1>", escape(&s.scenario));
+    let what = match &s.stream {
+        Some(name) => format!("stream {}", escape(name)),
+        None => "every stream".into(),
+    };
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\">Load on {what} as a multiple of today's; seed {}, {} replications per load on the same customers; {} loads simulated; whole-desk figures with their 95% confidence half-width under them.</p>",
+        s.seed, s.replications, s.runs
+    );
+    let _ = writeln!(
+        b,
+        "<p id=\"breaking-load\"><strong>Breaking load: {}</strong>{}</p>",
+        escape(&super::stress::answer_line(s)),
+        s.first_broken.as_ref().map_or(String::new(), |t| format!(
+            "; first to break: {}",
+            escape(t)
+        ))
+    );
+    b.push_str("<h2>Loads</h2>\n<div class=\"scroll\"><table id=\"key-figures\">\n<thead><tr><th>load</th>");
+    let threshold = Some(s.service_level_threshold);
+    const FIGURES: [&str; 4] = ["service_level", "wait_p95", "abandon_rate", "occupancy"];
+    for f in FIGURES {
+        let _ = write!(b, "<th>{}</th>", escape(&sweep_label(f, threshold)));
+    }
+    for t in &s.targets {
+        let _ = write!(b, "<th>{}</th>", escape(&t.target));
+    }
+    b.push_str("</tr></thead>\n<tbody>\n");
+    let rows = s.rows();
+    for (p, r) in s.curve.iter().zip(&rows) {
+        let _ = write!(
+            b,
+            "<tr><th>{}</th>",
+            crate::stress::multiplier_label(p.multiplier)
+        );
+        for f in FIGURES {
+            if let Some((_, e)) = r.figures().into_iter().find(|(g, _)| *g == f) {
+                let (v, h) = sweep_value(f, e);
+                b.push_str(&cell(v, h));
+            }
+        }
+        for t in &p.targets {
+            let _ = write!(b, "<td>{}</td>", super::stress::verdict(t));
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody>\n</table></div>\n");
+    let sweep = Sweep {
+        scenario: s.scenario.clone(),
+        seed: s.seed,
+        replications: s.replications,
+        axes: vec![crate::sweep::Axis {
+            path: "load (multiple of today's traffic)".into(),
+            values: rows.iter().map(|r| r.values[0].clone()).collect(),
+        }],
+        rows,
+        warnings: vec![],
+    };
+    b.push_str("<h2>Figures by load</h2>\n");
+    for f in FIGURES {
+        // The limit of a whole-desk target on this figure, drawn across its chart.
+        let limit = s.targets.iter().find_map(|b| {
+            let t: crate::target::Target = b.target.parse().ok()?;
+            (t.scope.is_none() && t.metric.figure_name() == f).then_some(t.limit)
+        });
+        b.push_str(&sweep_chart(&sweep, f, threshold, limit));
+    }
+    b.push_str(&warnings(&s.warnings));
+    page(&format!("routesim stress: {}", s.scenario), &b)
 }
 
 /// How a sweep's figure is named: as the terminal table names it.
@@ -916,7 +993,8 @@ fn point_label(values: &[String]) -> String {
 }
 
 /// One figure of a sweep across its points, each with its 95% interval as an error bar.
-fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
+/// A chart of one figure over a sweep's points; `limit`: a target's limit, drawn across.
+fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>, limit: Option<f64>) -> String {
     let name = format!("sweep-{}", figure_name.replace('_', "-"));
     let title = sweep_label(figure_name, threshold);
     let axes: Vec<String> = s.axes.iter().map(|a| escape(&a.path)).collect();
@@ -953,8 +1031,16 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
         return no_chart(&name, &caption, "No point has this figure.");
     }
     let n = s.rows.len();
-    let lo = values.iter().map(|v| v.2).fold(f64::INFINITY, f64::min);
-    let hi = values.iter().map(|v| v.3).fold(f64::NEG_INFINITY, f64::max);
+    let lo = values
+        .iter()
+        .map(|v| v.2)
+        .chain(limit)
+        .fold(f64::INFINITY, f64::min);
+    let hi = values
+        .iter()
+        .map(|v| v.3)
+        .chain(limit)
+        .fold(f64::NEG_INFINITY, f64::max);
     let pad = if hi > lo {
         (hi - lo) * 0.12
     } else {
@@ -1018,6 +1104,12 @@ fn sweep_chart(s: &Sweep, figure_name: &str, threshold: Option<f64>) -> String {
         chart.draw_series(values.iter().map(|&(k, v, low, high)| {
             ErrorBar::new_vertical(k as f64, low, v, high, colour.filled().stroke_width(2), 8)
         }))?;
+        if let Some(y) = limit {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(-0.5, y), (n as f64 - 0.5, y)],
+                GREY.stroke_width(1),
+            )))?;
+        }
         Ok(())
     });
     figure(&name, &caption, 1, chart)

@@ -12,6 +12,7 @@ pub mod explain;
 pub mod gate;
 pub mod html;
 pub mod staff;
+pub mod stress;
 pub mod sweep;
 pub mod table;
 

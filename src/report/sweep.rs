@@ -10,7 +10,7 @@ use crate::sweep::{Estimate, Sweep};
 
 /// A figure and its half-width as they read: shares in percent, times as durations, costs
 /// plain; `-` where there is no figure.
-fn cell(figure: &str, e: Estimate) -> String {
+pub(super) fn cell(figure: &str, e: Estimate) -> String {
     let Some(v) = e.value else { return "-".into() };
     let (value, half) = match figure {
         "service_level" | "abandon_rate" | "occupancy" => (
@@ -31,7 +31,7 @@ fn cell(figure: &str, e: Estimate) -> String {
 }
 
 /// How a figure reads in the header.
-fn label(figure: &str, threshold: Option<f64>) -> String {
+pub(super) fn label(figure: &str, threshold: Option<f64>) -> String {
     match figure {
         "service_level" => match threshold {
             Some(t) => format!("SL {}", human_secs(Some(t))),

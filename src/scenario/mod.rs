@@ -372,7 +372,7 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
         let both = with_sets(
             &[("traffic.web.scale", "1.5")],
             Overrides {
-                scale: Some((2.0, Some("web".into()))),
+                scale: vec![(2.0, Some("web".into()))],
                 ..Overrides::default()
             },
         )
@@ -382,7 +382,7 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
         let err = with_sets(
             &[],
             Overrides {
-                scale: Some((2.0, Some("phone".into()))),
+                scale: vec![(2.0, Some("phone".into()))],
                 ..Overrides::default()
             },
         )

@@ -76,8 +76,8 @@ pub struct Overrides {
     pub counts: Vec<(String, u32)>,
     /// A multiplier of the traffic's volume, on top of each stream's own `scale` (the file's,
     /// or a `--set`'s): of every stream, or of the one named (`--scale`, and a stress test's
-    /// load). Applied after `sets`.
-    pub scale: Option<(f64, Option<String>)>,
+    /// load). Applied after `sets`, each in turn.
+    pub scale: Vec<(f64, Option<String>)>,
     /// Settings by path, such as (`agents.support.count`, `8`) (a sweep's points): see
     /// [`SET_PATHS`] for the paths. Applied after the fields above, in order; a key set twice
     /// is an error.
@@ -160,7 +160,7 @@ impl Overrides {
             by.push((key, flag));
         }
         // After `--set`: the multiplier applies to the scale a sweep's point sets, too.
-        if let Some((m, stream)) = &self.scale {
+        for (m, stream) in &self.scale {
             let only = match stream {
                 Some(name) => Some(entry(
                     &raw.traffic,

@@ -297,6 +297,33 @@ fn a_sweep_s_report_draws_every_figure_in_a_browser() {
 }
 
 #[test]
+fn a_stress_test_s_report_draws_every_figure_in_a_browser() {
+    let Some(chromium) = chromium() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    routesim()
+        .arg("stress")
+        .arg(root().join("scenarios/support-desk.toml"))
+        .args([
+            "--target",
+            "sl(30s) >= 0.8",
+            "--replications",
+            "3",
+            "--duration",
+            "4h",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let want = ["service_level", "wait_p95", "abandon_rate", "occupancy"]
+        .map(|f| format!("sweep-{}", f.replace('_', "-")));
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    check(&chromium, &out.join("report.html"), &want, work.path());
+}
+
+#[test]
 fn a_comparison_s_report_draws_every_figure_in_a_browser() {
     let Some(chromium) = chromium() else { return };
     let work = tempfile::tempdir().unwrap();

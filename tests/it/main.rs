@@ -15,6 +15,7 @@ mod queueing;
 mod scenarios;
 mod shard;
 mod staff;
+mod stress;
 mod support;
 mod sweep;
 mod tickets;

@@ -103,11 +103,17 @@ pub fn diff(want: &str, got: &str) -> String {
 /// Writes scenario `text` to a temporary file, runs `routesim run` on it with `--format json
 /// --quiet` and `args`, expects success, and returns the JSON.
 pub fn run_text(text: &str, args: &[&str]) -> serde_json::Value {
+    command_on_text("run", text, args)
+}
+
+/// Writes scenario `text` to a temporary file, runs `routesim COMMAND` on it with `--format
+/// json --quiet` and `args`, expects success, and returns the JSON.
+pub fn command_on_text(command: &str, text: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("temporary folder");
     let path = dir.path().join("scenario.toml");
     std::fs::write(&path, text).expect("writable");
     let out = routesim()
-        .args(["run", "--format", "json", "--quiet"])
+        .args([command, "--format", "json", "--quiet"])
         .arg(&path)
         .args(args)
         .assert()

@@ -1,0 +1,225 @@
+//! `routesim stress`: the breaking load against Erlang C, and the command's outputs.
+
+use crate::queueing::erlang_c;
+use crate::support::{command_on_text, root, routesim};
+
+/// M/M/10: ten agents with one slot each, exponential handle times of 5 minutes, 96 chats an
+/// hour (8 erlangs, 80% of the slots) at today's load, no abandonment.
+const MMC: &str = r#"
+[simulation]
+duration = "40h"
+warmup = "2h"
+seed = 3
+replications = 12
+[[teams]]
+name = "q"
+[[agents]]
+name = "a"
+count = 10
+teams = ["q"]
+[[traffic]]
+name = "web"
+rate = "96/h"
+handle_time = { dist = "exponential", mean = "5m" }
+[[rules]]
+name = "all"
+route = [{ team = "q" }]
+"#;
+
+/// Erlang C's service level within `t` seconds at `m` times today's load.
+fn sl(m: f64, t: f64) -> f64 {
+    let (c, mu) = (10u32, 1.0 / 300.0);
+    let a = 8.0 * m;
+    if a >= c as f64 {
+        return 0.0;
+    }
+    1.0 - erlang_c(c, a) * (-(c as f64 * mu - a * mu) * t).exp()
+}
+
+/// The multiplier at which Erlang C's service level within `t` falls to `level` (it falls
+/// with the load), by bisection.
+fn erlang_breaking(t: f64, level: f64) -> f64 {
+    let (mut lo, mut hi) = (0.1, 1.25);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if sl(mid, t) >= level {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+fn stress_json(text: &str, args: &[&str]) -> serde_json::Value {
+    command_on_text("stress", text, args)
+}
+
+#[test]
+fn the_breaking_load_of_an_sl_target_on_mmc_is_erlang_c_s_within_its_interval() {
+    let theory = erlang_breaking(20.0, 0.8);
+    let s = stress_json(MMC, &["--target", "sl(20s) >= 0.8"]);
+    let b = &s["breaking"];
+    let (m, low, high) = (
+        b["multiplier"].as_f64().unwrap(),
+        b["ci95_low"].as_f64().unwrap(),
+        b["ci95_high"].as_f64().unwrap(),
+    );
+    let res = 0.01;
+    eprintln!("Erlang C breaking load {theory:.4}; simulated {m} (95% CI {low} to {high})");
+    assert!(low <= m && m <= high, "{b}");
+    // The interval holds the theory's answer (its ends are found to the resolution)...
+    assert!(
+        low - res <= theory && theory <= high + res,
+        "Erlang C's {theory} outside {low}..{high}"
+    );
+    // ...and is narrow enough for that to mean something: a tenth of the load either way.
+    assert!(
+        high - low <= 0.2 * theory,
+        "interval {low}..{high} too wide to test"
+    );
+    // The curve brackets the answer: the target holds at the breaking load and fails just past.
+    let curve = s["curve"].as_array().unwrap();
+    let at = |x: f64| {
+        curve
+            .iter()
+            .find(|p| (p["multiplier"].as_f64().unwrap() - x).abs() < 1e-9)
+            .unwrap_or_else(|| panic!("no point at {x}"))
+    };
+    assert_eq!(at(m)["targets"][0]["holds"], true);
+    let next = b["breaks_at"].as_f64().unwrap();
+    assert!(next - m <= res + 1e-9, "{m} {next}");
+    assert_eq!(at(next)["targets"][0]["holds"], false);
+    // Each load's service level is Erlang C's within its own interval, widened for the bias of
+    // a finite run: spot-checked at half today's load and at the breaking load.
+    for x in [0.5, m] {
+        let p = at(x);
+        let (v, h) = (
+            p["service_level"]["value"].as_f64().unwrap(),
+            p["service_level"]["ci95"].as_f64().unwrap(),
+        );
+        assert!(
+            (v - sl(x, 20.0)).abs() <= 1.5 * h + 1e-3,
+            "at {x}: {v} ± {h} vs {}",
+            sl(x, 20.0)
+        );
+    }
+    // The curve runs from half today's load to past the breaking point.
+    assert_eq!(curve[0]["multiplier"].as_f64(), Some(0.5));
+    let last = curve.last().unwrap();
+    assert_eq!(last["targets"][0]["holds"], false);
+    assert_eq!(last["targets"][0]["close"], false);
+}
+
+#[test]
+fn loads_see_the_same_customers_and_offered_traffic_grows_with_the_multiplier() {
+    let s = stress_json(
+        MMC,
+        &[
+            "--target",
+            "wait.p95 <= 2m",
+            "--target",
+            "abandon <= 5%",
+            "--duration",
+            "8h",
+            "--replications",
+            "4",
+        ],
+    );
+    let curve = s["curve"].as_array().unwrap();
+    // Offered chats per replication in proportion to the load: the count at 1x is twice the
+    // count at 0.5x, within the two counts' own 95% half-widths.
+    let offered = |x: f64| {
+        curve
+            .iter()
+            .find(|p| (p["multiplier"].as_f64().unwrap() - x).abs() < 1e-9)
+            .map(|p| {
+                let o = &p["offered"];
+                (o["value"].as_f64().unwrap(), o["ci95"].as_f64().unwrap())
+            })
+            .unwrap()
+    };
+    let ((one, h1), (half, h2)) = (offered(1.0), offered(0.5));
+    assert!(
+        (one - 2.0 * half).abs() <= h1 + 2.0 * h2,
+        "{half} ± {h2} -> {one} ± {h1}"
+    );
+    // Nobody abandons without patience: that target holds at every load and does not bound
+    // the desk.
+    let abandon = &s["targets"][1];
+    assert!(abandon["breaks_at"].is_null(), "{abandon}");
+    assert_eq!(s["first_broken"], "wait.p95 <= 2m");
+    assert_eq!(s["breaking"]["multiplier"], s["targets"][0]["multiplier"]);
+}
+
+#[test]
+fn out_writes_the_curve_the_answer_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stress");
+    let table = routesim()
+        .args([
+            "stress",
+            "--quiet",
+            "--replications",
+            "3",
+            "--duration",
+            "2h",
+        ])
+        .arg(root().join("scenarios/support-desk.toml"))
+        .args(["--target", "sl(30s) >= 0.8", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    assert!(table.contains("breaking load: "), "{table}");
+    let csv = std::fs::read_to_string(out.join("stress.csv")).unwrap();
+    let answer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("stress.json")).unwrap()).unwrap();
+    // One CSV row per load, in the JSON's order.
+    let curve = answer["curve"].as_array().unwrap();
+    assert_eq!(csv.lines().count(), curve.len() + 1);
+    for (line, p) in csv.lines().skip(1).zip(curve) {
+        let m: f64 = line.split(',').next().unwrap().parse().unwrap();
+        assert_eq!(Some(m), p["multiplier"].as_f64());
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"breaking-load\""));
+    assert!(html.contains("sweep-service-level"));
+}
+
+#[test]
+fn bad_questions_are_usage_errors() {
+    let desk = root().join("scenarios/support-desk.toml");
+    for (args, says) in [
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--stream", "phone"],
+            "phone",
+        ),
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--replications", "1"],
+            "two or more",
+        ),
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--from", "3", "--max", "2"],
+            "not below --max",
+        ),
+        (vec!["--target", "sl(30s) >= 0.8", "--step", "0"], "above 0"),
+        (vec!["--target", "nobody.sl(30s) >= 0.8"], "no team named"),
+    ] {
+        let out = routesim()
+            .arg("stress")
+            .arg(&desk)
+            .args(["--quiet", "--duration", "1h"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -5,7 +5,7 @@
 //! whole or absent.
 
 use std::fs;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use routesim::experiment::{self, Summary};
 use routesim::model::Model;
 use routesim::report;
 
-use crate::outdir::OutDir;
+use crate::outdir::{ChatsFile, OutDir};
 use routesim::scenario;
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -785,7 +785,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         let summary = merged.summary;
         let gates = (!gate.is_empty()).then(|| gate.check(&summary));
         if let Some(out) = out_dir {
-            write_set(out.staging(), &summary, &merged.waits, gates.as_ref(), None)?;
+            write_set(out.staging(), &summary, &merged.waits, gates.as_ref())?;
             out.commit()?;
         }
         if let (Some(path), Some(g)) = (&args.gate.junit, &gates) {
@@ -857,21 +857,22 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     let summary = match &out_dir {
         Some(out) => {
             // run_with's two steps, so that the pooled collector gives report.html its curves.
-            let (part, parts) = with_progress(&[&model], args.quiet, |progress| {
+            let chats = ChatsFile::create(&model, out.staging(), 0)?;
+            let (part, _) = with_progress(&[&model], args.quiet, |progress| {
                 experiment::run_part(
                     &model,
                     &options,
                     0..model.replications,
-                    |r| (ChatPart::create(&model, out.staging(), r), Interrupt),
+                    |r| (chats.rows(r), Interrupt),
                     progress,
                 )
             });
             let waits = part.collector.wait_curves(&model);
             let summary = experiment::finish(&model, &options, part).0;
-            let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
                 let gates = (!gate.is_empty()).then(|| gate.check(&summary));
-                write_set(out.staging(), &summary, &waits, gates.as_ref(), Some(parts))?;
+                write_set(out.staging(), &summary, &waits, gates.as_ref())?;
+                chats.finish(model.replications)?;
             }
             summary
         }
@@ -1392,45 +1393,15 @@ fn with_progress_of<T: Send>(
     })
 }
 
-/// One replication's rows of chats.csv, streamed to a temporary file in the output folder.
-struct ChatPart<'m> {
-    path: PathBuf,
-    writer: Result<report::csv::ChatWriter<'m, BufWriter<fs::File>>, std::io::Error>,
-}
-
-impl<'m> ChatPart<'m> {
-    fn create(model: &'m Model, dir: &Path, r: u32) -> Self {
-        let path = dir.join(format!(".chats.{r}.csv.part"));
-        let writer = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map(|f| report::csv::ChatWriter::new(model, BufWriter::new(f)));
-        ChatPart { path, writer }
-    }
-}
-
-impl routesim::sim::Recorder for ChatPart<'_> {
-    fn record(&mut self, rec: &routesim::sim::ChatRecord<'_>) {
-        if let Ok(w) = &mut self.writer {
-            w.record(rec);
-        }
-    }
-
-    fn keep_going(&self) -> bool {
-        self.writer.as_ref().is_ok_and(|w| w.keep_going())
-    }
-}
-
 /// Writes one run's set into the (private, fresh) staging folder: the summary (with its gate),
-/// the CSVs and the HTML report (with `waits`, the run's wait curves), then chats.csv joined
-/// from the replications' parts in order, each flushed to disk.
+/// the CSVs and the HTML report (with `waits`, the run's wait curves), each flushed to disk.
+/// A run's chats.csv is written there as it runs ([`ChatsFile`]); a merged run has none (its
+/// chats stayed with the shards).
 fn write_set(
     dir: &Path,
     summary: &Summary,
     waits: &routesim::stats::WaitCurves,
     gates: Option<&routesim::gate::Gates>,
-    parts: Option<Vec<ChatPart<'_>>>,
 ) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| write_synced(dir, name, bytes);
     write("summary.json", &report::gate::json(summary, gates))?;
@@ -1438,32 +1409,6 @@ fn write_set(
     write("agents.csv", &report::csv::agents(summary))?;
     write("intervals.csv", &report::csv::intervals(summary))?;
     write("report.html", report::html::run(summary, waits).as_bytes())?;
-    // A merged run has no chats.csv: its chats stayed with the shards.
-    let Some(parts) = parts else {
-        return Ok(());
-    };
-    let chats = dir.join("chats.csv");
-    let chats_err = |source| Error::Write {
-        path: chats.clone(),
-        source,
-    };
-    let mut out = BufWriter::new(fs::File::create(&chats).map_err(chats_err)?);
-    out.write_all((report::csv::CHATS_HEADER.join(",") + "\n").as_bytes())
-        .map_err(chats_err)?;
-    for part in parts {
-        // Flushed and closed before it is read back.
-        part.writer
-            .and_then(|w| w.finish())
-            .and_then(|mut f| f.flush())
-            .map_err(chats_err)?;
-        let mut read = fs::File::open(&part.path).map_err(chats_err)?;
-        std::io::copy(&mut read, &mut out).map_err(chats_err)?;
-        let _ = fs::remove_file(&part.path);
-    }
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .map_err(chats_err)?;
     Ok(())
 }
 

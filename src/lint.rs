@@ -179,7 +179,27 @@ fn kinds(model: &Model) -> Vec<Option<Vec<Kind>>> {
 
 /// The moments of the week (ticks since Monday 00:00, sorted) at which something a lint looks
 /// at may change; between two of them, nothing does.
-fn breakpoints(model: &Model) -> Vec<u64> {
+/// Every agent's shift changes in the week after Monday 00:00, as (week time, agent index),
+/// by time and then by agent: the only moments an agent's [`crate::model::Agent::on_shift_at`]
+/// can differ from the stretch before.
+fn shift_changes(model: &Model) -> Vec<(u64, u32)> {
+    let mut changes = Vec::new();
+    for (i, a) in model.agents.iter().enumerate() {
+        let mut t = 0;
+        while let Some(dt) = a.next_shift_change(t) {
+            t += dt;
+            if t >= WEEK {
+                break;
+            }
+            changes.push((t, i as u32));
+        }
+    }
+    // Stable: agents stay in index order within a moment.
+    changes.sort_by_key(|&(t, _)| t);
+    changes
+}
+
+fn breakpoints(model: &Model, changes: &[(u64, u32)]) -> Vec<u64> {
     let mut tods = Vec::new();
     let mut windows = |w: &crate::model::Shift| {
         tods.push(w.start);
@@ -208,16 +228,7 @@ fn breakpoints(model: &Model) -> Vec<u64> {
     for t in &model.traffic {
         points.extend(t.profile.points.iter().map(|p| p.0));
     }
-    for a in &model.agents {
-        let mut t = 0;
-        while let Some(dt) = a.next_shift_change(t) {
-            t += dt;
-            if t >= WEEK {
-                break;
-            }
-            points.push(t);
-        }
-    }
+    points.extend(changes.iter().map(|&(t, _)| t));
     let first = model.week_time(SimTime::ZERO);
     points.push(first);
     points.push((first + model.end().0.min(WEEK)) % WEEK);
@@ -380,14 +391,21 @@ impl Sweep {
         let run_len = model.end().0.clamp(1, WEEK);
         let in_run = |t: u64| (t + WEEK - first) % WEEK < run_len;
         let mut covered = vec![false; intervals];
-        let points = breakpoints(model);
+        let changes = shift_changes(model);
+        let points = breakpoints(model, &changes);
+        // Agents are looked at all at the first stretch, then only those whose shift changes
+        // where a stretch starts (in index order, as the board and the sums saw them when
+        // every agent was looked at every stretch): a desk of 100,000 agents is not swept
+        // 672 times.
+        let mut changes = changes.iter().peekable();
         for (k, &week_time) in points.iter().enumerate() {
             let until = points.get(k + 1).copied().unwrap_or(WEEK);
             // The stretch's length in minutes: loads and slots are summed as erlang-minutes.
             let len = (until - week_time) as f64 / (60 * TICKS_PER_SEC) as f64;
             let minute = week_time / (60 * TICKS_PER_SEC);
             let now = SimTime(week_time);
-            for (a, agent) in model.agents.iter().enumerate() {
+            let mut look = |a: usize| {
+                let agent = &model.agents[a];
                 let is_on = agent.on_shift_at(week_time);
                 if is_on != on[a] {
                     on[a] = is_on;
@@ -398,6 +416,13 @@ impl Sweep {
                     } else {
                         slots[pool_of[a]] -= expected;
                     }
+                }
+            };
+            if k == 0 {
+                (0..model.agents.len()).for_each(&mut look);
+            } else {
+                while let Some(&(_, a)) = changes.next_if(|&&(t, _)| t <= week_time) {
+                    look(a as usize);
                 }
             }
             let iv = (minute / INTERVAL_MINUTES) as usize;

@@ -6,11 +6,16 @@
 //!    run writing to it is refused, not interleaved), and create a private staging folder
 //!    beside it (created exclusively, mode 0700: a symlink planted anywhere cannot redirect a
 //!    write). An unwritable place fails here, before the simulation.
-//! 2. The run writes every file into the staging folder.
+//! 2. The run writes every file into the staging folder; `chats.csv` as the replications run
+//!    ([`ChatsFile`]), the rest when they are done.
 //! 3. [`OutDir::commit`] swaps the staging folder and DIR in one atomic `renameat2` exchange
 //!    (where the file system cannot, two renames), then removes the old set. Dropping an
 //!    `OutDir` without committing (an error, an interrupt) removes the staging folder and
 //!    leaves DIR as it was.
+
+mod chats;
+
+pub use chats::ChatsFile;
 
 use std::fs::{self, File};
 use std::io;

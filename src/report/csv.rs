@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::experiment::Summary;
-use crate::model::{Model, NO_VALUE, SimTime};
+use crate::model::{AgentId, Model, NO_VALUE, SimTime, TICKS_PER_SEC, ValueId};
 use crate::sim::{ChatRecord, Recorder};
 
 fn opt(x: Option<f64>) -> String {
@@ -163,40 +163,143 @@ pub const CHATS_HEADER: [&str; 18] = [
 /// Streams `chats.csv` rows (without the header) for the measured chats of one replication.
 /// Times are seconds since the end of the warm-up (arrival) or durations in seconds.
 /// The first write error stops the writer; [`ChatWriter::finish`] returns it.
+///
+/// A row is a few hundred nanoseconds of a chat's life, so it is serialised by hand into one
+/// reused buffer (no `String` per field, no `csv::Writer` between), with the `csv` crate's
+/// rules: a field is quoted when it holds a comma, a quote, `\r` or `\n`, and its quotes are
+/// doubled. The buffer is handed to `out` in large writes, so `out` needs no buffer of its own.
+/// The unit tests hold the rows to what `csv::Writer` makes of the same fields.
 pub struct ChatWriter<'m, W: Write> {
     model: &'m Model,
-    out: Option<csv::Writer<W>>,
-    error: Option<csv::Error>,
-    attrs: String,
+    out: Option<W>,
+    error: Option<std::io::Error>,
+    buf: Vec<u8>,
 }
+
+/// What `ChatWriter` gathers before handing it to its writer.
+const CHUNK: usize = 1 << 16;
 
 impl<'m, W: Write> ChatWriter<'m, W> {
     /// A writer of rows to `out`.
     pub fn new(model: &'m Model, out: W) -> Self {
         ChatWriter {
             model,
-            out: Some(
-                csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(out),
-            ),
+            out: Some(out),
             error: None,
-            attrs: String::new(),
+            buf: Vec::with_capacity(CHUNK + 1024),
         }
+    }
+
+    /// Writes out the rows gathered so far; an error stops the writer.
+    fn drain(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        let out = self.out.as_mut().expect("not finished");
+        if let Err(e) = out.write_all(&self.buf) {
+            self.error = Some(e);
+        }
+        self.buf.clear();
     }
 
     /// Flushes and returns the underlying writer, or the first error met.
     pub fn finish(mut self) -> Result<W, std::io::Error> {
+        self.drain();
         if let Some(e) = self.error.take() {
-            return Err(e.into());
+            return Err(e);
         }
-        let w = self.out.take().expect("finish is called once");
-        w.into_inner().map_err(|e| e.into_error())
+        let mut w = self.out.take().expect("finish is called once");
+        w.flush()?;
+        Ok(w)
     }
 }
 
-fn secs(t: SimTime) -> String {
-    t.as_secs_f64().to_string()
+/// Whether the `csv` crate (by default) quotes a field holding `b`.
+#[inline]
+fn special(b: u8) -> bool {
+    matches!(b, b',' | b'"' | b'\r' | b'\n')
+}
+
+/// Appends `bytes` one by one: a row's pieces are a few bytes each, and `extend_from_slice`
+/// would make each a call to the C library's `memcpy`.
+#[inline]
+fn push_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.reserve(bytes.len());
+    for &b in bytes {
+        buf.push(b);
+    }
+}
+
+/// Appends `field` as the `csv` crate writes it by default: as it is, or quoted (with its
+/// quotes doubled) when it holds a comma, a quote, `\r` or `\n`.
+fn push_field(buf: &mut Vec<u8>, field: &str) {
+    let bytes = field.as_bytes();
+    let start = buf.len();
+    buf.reserve(bytes.len());
+    for &b in bytes {
+        if special(b) {
+            buf.truncate(start);
+            push_quoted(buf, bytes);
+            return;
+        }
+        buf.push(b);
+    }
+}
+
+fn push_quoted(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.push(b'"');
+    for &b in bytes {
+        if b == b'"' {
+            buf.push(b'"');
+        }
+        buf.push(b);
+    }
+    buf.push(b'"');
+}
+
+fn push_int(buf: &mut Vec<u8>, n: impl itoa::Integer) {
+    push_bytes(buf, itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Below this many ticks (about 31 years) a time in seconds has at most 15 significant digits,
+/// so `f64`'s shortest round-trip text, which `secs` must reproduce, is the exact decimal.
+const EXACT_BELOW: u64 = 1_000_000_000_000_000;
+
+/// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`, `1.5`,
+/// `0.000001`) but from the integer ticks. `as_secs_f64` rounds ticks / 10^6 correctly, and any
+/// two decimals of at most 15 significant digits are different doubles, so the shortest text
+/// that reads back as that double is the decimal itself, trailing zeros dropped.
+fn push_secs(buf: &mut Vec<u8>, t: SimTime) {
+    const _: () = assert!(TICKS_PER_SEC == 1_000_000);
+    if t.0 >= EXACT_BELOW {
+        write!(buf, "{}", t.as_secs_f64()).expect("writing to memory cannot fail");
+        return;
+    }
+    // The ticks' digits, with the point put six from the right and the trailing zeros of the
+    // fraction dropped: one integer formatting, no division by hand.
+    let mut text = itoa::Buffer::new();
+    let digits = text.format(t.0).as_bytes();
+    let (whole, mut frac): (&[u8], &[u8]) = match digits.len().checked_sub(6) {
+        Some(0) | None => (b"0", digits),
+        Some(n) => digits.split_at(n),
+    };
+    while let [rest @ .., b'0'] = frac {
+        frac = rest;
+    }
+    push_bytes(buf, whole);
+    if !frac.is_empty() {
+        buf.push(b'.');
+        for _ in digits.len()..6 {
+            buf.push(b'0');
+        }
+        push_bytes(buf, frac);
+    }
+}
+
+fn push_opt_secs(buf: &mut Vec<u8>, t: Option<SimTime>) {
+    if let Some(t) = t {
+        push_secs(buf, t);
+    }
 }
 
 impl<W: Write> Recorder for ChatWriter<'_, W> {
@@ -205,18 +308,196 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             return;
         }
         let m = self.model;
-        self.attrs.clear();
-        for (i, &v) in r.attrs.iter().enumerate() {
-            if v != NO_VALUE {
-                if !self.attrs.is_empty() {
-                    self.attrs.push(';');
-                }
-                let a = &m.attributes[i];
-                self.attrs.push_str(&a.name);
-                self.attrs.push('=');
-                self.attrs.push_str(&a.values[v as usize]);
-            }
+        let agent = |a: Option<AgentId>| a.map_or("", |a| m.agents[a.ix()].name.as_str());
+        let b = &mut self.buf;
+        push_int(b, r.replication);
+        b.push(b',');
+        push_int(b, r.id);
+        b.push(b',');
+        push_field(b, &m.traffic[r.traffic.ix()].name);
+        b.push(b',');
+        push_attrs(b, m, r.attrs);
+        b.push(b',');
+        push_secs(b, r.arrival.since(m.warmup));
+        b.push(b',');
+        push_field(b, r.rule.map_or("", |x| m.rules[x.ix()].name.as_str()));
+        b.push(b',');
+        let team = r.target.map_or("", |t| {
+            m.targets[t.ix()]
+                .team
+                .map_or("(fallback)", |team| m.teams[team.ix()].name.as_str())
+        });
+        push_field(b, team);
+        b.push(b',');
+        push_field(b, agent(r.agent));
+        b.push(b',');
+        push_secs(b, r.wait);
+        b.push(b',');
+        push_opt_secs(b, r.handle);
+        b.push(b',');
+        push_field(b, r.outcome.name());
+        b.push(b',');
+        push_int(b, r.checks);
+        b.push(b',');
+        push_opt_secs(b, r.bot_time);
+        b.push(b',');
+        push_field(b, agent(r.owner));
+        b.push(b',');
+        push_int(b, r.transfers);
+        b.push(b',');
+        push_opt_secs(b, r.second_wait);
+        b.push(b',');
+        push_int(b, r.customer);
+        b.push(b',');
+        push_int(b, r.attempt);
+        b.push(b'\n');
+        if self.buf.len() >= CHUNK {
+            self.drain();
         }
+    }
+
+    /// A writer that failed stops the run: simulating on would only produce a file that is
+    /// then thrown away.
+    fn keep_going(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// Appends a chat's attributes, `name=value` joined by `;` (the values it has), as one field.
+fn push_attrs(buf: &mut Vec<u8>, m: &Model, attrs: &[ValueId]) {
+    let start = buf.len();
+    for (i, &v) in attrs.iter().enumerate() {
+        if v == NO_VALUE {
+            continue;
+        }
+        if buf.len() > start {
+            buf.push(b';');
+        }
+        let a = &m.attributes[i];
+        push_bytes(buf, a.name.as_bytes());
+        buf.push(b'=');
+        push_bytes(buf, a.values[v as usize].as_bytes());
+    }
+    if buf[start..].iter().any(|&b| special(b)) {
+        // Rare (a name or value with a comma or a quote): quote what was just written.
+        let joined = buf.split_off(start);
+        push_quoted(buf, &joined);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RuleId, TargetId, TrafficId};
+    use crate::sim::Outcome;
+    use proptest::prelude::*;
+
+    fn secs_text(t: u64) -> String {
+        let mut buf = Vec::new();
+        push_secs(&mut buf, SimTime(t));
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn seconds_read_as_the_f64_display_of_every_small_time() {
+        for t in (0..300_000).chain(999_000..1_001_000) {
+            assert_eq!(
+                secs_text(t),
+                SimTime(t).as_secs_f64().to_string(),
+                "{t} ticks"
+            );
+        }
+        for t in [
+            EXACT_BELOW - 1,
+            EXACT_BELOW,
+            EXACT_BELOW + 1,
+            (1 << 53) - 1,
+            1 << 53,
+            (1 << 53) + 1,
+            u64::MAX,
+        ] {
+            assert_eq!(
+                secs_text(t),
+                SimTime(t).as_secs_f64().to_string(),
+                "{t} ticks"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn seconds_read_as_the_f64_display(t in 0u64..EXACT_BELOW * 2, small in 0u64..1_000_000_000) {
+            prop_assert_eq!(secs_text(t), SimTime(t).as_secs_f64().to_string());
+            prop_assert_eq!(secs_text(small), SimTime(small).as_secs_f64().to_string());
+        }
+
+        #[test]
+        fn fields_are_quoted_as_the_csv_crate_quotes_them(
+            fields in proptest::collection::vec("[a-c ,;=\"\r\n'#]{0,6}", 1..5)
+        ) {
+            let mut ours = Vec::new();
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    ours.push(b',');
+                }
+                push_field(&mut ours, f);
+            }
+            ours.push(b'\n');
+            let mut theirs = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            theirs.write_record(&fields).unwrap();
+            // The crate quotes a lone empty field (an empty record would not read back); a
+            // chats.csv row has 18 fields.
+            prop_assume!(fields != [""]);
+            prop_assert_eq!(ours, theirs.into_inner().unwrap());
+        }
+    }
+
+    /// A desk whose names need quoting: commas and quotes in streams, rules, teams, agents,
+    /// attributes and their values.
+    const AWKWARD: &str = r#"
+[simulation]
+duration = "1h"
+[[teams]]
+name = "sup,port"
+[[teams]]
+name = 'say "hi"'
+[[agents]]
+name = 'a"b'
+count = 2
+teams = ["sup,port"]
+[[agents]]
+name = "plain"
+teams = ['say "hi"']
+[[traffic]]
+name = "web, chat"
+rate = "30/h"
+handle_time = "5m"
+attributes = { topic = { "bill,ing" = 1, tech = 3 }, lang = { en = 1, 'd"e' = 1 } }
+[[rules]]
+name = 'the "tech" rule'
+when = { topic = "tech" }
+route = [ { team = "sup,port", timeout = "1m" }, { team = 'say "hi"' } ]
+[[rules]]
+name = "rest"
+route = [ { team = 'say "hi"' } ]
+"#;
+
+    /// The row as it was written before the hand-made serialiser: every field a `String`, the
+    /// record written by `csv::Writer`.
+    fn reference(m: &Model, r: &ChatRecord<'_>) -> Vec<u8> {
+        let secs = |t: SimTime| t.as_secs_f64().to_string();
+        let attrs = r
+            .attrs
+            .iter()
+            .enumerate()
+            .filter(|&(_, &v)| v != NO_VALUE)
+            .map(|(i, &v)| {
+                let a = &m.attributes[i];
+                format!("{}={}", a.name, a.values[v as usize])
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+        let name = |a: Option<AgentId>| a.map_or(String::new(), |a| m.agents[a.ix()].name.clone());
         let team = r.target.map_or("", |t| {
             m.targets[t.ix()]
                 .team
@@ -226,35 +507,157 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             r.replication.to_string(),
             r.id.to_string(),
             m.traffic[r.traffic.ix()].name.clone(),
-            self.attrs.clone(),
+            attrs,
             secs(r.arrival.since(m.warmup)),
             r.rule
                 .map_or(String::new(), |x| m.rules[x.ix()].name.clone()),
             team.to_string(),
-            r.agent
-                .map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
+            name(r.agent),
             secs(r.wait),
             r.handle.map_or(String::new(), secs),
             r.outcome.name().to_string(),
             r.checks.to_string(),
             r.bot_time.map_or(String::new(), secs),
-            r.owner
-                .map_or(String::new(), |a| m.agents[a.ix()].name.clone()),
+            name(r.owner),
             r.transfers.to_string(),
             r.second_wait.map_or(String::new(), secs),
             r.customer.to_string(),
             r.attempt.to_string(),
         ];
-        if let Some(out) = &mut self.out
-            && let Err(e) = out.write_record(&row)
-        {
-            self.error = Some(e);
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        w.write_record(&row).unwrap();
+        w.into_inner().unwrap()
+    }
+
+    const OUTCOMES: [Outcome; 8] = [
+        Outcome::Served,
+        Outcome::InService,
+        Outcome::Abandoned,
+        Outcome::Waiting,
+        Outcome::Blocked,
+        Outcome::Deflected,
+        Outcome::AfterHours,
+        Outcome::BotResolved,
+    ];
+
+    fn time() -> impl Strategy<Value = SimTime> {
+        prop_oneof![Just(0u64), 0u64..10_000, 0u64..10_000_000_000, any::<u64>()].prop_map(SimTime)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn record() -> impl Strategy<
+        Value = (
+            Vec<ValueId>,
+            [u64; 4],
+            [Option<u32>; 4],
+            [SimTime; 2],
+            [Option<SimTime>; 3],
+            usize,
+        ),
+    > {
+        (
+            proptest::collection::vec(prop_oneof![Just(NO_VALUE), 0u32..2], 2..=2),
+            any::<[u64; 4]>(),
+            any::<[Option<u32>; 4]>(),
+            [time(), time()],
+            [
+                proptest::option::of(time()),
+                proptest::option::of(time()),
+                proptest::option::of(time()),
+            ],
+            0..OUTCOMES.len(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn rows_are_what_csv_writer_makes_of_the_fields(
+            records in proptest::collection::vec(record(), 1..20)
+        ) {
+            let m = crate::scenario::parse_str("awkward.toml", AWKWARD).unwrap();
+            let mut ours = ChatWriter::new(&m, Vec::new());
+            let mut theirs = Vec::new();
+            for (attrs, n, picks, [arrival, wait], [handle, bot_time, second_wait], outcome) in &records {
+                let pick = |x: Option<u32>, len: usize| x.map(|x| x % len as u32);
+                let rec = ChatRecord {
+                    replication: n[0] as u32,
+                    id: n[1],
+                    customer: n[2],
+                    attempt: n[3] as u32,
+                    retry: false,
+                    measured: true,
+                    traffic: TrafficId(0),
+                    attrs,
+                    arrival: *arrival,
+                    rule: pick(picks[0], m.rules.len()).map(RuleId),
+                    target: pick(picks[1], m.targets.len()).map(TargetId),
+                    agent: pick(picks[2], m.agents.len()).map(AgentId),
+                    wait: *wait,
+                    bot_time: *bot_time,
+                    handle: *handle,
+                    outcome: OUTCOMES[*outcome],
+                    channel: None,
+                    owner: pick(picks[3], m.agents.len()).map(AgentId),
+                    checks: (n[0] >> 32) as u32,
+                    transfers: (n[1] >> 40) as u32,
+                    second_wait: *second_wait,
+                    resolution: None,
+                };
+                ours.record(&rec);
+                theirs.extend(reference(&m, &rec));
+            }
+            let ours = ours.finish().unwrap();
+            prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
         }
     }
 
-    /// A writer that failed stops the run: simulating on would only produce a file that is
-    /// then thrown away.
-    fn keep_going(&self) -> bool {
-        self.error.is_none()
+    #[test]
+    fn unmeasured_chats_have_no_row_and_large_rows_reach_the_writer_whole() {
+        let m = crate::scenario::parse_str("awkward.toml", AWKWARD).unwrap();
+        let mut w = ChatWriter::new(&m, Vec::new());
+        let attrs = [0, 1];
+        let mut rec = ChatRecord {
+            replication: 0,
+            id: 0,
+            customer: 0,
+            attempt: 1,
+            retry: false,
+            measured: false,
+            traffic: TrafficId(0),
+            attrs: &attrs,
+            arrival: SimTime(1_500_000),
+            rule: Some(RuleId(0)),
+            target: Some(TargetId(0)),
+            agent: Some(AgentId(1)),
+            wait: SimTime(0),
+            bot_time: None,
+            handle: Some(SimTime(300_000_001)),
+            outcome: Outcome::Served,
+            channel: None,
+            owner: None,
+            checks: 1,
+            transfers: 0,
+            second_wait: None,
+            resolution: None,
+        };
+        w.record(&rec);
+        rec.measured = true;
+        let mut expected = Vec::new();
+        for id in 0..5_000 {
+            rec.id = id;
+            w.record(&rec);
+            expected.extend(reference(&m, &rec));
+        }
+        let got = w.finish().unwrap();
+        assert!(got.len() > CHUNK);
+        assert_eq!(got, expected);
+        let first = String::from_utf8(got).unwrap();
+        let first = first.lines().next().unwrap();
+        assert!(first.starts_with("0,0,\"web, chat\","), "{first}");
+        for piece in [",1.5,\"the \"\"tech\"\" rule\",", ",0,300.000001,served,1,"] {
+            assert!(first.contains(piece), "{piece} in {first}");
+        }
     }
 }

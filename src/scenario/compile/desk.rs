@@ -21,7 +21,18 @@ struct Member {
 fn expand(base: &str, count: Option<u32>) -> Vec<String> {
     match count {
         None => vec![base.to_string()],
-        Some(n) => (1..=n).map(|k| format!("{base}-{k}")).collect(),
+        // Without `format!`: a desk may have 100,000 of them.
+        Some(n) => (1..=n)
+            .map(|k| {
+                let mut digits = itoa::Buffer::new();
+                let k = digits.format(k);
+                let mut name = String::with_capacity(base.len() + 1 + k.len());
+                name.push_str(base);
+                name.push('-');
+                name.push_str(k);
+                name
+            })
+            .collect(),
     }
 }
 

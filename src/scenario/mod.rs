@@ -316,9 +316,9 @@ handle_time = "5m"
         // 40 agents as the file has them; 1,000 in the file's proportions (30:9:1).
         assert_eq!(scaled(40).unwrap(), [30, 9, 1]);
         assert_eq!(scaled(1_000).unwrap(), [750, 225, 25]);
-        // Every entry keeps one agent; the rest goes by largest remainder.
+        // Every entry keeps one agent, taken from the largest.
         assert_eq!(scaled(3).unwrap(), [1, 1, 1]);
-        assert_eq!(scaled(5).unwrap(), [2, 2, 1]);
+        assert_eq!(scaled(5).unwrap(), [3, 1, 1]);
         let Err(Error::Scenario(d)) = scaled(2) else {
             panic!("fewer agents than entries")
         };

@@ -74,9 +74,9 @@ pub struct Overrides {
     /// that names the entry.
     pub counts: Vec<(String, u32)>,
     /// Every `[[agents]]` entry's `count` scaled so that the desk has exactly this many agents
-    /// (`routesim bench --agents`): each entry keeps at least one agent and the rest are shared
-    /// in proportion to the entries' counts (largest remainder, ties to the earlier entry), so
-    /// teams keep their make-up. An entry with a roster file cannot be scaled. Applied before
+    /// (`routesim bench --agents`): shared in proportion to the entries' counts (largest
+    /// remainder, ties to the earlier entry), each entry keeping at least one agent, so teams
+    /// keep their make-up. An entry with a roster file cannot be scaled. Applied before
     /// `counts`.
     pub agents_total: Option<u32>,
     /// Settings by path, such as (`agents.support.count`, `8`) (a sweep's points): see
@@ -171,7 +171,7 @@ impl Overrides {
 }
 
 /// Sets every `[[agents]]` entry's count so that they add up to `total`, in proportion to the
-/// file's counts: one agent each, then the other `total - entries` by largest remainder.
+/// file's counts (largest remainder), each keeping at least one agent.
 fn scale_agents(raw: &mut RawScenario, total: u32) -> Result<(), Diagnostic> {
     let mut counts = Vec::with_capacity(raw.agents.len());
     for (i, a) in raw.agents.iter().enumerate() {
@@ -206,21 +206,31 @@ fn scale_agents(raw: &mut RawScenario, total: u32) -> Result<(), Diagnostic> {
             ),
         ));
     }
-    let rest = total as u64 - entries;
-    // Shares of `rest` in exact integer arithmetic: quotient, then the largest remainders.
+    // Shares of `total` in exact integer arithmetic: quotient, then the largest remainders
+    // (ties to the earlier entry); then an entry left with none takes one from the largest.
+    let total = total as u64;
     let mut shares: Vec<(u64, u64, usize)> = counts
         .iter()
         .enumerate()
-        .map(|(i, &c)| (c * rest / file_total, c * rest % file_total, i))
+        .map(|(i, &c)| (c * total / file_total, c * total % file_total, i))
         .collect();
-    let left = rest - shares.iter().map(|s| s.0).sum::<u64>();
+    let left = total - shares.iter().map(|s| s.0).sum::<u64>();
     let mut order: Vec<usize> = (0..shares.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(shares[i].1), i));
     for &i in order.iter().take(left as usize) {
         shares[i].0 += 1;
     }
+    for i in 0..shares.len() {
+        if shares[i].0 == 0 {
+            let largest = (0..shares.len())
+                .max_by_key(|&j| (shares[j].0, std::cmp::Reverse(j)))
+                .expect("entries");
+            shares[largest].0 -= 1;
+            shares[i].0 = 1;
+        }
+    }
     for (a, (share, _, _)) in raw.agents.iter_mut().zip(shares) {
-        a.get_mut().count = Some(spanned((1 + share) as u32));
+        a.get_mut().count = Some(spanned(share as u32));
     }
     Ok(())
 }

@@ -91,6 +91,22 @@ position from 0. A value is written as in the file: 8, 0.5, 30s, 2/min, round_ro
 const VALIDATE_EXAMPLES: &str = "Examples:
   routesim validate scenarios/support-desk.toml";
 
+const BENCH_EXAMPLES: &str = "Examples:
+  routesim bench scenarios/bench/desk-1000.toml
+  routesim bench scenarios/support-desk.toml --agents 1000,10000 --busy 0.9
+  routesim bench scenarios/bench/desk-1000.toml --decisions 1000000 --format json > core.json
+  routesim bench scenarios/caps-and-fallback.toml --at 'tue 10:00' --seed 7 --quiet
+
+The scenario's [[agents]] entries are scaled in proportion to each size (teams, skills, caps and
+rules as written); every agent is on shift, with loads drawn so that the --busy share of chat
+slots is held. Chats come from the scenario's traffic streams, drawn as a run draws them.
+
+Timed, one decision at a time: choose the rule, decide (assign or wait), and apply that to the
+board or a queue. Not timed: drawing the chat, and keeping the desk steady (after each decision
+random chats end until the busy share is held again, their agents take waiting chats, and a chat
+that waited through as many decisions as there are agents leaves). Latencies include the
+timer's own cost, which is printed and taken out of decisions/s.";
+
 const EXPLAIN_EXAMPLES: &str = "Examples:
   routesim explain scenarios/support-desk.toml --chat 'topic=billing,channel=web'
   routesim explain scenarios/after-hours.toml --chat 'channel=web' --at 'sat 15:00'
@@ -140,6 +156,10 @@ pub enum Command {
     /// Show which rule a chat matches, why earlier rules do not, and who could take it.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
+    /// Measure the routing core alone under load: decisions per second and the latency of one
+    /// decision, at desks of 1,000, 10,000 and 100,000 agents.
+    #[command(after_help = format!("{BENCH_EXAMPLES}\n\n{}", routesim::error::exit_codes_help()))]
+    Bench(BenchArgs),
     /// Print a shell's completion script for routesim.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -242,6 +262,63 @@ pub struct ExplainArgs {
     /// The customer's owner, by agent name (such as `am-2`); implies --has-owner.
     #[arg(long, value_name = "AGENT")]
     pub owner: Option<String>,
+}
+
+/// Output format of `bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    /// A table for people.
+    Table,
+    /// JSON for scripts: latencies in ns, throughput per second.
+    Json,
+}
+
+/// Options of `routesim bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// Desk sizes to measure, in agents, separated by commas (each 1 to 100000).
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        value_parser = parse_desk_size,
+        default_value = "1000,10000,100000"
+    )]
+    pub agents: Vec<u32>,
+    /// Measured decisions per size (after a warm-up of a tenth of them, at least 1000).
+    #[arg(long, value_name = "N", default_value_t = routesim::corebench::DEFAULT_DECISIONS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub decisions: u64,
+    /// Share of the chat slots held, 0 to 1 [default: the scenario's occupancy in its busiest
+    /// half hour, as `validate` shows it].
+    #[arg(long, value_name = "SHARE")]
+    pub busy: Option<f64>,
+    /// Seed of the chats and loads drawn [default: the scenario's `simulation.seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The moment the rules see, as weekday and time [default: the scenario's
+    /// `simulation.start`].
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Reads one desk size of `--agents`.
+fn parse_desk_size(s: &str) -> std::result::Result<u32, String> {
+    let max = scenario::limits::MAX_AGENTS;
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n as u32),
+        _ => Err(format!(
+            "a desk size is a whole number of agents from 1 to {max}, such as --agents 1000,10000"
+        )),
+    }
 }
 
 /// Output format of `run`.
@@ -655,6 +732,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sweep(args) => sweep(&args),
         Command::Stress(args) => stress(&args),
         Command::Explain(args) => explain(&args),
+        Command::Bench(args) => bench(&args),
         Command::Completions(args) => completions(&args),
         Command::Man(args) => man(&args),
     }
@@ -1353,6 +1431,16 @@ fn with_progress_of<T: Send>(
     quiet: bool,
     work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send,
 ) -> T {
+    with_progress_labeled(total, quiet, "simulating", work)
+}
+
+/// [`with_progress_of`] for work of `total` units of any kind, named by `label` in the bar.
+fn with_progress_labeled<T: Send>(
+    total: u64,
+    quiet: bool,
+    label: &str,
+    work: impl FnOnce(&(dyn Fn(u64) + Sync)) -> T + Send,
+) -> T {
     let done_ticks = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
     let progress = |dt: u64| {
@@ -1370,9 +1458,9 @@ fn with_progress_of<T: Send>(
                 if bar.is_none() && start.elapsed() > Duration::from_millis(500) {
                     let b = indicatif::ProgressBar::new(total);
                     b.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{spinner} simulating [{bar:40}] {percent}% ({elapsed}, ~{eta} left)",
-                        )
+                        indicatif::ProgressStyle::with_template(&format!(
+                            "{{spinner}} {label} [{{bar:40}}] {{percent}}% ({{elapsed}}, ~{{eta}} left)"
+                        ))
                         .expect("valid template")
                         .progress_chars("=> "),
                     );
@@ -1499,6 +1587,36 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
         week_time,
     };
     emit(report::explain::explain(&model, &probe).as_bytes())?;
+    Ok(EXIT_SUCCESS)
+}
+
+fn bench(args: &BenchArgs) -> Result<u8> {
+    let source = scenario::Source::read(&args.file)?;
+    let at = args
+        .at
+        .as_deref()
+        .map(|at| {
+            scenario::values::parse_week_time(at)
+                .map(|secs| secs as u64 * routesim::model::TICKS_PER_SEC)
+                .map_err(|e| Error::Usage(format!("--at: {e}")))
+        })
+        .transpose()?;
+    let options = routesim::corebench::BenchOptions {
+        sizes: args.agents.clone(),
+        decisions: args.decisions,
+        busy: args.busy,
+        seed: args.seed,
+        at,
+    };
+    routesim::corebench::check(&options)?;
+    let total = routesim::corebench::total_decisions(&options);
+    let result = with_progress_labeled(total, args.quiet, "deciding", |progress| {
+        routesim::corebench::run(&source, &options, progress)
+    })?;
+    emit(&match args.format {
+        BenchFormat::Table => report::bench::table(&result).into_bytes(),
+        BenchFormat::Json => report::json(&result),
+    })?;
     Ok(EXIT_SUCCESS)
 }
 

@@ -14,6 +14,7 @@
 //! | lint | [`lint`] | warnings about a valid scenario, from the routing core's answers |
 //! | sim | [`sim`] | event queue, clock, arrivals, agents' state; writes to a [`sim::Recorder`] |
 //! | stats | [`stats`], [`experiment`], [`compare`], [`staff`], [`sweep`], [`stress`], [`gate`] | streaming collectors; replications and their means; comparisons, staffing searches, sweeps, breaking-load searches and CI gates built on them |
+//! | load | [`corebench`] | the routing core alone under load: decisions per second and latency (`routesim bench`) |
 //! | report | [`report`] | exporters: table, JSON, CSV, Markdown, JUnit, the HTML report |
 //! | cli | the `routesim` binary (`src/main.rs`, `src/cli.rs`) | flags, files, progress, exit codes |
 //!
@@ -38,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod compare;
+pub mod corebench;
 pub mod error;
 pub mod experiment;
 pub mod gate;

@@ -147,6 +147,28 @@ pub struct Owner {
     pub existing: Option<(AttrId, ValueId)>,
 }
 
+impl Owner {
+    /// Draws a new chat's owner from the owner team's members: whether it has one, and who.
+    /// Both draws are made even when the chat cannot have one, so that every chat of a stream
+    /// uses the same draws whatever the rules (common random numbers). The engine and
+    /// `routesim bench` both draw owners here.
+    #[inline]
+    pub fn draw<R: Rng + ?Sized>(
+        &self,
+        teams: &[Team],
+        attrs: &[ValueId],
+        rng: &mut R,
+    ) -> Option<AgentId> {
+        let members = &teams[self.team.ix()].members;
+        let (u, k): (f64, usize) = (
+            rand::RngExt::random(rng),
+            rand::RngExt::random_range(rng, 0..members.len()),
+        );
+        let eligible = self.existing.is_none_or(|(a, v)| attrs[a.ix()] == v);
+        (eligible && u < self.share).then(|| members[k])
+    }
+}
+
 /// A bot (or a question) a chat goes through before it is routed.
 #[derive(Debug, Clone)]
 pub struct Bot {

@@ -5,6 +5,7 @@
 //! where the bytes go. [`csv::ChatWriter`] is the one streaming exporter: a recorder that writes
 //! each chat's row as the simulation produces it.
 
+pub mod bench;
 pub mod compare;
 pub mod csv;
 pub mod describe;

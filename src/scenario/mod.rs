@@ -290,6 +290,45 @@ handle_time = "5m"
     }
 
     #[test]
+    fn agents_total_scales_every_entry_in_proportion_and_keeps_one_each() {
+        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
+            [[agents]]\nname = \"big\"\ncount = 30\nteams = [\"t\"]\n\
+            [[agents]]\nname = \"mid\"\ncount = 9\nteams = [\"t\"]\n\
+            [[agents]]\nname = \"one\"\nteams = [\"t\"]\n\
+            [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n";
+        let scaled = |total: u32| {
+            let ov = Overrides {
+                agents_total: Some(total),
+                ..Default::default()
+            };
+            compile_text(Path::new("t.toml"), "t.toml", text, Path::new(""), &ov).map(|m| {
+                ["big", "mid", "one"].map(|g| {
+                    let prefix = format!("{g}-");
+                    let n = m
+                        .agents
+                        .iter()
+                        .filter(|a| a.name.starts_with(&prefix))
+                        .count();
+                    n.max(m.agents.iter().any(|a| a.name == g) as usize)
+                })
+            })
+        };
+        // 40 agents as the file has them; 1,000 in the file's proportions (30:9:1).
+        assert_eq!(scaled(40).unwrap(), [30, 9, 1]);
+        assert_eq!(scaled(1_000).unwrap(), [750, 225, 25]);
+        // Every entry keeps one agent, taken from the largest.
+        assert_eq!(scaled(3).unwrap(), [1, 1, 1]);
+        assert_eq!(scaled(5).unwrap(), [3, 1, 1]);
+        let Err(Error::Scenario(d)) = scaled(2) else {
+            panic!("fewer agents than entries")
+        };
+        assert!(
+            d.items[0].message.contains("fewer than the scenario's 3"),
+            "{d}"
+        );
+    }
+
+    #[test]
     fn a_group_count_is_set_by_name_and_an_unknown_group_is_an_error() {
         let compile = |name: &str, count: u32| {
             let ov = Overrides {

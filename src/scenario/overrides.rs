@@ -78,6 +78,12 @@ pub struct Overrides {
     /// or a `--set`'s): of every stream, or of the one named (`--scale`, and a stress test's
     /// load). Applied after `sets`, each in turn.
     pub scale: Vec<(f64, Option<String>)>,
+    /// Every `[[agents]]` entry's `count` scaled so that the desk has exactly this many agents
+    /// (`routesim bench --agents`): shared in proportion to the entries' counts (largest
+    /// remainder, ties to the earlier entry), each entry keeping at least one agent, so teams
+    /// keep their make-up. An entry with a roster file cannot be scaled. Applied before
+    /// `counts`.
+    pub agents_total: Option<u32>,
     /// Settings by path, such as (`agents.support.count`, `8`) (a sweep's points): see
     /// [`SET_PATHS`] for the paths. Applied after the fields above, in order; a key set twice
     /// is an error.
@@ -125,6 +131,12 @@ impl Overrides {
             let ticks = at % crate::model::WEEK;
             raw.simulation.start = Some(spanned(crate::model::WeekTime(ticks).to_string()));
             raw.simulation.stationary = Some(true);
+        }
+        if let Some(total) = self.agents_total {
+            scale_agents(raw, total)?;
+            for i in 0..raw.agents.len() {
+                note(&format!("agents[{i}].count"), "--agents");
+            }
         }
         for (name, count) in &self.counts {
             let (i, count_key) = group(raw, name)?;
@@ -185,6 +197,71 @@ impl Overrides {
         }
         Ok(by)
     }
+}
+
+/// Sets every `[[agents]]` entry's count so that they add up to `total`, in proportion to the
+/// file's counts (largest remainder), each keeping at least one agent.
+fn scale_agents(raw: &mut RawScenario, total: u32) -> Result<(), Diagnostic> {
+    let mut counts = Vec::with_capacity(raw.agents.len());
+    for (i, a) in raw.agents.iter().enumerate() {
+        let a = a.get_ref();
+        if a.roster.is_some() {
+            return Err(Diagnostic::new(
+                format!("agents[{i}]"),
+                None,
+                format!(
+                    "\"{}\" takes its agents from a roster file, so --agents cannot scale it",
+                    a.name.get_ref()
+                ),
+            ));
+        }
+        counts.push(a.count.as_ref().map_or(1, |c| *c.get_ref()) as u64);
+    }
+    let entries = counts.len() as u64;
+    let file_total: u64 = counts.iter().sum();
+    if entries == 0 || file_total == 0 {
+        return Err(Diagnostic::new(
+            "agents",
+            None,
+            "the scenario has no agents for --agents to scale",
+        ));
+    }
+    if (total as u64) < entries {
+        return Err(Diagnostic::new(
+            "agents",
+            None,
+            format!(
+                "--agents {total} is fewer than the scenario's {entries} [[agents]] entries (each keeps at least one agent)"
+            ),
+        ));
+    }
+    // Shares of `total` in exact integer arithmetic: quotient, then the largest remainders
+    // (ties to the earlier entry); then an entry left with none takes one from the largest.
+    let total = total as u64;
+    let mut shares: Vec<(u64, u64, usize)> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| (c * total / file_total, c * total % file_total, i))
+        .collect();
+    let left = total - shares.iter().map(|s| s.0).sum::<u64>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(shares[i].1), i));
+    for &i in order.iter().take(left as usize) {
+        shares[i].0 += 1;
+    }
+    for i in 0..shares.len() {
+        if shares[i].0 == 0 {
+            let largest = (0..shares.len())
+                .max_by_key(|&j| (shares[j].0, std::cmp::Reverse(j)))
+                .expect("entries");
+            shares[largest].0 -= 1;
+            shares[i].0 = 1;
+        }
+    }
+    for (a, (share, _, _)) in raw.agents.iter_mut().zip(shares) {
+        a.get_mut().count = Some(spanned(share as u32));
+    }
+    Ok(())
 }
 
 /// The `[[agents]]` entry a staffing search changes, and the key its count has, or why it

@@ -332,12 +332,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             .map_or(SimTime::ZERO, |w| w.dist.sample(rng));
         // Draw whether it has an owner, and who, even when it cannot have one, so that every
         // chat of the stream uses the same draws whatever the rules (common random numbers).
-        let owner = traffic.owner.as_ref().and_then(|o| {
-            let members = &model.teams[o.team.ix()].members;
-            let (u, k): (f64, usize) = (rng.random(), rng.random_range(0..members.len()));
-            let eligible = o.existing.is_none_or(|(a, v)| attrs[a.ix()] == v);
-            (eligible && u < o.share).then(|| members[k])
-        });
+        let owner = traffic
+            .owner
+            .as_ref()
+            .and_then(|o| o.draw(&model.teams, attrs, rng));
         let bot = traffic.bot.as_ref().map(|b| {
             (
                 b.duration.dist.sample(rng),

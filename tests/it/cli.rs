@@ -12,6 +12,7 @@ fn help_on_every_command_shows_examples() {
         vec!["staff", "--help"],
         vec!["sweep", "--help"],
         vec!["explain", "--help"],
+        vec!["bench", "--help"],
         vec!["merge", "--help"],
         vec!["completions", "--help"],
         vec!["man", "--help"],
@@ -440,6 +441,7 @@ fn completions_cover_every_command_and_bash_can_read_them() {
         "staff",
         "sweep",
         "explain",
+        "bench",
         "completions",
         "man",
     ];
@@ -485,9 +487,16 @@ fn man_pages_document_every_command_and_render_cleanly() {
     let main = page(&[]);
     assert!(main.contains(".TH routesim 1"), "{main}");
     for c in [
-        "run", "validate", "compare", "merge", "staff", "sweep", "explain",
+        "run", "validate", "compare", "merge", "staff", "sweep", "explain", "bench",
     ] {
         assert!(main.contains(c), "routesim(1) lacks {c}");
+    }
+    let bench = page(&["bench"]);
+    for flag in ["agents", "decisions", "busy"] {
+        assert!(
+            bench.contains(&format!("\\-\\-{flag}")),
+            "routesim-bench(1) lacks --{flag}"
+        );
     }
     let run = page(&["run"]);
     assert!(
@@ -509,7 +518,7 @@ fn man_pages_document_every_command_and_render_cleanly() {
         .code(2)
         .stderr(predicates::str::contains("commands: run, validate"));
     // groff, where present, renders the pages without a warning.
-    for text in [&main, &run] {
+    for text in [&main, &run, &bench] {
         let Ok(mut child) = std::process::Command::new("groff")
             .args(["-man", "-Tutf8", "-ww", "-z"])
             .stdin(std::process::Stdio::piped())

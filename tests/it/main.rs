@@ -1,5 +1,6 @@
 //! Integration tests: the real binary on real files, and the library on queueing models.
 
+mod bench;
 mod cli;
 mod compare;
 mod desk;

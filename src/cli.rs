@@ -628,9 +628,17 @@ pub struct StressArgs {
     /// How close the bisections bring the breaking load and its interval's ends.
     #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_RESOLUTION)]
     pub resolution: f64,
-    /// The highest load the grid goes to.
-    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_MAX)]
-    pub max: f64,
+    /// The highest load the grid goes to [default: 20], or the ramp's peak [default: 2].
+    #[arg(long, value_name = "MULTIPLIER")]
+    pub max: Option<f64>,
+    /// Instead of a grid of runs, one run whose load rises from --from by this much an hour
+    /// to --max and falls back, such as 10%/h; reports when each target first broke and
+    /// whether the desk recovered, by window of --interval.
+    #[arg(long, value_name = "RATE", value_parser = parse_ramp_flag)]
+    pub ramp: Option<f64>,
+    /// With --ramp: the windows' length, 15m, 30m or 60m.
+    #[arg(long, value_name = "LENGTH", value_parser = parse_interval_flag, requires = "ramp", default_value = "15m")]
+    pub interval: u64,
     /// Output format on stdout (csv: the curve, as stress.csv).
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
@@ -1301,14 +1309,97 @@ fn spinner(quiet: bool, doing: &str) -> Option<indicatif::ProgressBar> {
     })
 }
 
+/// Reads a ramp's rate: `10%/h`, `0.1/h` or `2%/min`, as the multiplier's change per hour.
+fn parse_ramp_flag(s: &str) -> std::result::Result<f64, String> {
+    let bad = || {
+        format!(
+            "a ramp is a change of the load per hour or minute, such as 10%/h or 1%/min; got \"{s}\""
+        )
+    };
+    let (amount, per) = s.trim().rsplit_once('/').ok_or_else(bad)?;
+    let hours = match per.trim() {
+        "h" | "hour" => 1.0,
+        "m" | "min" | "minute" => 1.0 / 60.0,
+        _ => return Err(bad()),
+    };
+    let amount = amount.trim();
+    let x: f64 = match amount.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => amount.parse().map_err(|_| bad())?,
+    };
+    let per_hour = x / hours;
+    if !(per_hour.is_finite() && per_hour > 0.0 && per_hour <= scenario::limits::MAX_MULTIPLIER) {
+        return Err(bad());
+    }
+    Ok(per_hour)
+}
+
+fn stress_ramp(args: &StressArgs, source: &scenario::Source, per_hour: f64) -> Result<u8> {
+    if args.runs.duration.is_some() {
+        return Err(Error::Usage(
+            "--ramp sets the run's length (up from --from to --max and back); leave out --duration"
+                .into(),
+        ));
+    }
+    let q = routesim::stress::RampQuery {
+        targets: args.targets.clone(),
+        stream: args.stream.clone(),
+        base: args.runs.overrides(),
+        threads: args.runs.threads as usize,
+        from: args.from,
+        to: args.max.unwrap_or(2.0),
+        per_hour,
+        interval: args.interval,
+    };
+    watch_for_interrupts();
+    let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
+    let spinner = spinner(args.runs.quiet, "simulating the ramp");
+    let answer = routesim::stress::ramp(source, &q, &interrupted, &|_| {});
+    if let Some(s) = &spinner {
+        s.finish_and_clear();
+    }
+    let answer = answer?;
+    let Some(answer) = answer else {
+        note(format_args!(
+            "interrupted: no report was printed and no --out files were written"
+        ));
+        return Ok(EXIT_INTERRUPTED);
+    };
+    let csv = report::stress::ramp_csv(&answer);
+    if let Some(out) = out_dir {
+        write_synced(out.staging(), "stress.csv", &csv)?;
+        write_synced(out.staging(), "stress.json", &report::json(&answer))?;
+        if let Some(summary) = &answer.summary {
+            let html = report::html::run(summary, &Default::default());
+            write_synced(out.staging(), "report.html", html.as_bytes())?;
+        }
+        out.commit()?;
+    }
+    emit(&match args.format {
+        CompareFormat::Table => report::stress::ramp_table(&answer).into_bytes(),
+        CompareFormat::Json => report::json(&answer),
+        CompareFormat::Csv => csv,
+    })?;
+    if !args.runs.quiet && args.format != CompareFormat::Table && !answer.warnings.is_empty() {
+        note(format_args!(
+            "{}",
+            report::warning_lines(&answer.warnings).trim_end()
+        ));
+    }
+    Ok(EXIT_SUCCESS)
+}
+
 fn stress(args: &StressArgs) -> Result<u8> {
     let source = scenario::Source::read(&args.file)?;
+    if let Some(per_hour) = args.ramp {
+        return stress_ramp(args, &source, per_hour);
+    }
     let query = routesim::stress::Query {
         threads: args.runs.threads as usize,
         from: args.from,
         step: args.step,
         resolution: args.resolution,
-        max: args.max,
+        max: args.max.unwrap_or(routesim::stress::DEFAULT_MAX),
         ..routesim::stress::Query::new(
             args.targets.clone(),
             args.stream.clone(),

@@ -532,3 +532,237 @@ fn all(targets: &[Breaking]) -> Breaking {
             .min_by(f64::total_cmp),
     }
 }
+
+/// A ramp test's question: one run whose load rises from `from` by `per_hour` each hour to
+/// `to` and falls back, read in `interval`-long windows.
+#[derive(Debug, Clone)]
+pub struct RampQuery {
+    /// Every one must hold; whole-desk targets on the service level, abandonment, the mean or
+    /// the p90 wait (what a window reports).
+    pub targets: Vec<Target>,
+    /// The `[[traffic]]` stream whose volume is ramped; `None`: every stream.
+    pub stream: Option<String>,
+    /// Seed, replications and any `--scale`.
+    pub base: Overrides,
+    /// Threads for the replications (0: one per core).
+    pub threads: usize,
+    /// Multiplier at the start and the end.
+    pub from: f64,
+    /// Multiplier at the peak.
+    pub to: f64,
+    /// Change of the multiplier per hour.
+    pub per_hour: f64,
+    /// Window length: 15, 30 or 60 minutes, in ticks.
+    pub interval: u64,
+}
+
+/// One window of a ramp.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Start, seconds since the ramp began (the end of the warm-up).
+    pub from: f64,
+    /// Seconds of the run inside the window.
+    pub length: f64,
+    /// The load at the window's middle, as a multiple of today's.
+    pub multiplier: f64,
+    /// Chats that arrived in the window, per replication.
+    pub offered: f64,
+    /// Share answered within the threshold.
+    pub service_level: Option<f64>,
+    /// Share of the window's chats abandoned.
+    pub abandon_rate: Option<f64>,
+    /// Mean wait of answered chats, seconds.
+    pub wait_mean: Option<f64>,
+    /// 90th percentile wait, seconds.
+    pub wait_p90: Option<f64>,
+    /// Slot time in use over slot time on shift.
+    pub occupancy: Option<f64>,
+    /// Each target in this window.
+    pub targets: Vec<TargetValue>,
+}
+
+/// When a target first broke during the ramp, and whether the desk recovered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Broke {
+    /// The target as written.
+    pub target: String,
+    /// Start of the first window in which it failed (seconds since the ramp began); `null`:
+    /// it held throughout.
+    pub broke_at: Option<f64>,
+    /// The load at that window's middle.
+    pub broke_multiplier: Option<f64>,
+    /// Start of the window from which it held again until the end, on the way down; `null`
+    /// when it never broke or did not recover.
+    pub recovered_at: Option<f64>,
+    /// The load at that window's middle.
+    pub recovered_multiplier: Option<f64>,
+    /// Whether it held again by the end of the run (`true` when it never broke).
+    pub recovered: bool,
+}
+
+/// The answer of `routesim stress --ramp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RampTest {
+    /// Scenario file name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replications.
+    pub replications: u32,
+    /// The stream ramped; `null`: every stream.
+    pub stream: Option<String>,
+    /// Multiplier at the start and the end.
+    pub from: f64,
+    /// Multiplier at the peak.
+    pub to: f64,
+    /// Change per hour.
+    pub per_hour: f64,
+    /// Seconds from the start of the ramp to its peak.
+    pub peak_at: f64,
+    /// The service-level threshold, seconds.
+    pub service_level_threshold: f64,
+    /// Each target.
+    pub targets: Vec<Broke>,
+    /// The windows, in time order.
+    pub windows: Vec<Window>,
+    /// The run's warnings.
+    pub warnings: Vec<String>,
+    /// The run's whole report (for `report.html`).
+    #[serde(skip)]
+    pub summary: Option<Box<experiment::Summary>>,
+}
+
+/// Runs the ramp. `stop` as for [`stress`]: `None` when it says true.
+pub fn ramp(
+    source: &Source,
+    q: &RampQuery,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Option<RampTest>> {
+    use crate::target::Metric;
+    if q.targets.is_empty() {
+        return Err(Error::Usage("stress needs at least one --target".into()));
+    }
+    for t in &q.targets {
+        if t.scope.is_some() || matches!(t.metric, Metric::WaitP95) {
+            return Err(Error::Usage(format!(
+                "target \"{t}\": a ramp reads the whole desk's windows, which report sl(T), abandon, wait.mean and wait.p90"
+            )));
+        }
+    }
+    let threshold = service_level_threshold(&q.targets).map_err(Error::Usage)?;
+    let ok = |x: f64| x.is_finite() && x > 0.0;
+    if !(ok(q.from) && ok(q.to) && ok(q.per_hour)) || q.from >= q.to {
+        return Err(Error::Usage(format!(
+            "a ramp goes from --from up to a higher --max at a rate above 0; got {} to {} at {}/h",
+            q.from, q.to, q.per_hour
+        )));
+    }
+    let rise = (q.to - q.from) / q.per_hour * 3_600.0;
+    // The file's moment, frozen: the ramp is the only change in the run.
+    let plain = source.compile(&q.base)?;
+    let overrides = Overrides {
+        service_level: threshold,
+        duration: Some(2.0 * rise),
+        stationary_at: Some(plain.start),
+        ramp: Some((q.from, q.to, q.per_hour, q.stream.clone())),
+        ..q.base.clone()
+    };
+    let model = source.compile(&overrides)?;
+    let options = RunOptions {
+        threads: q.threads,
+        interval: Some(crate::model::SimTime(q.interval)),
+    };
+    let (s, _) = experiment::run_with(&model, &options, |_| Stop(stop), progress);
+    if stop() {
+        return Ok(None);
+    }
+    let ramp = model.ramp.expect("the ramp was set");
+    let (intervals, cis) = (
+        s.intervals.clone().unwrap_or_default(),
+        s.intervals_ci95.clone(),
+    );
+    let windows: Vec<Window> = intervals
+        .iter()
+        .enumerate()
+        .map(|(k, w)| {
+            let ci = cis.as_ref().and_then(|c| c.get(k));
+            let abandon_rate = (w.offered > 0.0).then(|| w.abandoned / w.offered);
+            let targets = q
+                .targets
+                .iter()
+                .map(|t| {
+                    let (value, ci95) = match t.metric {
+                        Metric::ServiceLevel(_) => {
+                            (w.service_level, ci.and_then(|c| c.service_level))
+                        }
+                        Metric::Abandon => (abandon_rate, None),
+                        Metric::WaitMean => (w.wait_mean, ci.and_then(|c| c.wait_mean)),
+                        _ => (w.wait_p90, ci.and_then(|c| c.wait_p90)),
+                    };
+                    let holds = value.is_some_and(|v| match t.op {
+                        crate::target::Op::AtLeast => v >= t.limit,
+                        crate::target::Op::AtMost => v <= t.limit,
+                    });
+                    TargetValue {
+                        target: t.text.clone(),
+                        value,
+                        ci95,
+                        holds,
+                        close: value
+                            .zip(ci95)
+                            .is_some_and(|(v, h)| (v - t.limit).abs() <= h),
+                    }
+                })
+                .collect();
+            Window {
+                from: w.from.max(0.0),
+                length: w.length,
+                multiplier: snap(ramp.value(w.from.max(0.0) + w.length / 2.0)),
+                offered: w.offered,
+                service_level: w.service_level,
+                abandon_rate,
+                wait_mean: w.wait_mean,
+                wait_p90: w.wait_p90,
+                occupancy: w.occupancy,
+                targets,
+            }
+        })
+        .collect();
+    let targets = q
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let first = windows.iter().position(|w| !w.targets[i].holds);
+            // The window from which it holds to the end, past the first break.
+            let back = first.and_then(|f| {
+                let last_bad = windows.iter().rposition(|w| !w.targets[i].holds)?;
+                (last_bad + 1 < windows.len() && last_bad >= f).then_some(last_bad + 1)
+            });
+            Broke {
+                target: t.text.clone(),
+                broke_at: first.map(|k| windows[k].from),
+                broke_multiplier: first.map(|k| windows[k].multiplier),
+                recovered_at: back.map(|k| windows[k].from),
+                recovered_multiplier: back.map(|k| windows[k].multiplier),
+                recovered: first.is_none() || back.is_some(),
+            }
+        })
+        .collect();
+    Ok(Some(RampTest {
+        scenario: source.name().to_string(),
+        seed: model.seed,
+        replications: model.replications,
+        stream: q.stream.clone(),
+        from: q.from,
+        to: q.to,
+        per_hour: q.per_hour,
+        peak_at: rise,
+        service_level_threshold: model.service_level.as_secs_f64(),
+        targets,
+        windows,
+        warnings: s.warnings.clone(),
+        summary: Some(Box::new(s)),
+    }))
+}

@@ -81,6 +81,8 @@ pub struct Model {
     /// The clock stands still at `start` (`simulation.stationary`): rates, shifts, calendars
     /// and time conditions stay as they are at that moment for the whole run.
     pub stationary: bool,
+    /// A load that rises and falls inside the run (`simulation.ramp`).
+    pub ramp: Option<Ramp>,
     /// Service-level threshold.
     pub service_level: SimTime,
     /// Handle-time factor by chats held (index 0: one chat); empty: no slowdown.
@@ -121,6 +123,65 @@ pub struct Model {
     /// FNV-1a hash of the scenario file's text, in hex (empty for a model built in code): what
     /// a report names its scenario by, so that a baseline from another file is noticed.
     pub source_hash: String,
+}
+
+/// A load that rises and falls inside one run, as a load test's ramp: the traffic's multiplier
+/// is `from` through the warm-up, rises from the end of the warm-up by `per_hour` each hour to
+/// `to`, falls back at the same rate to `from`, and stays there. It changes once a minute, each
+/// minute taking the ramp's value at its middle; it multiplies the stream's rate (profile,
+/// forecast and `scale` included) of every stream, or of one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ramp {
+    /// Multiplier at the start and at the end.
+    pub from: f64,
+    /// Multiplier at the peak.
+    pub to: f64,
+    /// Change of the multiplier per hour, up and then down.
+    pub per_hour: f64,
+    /// The one stream it applies to; `None`: every stream.
+    pub stream: Option<TrafficId>,
+}
+
+impl Ramp {
+    /// How often the multiplier changes.
+    pub const STEP: SimTime = SimTime(60 * TICKS_PER_SEC);
+
+    /// Seconds from the end of the warm-up to the peak.
+    pub fn rise_secs(&self) -> f64 {
+        (self.to - self.from) / self.per_hour * 3_600.0
+    }
+
+    /// The ramp's exact value `secs` seconds after the end of the warm-up (a tent).
+    pub fn value(&self, secs: f64) -> f64 {
+        let rise = self.rise_secs();
+        if secs <= 0.0 || secs >= 2.0 * rise {
+            self.from
+        } else if secs <= rise {
+            self.from + self.per_hour * secs / 3_600.0
+        } else {
+            self.to - self.per_hour * (secs - rise) / 3_600.0
+        }
+    }
+
+    /// The multiplier in force at `t` for stream `s` (given the warm-up's length), and the ticks
+    /// until it next changes.
+    pub fn segment(&self, t: SimTime, warmup: SimTime, s: TrafficId) -> (f64, u64) {
+        const FOREVER: u64 = u64::MAX / 4;
+        if self.stream.is_some_and(|only| only != s) {
+            return (1.0, FOREVER);
+        }
+        if t < warmup {
+            return (self.from, warmup.0 - t.0);
+        }
+        let since = t.0 - warmup.0;
+        let end = (2.0 * self.rise_secs() * TICKS_PER_SEC as f64).ceil() as u64;
+        if since >= end {
+            return (self.from, FOREVER);
+        }
+        let k = since / Self::STEP.0;
+        let mid = (k as f64 + 0.5) * Self::STEP.as_secs_f64();
+        (self.value(mid), (k + 1) * Self::STEP.0 - since)
+    }
 }
 
 /// A threshold's limit (`[[slo]] min`/`max`, `--assert`): a number in the units of the JSON

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::sweep::{cell, label};
 use super::table::layout;
 use crate::staff::TargetValue;
-use crate::stress::{Breaking, Stress, multiplier_label};
+use crate::stress::{Breaking, RampTest, Stress, multiplier_label};
 
 /// The curve's figures, in column order.
 const FIGURES: [&str; 4] = ["service_level", "wait_p95", "abandon_rate", "occupancy"];
@@ -161,6 +161,144 @@ pub fn csv(s: &Stress) -> Vec<u8> {
                 t.close.to_string(),
             ]);
         }
+        w.write_record(&row).expect("in memory");
+    }
+    w.into_inner().expect("in memory")
+}
+
+/// A share or a time as a ramp's window shows it.
+fn ramp_cell(share: bool, v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if share => format!("{:.1}%", v * 100.0),
+        Some(v) => super::human_secs(Some(v)),
+    }
+}
+
+/// A ramp test for people: when each target first broke and whether the desk recovered, then
+/// the windows.
+pub fn ramp_table(r: &RampTest) -> String {
+    let mut out = String::new();
+    let what = match &r.stream {
+        Some(name) => format!("stream {name}"),
+        None => "every stream".into(),
+    };
+    let _ = writeln!(
+        out,
+        "stress --ramp: {}, load on {what} from {} to {} and back at {}%/h (peak after {}); seed {}, {} replications; the clock stands still at the scenario's start\n",
+        r.scenario,
+        multiplier_label(r.from),
+        multiplier_label(r.to),
+        multiplier_label(r.per_hour * 100.0).trim_end_matches('x'),
+        super::human_secs(Some(r.peak_at)),
+        r.seed,
+        r.replications
+    );
+    let at = |t: Option<f64>, m: Option<f64>| match (t, m) {
+        (Some(t), Some(m)) => format!(
+            "after {} at {}",
+            super::human_secs(Some(t)),
+            multiplier_label(m)
+        ),
+        _ => "-".into(),
+    };
+    let mut rows = vec![vec![
+        "target".to_string(),
+        "first broke".into(),
+        "recovered".into(),
+    ]];
+    for b in &r.targets {
+        rows.push(vec![
+            b.target.clone(),
+            match b.broke_at {
+                None => "held throughout".into(),
+                Some(_) => at(b.broke_at, b.broke_multiplier),
+            },
+            match (b.broke_at, b.recovered) {
+                (None, _) => "-".into(),
+                (Some(_), true) => at(b.recovered_at, b.recovered_multiplier),
+                (Some(_), false) => "not by the end".into(),
+            },
+        ]);
+    }
+    out.push_str(&layout(&rows));
+    out.push('\n');
+    let threshold = super::human_secs(Some(r.service_level_threshold));
+    let mut header = vec![
+        "window".to_string(),
+        "load".into(),
+        "offered".into(),
+        format!("SL {threshold}"),
+        "abandon rate".into(),
+        "mean wait".into(),
+        "p90 wait".into(),
+        "occupancy".into(),
+    ];
+    header.extend(r.targets.iter().map(|b| b.target.clone()));
+    let mut rows = vec![header];
+    for w in &r.windows {
+        let mut row = vec![
+            format!("+{}", super::human_secs(Some(w.from))),
+            multiplier_label(w.multiplier),
+            format!("{:.1}", w.offered),
+            ramp_cell(true, w.service_level),
+            ramp_cell(true, w.abandon_rate),
+            ramp_cell(false, w.wait_mean),
+            ramp_cell(false, w.wait_p90),
+            ramp_cell(true, w.occupancy),
+        ];
+        row.extend(w.targets.iter().map(|t| verdict(t).to_string()));
+        rows.push(row);
+    }
+    out.push_str(&layout(&rows));
+    let _ = writeln!(
+        out,
+        "\nwindow: its start after the end of the warm-up; load: at its middle; offered: chats per replication"
+    );
+    if !r.warnings.is_empty() {
+        out.push('\n');
+        out.push_str(&super::warning_lines(&r.warnings));
+    }
+    out
+}
+
+/// A ramp's windows as CSV: start (seconds), length, load, offered, the figures (shares as
+/// fractions, times in seconds), then each target's verdict.
+pub fn ramp_csv(r: &RampTest) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "from",
+        "length",
+        "multiplier",
+        "offered",
+        "service_level",
+        "abandon_rate",
+        "wait_mean",
+        "wait_p90",
+        "occupancy",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(r.targets.iter().map(|b| b.target.clone()));
+    w.write_record(&header).expect("in memory");
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    for x in &r.windows {
+        let mut row = vec![
+            x.from.to_string(),
+            x.length.to_string(),
+            x.multiplier.to_string(),
+            x.offered.to_string(),
+            opt(x.service_level),
+            opt(x.abandon_rate),
+            opt(x.wait_mean),
+            opt(x.wait_p90),
+            opt(x.occupancy),
+        ];
+        row.extend(
+            x.targets
+                .iter()
+                .map(|t| if t.holds { "holds" } else { "breaks" }.to_string()),
+        );
         w.write_record(&row).expect("in memory");
     }
     w.into_inner().expect("in memory")

@@ -78,6 +78,8 @@ pub struct Overrides {
     /// or a `--set`'s): of every stream, or of the one named (`--scale`, and a stress test's
     /// load). Applied after `sets`, each in turn.
     pub scale: Vec<(f64, Option<String>)>,
+    /// `simulation.ramp`: from, to, per hour and the one stream (a stress test's `--ramp`).
+    pub ramp: Option<(f64, f64, f64, Option<String>)>,
     /// Every `[[agents]]` entry's `count` scaled so that the desk has exactly this many agents
     /// (`routesim bench --agents`): shared in proportion to the entries' counts (largest
     /// remainder, ties to the earlier entry), each entry keeping at least one agent, so teams
@@ -126,6 +128,15 @@ impl Overrides {
         if let Some(w) = self.warmup {
             raw.simulation.warmup = Some(Secs(w));
             note("simulation.warmup", "--warmup");
+        }
+        if let Some((from, to, per_hour, stream)) = &self.ramp {
+            raw.simulation.ramp = Some(spanned(super::raw::RawRamp {
+                from: *from,
+                to: *to,
+                per_hour: *per_hour,
+                stream: stream.clone(),
+            }));
+            note("simulation.ramp", "--ramp");
         }
         if let Some(at) = self.stationary_at {
             let ticks = at % crate::model::WEEK;

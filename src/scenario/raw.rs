@@ -94,6 +94,18 @@ pub struct RawSimulation {
     pub stationary: Option<bool>,
     pub max_waiting: Option<Spanned<u64>>,
     pub concurrency_slowdown: Option<Spanned<Vec<f64>>>,
+    /// A load that rises and falls inside the run.
+    pub ramp: Option<Spanned<RawRamp>>,
+}
+
+/// `ramp = { from = 0.5, to = 2.0, per_hour = 0.1, stream = "web" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRamp {
+    pub from: f64,
+    pub to: f64,
+    pub per_hour: f64,
+    pub stream: Option<String>,
 }
 
 /// `[report]`.

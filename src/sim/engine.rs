@@ -212,12 +212,18 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let (rng, t) = &mut self.streams[s];
         let mut budget: f64 = Exp1.sample(rng);
         let mut next = *t;
-        if traffic.profile.points.len() == 1 {
+        let ramp = self.model.ramp.as_ref();
+        if traffic.profile.points.len() == 1 && ramp.is_none() {
             next += budget / (traffic.rate * traffic.profile.points[0].1);
         } else {
             loop {
-                let week_time = self.model.week_time(SimTime::from_secs_f64(next));
-                let (mult, len) = traffic.profile.segment(week_time);
+                let at = SimTime::from_secs_f64(next);
+                let (mut mult, mut len) = traffic.profile.segment(self.model.week_time(at));
+                // A ramp's steps cut the profile's segments.
+                if let Some(r) = ramp {
+                    let (by, until) = r.segment(at, self.model.warmup, TrafficId(s as u32));
+                    (mult, len) = (mult * by, len.min(until));
+                }
                 let (rate, len) = (traffic.rate * mult, len as f64 / TICKS_PER_SEC as f64);
                 if rate * len >= budget {
                     next += budget / rate;

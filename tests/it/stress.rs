@@ -223,3 +223,77 @@ fn bad_questions_are_usage_errors() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
+    // 40%/h from 0.5x to 1.3x and back: 2 hours up, 2 down, in 15-minute windows.
+    let s = stress_json(
+        MMC,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--ramp",
+            "40%/h",
+            "--max",
+            "1.3",
+            "--replications",
+            "40",
+        ],
+    );
+    let windows = s["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 16);
+    assert_eq!(s["peak_at"].as_f64(), Some(7_200.0));
+    // Each window's offered chats are its load's: 96 an hour times the multiplier at its
+    // middle, within four standard errors of a Poisson count averaged over the replications.
+    let reps = 40.0;
+    for w in windows {
+        let (m, len, offered) = (
+            w["multiplier"].as_f64().unwrap(),
+            w["length"].as_f64().unwrap(),
+            w["offered"].as_f64().unwrap(),
+        );
+        let want = 96.0 / 3_600.0 * m * len;
+        let se = (want / reps).sqrt();
+        assert!(
+            (offered - want).abs() <= 4.0 * se,
+            "window at {}: offered {offered}, want {want} (se {se})",
+            w["from"]
+        );
+    }
+    // The loads rise to the peak and fall back, a tent.
+    let loads: Vec<f64> = windows
+        .iter()
+        .map(|w| w["multiplier"].as_f64().unwrap())
+        .collect();
+    assert!(loads[..8].windows(2).all(|p| p[0] < p[1]), "{loads:?}");
+    assert!(loads[8..].windows(2).all(|p| p[0] > p[1]), "{loads:?}");
+    // The verdicts agree with the windows: the first break fails, every window from the
+    // recovery on holds.
+    let t = &s["targets"][0];
+    let at = |x: &serde_json::Value| {
+        windows
+            .iter()
+            .position(|w| w["from"] == *x)
+            .unwrap_or_else(|| panic!("no window at {x}"))
+    };
+    if !t["broke_at"].is_null() {
+        let k = at(&t["broke_at"]);
+        assert!(
+            windows[..k]
+                .iter()
+                .all(|w| w["targets"][0]["holds"] == true)
+        );
+        assert_eq!(windows[k]["targets"][0]["holds"], false);
+        if t["recovered"] == true {
+            let r = at(&t["recovered_at"]);
+            assert!(
+                windows[r..]
+                    .iter()
+                    .all(|w| w["targets"][0]["holds"] == true)
+            );
+            assert_eq!(windows[r - 1]["targets"][0]["holds"], false);
+        }
+    }
+    // Erlang C says 0.89x breaks the target: a 1.3x peak must break it.
+    assert!(!t["broke_at"].is_null(), "{t}");
+}

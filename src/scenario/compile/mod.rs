@@ -24,7 +24,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::limits;
-use super::raw::RawScenario;
+use super::raw::{RawRamp, RawScenario};
 use super::values::{self};
 use crate::error::Diagnostic;
 use crate::model::*;
@@ -221,6 +221,7 @@ impl<'a> Compiler<'a> {
         let (teams, team_ix) = self.teams(&raw);
         let agents = self.agents(&raw, &team_ix);
         let traffic = self.traffic(&raw, &team_ix);
+        let ramp = sim.ramp.as_ref().and_then(|r| self.ramp(r, &traffic));
         let mut teams = teams;
         self.escalations(&raw, &mut teams, &team_ix);
         let slowdown = self.slowdown(&raw, &agents);
@@ -238,6 +239,7 @@ impl<'a> Compiler<'a> {
             duration: SimTime::from_secs_f64(duration),
             start: start as u64 * TICKS_PER_SEC,
             stationary: sim.stationary.unwrap_or(false),
+            ramp,
             slowdown,
             service_level: SimTime::from_secs_f64(
                 raw.report
@@ -321,6 +323,63 @@ impl<'a> Compiler<'a> {
         out
     }
 
+    /// `simulation.ramp`: `0 < from <= to <= MAX_MULTIPLIER`, a rise per hour above 0, and
+    /// the stream it names, if any.
+    fn ramp(&mut self, r: &Spanned<RawRamp>, traffic: &[Traffic]) -> Option<Ramp> {
+        let (span, raw) = (r.span(), r.get_ref());
+        let max = limits::MAX_MULTIPLIER;
+        let ok = |x: f64| x.is_finite() && x > 0.0 && x <= max;
+        if !(ok(raw.from) && ok(raw.to) && raw.from <= raw.to) {
+            self.err(
+                "simulation.ramp",
+                Some(span),
+                format!(
+                    "a ramp's from and to are multipliers above 0 and at most {}, from <= to; got from = {}, to = {}",
+                    limits::num(max),
+                    limits::num(raw.from),
+                    limits::num(raw.to)
+                ),
+            );
+            return None;
+        }
+        if !(ok(raw.per_hour)) {
+            self.err(
+                "simulation.ramp.per_hour",
+                Some(span),
+                format!(
+                    "a ramp's per_hour (the multiplier's change in an hour, 0.1 for 10%/h) is above 0 and at most {}, got {}",
+                    limits::num(max),
+                    limits::num(raw.per_hour)
+                ),
+            );
+            return None;
+        }
+        let stream = match &raw.stream {
+            None => None,
+            Some(name) => match traffic.iter().position(|t| t.name == name.trim()) {
+                Some(i) => Some(TrafficId(i as u32)),
+                None => {
+                    let names: Vec<&str> = traffic.iter().map(|t| t.name.as_str()).collect();
+                    self.err(
+                        "simulation.ramp.stream",
+                        Some(span),
+                        format!(
+                            "no [[traffic]] stream named \"{name}\"; streams: {}",
+                            names.join(", ")
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(Ramp {
+            from: raw.from,
+            to: raw.to,
+            per_hour: raw.per_hour,
+            stream,
+        })
+    }
+
     /// Refuses a run that would take hours or more memory than a planner's machine has, saying
     /// what is too large and the limit.
     fn check_size(&mut self, model: &Model, horizon_secs: f64) {
@@ -333,7 +392,9 @@ impl<'a> Compiler<'a> {
                 let attempts = t.retry.as_ref().map_or(1.0, |r| {
                     (1.0 / (1.0 - r.share)).min(limits::MAX_ATTEMPTS as f64)
                 });
-                t.rate * t.profile.mean() * horizon_secs * attempts
+                // A ramp is bounded by its peak.
+                let ramp = model.ramp.map_or(1.0, |r| r.to.max(r.from).max(1.0));
+                t.rate * t.profile.mean() * horizon_secs * attempts * ramp
             })
             .sum();
         let chats = per_rep * model.replications as f64;

@@ -813,6 +813,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             });
             let waits = part.collector.wait_curves(&model);
             let summary = experiment::finish(&model, &options, part).0;
+            summary.failed()?;
             let parts: Vec<ChatPart<'_>> = parts.into_iter().map(|(p, _)| p).collect();
             if !interrupted() {
                 let gates = (!gate.is_empty()).then(|| gate.check(&summary));
@@ -827,6 +828,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             .0
         }
     };
+    summary.failed()?;
     // An interrupted run's report is partial: nothing is judged on it.
     let gates = (!gate.is_empty() && !interrupted()).then(|| gate.check(&summary));
     // An interrupted run leaves DIR as it was; the staging folder goes when dropped.

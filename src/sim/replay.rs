@@ -870,8 +870,8 @@ mod tests {
 
     #[test]
     fn date_times_read_their_wall_clock() {
-        // 2026-11-24 is a Tuesday: 20,416 days after 1970-01-01.
-        let tue = 20_416.0 * 86_400.0;
+        // 2026-11-24 is a Tuesday: 20,781 days after 1970-01-01.
+        let tue = 20_781.0 * 86_400.0;
         assert_eq!(
             parse_date_time("2026-11-24T07:03"),
             Some(tue + 7.0 * 3_600.0 + 180.0)

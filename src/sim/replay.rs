@@ -201,7 +201,6 @@ pub struct Filter<'a> {
 pub fn parse_row(
     cols: &ReplayColumns,
     filter: Filter<'_>,
-    header: &csv::StringRecord,
     rec: &csv::StringRecord,
     vocabulary: &mut dyn Vocabulary,
     attrs: &mut Vec<ValueId>,
@@ -308,7 +307,6 @@ pub fn parse_row(
             set(attrs, attr, id);
         }
     }
-    let _ = header;
     Ok(Some(Cells {
         arrival,
         handle,
@@ -449,7 +447,6 @@ fn changed() -> String {
 pub struct ReplaySource<'m> {
     replay: &'m Replay,
     reader: csv::Reader<BufReader<File>>,
-    header: csv::StringRecord,
     record: csv::StringRecord,
     /// Seed of the stream in this replication: rows' uniforms and copies' streams come from it.
     base: u64,
@@ -497,17 +494,16 @@ impl<'m> ReplaySource<'m> {
             return Err(fail(changed()));
         }
         let mut reader = open(&replay.path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let header = reader
+        let fields = reader
             .headers()
             .map_err(|e| fail(csv_problem(&e, 1).message))?
-            .clone();
-        if header.len() != replay.fields {
+            .len();
+        if fields != replay.fields {
             return Err(fail(changed()));
         }
         Ok(ReplaySource {
             replay,
             reader,
-            header,
             record: csv::StringRecord::new(),
             base: stream_seed(seed, replication, stream as u64 + 1),
             n_attrs,
@@ -584,7 +580,6 @@ impl<'m> ReplaySource<'m> {
         let parsed = parse_row(
             &r.columns,
             filter,
-            &self.header,
             &self.record,
             &mut Lookup(r),
             &mut self.scratch,
@@ -609,8 +604,7 @@ impl<'m> ReplaySource<'m> {
         let u = row_uniform(self.base, row);
         let mut k = 0;
         while kept(k, u, r.scale) {
-            let mut rng =
-                Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.base, k as u32 + 1, row));
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.base, k + 1, row));
             let j = r.jitter.0 as i64;
             let at = if k == 0 || j == 0 {
                 t
@@ -743,7 +737,7 @@ pub fn scan(
         index += 1;
         let line = record.position().map_or(index + 1, |p| p.line());
         attrs.clear();
-        let cells = match parse_row(cols, filter, header, &record, vocabulary, &mut attrs) {
+        let cells = match parse_row(cols, filter, &record, vocabulary, &mut attrs) {
             Ok(Some(c)) => c,
             Ok(None) => {
                 if let Some(c) = cols.traffic {
@@ -810,26 +804,26 @@ pub fn scan(
                 continue;
             }
         };
-        if let Some((latest_t, latest_line)) = latest {
-            if t < latest_t {
-                let back = (latest_t - t) as u64;
-                if back > run.max_disorder {
-                    problem(
-                        &mut s,
-                        Problem {
-                            line,
-                            column: header.get(cols.arrival).map(str::to_string),
-                            message: format!(
-                                "this arrival is {} before the one on line {latest_line}: sort the log by arrival (rows may be out of order by {} at most, `reorder`)",
-                                crate::model::Length(back),
-                                crate::model::Length(run.max_disorder),
-                            ),
-                        },
-                    );
-                    continue;
-                }
-                s.disorder = s.disorder.max(back);
+        if let Some((latest_t, latest_line)) = latest
+            && t < latest_t
+        {
+            let back = (latest_t - t) as u64;
+            if back > run.max_disorder {
+                problem(
+                    &mut s,
+                    Problem {
+                        line,
+                        column: header.get(cols.arrival).map(str::to_string),
+                        message: format!(
+                            "this arrival is {} before the one on line {latest_line}: sort the log by arrival (rows may be out of order by {} at most, `reorder`)",
+                            crate::model::Length(back),
+                            crate::model::Length(run.max_disorder),
+                        ),
+                    },
+                );
+                continue;
             }
+            s.disorder = s.disorder.max(back);
         }
         if latest.is_none_or(|(l, _)| t > l) {
             latest = Some((t, line));

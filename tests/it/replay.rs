@@ -315,6 +315,32 @@ fn replayed_arrivals_keep_the_logs_time_of_day() {
     }
 }
 
+/// A replay at a scale is byte-identical whatever the thread count, like any run.
+#[test]
+fn a_replay_is_the_same_whatever_the_thread_count() {
+    let run = |threads: &str| {
+        stdout_of(&[
+            "run",
+            "scenarios/replay-tuesday.toml",
+            "--format",
+            "json",
+            "--quiet",
+            "--scale",
+            "1.7",
+            "--threads",
+            threads,
+        ])
+    };
+    let one = run("1");
+    assert_eq!(one, run("3"));
+    let v = json(&one);
+    // 1.7 copies of each of the 2,696 rows, over ten replications (binomial sd of the mean 7.5).
+    assert!(
+        (figure(&v, "overall.offered") - 1.7 * 2_696.0).abs() < 40.0,
+        "{v}"
+    );
+}
+
 /// `validate` says where the stream's arrivals come from and how many; explain knows the log's
 /// values.
 #[test]

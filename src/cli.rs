@@ -955,6 +955,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             });
             let waits = part.collector.wait_curves(&model);
             let summary = experiment::finish(&model, &options, part).0;
+            summary.failed()?;
             if !interrupted() {
                 let gates = (!gate.is_empty()).then(|| gate.check(&summary));
                 write_set(out.staging(), &summary, &waits, gates.as_ref())?;
@@ -969,6 +970,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
             .0
         }
     };
+    summary.failed()?;
     // An interrupted run's report is partial: nothing is judged on it.
     let gates = (!gate.is_empty() && !interrupted()).then(|| gate.check(&summary));
     // An interrupted run leaves DIR as it was; the staging folder goes when dropped.

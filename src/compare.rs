@@ -175,6 +175,7 @@ pub fn compare_until(
         }
         let (s, reps, _) =
             experiment::run_detailed(m, options, |_| crate::sweep::Stop(stop), progress);
+        s.failed()?;
         runs.push((s, reps));
     }
     if stop() {

@@ -79,6 +79,10 @@ pub enum Error {
     /// A command-line value that clap could not check by itself.
     #[error("{0}")]
     Usage(String),
+    /// A run that could not go on for a reason found only while running: a replayed log that
+    /// cannot be read any more, or changed since the scenario was checked.
+    #[error("the run could not finish: {0}")]
+    Run(String),
 }
 
 impl Error {
@@ -86,7 +90,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => EXIT_BAD_INPUT,
-            Error::Write { .. } => EXIT_FAILURE,
+            Error::Write { .. } | Error::Run(_) => EXIT_FAILURE,
         }
     }
 }

@@ -61,6 +61,21 @@ pub struct Summary {
     pub intervals_ci95: Option<Vec<IntervalFigures>>,
     /// Problems worth a look that did not stop the run.
     pub warnings: Vec<String>,
+    /// Why a replication could not go on (a replayed log unreadable now, or changed since it
+    /// was checked), the first by replication: the figures are then not a report of the
+    /// scenario, and [`Summary::failed`] turns this into an error.
+    #[serde(skip)]
+    pub failure: Option<String>,
+}
+
+impl Summary {
+    /// An error when a replication could not go on: what a caller checks before reporting.
+    pub fn failed(&self) -> crate::error::Result<()> {
+        match &self.failure {
+            Some(e) => Err(crate::error::Error::Run(e.clone())),
+            None => Ok(()),
+        }
+    }
 }
 
 /// How to run an experiment, beyond the model itself.
@@ -175,6 +190,9 @@ pub struct Part {
     pub chats: u64,
     /// Where each replication's clock stopped.
     pub ended: Vec<SimTime>,
+    /// Why a replication could not go on, the first by replication (see [`Summary::failure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 impl Part {
@@ -190,6 +208,7 @@ impl Part {
         }
         self.chats += o.chats;
         self.ended.extend(o.ended);
+        self.failure = self.failure.take().or(o.failure);
     }
 }
 
@@ -289,6 +308,7 @@ where
         intervals,
         chats: 0,
         ended: Vec::with_capacity(runs.len()),
+        failure: None,
     };
     let mut extras = Vec::with_capacity(runs.len());
     for (f, i, result, x) in runs {
@@ -296,6 +316,9 @@ where
         part.interval_figures.extend(i);
         part.chats += result.chats;
         part.ended.push(result.ended);
+        if part.failure.is_none() {
+            part.failure = result.failure;
+        }
         extras.push(x);
     }
     (part, extras)
@@ -314,6 +337,7 @@ pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<
         intervals: pooled_intervals,
         chats,
         ended,
+        failure,
         ..
     } = part;
     let mean = pooled.figures(model);
@@ -343,6 +367,7 @@ pub fn finish(model: &Model, options: &RunOptions, part: Part) -> (Summary, Vec<
             .filter(|&&e| e < model.end())
             .map(|e| e.since(model.warmup).as_secs_f64()),
         warnings,
+        failure,
     };
     (summary, figures)
 }

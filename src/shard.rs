@@ -122,6 +122,9 @@ pub fn run_shard(
     }
     let reps = experiment::shard(model.replications, shard.k, shard.n);
     let (part, _) = experiment::run_part(&model, options, reps, |_| experiment::Discard, progress);
+    if let Some(e) = &part.failure {
+        return Err(crate::error::Error::Run(e.clone()));
+    }
     Ok(Partial {
         format: FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -470,12 +473,15 @@ pub fn run_compare_shard(
     for p in paths {
         hashes.push(content_hash(Source::read(p)?.text().as_bytes()));
     }
-    let parts = models
+    let parts: Vec<Part> = models
         .iter()
         .map(|m| {
             experiment::run_part(m, &options, reps.clone(), |_| experiment::Discard, progress).0
         })
         .collect();
+    if let Some(e) = parts.iter().find_map(|p| p.failure.as_ref()) {
+        return Err(crate::error::Error::Run(e.clone()));
+    }
     Ok(ComparePartial {
         format: COMPARE_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),

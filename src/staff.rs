@@ -443,6 +443,7 @@ pub fn check_curve(
         interval: None,
     };
     let (check, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+    check.failed()?;
     let hours = len as f64 / 3_600.0 / TICKS_PER_SEC as f64;
     Ok(Requirement {
         scenario: check.scenario.clone(),
@@ -529,6 +530,7 @@ impl<'a> Runner<'a> {
             interval: None,
         };
         let (s, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+        s.failed()?;
         for t in &self.q.targets {
             if !t.scope_exists(&s) {
                 return Err(Error::Usage(format!(

@@ -444,6 +444,7 @@ pub fn run_points(
         let model = source.compile(&p.overrides)?;
         let (summary, reps, _) =
             experiment::run_detailed_in_current_pool(&model, &options, |_| Stop(stop), progress);
+        summary.failed()?;
         Ok(Some(Ran {
             row: row(&model, &summary.figures, &reps, p.values.clone()),
             warnings: summary.warnings,

@@ -3,6 +3,7 @@
 use rand::Rng;
 
 use super::dist::Duration;
+use super::replay::Replay;
 use super::roster::Roster;
 use super::time::Profile;
 use super::{AgentId, AttrId, TargetId, TeamId, ValueId};
@@ -120,6 +121,10 @@ pub struct Traffic {
     pub bot: Option<Bot>,
     /// Customers who abandon and come back.
     pub retry: Option<Retry>,
+    /// Arrivals replayed from a chat log (`replay`) instead of drawn: `rate` and `profile` are
+    /// then the log's own volume by hour of the week (times `scale`), for load estimates and
+    /// checks, and `attributes` its mix of values, for reports.
+    pub replay: Option<std::sync::Arc<Replay>>,
 }
 
 /// Most attempts of one customer (the first contact and nine returns): the engine lets nobody

@@ -4,16 +4,19 @@
 //! A model is immutable once built, so replications can share it across threads.
 //!
 //! Files: `time` (ticks, windows, profiles, calendars), `roster` (an agent's week), `dist`
-//! (durations), `desk` (teams, agents, targets, traffic), `rules` (conditions, actions, routes).
+//! (durations), `desk` (teams, agents, targets, traffic), `rules` (conditions, actions, routes),
+//! `replay` (what a replayed stream's log was found to hold).
 
 mod desk;
 mod dist;
+mod replay;
 mod roster;
 mod rules;
 mod time;
 
 pub use desk::*;
 pub use dist::*;
+pub use replay::*;
 pub use roster::*;
 pub use rules::*;
 pub use time::*;

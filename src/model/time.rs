@@ -171,6 +171,34 @@ impl Calendar {
             .any(|w| w.start >= w.end && tod < w.end)
     }
 }
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A length of time in ticks, shown as a scenario would write it: `45s`, `12m30s`, `3h05m`,
+/// `2d4h` (rounded to its largest two units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Length(pub u64);
+
+impl std::fmt::Display for Length {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = (self.0 as f64 / TICKS_PER_SEC as f64).round() as u64;
+        match s {
+            0..60 => write!(f, "{s}s"),
+            60..3_600 => write!(f, "{}m{:02}s", s / 60, s % 60),
+            3_600..86_400 => write!(f, "{}h{:02}m", s / 3_600, s / 60 % 60),
+            _ => write!(f, "{}d{}h", s / 86_400, s / 3_600 % 24),
+        }
+    }
+}
+
 /// Weekday names as scenario files and reports write them, Monday first.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 

@@ -136,6 +136,29 @@ pub fn describe(m: &Model) -> String {
             h(t.handle_time.mean_secs),
             load
         );
+        if let Some(r) = &t.replay {
+            let at = |secs: f64| {
+                let ticks = crate::model::SimTime::from_secs_f64(secs.max(0.0));
+                crate::model::WeekTime(m.week_time(ticks))
+            };
+            let dropped = match (r.rows_before, r.rows_after) {
+                (0, 0) => String::new(),
+                (b, a) => {
+                    format!(" ({b} before the clock begins, {a} after the end, not replayed)")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "    replayed from {}: {} of its {} rows in the run{dropped}, {} to {}; x{} gives about {:.0} chats a replication",
+                r.path.display(),
+                r.rows_in_run,
+                r.rows,
+                at(r.first),
+                at(r.last),
+                r.scale,
+                r.rows_in_run as f64 * r.scale
+            );
+        }
     }
     let _ = writeln!(out, "rules: {}", m.rules.len());
     for r in &m.rules {

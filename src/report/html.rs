@@ -1438,6 +1438,7 @@ mod tests {
             intervals_ci95: Some(intervals.clone()),
             intervals: Some(intervals),
             warnings: vec!["a <warning> & more".into()],
+            failure: None,
         };
         let curve = |name: &str, points: Vec<(f64, f64)>| WaitCurve {
             name: name.into(),
@@ -1672,6 +1673,7 @@ mod tests {
             intervals: None,
             intervals_ci95: None,
             warnings: vec![],
+            failure: None,
         };
         let waits = WaitCurves {
             overall: WaitCurve::default(),

@@ -40,6 +40,11 @@ pub const MAX_ATTEMPTS: u32 = crate::model::MAX_ATTEMPTS;
 pub const MAX_WAITING: u64 = 1_000_000;
 /// Largest data file (an empirical distribution's CSV), bytes.
 pub const MAX_DATA_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most rows of one replayed stream's log (`replay`): the log streams, so its size in bytes is
+/// not bounded, but reading it once to check it and once per replication takes time.
+pub const MAX_REPLAY_ROWS: u64 = 50_000_000;
+/// Most distinct attributes and values one replayed log may hold (each is kept, with its text).
+pub const MAX_REPLAY_VALUES: usize = 10_000;
 /// Most problems listed for one file; the rest are counted.
 pub const MAX_DIAGNOSTICS: usize = 50;
 

@@ -184,6 +184,9 @@ pub struct RawTraffic {
     pub profile: Option<Spanned<toml::Value>>,
     /// Rate multiplier per weekday (or range of them), on top of the daily profile.
     pub weekdays: Option<Spanned<BTreeMap<String, f64>>>,
+    /// A chat log whose rows are the stream's arrivals; replaces `rate`, `profile`, `weekdays`
+    /// and `forecast`.
+    pub replay: Option<Spanned<ReplaySpec>>,
     /// Multiplies the stream's volume (its rate, forecast or replayed log); 1 when absent.
     pub scale: Option<Spanned<f64>>,
     pub handle_time: Spanned<DistSpec>,
@@ -195,6 +198,57 @@ pub struct RawTraffic {
     pub bot: Option<Spanned<RawBot>>,
     pub retry: Option<Spanned<RawRetry>>,
 }
+
+/// `replay = "chats.csv"`, or a table naming the file and, where the log's headers differ from
+/// the defaults, its columns.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    pub file: String,
+    /// Column names, where the log's differ from the default (the key's own name).
+    pub arrival: Option<String>,
+    pub handle_time: Option<String>,
+    pub patience: Option<String>,
+    pub wait: Option<String>,
+    pub outcome: Option<String>,
+    /// Columns read as attributes, one each (default: every column named like an attribute).
+    pub attributes: Option<Vec<String>>,
+    /// The `traffic` column's value of this stream's rows (default: the stream's name).
+    pub stream: Option<String>,
+    /// The replication whose rows are replayed, when the log has a `replication` column.
+    pub replication: Option<u32>,
+    /// How far extra copies (scale above 1) arrive from their row, either side.
+    pub jitter: Option<Secs>,
+    /// How far a row may go back before an earlier row (the log need not be quite sorted).
+    pub reorder: Option<Secs>,
+}
+
+impl<'de> Deserialize<'de> for ReplaySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReplaySpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a file name, or a table such as { file = \"log.csv\", arrival = \"created_at\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ReplaySpec, E> {
+                Ok(ReplaySpec(RawReplay {
+                    file: s.to_string(),
+                    ..RawReplay::default()
+                }))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<ReplaySpec, A::Error> {
+                RawReplay::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(ReplaySpec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// [`RawReplay`] written either way: a bare file name or a table.
+#[derive(Debug)]
+pub struct ReplaySpec(pub RawReplay);
 
 /// `retry = { share = 0.4, delay = { dist = "exponential", mean = "10m" } }`.
 #[derive(Debug, Deserialize)]

@@ -13,8 +13,10 @@ use super::record::{
     AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service, TicketChange,
     TicketStep,
 };
+use super::replay::{Patience, ReplaySource, patience_beyond};
 use crate::model::{
-    AgentId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TrafficId, ValueId, WEEK,
+    AgentId, AttrChoice, AttrId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC,
+    Traffic, TrafficId, ValueId, WEEK,
 };
 use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues, RuleIndex};
 
@@ -48,6 +50,16 @@ struct Ticket {
     measured: bool,
 }
 
+/// Where a traffic stream's arrivals come from.
+enum Source<'m> {
+    /// A Poisson process: the stream's RNG and its next arrival in seconds (exact, unrounded).
+    Poisson(Xoshiro256PlusPlus, f64),
+    /// A chat log, read as the run goes.
+    Replay(Box<ReplaySource<'m>>),
+    /// A log that failed: no more arrivals (the replication is ending).
+    Closed,
+}
+
 struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     model: &'m Model,
     replication: u32,
@@ -70,8 +82,8 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     attrs: Vec<ValueId>,
     n_attrs: usize,
     next_id: u64,
-    /// Per traffic stream: its RNG and the next arrival time in seconds (exact, unrounded).
-    streams: Vec<(Xoshiro256PlusPlus, f64)>,
+    /// Per traffic stream, where its arrivals come from.
+    streams: Vec<Source<'m>>,
     routing_rng: Xoshiro256PlusPlus,
     /// Draws for rules' bots (a rule is only known once the chat reaches routing).
     bot_rng: Xoshiro256PlusPlus,
@@ -106,16 +118,26 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
     progress: P,
 ) -> (RunResult, R) {
     let n_attrs = model.attributes.len();
+    let mut failure = None;
     let streams = (0..model.traffic.len())
-        .map(|i| {
-            (
+        .map(|i| match &model.traffic[i].replay {
+            None => Source::Poisson(
                 Xoshiro256PlusPlus::seed_from_u64(stream_seed(
                     model.seed,
                     replication,
                     i as u64 + 1,
                 )),
                 0.0,
-            )
+            ),
+            Some(r) => {
+                match ReplaySource::open(r, model.seed, replication, i, n_attrs, model.end()) {
+                    Ok(src) => Source::Replay(Box::new(src)),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        Source::Closed
+                    }
+                }
+            }
         })
         .collect();
     let mut e = Engine {
@@ -165,7 +187,10 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         held: vec![Vec::new(); model.agents.len()],
         flagged_now: 0,
         in_bot: 0,
-        result: RunResult::default(),
+        result: RunResult {
+            failure,
+            ..RunResult::default()
+        },
     };
     e.recorder.begin(model.warmup);
     e.init();
@@ -209,7 +234,21 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// "rate × time" is spent across the profile's constant-rate segments.
     fn schedule_arrival(&mut self, s: usize) {
         let traffic = &self.model.traffic[s];
-        let (rng, t) = &mut self.streams[s];
+        let (rng, t) = match &mut self.streams[s] {
+            Source::Poisson(rng, t) => (rng, t),
+            Source::Replay(src) => {
+                match src.next_time() {
+                    Ok(Some(at)) => {
+                        self.seq += 1;
+                        self.arrivals.push(Reverse((at, self.seq, s as u32)));
+                    }
+                    Ok(None) => {}
+                    Err(e) => self.fail(s, e),
+                }
+                return;
+            }
+            Source::Closed => return,
+        };
         let mut budget: f64 = Exp1.sample(rng);
         let mut next = *t;
         let ramp = self.model.ramp.as_ref();
@@ -244,6 +283,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
     }
 
+    /// A replayed log failed: its stream closes, and the replication ends after this event.
+    #[cold]
+    fn fail(&mut self, s: usize, e: String) {
+        self.streams[s] = Source::Closed;
+        self.result.failure.get_or_insert(e);
+    }
+
     /// The next event by (time, seq): the earliest stream arrival or the heap's top.
     #[inline]
     fn next_event(&mut self) -> Option<Event> {
@@ -271,6 +317,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     fn run(&mut self) {
         let mut reported = SimTime::ZERO;
+        if self.result.failure.is_some() {
+            self.end = self.now;
+        }
         while let Some(ev) = self.next_event() {
             self.now = ev.time;
             self.result.events += 1;
@@ -291,7 +340,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 Kind::Return { slot, epoch } => self.come_back(slot, epoch),
                 Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
             }
-            if !self.recorder.keep_going() {
+            if !self.recorder.keep_going() || self.result.failure.is_some() {
                 self.end = self.now;
                 break;
             }
@@ -315,39 +364,43 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let model = self.model;
         let slot = self.alloc();
         let traffic = &model.traffic[s];
-        let rng = &mut self.streams[s].0;
         let attrs =
             &mut self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
-        // Not `fill` on an empty slice: glibc's AVX-512 memset on the dangling pointer of an
-        // empty slice measured 67 ns a call, 17% of an M/M/100 run without attributes.
-        if !attrs.is_empty() {
-            attrs.fill(NO_VALUE);
-        }
-        for (a, choice) in &traffic.attributes {
-            attrs[a.ix()] = choice.sample(rng);
-        }
-        let mut handle = traffic.handle_time.dist.sample(rng);
-        if let Some(scale) = &traffic.handle_scale {
-            let (f, _) = scale.segment(model.week_time(self.now));
-            handle = SimTime((handle.0 as f64 * f).round() as u64);
-        }
-        let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
-        let wrap = traffic
-            .wrap_up
-            .as_ref()
-            .map_or(SimTime::ZERO, |w| w.dist.sample(rng));
-        // Draw whether it has an owner, and who, even when it cannot have one, so that every
-        // chat of the stream uses the same draws whatever the rules (common random numbers).
-        let owner = traffic
-            .owner
-            .as_ref()
-            .and_then(|o| o.draw(&model.teams, attrs, rng));
-        let bot = traffic.bot.as_ref().map(|b| {
-            (
-                b.duration.dist.sample(rng),
-                rng.random::<f64>() < b.resolves,
-            )
-        });
+        let drawn = match &mut self.streams[s] {
+            Source::Poisson(rng, _) => {
+                // Not `fill` on an empty slice: glibc's AVX-512 memset on the dangling pointer
+                // of an empty slice measured 67 ns a call, 17% of an M/M/100 run without
+                // attributes.
+                if !attrs.is_empty() {
+                    attrs.fill(NO_VALUE);
+                }
+                for (a, choice) in &traffic.attributes {
+                    attrs[a.ix()] = choice.sample(rng);
+                }
+                let mut handle = traffic.handle_time.dist.sample(rng);
+                if let Some(scale) = &traffic.handle_scale {
+                    let (f, _) = scale.segment(model.week_time(self.now));
+                    handle = SimTime((handle.0 as f64 * f).round() as u64);
+                }
+                let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
+                draw_rest(model, traffic, attrs, handle, patience, rng)
+            }
+            Source::Replay(src) => {
+                let mut p = src.take();
+                let fill = traffic.replay.as_ref().map_or(&[][..], |r| &r.fill[..]);
+                let drawn = replayed(model, traffic, fill, attrs, &mut p);
+                src.recycle(p);
+                drawn
+            }
+            Source::Closed => unreachable!("a closed stream schedules no arrival"),
+        };
+        let Drawn {
+            handle,
+            patience,
+            wrap,
+            owner,
+            bot,
+        } = drawn;
         let id = self.next_id;
         self.next_id += 1;
         self.result.chats += 1;
@@ -1025,4 +1078,77 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
         self.recorder.finish(self.end);
     }
+}
+
+/// A chat's draws beyond its attributes, handle time and patience.
+struct Drawn {
+    handle: SimTime,
+    patience: Option<SimTime>,
+    wrap: SimTime,
+    owner: Option<AgentId>,
+    bot: Option<(SimTime, bool)>,
+}
+
+/// Draws a new chat's wrap-up, owner and bot, in the order every stream draws them.
+#[inline]
+fn draw_rest<Rn: rand::Rng>(
+    model: &Model,
+    traffic: &Traffic,
+    attrs: &[ValueId],
+    handle: SimTime,
+    patience: Option<SimTime>,
+    rng: &mut Rn,
+) -> Drawn {
+    let wrap = traffic
+        .wrap_up
+        .as_ref()
+        .map_or(SimTime::ZERO, |w| w.dist.sample(rng));
+    // Drawn even when it cannot have one (see `Owner::draw`): common random numbers.
+    let owner = traffic
+        .owner
+        .as_ref()
+        .and_then(|o| o.draw(&model.teams, attrs, rng));
+    let bot = traffic.bot.as_ref().map(|b| {
+        (
+            b.duration.dist.sample(rng),
+            rng.random::<f64>() < b.resolves,
+        )
+    });
+    Drawn {
+        handle,
+        patience,
+        wrap,
+        owner,
+        bot,
+    }
+}
+
+/// A replayed row's chat: the log's attributes (the stream's own `attributes` where a row has
+/// none), its handle time and what it says of patience, the rest drawn from the copy's stream.
+fn replayed(
+    model: &Model,
+    traffic: &Traffic,
+    fill: &[(AttrId, AttrChoice)],
+    attrs: &mut [ValueId],
+    p: &mut super::replay::Pending,
+) -> Drawn {
+    let rng = &mut p.rng;
+    attrs.copy_from_slice(&p.attrs);
+    for (a, choice) in fill {
+        if attrs[a.ix()] == NO_VALUE {
+            attrs[a.ix()] = choice.sample(rng);
+        }
+    }
+    let handle = p
+        .handle
+        .unwrap_or_else(|| traffic.handle_time.dist.sample(rng));
+    let patience = match p.patience {
+        Patience::Known(t) => Some(t),
+        Patience::Beyond(w) => traffic
+            .patience
+            .as_ref()
+            .map(|d| patience_beyond(d, w, rng)),
+        Patience::Draw => traffic.patience.as_ref().map(|d| d.dist.sample(rng)),
+    };
+    draw_rest(model, traffic, attrs, handle, patience, rng)
 }

@@ -31,12 +31,13 @@
 //! - **checks**: route steps a chat went through without an agent (skipped, or timed out).
 //!
 //! Files: [`record`] (what the engine reports), `event` (event order), `chat` (a live chat's
-//! state), `engine` (the loop).
+//! state), `engine` (the loop), [`replay`] (a chat log read as a stream's arrivals).
 
 mod chat;
 mod engine;
 mod event;
 pub mod record;
+pub mod replay;
 
 pub use engine::{run_replication, stream_seed};
 pub use record::{

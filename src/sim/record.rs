@@ -275,6 +275,9 @@ pub struct RunResult {
     pub red_flag_peak: u32,
     /// When the run ended: the end of the horizon, or earlier if a recorder stopped it.
     pub ended: SimTime,
+    /// Why the replication could not go on, when it could not: a replayed log that cannot be
+    /// read now, or changed since it was checked. The run ended where it happened.
+    pub failure: Option<String>,
 }
 
 /// An optional recorder: one that a run may or may not have (such as the interval report).

@@ -173,6 +173,7 @@ fn summary() -> Summary {
         intervals: None,
         intervals_ci95: None,
         warnings: vec!["3 chats per replication were still waiting when the run ended".into()],
+        failure: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod html;
 mod invariants;
 mod layout;
 mod queueing;
+mod replay;
 mod scenarios;
 mod shard;
 mod staff;

@@ -31,16 +31,6 @@ fn minutes(secs: i64) -> String {
     format!("{}m", secs / 60)
 }
 
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// An interval start: `mon 08:00` (seconds since Monday 00:00) or an ISO date-time
 /// `2026-11-30T08:00` / `2026-11-30 08:00:00` (seconds since 1970-01-01, whose weekday is known).
 /// Returns (seconds on its own axis, seconds since Monday 00:00, whether it was a date).

@@ -3,7 +3,8 @@
 //! Every problem is collected, with its key path and line, so a user fixes them all in one go.
 //!
 //! Files: `desk` (teams, agents, escalations), `traffic` (streams, distributions, data files),
-//! `forecast` (a stream's volumes per interval from a CSV),
+//! `forecast` (a stream's volumes per interval from a CSV), `replay` (a stream's arrivals from a
+//! chat log, checked row by row),
 //! `roster` (an agent's shifts, breaks and absence), `roster_file` (an agent group's members
 //! and their weeks from a CSV), `rules` (calendars, conditions, routes,
 //! the fallback), `targets` (routing targets and
@@ -11,6 +12,7 @@
 
 mod desk;
 mod forecast;
+mod replay;
 mod roster;
 mod roster_file;
 mod rules;
@@ -51,6 +53,9 @@ pub(super) struct Compiler<'a> {
     skill_targets: Vec<(TeamId, Vec<(u32, u32)>)>,
     /// Keys whose value came from an override, with the flag that set it.
     overridden: Vec<(String, String)>,
+    /// Some stream replays a log: which attributes and values the traffic sets is known only
+    /// once the logs are read (after the rules), so the rules' checks of them wait till then.
+    replaying: bool,
 }
 
 fn line_of(line_starts: &[usize], len: usize, span: Range<usize>) -> Option<usize> {
@@ -76,6 +81,7 @@ impl<'a> Compiler<'a> {
             attributes: Vec::new(),
             skills: Vec::new(),
             skill_targets: Vec::new(),
+            replaying: false,
         }
     }
 
@@ -220,7 +226,7 @@ impl<'a> Compiler<'a> {
 
         let (teams, team_ix) = self.teams(&raw);
         let agents = self.agents(&raw, &team_ix);
-        let traffic = self.traffic(&raw, &team_ix);
+        let mut traffic = self.traffic(&raw, &team_ix);
         let ramp = sim.ramp.as_ref().and_then(|r| self.ramp(r, &traffic));
         let mut teams = teams;
         self.escalations(&raw, &mut teams, &team_ix);
@@ -230,6 +236,26 @@ impl<'a> Compiler<'a> {
         let rules = self.rules(&raw, &team_ix, &calendars, &mut channels);
         let fallback = self.fallback_spec(&raw, &team_ix);
         let tickets = self.tickets(&raw, &team_ix);
+        // Logs are read once every attribute a rule names is known (a column named like one is
+        // read as it).
+        {
+            let warmup = SimTime::from_secs_f64(warmup);
+            let start = start as u64 * TICKS_PER_SEC;
+            let week_time_at_zero = if sim.stationary.unwrap_or(false) {
+                start
+            } else {
+                (start + WEEK - warmup.0 % WEEK) % WEEK
+            };
+            let clock = replay::Clock {
+                warmup,
+                end: warmup.plus(SimTime::from_secs_f64(duration)),
+                week_time_at_zero,
+            };
+            self.replays(&raw.traffic, &mut traffic, clock);
+            if self.replaying {
+                self.rules_against_logs(&rules, &traffic);
+            }
+        }
 
         let mut model = Model {
             name: name.to_string(),
@@ -372,6 +398,24 @@ impl<'a> Compiler<'a> {
                 }
             },
         };
+        // A replayed log's arrivals are its rows: `scale` thins or repeats them, a ramp does not.
+        let replayed: Vec<&str> = traffic
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| t.replay.is_some() && stream.is_none_or(|s| s.ix() == *i))
+            .map(|(_, t)| t.name.as_str())
+            .collect();
+        if !replayed.is_empty() {
+            self.err(
+                "simulation.ramp",
+                Some(span),
+                format!(
+                    "a ramp raises Poisson streams' rates; {} replay a log (scale it with its scale, or name another stream)",
+                    replayed.join(", ")
+                ),
+            );
+            return None;
+        }
         Some(Ramp {
             from: raw.from,
             to: raw.to,
@@ -392,9 +436,14 @@ impl<'a> Compiler<'a> {
                 let attempts = t.retry.as_ref().map_or(1.0, |r| {
                     (1.0 / (1.0 - r.share)).min(limits::MAX_ATTEMPTS as f64)
                 });
+                // A replayed log brings its own rows, as many copies as the scale asks.
+                let arrivals = match &t.replay {
+                    Some(r) => r.rows_in_run as f64 * t.scale,
+                    None => t.rate * t.profile.mean() * horizon_secs,
+                };
                 // A ramp is bounded by its peak.
                 let ramp = model.ramp.map_or(1.0, |r| r.to.max(r.from).max(1.0));
-                t.rate * t.profile.mean() * horizon_secs * attempts * ramp
+                arrivals * attempts * ramp
             })
             .sum();
         let chats = per_rep * model.replications as f64;

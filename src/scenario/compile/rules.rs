@@ -156,12 +156,15 @@ impl Compiler<'_> {
                     };
                     let known_attr = self.attr_ix.contains_key(k.as_str());
                     let attr = self.attr(k);
-                    if !known_attr {
+                    if !known_attr && !self.replaying {
                         self.warnings.push(format!("{key}: no traffic stream sets the attribute \"{k}\", so this condition never holds"));
                     }
                     let mut values: Vec<ValueId> = Vec::new();
                     for v in listed {
-                        if known_attr && !self.attributes[attr.ix()].values.iter().any(|x| x == v) {
+                        if known_attr
+                            && !self.replaying
+                            && !self.attributes[attr.ix()].values.iter().any(|x| x == v)
+                        {
                             self.warnings
                                 .push(format!("{key}: no traffic stream sets {k} = \"{v}\""));
                         }

@@ -140,6 +140,7 @@ impl Compiler<'_> {
         }
         let mut seen = HashMap::new();
         let mut out = Vec::new();
+        self.replaying = raw.traffic.iter().any(|t| t.get_ref().replay.is_some());
         for (i, t) in raw.traffic.iter().enumerate() {
             let t: &RawTraffic = t.get_ref();
             let name = t.name.get_ref().trim().to_string();
@@ -178,28 +179,55 @@ impl Compiler<'_> {
                 );
             }
             let mut handle_scale = None;
-            match (&t.forecast, t.rate.is_some()) {
-                (Some(f), _) if t.rate.is_some() || t.profile.is_some() || t.weekdays.is_some() => {
-                    self.err(
-                        format!("traffic[{i}].forecast"),
-                        Some(f.span()),
-                        "a forecast replaces rate, profile and weekdays; give one or the other",
-                    );
-                }
-                (Some(f), _) => {
-                    let mean = handle_time.as_ref().map(|h| h.mean_secs);
-                    if let Some(fc) = self.forecast(&format!("traffic[{i}].forecast"), f, mean) {
-                        (rate, profile, handle_scale) = (fc.rate, fc.profile, fc.handle_scale);
+            // A replay replaces every other source of arrivals; its volume is set once the log
+            // is read (`replays`, after the rules).
+            let replaced = [
+                (
+                    "rate",
+                    t.rate.as_ref().and(t.replay.as_ref()).map(|r| r.span()),
+                ),
+                ("profile", t.profile.as_ref().map(|p| p.span())),
+                ("weekdays", t.weekdays.as_ref().map(|w| w.span())),
+                ("forecast", t.forecast.as_ref().map(|f| f.span())),
+            ];
+            match &t.replay {
+                Some(_) => {
+                    for (k, span) in replaced {
+                        if let Some(span) = span {
+                            self.err(
+                                format!("traffic[{i}].{k}"),
+                                Some(span),
+                                "a replay replaces rate, profile, weekdays and forecast; give one or the other",
+                            );
+                        }
                     }
                 }
-                (None, false) => {
-                    self.err(
+                None => match (&t.forecast, t.rate.is_some()) {
+                    (Some(f), _)
+                        if t.rate.is_some() || t.profile.is_some() || t.weekdays.is_some() =>
+                    {
+                        self.err(
+                            format!("traffic[{i}].forecast"),
+                            Some(f.span()),
+                            "a forecast replaces rate, profile and weekdays; give one or the other",
+                        );
+                    }
+                    (Some(f), _) => {
+                        let mean = handle_time.as_ref().map(|h| h.mean_secs);
+                        if let Some(fc) = self.forecast(&format!("traffic[{i}].forecast"), f, mean)
+                        {
+                            (rate, profile, handle_scale) = (fc.rate, fc.profile, fc.handle_scale);
+                        }
+                    }
+                    (None, false) => {
+                        self.err(
                         format!("traffic[{i}]"),
                         Some(t.name.span()),
-                        "a traffic stream needs a rate (such as rate = \"96/h\") or a forecast file",
+                        "a traffic stream needs a rate (such as rate = \"96/h\"), a forecast file or a replay log",
                     );
-                }
-                (None, true) => {}
+                    }
+                    (None, true) => {}
+                },
             }
             let scale = t.scale.as_ref().map_or(1.0, |v| {
                 let x = *v.get_ref();
@@ -253,6 +281,7 @@ impl Compiler<'_> {
                     .bot
                     .as_ref()
                     .and_then(|b| self.bot(format!("traffic[{i}].bot"), b)),
+                replay: None,
                 retry: t.retry.as_ref().and_then(|r| {
                     let r = r.get_ref();
                     let share = self.share(format!("traffic[{i}].retry.share"), &r.share);

@@ -1,0 +1,965 @@
+//! Reading a chat log for a replayed stream (`replay = "chats.csv"`), row by row.
+//!
+//! One parser, two readers: [`scan`] reads the whole log once when the scenario is compiled
+//! (every row checked, problems reported with file:line and column, and the figures a
+//! [`Replay`] keeps taken), and [`ReplaySource`] reads it again in each replication, as the
+//! engine's arrival source for the stream. Neither holds the log: memory is one CSV record, the
+//! attribute values seen, and the rows of the look-ahead window (the log's disorder plus the
+//! copies' jitter), never the rows read.
+//!
+//! **Scale.** Each row has a uniform `u`, drawn from (seed, replication, stream, row). Copy `k`
+//! (k = 0, 1, ...) of the row is replayed when `k + u < scale`: at 0.5 about half the rows,
+//! at 2.3 every row twice and 30% three times. The rows kept at a smaller scale are kept at
+//! every larger one (common random numbers). Copy 0 arrives at the row's time; the others at a
+//! uniform jitter of up to `jitter` either side of it, so the log's time-of-day shape stays.
+//! Every copy keeps the row's attributes and handle time and draws the rest (patience where
+//! the log does not know it, wrap-up, owner, bot) from a random stream of its own.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fs::File;
+use std::io::BufReader;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+use super::engine::stream_seed;
+use crate::model::{
+    AttrId, Dist, Duration, NO_VALUE, Replay, ReplayClock, ReplayColumns, SimTime, TICKS_PER_SEC,
+    ValueId, days_from_civil,
+};
+use crate::scenario::values::parse_duration;
+
+/// What a row's log says of its customer's patience.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Patience {
+    /// Known: the customer gave up after this long (an abandoned chat's wait, bot time
+    /// included), or the log's `patience` column.
+    Known(SimTime),
+    /// Longer than this: the chat was answered (or still waited) after waiting this long.
+    Beyond(SimTime),
+    /// Nothing known: drawn from the stream's `patience`.
+    Draw,
+}
+
+/// An arrival cell read: seconds since the scenario's start, or a date-time as seconds since
+/// 1970-01-01 on the wall clock as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arrival {
+    /// Seconds since `start`.
+    Seconds(f64),
+    /// Wall-clock seconds since 1970-01-01.
+    Dated(f64),
+}
+
+/// The cells of one row of the stream, read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cells {
+    /// When it arrived.
+    pub arrival: Arrival,
+    /// Its handle time, if the log has one.
+    pub handle: Option<SimTime>,
+    /// What the log says of its patience.
+    pub patience: Patience,
+}
+
+/// A problem with one cell or row: the column's name when one cell is at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// 1-based line in the log.
+    pub line: u64,
+    /// The column's header, when one cell is at fault.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// How the parser turns attribute names and values into ids: learning them when the log is
+/// checked, looking them up when it is replayed.
+pub trait Vocabulary {
+    /// The attribute a packed column's key names; `Err` when it cannot be had.
+    fn attr(&mut self, name: &str) -> Result<AttrId, String>;
+    /// The id of a value of an attribute; `Err` when it cannot be had.
+    fn value(&mut self, attr: AttrId, text: &str) -> Result<ValueId, String>;
+}
+
+/// Reads an ISO 8601 date-time, `2026-11-24T07:03`, `2026-11-24 07:03:12.5`, with an optional
+/// `Z` or offset (`+01:00`), which is left aside: the wall-clock time as written is what lines
+/// up with shifts and rules. Returns seconds since 1970-01-01 on that wall clock.
+pub fn parse_date_time(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let b = t.as_bytes();
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let x = t.get(r)?;
+        x.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| x.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month = [31, 28 + leap as i64, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if y < 1 || !(1..=12).contains(&m) || d < 1 || d > month[(m - 1) as usize] {
+        return None;
+    }
+    // The time, up to an offset: `Z`, or `+HH:MM` / `-HH:MM` after the seconds.
+    let rest = &t[11..];
+    let rest = rest.strip_suffix('Z').unwrap_or(rest);
+    let rest = match rest.get(5..).and_then(|r| r.find(['+', '-'])) {
+        Some(i) => {
+            let (time, offset) = rest.split_at(5 + i);
+            let ob = offset.as_bytes();
+            let ok = matches!(ob.len(), 3 | 5 | 6)
+                && ob[1..]
+                    .iter()
+                    .enumerate()
+                    .all(|(j, c)| c.is_ascii_digit() || (j == 2 && *c == b':' && ob.len() == 6));
+            if !ok {
+                return None;
+            }
+            time
+        }
+        None => rest,
+    };
+    let (hm, secs) = match rest.len() {
+        5 => (rest, 0.0),
+        n if n >= 8 && rest.as_bytes()[5] == b':' => {
+            let s = &rest[6..];
+            let whole = s.get(0..2)?;
+            if !whole.bytes().all(|c| c.is_ascii_digit())
+                || (s.len() > 2 && (s.as_bytes()[2] != b'.' || s.len() == 3))
+                || !s[2..].bytes().skip(1).all(|c| c.is_ascii_digit())
+            {
+                return None;
+            }
+            let v: f64 = s.parse().ok()?;
+            (&rest[..5], v)
+        }
+        _ => return None,
+    };
+    let hb = hm.as_bytes();
+    if hb[2] != b':' {
+        return None;
+    }
+    let (h, mi) = (num_of(&hm[0..2])?, num_of(&hm[3..5])?);
+    if h > 23 || mi > 59 || secs >= 60.0 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    Some((days * 86_400 + h * 3_600 + mi * 60) as f64 + secs)
+}
+
+fn num_of(s: &str) -> Option<i64> {
+    s.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| s.parse().ok())?
+}
+
+/// Reads an arrival cell: a number of seconds, or an ISO date-time.
+pub fn parse_arrival(cell: &str) -> Result<Arrival, String> {
+    let t = cell.trim();
+    if let Ok(x) = t.parse::<f64>() {
+        return if x.is_finite() {
+            Ok(Arrival::Seconds(x))
+        } else {
+            Err("the arrival is not a finite number of seconds".into())
+        };
+    }
+    parse_date_time(t).map(Arrival::Dated).ok_or_else(|| {
+        format!(
+            "cannot read {} as an arrival time; write seconds since the start (90.5) or an ISO date-time (2026-11-24T07:03:12)",
+            shown(t)
+        )
+    })
+}
+
+/// A cell as a message may quote it: short and printable, or not at all (a log could hold
+/// anything, such as escape sequences that would repaint the terminal).
+pub fn shown(cell: &str) -> String {
+    if cell.len() <= 40 && !cell.chars().any(char::is_control) {
+        format!("\"{cell}\"")
+    } else {
+        "the cell".into()
+    }
+}
+
+/// What decides whether a row is the stream's: the `traffic` column's value to keep and the
+/// replication to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter<'a> {
+    /// The stream's name (or the log's name for it).
+    pub stream: &'a str,
+    /// The replication whose rows are kept.
+    pub replication: u32,
+}
+
+/// Reads one record: `Ok(None)` for a row that is not the stream's (another stream, another
+/// replication, a customer's return). Attribute values go to `attrs` (indexed by attribute id;
+/// grown as needed).
+pub fn parse_row(
+    cols: &ReplayColumns,
+    filter: Filter<'_>,
+    rec: &csv::StringRecord,
+    vocabulary: &mut dyn Vocabulary,
+    attrs: &mut Vec<ValueId>,
+) -> Result<Option<Cells>, (Option<usize>, String)> {
+    let cell = |c: usize| rec.get(c).unwrap_or("").trim();
+    if let Some(c) = cols.traffic
+        && cell(c) != filter.stream
+    {
+        return Ok(None);
+    }
+    if let Some(c) = cols.replication {
+        match cell(c).parse::<u32>() {
+            Ok(r) if r == filter.replication => {}
+            Ok(_) => return Ok(None),
+            Err(_) => return Err((Some(c), "the replication is not a whole number".into())),
+        }
+    }
+    if let Some(c) = cols.attempt {
+        match cell(c) {
+            "" => {}
+            x => match x.parse::<u32>() {
+                Ok(1) => {}
+                Ok(n) if n > 1 => return Ok(None),
+                _ => {
+                    return Err((Some(c), "the attempt is not a whole number from 1".into()));
+                }
+            },
+        }
+    }
+    let arrival = parse_arrival(cell(cols.arrival)).map_err(|e| (Some(cols.arrival), e))?;
+    let duration =
+        |c: Option<usize>, what: &str| -> Result<Option<SimTime>, (Option<usize>, String)> {
+            let Some(c) = c else { return Ok(None) };
+            match cell(c) {
+                "" => Ok(None),
+                x => match parse_duration(x) {
+                    Ok(v) => Ok(Some(SimTime::from_secs_f64(v))),
+                    Err(_) if x.starts_with('-') => Err((Some(c), format!("{what} is negative"))),
+                    Err(_) => Err((
+                        Some(c),
+                        format!(
+                            "cannot read {} as {what}; write seconds (300) or a duration (5m)",
+                            shown(x)
+                        ),
+                    )),
+                },
+            }
+        };
+    let handle = duration(cols.handle_time, "a handle time")?;
+    let known = duration(cols.patience, "a patience")?;
+    let wait = duration(cols.wait, "a wait")?;
+    let bot = duration(cols.bot_time, "a bot time")?;
+    let outcome = cols.outcome.map(|c| cell(c).to_ascii_lowercase());
+    let patience = match (known, wait) {
+        (Some(p), _) => Patience::Known(p),
+        (None, None) => Patience::Draw,
+        (None, Some(w)) => {
+            // Patience runs from the first bot on; the wait, from reaching the queue.
+            let waited = w.plus(bot.unwrap_or(SimTime::ZERO));
+            match outcome.as_deref() {
+                Some("abandoned") => Patience::Known(waited),
+                Some("waiting") => Patience::Beyond(waited),
+                Some(_) if handle.is_some() => Patience::Beyond(waited),
+                Some(_) => Patience::Draw,
+                // No outcome: a row with a handle time was answered, one without gave up.
+                None if handle.is_some() => Patience::Beyond(waited),
+                None => Patience::Known(waited),
+            }
+        }
+    };
+    for &(c, attr) in &cols.named {
+        let v = cell(c);
+        if v.is_empty() {
+            continue;
+        }
+        let id = vocabulary.value(attr, v).map_err(|e| (Some(c), e))?;
+        set(attrs, attr, id);
+    }
+    if let Some(c) = cols.packed {
+        let packed = cell(c);
+        for pair in packed.split(';').filter(|p| !p.trim().is_empty()) {
+            let Some((k, v)) = pair.split_once('=') else {
+                return Err((
+                    Some(c),
+                    format!(
+                        "{} is not name=value (attributes are packed as \"topic=sales;language=de\")",
+                        shown(pair)
+                    ),
+                ));
+            };
+            let (k, v) = (k.trim(), v.trim());
+            if k.is_empty() || v.is_empty() {
+                return Err((
+                    Some(c),
+                    format!("{} has an empty name or value", shown(pair)),
+                ));
+            }
+            // A named column wins over the packed one.
+            let attr = vocabulary.attr(k).map_err(|e| (Some(c), e))?;
+            if cols.named.iter().any(|&(_, a)| a == attr) {
+                continue;
+            }
+            let id = vocabulary.value(attr, v).map_err(|e| (Some(c), e))?;
+            set(attrs, attr, id);
+        }
+    }
+    Ok(Some(Cells {
+        arrival,
+        handle,
+        patience,
+    }))
+}
+
+fn set(attrs: &mut Vec<ValueId>, attr: AttrId, v: ValueId) {
+    if attrs.len() <= attr.ix() {
+        attrs.resize(attr.ix() + 1, NO_VALUE);
+    }
+    attrs[attr.ix()] = v;
+}
+
+/// Opens a log for streaming: a buffered CSV reader whose header is read.
+pub fn open(path: &std::path::Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(BufReader::with_capacity(64 * 1024, File::open(path)?)))
+}
+
+/// The message for a CSV error, with its line when it has one (the content is never quoted).
+pub fn csv_problem(e: &csv::Error, fallback_line: u64) -> Problem {
+    let line = e.position().map_or(fallback_line, |p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this row has {len} fields; the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "this row is not valid UTF-8".into(),
+        csv::ErrorKind::Io(e) => format!("cannot read on: {e}"),
+        _ => "this row is not valid CSV".into(),
+    };
+    Problem {
+        line,
+        column: None,
+        message,
+    }
+}
+
+/// Simulated ticks of an arrival (negative: before the clock's beginning).
+pub fn sim_ticks(clock: ReplayClock, arrival: Arrival) -> Result<i64, &'static str> {
+    let secs = match (clock, arrival) {
+        (ReplayClock::Seconds { warmup }, Arrival::Seconds(s)) => warmup.as_secs_f64() + s,
+        (ReplayClock::Dated { shift }, Arrival::Dated(s)) => s - shift as f64,
+        _ => return Err("mixes seconds and date-times; use one kind"),
+    };
+    let ticks = (secs * TICKS_PER_SEC as f64).round();
+    // Ten thousand years either way: far outside any run, and inside i64 ticks.
+    if ticks.abs() > 3.2e17 {
+        return Err("the arrival is too far from the run's clock");
+    }
+    Ok(ticks as i64)
+}
+
+/// A uniform in [0, 1) from 64 bits.
+#[inline]
+fn unit(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Whether copy `k` of the row with uniform `u` is replayed at `scale` (k + u < scale): the
+/// copies kept at a scale are kept at every larger one.
+#[inline]
+pub fn kept(k: u32, u: f64, scale: f64) -> bool {
+    (k as f64) + u < scale
+}
+
+/// The row's uniform that decides its copies: from (stream's seed, row), so that it is the same
+/// whatever the scale.
+#[inline]
+pub fn row_uniform(base: u64, row: u64) -> f64 {
+    unit(stream_seed(base, 0, row))
+}
+
+/// Draws a patience known to be longer than `waited`: for an exponential, `waited` plus a fresh
+/// draw (it is memoryless); otherwise the first of up to 100 draws above `waited`, or, when a
+/// patience that long is too rare for that, `waited` plus a fresh draw.
+pub fn patience_beyond<R: rand::Rng + ?Sized>(
+    d: &Duration,
+    waited: SimTime,
+    rng: &mut R,
+) -> SimTime {
+    if let Dist::Exponential(_) = d.dist {
+        return waited.plus(d.dist.sample(rng));
+    }
+    for _ in 0..100 {
+        let p = d.dist.sample(rng);
+        if p > waited {
+            return p;
+        }
+    }
+    waited.plus(d.dist.sample(rng))
+}
+
+/// One copy of a row, waiting in the look-ahead window to arrive.
+#[derive(Debug)]
+pub struct Pending {
+    /// Attribute values, one per attribute of the model.
+    pub attrs: Vec<ValueId>,
+    /// The row's handle time, if the log has one.
+    pub handle: Option<SimTime>,
+    /// What the log says of its patience.
+    pub patience: Patience,
+    /// The copy's own random stream (the rest of its draws).
+    pub rng: Xoshiro256PlusPlus,
+}
+
+/// Looks attribute names and values up in what the checked reading found: a value it did not
+/// see means the log changed since.
+struct Lookup<'r>(&'r Replay);
+
+impl Vocabulary for Lookup<'_> {
+    fn attr(&mut self, name: &str) -> Result<AttrId, String> {
+        self.0.attr_names.get(name).copied().ok_or_else(changed)
+    }
+    fn value(&mut self, attr: AttrId, text: &str) -> Result<ValueId, String> {
+        self.0
+            .values
+            .get(attr.ix())
+            .and_then(|m| m.get(text))
+            .copied()
+            .ok_or_else(changed)
+    }
+}
+
+fn changed() -> String {
+    "the log changed since the scenario was checked".into()
+}
+
+/// A replayed stream's arrivals in one replication: reads the log row by row, makes each row's
+/// copies, and hands them out in order of time through a look-ahead window as wide as the
+/// log's disorder plus the jitter.
+pub struct ReplaySource<'m> {
+    replay: &'m Replay,
+    reader: csv::Reader<BufReader<File>>,
+    record: csv::StringRecord,
+    /// Seed of the stream in this replication: rows' uniforms and copies' streams come from it.
+    base: u64,
+    n_attrs: usize,
+    /// The copies in the window, by (time, row, copy, index into `items`).
+    window: BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
+    items: Vec<Option<Pending>>,
+    free: Vec<u32>,
+    spare: Vec<Vec<ValueId>>,
+    scratch: Vec<ValueId>,
+    /// Latest arrival read, ticks; rows read later are no earlier than this minus the disorder.
+    frontier: i64,
+    /// The time of the last copy handed out (they go out in order).
+    last: u64,
+    row: u64,
+    done: bool,
+    end: u64,
+    lookahead: i64,
+}
+
+impl std::fmt::Debug for ReplaySource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplaySource")
+            .field("path", &self.replay.path)
+            .field("row", &self.row)
+            .finish()
+    }
+}
+
+impl<'m> ReplaySource<'m> {
+    /// Opens the log for replication `replication` of stream `stream` (its index), checking
+    /// that it is the file that was checked.
+    pub fn open(
+        replay: &'m Replay,
+        seed: u64,
+        replication: u32,
+        stream: usize,
+        n_attrs: usize,
+        end: SimTime,
+    ) -> Result<Self, String> {
+        let fail = |e: String| format!("{}: {e}", replay.path.display());
+        let meta =
+            std::fs::metadata(&replay.path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if (meta.len(), meta.modified().ok()) != replay.fingerprint {
+            return Err(fail(changed()));
+        }
+        let mut reader = open(&replay.path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let fields = reader
+            .headers()
+            .map_err(|e| fail(csv_problem(&e, 1).message))?
+            .len();
+        if fields != replay.fields {
+            return Err(fail(changed()));
+        }
+        Ok(ReplaySource {
+            replay,
+            reader,
+            record: csv::StringRecord::new(),
+            base: stream_seed(seed, replication, stream as u64 + 1),
+            n_attrs,
+            window: BinaryHeap::new(),
+            items: Vec::new(),
+            free: Vec::new(),
+            spare: Vec::new(),
+            scratch: Vec::new(),
+            frontier: i64::MIN,
+            last: 0,
+            row: 0,
+            done: false,
+            end: end.0,
+            lookahead: (replay.disorder.0 + replay.jitter.0) as i64,
+        })
+    }
+
+    /// The time of the next copy to arrive, reading on as far as the window needs; `None` when
+    /// the log has no more inside the run. An error (a row unreadable now, a log that changed)
+    /// says where.
+    pub fn next_time(&mut self) -> Result<Option<SimTime>, String> {
+        loop {
+            if let Some(&Reverse((t, ..))) = self.window.peek()
+                && (self.done || (t as i64).saturating_add(self.lookahead) < self.frontier)
+            {
+                if t < self.last {
+                    return Err(format!("{}: {}", self.replay.path.display(), changed()));
+                }
+                self.last = t;
+                return Ok(Some(SimTime(t)));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            self.read_row()?;
+        }
+    }
+
+    /// Takes the copy whose time [`next_time`](Self::next_time) gave.
+    pub fn take(&mut self) -> Pending {
+        let Reverse((.., i)) = self.window.pop().expect("next_time gave a time");
+        self.free.push(i);
+        self.items[i as usize].take().expect("a live entry")
+    }
+
+    /// Gives a taken copy's buffer back, so that the next rows allocate nothing.
+    pub fn recycle(&mut self, p: Pending) {
+        self.spare.push(p.attrs);
+    }
+
+    fn read_row(&mut self) -> Result<(), String> {
+        let r = self.replay;
+        let path = || r.path.display();
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                return Ok(());
+            }
+            Err(e) => {
+                let p = csv_problem(&e, self.row + 2);
+                return Err(format!("{}:{}: {}", path(), p.line, p.message));
+            }
+        }
+        let row = self.row;
+        self.row += 1;
+        let line = self.record.position().map_or(row + 2, |p| p.line());
+        self.scratch.clear();
+        self.scratch.resize(self.n_attrs, NO_VALUE);
+        let filter = Filter {
+            stream: &r.stream,
+            replication: r.replication,
+        };
+        let parsed = parse_row(
+            &r.columns,
+            filter,
+            &self.record,
+            &mut Lookup(r),
+            &mut self.scratch,
+        );
+        let cells = match parsed {
+            Ok(Some(c)) => c,
+            Ok(None) => return Ok(()),
+            Err((_, e)) => {
+                return Err(format!("{}:{line}: {e} ({})", path(), changed()));
+            }
+        };
+        let t = sim_ticks(r.clock, cells.arrival)
+            .map_err(|e| format!("{}:{line}: {e} ({})", path(), changed()))?;
+        if t < self.frontier.saturating_sub(r.disorder.0 as i64) {
+            return Err(format!("{}:{line}: {}", path(), changed()));
+        }
+        self.frontier = self.frontier.max(t);
+        // Rows from here on only give copies at or after the end: the rest is not read.
+        if self.frontier.saturating_sub(self.lookahead) >= self.end as i64 {
+            self.done = true;
+        }
+        let u = row_uniform(self.base, row);
+        let mut k = 0;
+        while kept(k, u, r.scale) {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.base, k + 1, row));
+            let j = r.jitter.0 as i64;
+            let at = if k == 0 || j == 0 {
+                t
+            } else {
+                t + rng.random_range(-j..=j)
+            };
+            k += 1;
+            if at < 0 || at >= self.end as i64 {
+                continue;
+            }
+            let mut attrs = self.spare.pop().unwrap_or_default();
+            attrs.clear();
+            attrs.extend_from_slice(&self.scratch);
+            let p = Pending {
+                attrs,
+                handle: cells.handle,
+                patience: cells.patience,
+                rng,
+            };
+            let i = match self.free.pop() {
+                Some(i) => {
+                    self.items[i as usize] = Some(p);
+                    i
+                }
+                None => {
+                    self.items.push(Some(p));
+                    (self.items.len() - 1) as u32
+                }
+            };
+            self.window.push(Reverse((at as u64, row, k - 1, i)));
+        }
+        Ok(())
+    }
+}
+
+/// What the checked reading of a log found: its figures, and its problems (at most
+/// `max_problems`, then counted).
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// How times are laid on the clock (from the first row of the stream).
+    pub clock: Option<ReplayClock>,
+    /// Rows of the stream.
+    pub rows: u64,
+    /// Of those, inside the run.
+    pub rows_in_run: u64,
+    /// Before the clock's beginning.
+    pub rows_before: u64,
+    /// At or after the run's end.
+    pub rows_after: u64,
+    /// First and last arrival, simulated seconds.
+    pub first: f64,
+    /// See `first`.
+    pub last: f64,
+    /// Largest step back in time between a row and an earlier one, ticks.
+    pub disorder: u64,
+    /// Rows inside the run by hour of the week (of the simulated clock).
+    pub by_hour: Vec<u64>,
+    /// Sum and count of the handle times the rows inside the run give.
+    pub handle_sum: f64,
+    /// See `handle_sum`.
+    pub handle_rows: u64,
+    /// Rows inside the run by attribute and value: the log's mix.
+    pub mix: Vec<HashMap<ValueId, u64>>,
+    /// Problems, in file order.
+    pub problems: Vec<Problem>,
+    /// Problems beyond those kept.
+    pub more: u64,
+    /// The `traffic` column's values of rows that were not the stream's (a few, for a hint).
+    pub other_streams: Vec<String>,
+}
+
+/// What [`scan`] needs to know of the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// The warm-up.
+    pub warmup: SimTime,
+    /// The end of the run (warm-up plus duration).
+    pub end: SimTime,
+    /// Ticks since Monday 00:00 at simulated time 0.
+    pub week_time_at_zero: u64,
+    /// Most rows of the stream.
+    pub max_rows: u64,
+    /// Most a row may go back before an earlier one, ticks.
+    pub max_disorder: u64,
+    /// Most problems kept.
+    pub max_problems: usize,
+}
+
+/// Reads the whole log once, checking every row of the stream: see [`Scan`].
+pub fn scan(
+    reader: &mut csv::Reader<BufReader<File>>,
+    header: &csv::StringRecord,
+    cols: &ReplayColumns,
+    filter: Filter<'_>,
+    run: Run,
+    vocabulary: &mut dyn Vocabulary,
+) -> Scan {
+    let mut s = Scan {
+        first: f64::INFINITY,
+        last: f64::NEG_INFINITY,
+        by_hour: vec![0; 168],
+        ..Scan::default()
+    };
+    let mut record = csv::StringRecord::new();
+    let mut attrs = Vec::new();
+    let mut latest: Option<(i64, u64)> = None;
+    let mut index = 0u64;
+    let problem = |s: &mut Scan, p: Problem| {
+        if s.problems.len() < run.max_problems {
+            s.problems.push(p);
+        } else {
+            s.more += 1;
+        }
+    };
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let p = csv_problem(&e, index + 2);
+                let fatal = !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. });
+                problem(&mut s, p);
+                index += 1;
+                if fatal {
+                    break;
+                }
+                continue;
+            }
+        }
+        index += 1;
+        let line = record.position().map_or(index + 1, |p| p.line());
+        attrs.clear();
+        let cells = match parse_row(cols, filter, &record, vocabulary, &mut attrs) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                if let Some(c) = cols.traffic {
+                    let v = record.get(c).unwrap_or("").trim();
+                    if s.other_streams.len() < 5 && !s.other_streams.iter().any(|x| x == v) {
+                        s.other_streams.push(v.to_string());
+                    }
+                }
+                continue;
+            }
+            Err((c, message)) => {
+                let column = c.and_then(|c| header.get(c)).map(str::to_string);
+                problem(
+                    &mut s,
+                    Problem {
+                        line,
+                        column,
+                        message,
+                    },
+                );
+                continue;
+            }
+        };
+        s.rows += 1;
+        if s.rows > run.max_rows {
+            problem(
+                &mut s,
+                Problem {
+                    line,
+                    column: None,
+                    message: format!(
+                        "the log has more than {} rows for this stream, the limit",
+                        run.max_rows
+                    ),
+                },
+            );
+            break;
+        }
+        let clock = *s.clock.get_or_insert_with(|| match cells.arrival {
+            Arrival::Seconds(_) => ReplayClock::Seconds { warmup: run.warmup },
+            Arrival::Dated(secs) => {
+                // The Monday 00:00 of the first row's week (1970-01-05 was a Monday) goes on
+                // the Monday 00:00 at or before simulated time 0.
+                let day = (secs / 86_400.0).floor() as i64;
+                let monday = (day - 4).div_euclid(7) * 7 + 4;
+                let zero_back = (run.week_time_at_zero / TICKS_PER_SEC) as i64;
+                ReplayClock::Dated {
+                    shift: monday * 86_400 + zero_back,
+                }
+            }
+        });
+        let t = match sim_ticks(clock, cells.arrival) {
+            Ok(t) => t,
+            Err(e) => {
+                let column = header.get(cols.arrival).map(str::to_string);
+                problem(
+                    &mut s,
+                    Problem {
+                        line,
+                        column,
+                        message: e.into(),
+                    },
+                );
+                continue;
+            }
+        };
+        if let Some((latest_t, latest_line)) = latest
+            && t < latest_t
+        {
+            let back = (latest_t - t) as u64;
+            if back > run.max_disorder {
+                problem(
+                    &mut s,
+                    Problem {
+                        line,
+                        column: header.get(cols.arrival).map(str::to_string),
+                        message: format!(
+                            "this arrival is {} before the one on line {latest_line}: sort the log by arrival (rows may be out of order by {} at most, `reorder`)",
+                            crate::model::Length(back),
+                            crate::model::Length(run.max_disorder),
+                        ),
+                    },
+                );
+                continue;
+            }
+            s.disorder = s.disorder.max(back);
+        }
+        if latest.is_none_or(|(l, _)| t > l) {
+            latest = Some((t, line));
+        }
+        let secs = t as f64 / TICKS_PER_SEC as f64;
+        s.first = s.first.min(secs);
+        s.last = s.last.max(secs);
+        if t < 0 {
+            s.rows_before += 1;
+            continue;
+        }
+        if t as u64 >= run.end.0 {
+            s.rows_after += 1;
+            continue;
+        }
+        s.rows_in_run += 1;
+        let week = (run.week_time_at_zero + t as u64) % crate::model::WEEK;
+        s.by_hour[(week / (3_600 * TICKS_PER_SEC)) as usize] += 1;
+        if let Some(h) = cells.handle {
+            s.handle_sum += h.as_secs_f64();
+            s.handle_rows += 1;
+        }
+        for (a, &v) in attrs.iter().enumerate() {
+            if v != NO_VALUE {
+                if s.mix.len() <= a {
+                    s.mix.resize_with(a + 1, HashMap::new);
+                }
+                *s.mix[a].entry(v).or_default() += 1;
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_times_read_their_wall_clock() {
+        // 2026-11-24 is a Tuesday: 20,781 days after 1970-01-01.
+        let tue = 20_781.0 * 86_400.0;
+        assert_eq!(
+            parse_date_time("2026-11-24T07:03"),
+            Some(tue + 7.0 * 3_600.0 + 180.0)
+        );
+        assert_eq!(
+            parse_date_time("2026-11-24 07:03:12.5"),
+            Some(tue + 7.0 * 3_600.0 + 192.5)
+        );
+        // An offset is left aside: the wall clock as written is what shifts follow.
+        for s in [
+            "2026-11-24T07:03:00Z",
+            "2026-11-24T07:03:00+01:00",
+            "2026-11-24T07:03:00-0530",
+        ] {
+            assert_eq!(parse_date_time(s), Some(tue + 7.0 * 3_600.0 + 180.0), "{s}");
+        }
+        for bad in [
+            "2026-11-24",
+            "2026-02-29T08:00",
+            "2026-11-24T24:00",
+            "2026-11-24T07:03:61",
+            "2026-11-24X07:03",
+            "2026-11-24T07:03:00+1",
+            "2026-11-24T07:3",
+            "20261124T070300",
+        ] {
+            assert_eq!(parse_date_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn arrivals_are_seconds_or_date_times() {
+        assert_eq!(parse_arrival(" 90.5 "), Ok(Arrival::Seconds(90.5)));
+        assert_eq!(parse_arrival("-3"), Ok(Arrival::Seconds(-3.0)));
+        assert!(matches!(
+            parse_arrival("2026-11-24T07:03"),
+            Ok(Arrival::Dated(_))
+        ));
+        assert!(parse_arrival("inf").is_err());
+        assert!(
+            parse_arrival("yesterday")
+                .unwrap_err()
+                .contains("\"yesterday\"")
+        );
+    }
+
+    #[test]
+    fn kept_copies_nest_as_the_scale_grows() {
+        let base = stream_seed(7, 0, 1);
+        let copies = |row: u64, m: f64| {
+            (0..)
+                .take_while(|&k| kept(k, row_uniform(base, row), m))
+                .count()
+        };
+        let mut total = [0usize; 4];
+        for row in 0..20_000 {
+            let c: Vec<usize> = [0.5, 0.8, 1.0, 2.3]
+                .iter()
+                .map(|&m| copies(row, m))
+                .collect();
+            assert!(c.windows(2).all(|w| w[0] <= w[1]), "row {row}: {c:?}");
+            assert_eq!(c[2], 1);
+            assert!((2..=3).contains(&c[3]));
+            for (t, x) in total.iter_mut().zip(&c) {
+                *t += x;
+            }
+        }
+        // About m copies per row (binomial: sd of 0.5 x 20,000 is about 71).
+        assert!((total[0] as f64 - 10_000.0).abs() < 400.0, "{total:?}");
+        assert!((total[3] as f64 - 46_000.0).abs() < 400.0, "{total:?}");
+    }
+
+    #[test]
+    fn patience_beyond_a_wait_is_longer_than_it() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let exp = Duration {
+            dist: Dist::Exponential(rand_distr::Exp::new(1.0 / 60.0).unwrap()),
+            mean_secs: 60.0,
+        };
+        let w = SimTime::from_secs_f64(120.0);
+        let n = 20_000;
+        let mean: f64 = (0..n)
+            .map(|_| patience_beyond(&exp, w, &mut rng).as_secs_f64())
+            .sum::<f64>()
+            / n as f64;
+        // Memoryless: 120 s plus a mean of 60 s (sd of the mean 0.42 s).
+        assert!((mean - 180.0).abs() < 2.0, "{mean}");
+        let constant = Duration {
+            dist: Dist::Constant(SimTime::from_secs_f64(30.0)),
+            mean_secs: 30.0,
+        };
+        assert_eq!(
+            patience_beyond(&constant, w, &mut rng),
+            SimTime::from_secs_f64(150.0)
+        );
+    }
+}

@@ -26,6 +26,7 @@ const RUN_EXAMPLES: &str = "Examples:
   routesim run scenarios/support-desk.toml --replications 8 --seed 42 --out results/
   routesim run scenarios/bench/mmc-100.toml --threads 1 --quiet
   routesim run scenarios/support-desk.toml --interval 30m
+  routesim run scenarios/replay-tuesday.toml --scale 1.3   # a replayed chat log at 130% volume
   routesim run scenarios/ci-gate.toml --junit gate.xml        # exits 1 if a [[slo]] is breached
   routesim run desk.toml --assert 'overall.wait.p95 <= 60s' --assert 'teams.support.service_level >= 0.8'
   routesim run desk.toml --baseline main/summary.json --tolerance 'overall.wait.p95=+10%' --format markdown

@@ -173,6 +173,7 @@ const STRESS_EXAMPLES: &str = "Examples:
   routesim stress scenarios/support-desk.toml --target 'sl(30s) >= 0.8'
   routesim stress desk.toml --target 'sl(20s) >= 0.8' --target 'abandon <= 5%' --out stress/
   routesim stress desk.toml --target 'wait.p95 <= 2m' --stream web --format csv > curve.csv
+  routesim stress desk.toml --target 'sl(20s) >= 0.8' --ramp 10%/h --max 2   # one run, up and back down
 
 Loads are multiples of today's traffic (the file's, times any --scale): of every stream, or of
 the one --stream names. Every load runs on the same seed and replications, and a multiplier only
@@ -182,7 +183,12 @@ until every target fails with its whole 95% interval past its limit, and one ste
 target's breaking load is found by bisection to --resolution (0.01). Its 95% interval runs from
 the largest load below which the target holds with its whole interval to the smallest at which it
 fails with its whole interval. The desk's breaking load is the least of its targets'. Targets are
-written as for `routesim staff`.";
+written as for `routesim staff`.
+
+--ramp RATE runs once instead, on a clock standing still at the scenario's start: the load rises
+from --from by RATE an hour to --max (2 by default) and falls back, changing every minute; it
+reports when each target first broke and whether it held again on the way down, by window of
+--interval (15m). A ramp takes whole-desk targets on sl, abandon, wait.mean and wait.p90.";
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   routesim completions bash > ~/.local/share/bash-completion/completions/routesim

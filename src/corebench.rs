@@ -17,7 +17,7 @@
 //!
 //! **The chats.** Each decision's chat comes from one of the scenario's traffic streams, chosen
 //! in proportion to the streams' rates at the bench's moment (`--at`, default the scenario's
-//! start). Its attributes and owner are drawn with the model's own samplers
+//! start). Its attributes, patience and owner are drawn with the model's own samplers
 //! ([`AttrChoice::sample`](crate::model::AttrChoice::sample),
 //! [`Owner::draw`](crate::model::Owner::draw)), in the engine's order, from one RNG per stream
 //! seeded as `run` seeds replication 1's streams. Bots are skipped: every chat reaches routing.
@@ -29,13 +29,30 @@
 //! measured before each size) is reported with the results, and taken out of decisions per
 //! second, but not out of the latency percentiles.
 //!
+//! **The clock.** Decision i happens at i / λ seconds on a virtual clock (the board's, the
+//! queue keys' and every deadline's). λ is the arrival rate that, by Little's law, keeps busy
+//! of the desk's slots held when each chat holds its slot for its stream's mean handle time plus
+//! `wrap_up`, the streams mixed as the bench chooses them: λ = busy × slots / mean hold. On the
+//! scenario's own desk at its own occupancy this is its arrival rate (desk-1000: 6 chats/s at
+//! 1,000 agents); on a desk scaled to N agents it scales with the desk, so a timeout of 60 s
+//! spans the same share of the desk's turnover at every size.
+//!
 //! **Not timed:** drawing the chat, the bench's bookkeeping, and keeping the board in a steady
-//! state. After each decision, while the desk holds more chats than `busy` of its slots, a chat
-//! in service chosen uniformly at random ends (as the next of many exponential services would)
-//! with [`Board::release`], and its agent takes waiting chats as the engine has it do
-//! ([`Queues::next_for`], [`Queues::remove`], [`Board::assign`]). A chat that has waited through
-//! as many decisions as the desk has agents leaves its queue ([`Queues::remove`], as a customer
-//! who gives up), so queues stay bounded. Decisions are one tick apart on the board's clock.
+//! state. Before each decision, every deadline due by its time is followed, soonest first, as
+//! the engine follows its `timeout` and `abandon` events (a [`BinaryHeap`] of deadlines, those
+//! of chats taken or moved since skipped): a chat whose step's timeout
+//! ([`Placement::timeout`](routing::Placement)) has passed leaves its queue
+//! ([`Queues::remove`]) and [`routing::decide`] is asked from its rule's next step, with one
+//! more check; it is assigned ([`Board::assign`]) or queued there with its queue key kept, with
+//! the new step's timeout, or it is redirected or gets the after-hours reply, as in a run. A
+//! customer gives up (leaves the queue) after the stream's `patience`, drawn when the chat
+//! arrives, from the stream's RNG in the engine's order (attributes, handle time, patience,
+//! wrap-up, owner; handle time and wrap-up are drawn and not used); a stream without
+//! `patience` leaves after as long as the desk takes to make as many decisions as it has
+//! agents, so queues stay bounded. After each decision, while the desk holds more chats than
+//! `busy` of its slots, a chat in service chosen uniformly at random ends (as the next of many
+//! exponential services would) with [`Board::release`], and its agent takes waiting chats as
+//! the engine has it do ([`Queues::next_for`], [`Queues::remove`], [`Board::assign`]).
 //!
 //! Each size first makes a warm-up of decisions that are not recorded (a tenth of the
 //! decisions, at least 1,000), then the measured ones, each recorded in an HdrHistogram (1 ns to
@@ -43,7 +60,8 @@
 //! clamped). Counts of what the decisions did (assigned, waited, other), the mean occupancy and
 //! the mean number waiting do not depend on timing: a seed gives the same ones on every run.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -52,7 +70,9 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{AgentId, ChatContext, Model, SimTime, TargetId, ValueId, WEEK};
+use crate::model::{
+    AgentId, ChatContext, Model, RuleId, SimTime, TICKS_PER_SEC, TargetId, ValueId, WEEK,
+};
 use crate::routing::{self, Board, ChatView, Decision, QueueId, QueueKey, Queues, RuleIndex};
 use crate::scenario::{Overrides, Source};
 
@@ -310,6 +330,29 @@ fn kind(d: &Decision) -> usize {
     }
 }
 
+/// Chats a second the bench's clock runs at: the rate that keeps `target_load` chats in
+/// service (Little's law) when each holds its slot for its stream's mean handle time plus
+/// wrap-up, the streams mixed in the shares `rates` (summing to `total`) choose them. On the
+/// scenario's own desk at its own occupancy, that is its arrival rate; on a desk scaled to N
+/// agents, the rate scaled with it. With nothing held, or no handle time, the streams' rate at
+/// the moment (at least one chat a second).
+fn arrival_rate(model: &Model, rates: &[f64], total: f64, target_load: u64) -> f64 {
+    let hold: f64 = model
+        .traffic
+        .iter()
+        .zip(rates)
+        .map(|(t, r)| {
+            let wrap = t.wrap_up.as_ref().map_or(0.0, |w| w.mean_secs);
+            r / total * (t.handle_time.mean_secs + wrap)
+        })
+        .sum();
+    if target_load > 0 && hold > 0.0 {
+        target_load as f64 / hold
+    } else {
+        total.max(1.0)
+    }
+}
+
 /// The median cost of an empty timed region, ns.
 fn timer_overhead() -> u64 {
     let mut hist =
@@ -322,12 +365,36 @@ fn timer_overhead() -> u64 {
     hist.value_at_quantile(0.5)
 }
 
-/// A chat waiting in a queue, as the bench keeps it.
+/// A chat waiting in a queue, as the bench keeps it: where it waits and what the routing core
+/// needs to move it on when its step times out.
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
     /// Where it was offered (the agent who takes it is assigned through it).
     target: TargetId,
+    queue: QueueId,
+    key: QueueKey,
+    rule: Option<RuleId>,
+    step: usize,
+    checks: u32,
+    owner: Option<AgentId>,
+    /// When its step times out, ticks; `None`: the step has no timeout.
+    due: Option<u64>,
+    /// Bumped each time the handle stops waiting: deadlines of an earlier chat no longer apply.
+    epoch: u32,
 }
+
+/// What a deadline does when it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    /// The customer gives up (patience, or the cap).
+    Leave,
+    /// The step it waits at times out: on to the next step (the step it was set for).
+    Timeout(usize),
+}
+
+/// A deadline in the heap: (when, order of scheduling, handle, epoch, what). The order of
+/// scheduling breaks ties, so the same seed moves the same chats in the same order.
+type Deadline = Reverse<(u64, u64, u32, u32, Due)>;
 
 /// A desk driven through the routing core: the board, the queues and the compiled rules, with
 /// the chats drawn from the scenario's streams. [`draw`](CoreDesk::draw), then
@@ -345,20 +412,26 @@ pub struct CoreDesk<'m> {
     stream_cum: Vec<f64>,
     routing_rng: Xoshiro256PlusPlus,
     rng: Xoshiro256PlusPlus,
-    /// The drawn chat: its stream, attributes and owner.
+    /// The drawn chat: its stream, attributes, owner and patience.
     stream: usize,
     attrs: Vec<ValueId>,
     owner: Option<AgentId>,
-    /// The decision's number: the board's clock and the chat's id.
+    patience: u64,
+    /// Decisions made: the drawn chat's number and id.
+    count: u64,
+    /// The virtual clock, ticks: decision `count` happens at `count` over `rate`.
     now: u64,
+    /// Ticks between decisions: one over the arrival rate.
+    gap: f64,
     /// The handle the drawn chat has if it waits, and its key in the queue once it does.
     handle: u32,
     key: QueueKey,
     /// Chats waiting, by handle, and the handles free for reuse.
     waiting: Vec<Waiting>,
     free: Vec<u32>,
-    /// Chats queued, oldest first: (queued at, queue, key, handle). Some have been taken since.
-    queued: VecDeque<(u64, QueueId, QueueKey, u32)>,
+    /// Deadlines of waiting chats, soonest first; some no longer apply (lazy invalidation).
+    deadlines: BinaryHeap<Deadline>,
+    scheduled: u64,
     /// One entry per chat in service: its agent.
     held: Vec<AgentId>,
     /// Chats held, and the most the steady state allows.
@@ -366,8 +439,11 @@ pub struct CoreDesk<'m> {
     target_load: u64,
     /// Chat slots of agents in a team.
     slots: u64,
-    /// Decisions a chat may wait through before it leaves.
-    patience: u64,
+    /// How long a chat of a stream without `patience` waits before it leaves, ticks.
+    cap: u64,
+    /// Chats moved on to a later step by a timeout, and chats that left a queue unanswered.
+    moved: u64,
+    left: u64,
 }
 
 impl<'m> CoreDesk<'m> {
@@ -414,13 +490,16 @@ impl<'m> CoreDesk<'m> {
             (vec![1.0; rates.len()], rates.len() as f64)
         };
         let mut acc = 0.0;
-        let stream_cum = rates
+        let stream_cum: Vec<f64> = rates
             .iter()
             .map(|r| {
                 acc += r / total;
                 acc
             })
             .collect();
+        let target_load = (busy * slots as f64).round() as u64;
+        let rate = arrival_rate(model, &rates, total, target_load);
+        let gap = TICKS_PER_SEC as f64 / rate;
         let load = held.len() as u64;
         CoreDesk {
             model,
@@ -437,23 +516,32 @@ impl<'m> CoreDesk<'m> {
             stream: 0,
             attrs: vec![crate::model::NO_VALUE; model.attributes.len()],
             owner: None,
+            patience: 0,
+            count: 0,
             now: 0,
+            gap,
             handle: 0,
             key: QueueKey::ZERO,
             waiting: Vec::new(),
             free: Vec::new(),
-            queued: VecDeque::new(),
+            deadlines: BinaryHeap::new(),
+            scheduled: 0,
             load,
             held,
-            target_load: (busy * slots as f64).round() as u64,
+            target_load,
             slots,
-            patience: model.agents.len().max(1) as u64,
+            cap: (model.agents.len().max(1) as f64 * gap).round() as u64,
+            moved: 0,
+            left: 0,
         }
     }
 
-    /// Draws the next chat (not timed).
+    /// Moves the clock to the next decision, follows every deadline due by then (not timed),
+    /// and draws the next chat (not timed).
     pub fn draw(&mut self) {
-        self.now += 1;
+        self.count += 1;
+        self.now = (self.count as f64 * self.gap).round() as u64;
+        self.follow_deadlines();
         let u: f64 = self.rng.random();
         let cum = &self.stream_cum;
         self.stream = cum.partition_point(|&c| c <= u).min(cum.len() - 1);
@@ -462,6 +550,16 @@ impl<'m> CoreDesk<'m> {
         self.attrs.fill(crate::model::NO_VALUE);
         for (a, choice) in &traffic.attributes {
             self.attrs[a.ix()] = choice.sample(rng);
+        }
+        // The engine's draws, in its order, up to the owner: handle time and wrap-up are not
+        // used here, but drawn so each stream's sequence is the engine's.
+        let _handle = traffic.handle_time.dist.sample(rng);
+        self.patience = match &traffic.patience {
+            Some(p) => p.dist.sample(rng).0,
+            None => self.cap,
+        };
+        if let Some(w) = &traffic.wrap_up {
+            let _wrap = w.dist.sample(rng);
         }
         self.owner = traffic
             .owner
@@ -496,7 +594,7 @@ impl<'m> CoreDesk<'m> {
             Decision::Assign { agent, at } => self.board.assign(model, agent, at.target, now),
             Decision::Wait { at } => {
                 let priority = rule.map_or(0, |r| model.rules[r.ix()].priority);
-                self.key = QueueKey::new(priority, now, self.now);
+                self.key = QueueKey::new(priority, now, self.count);
                 self.queues.push(at.queue, self.key, self.handle);
             }
             Decision::Redirect(_) | Decision::AfterHours => {}
@@ -505,8 +603,7 @@ impl<'m> CoreDesk<'m> {
     }
 
     /// After a decision (not timed): the bench's records of it, then the steady state: chats
-    /// end while the desk holds more than its share, their agents take waiting chats, and chats
-    /// that waited too long leave.
+    /// end while the desk holds more than its share, and their agents take waiting chats.
     pub fn settle(&mut self, d: Decision) {
         match d {
             Decision::Assign { agent, .. } => {
@@ -514,15 +611,40 @@ impl<'m> CoreDesk<'m> {
                 self.load += 1;
             }
             Decision::Wait { at } => {
-                let (h, w) = (self.handle, Waiting { target: at.target });
-                if h as usize == self.waiting.len() {
+                let h = self.handle;
+                // Its rule again, as `decide` chose it (not timed: `decide` keeps no more than
+                // it did before the bench followed timeouts).
+                let cx = ChatContext {
+                    attrs: &self.attrs,
+                    week_time: self.week_time,
+                    has_owner: self.owner.is_some(),
+                };
+                let rule = self.rules.choose(self.model, &cx);
+                let w = Waiting {
+                    target: at.target,
+                    queue: at.queue,
+                    key: self.key,
+                    rule,
+                    step: at.step,
+                    checks: at.checks,
+                    owner: self.owner,
+                    due: at.timeout.map(|t| self.now + t.0),
+                    epoch: 0,
+                };
+                let epoch = if h as usize == self.waiting.len() {
                     self.waiting.push(w);
+                    0
                 } else {
                     debug_assert_eq!(self.free.last(), Some(&h));
                     self.free.pop();
-                    self.waiting[h as usize] = w;
+                    let epoch = self.waiting[h as usize].epoch;
+                    self.waiting[h as usize] = Waiting { epoch, ..w };
+                    epoch
+                };
+                self.schedule(self.now.saturating_add(self.patience), h, epoch, Due::Leave);
+                if let Some(due) = w.due {
+                    self.schedule(due, h, epoch, Due::Timeout(at.step));
                 }
-                self.queued.push_back((self.now, at.queue, self.key, h));
             }
             Decision::Redirect(_) | Decision::AfterHours => {}
         }
@@ -542,16 +664,81 @@ impl<'m> CoreDesk<'m> {
                 self.board.assign(model, agent, target, now);
                 self.held.push(agent);
                 self.load += 1;
-                self.free.push(h);
+                self.stop_waiting(h);
             }
         }
-        while let Some(&(at, queue, key, h)) = self.queued.front() {
-            if at + self.patience > self.now {
+    }
+
+    fn schedule(&mut self, at: u64, h: u32, epoch: u32, due: Due) {
+        self.scheduled += 1;
+        self.deadlines
+            .push(Reverse((at, self.scheduled, h, epoch, due)));
+    }
+
+    /// The handle no longer waits: its deadlines lapse and it is free for the next chat.
+    fn stop_waiting(&mut self, h: u32) {
+        let w = &mut self.waiting[h as usize];
+        w.epoch = w.epoch.wrapping_add(1);
+        self.free.push(h);
+    }
+
+    /// Every deadline due by now, soonest first, as the engine follows its events: a customer
+    /// who runs out of patience leaves the queue; a step that times out sends the chat to its
+    /// rule's next step (`decide` from that step, then assigned or queued again, with its
+    /// queue key kept), at the deadline's time on the board's clock.
+    fn follow_deadlines(&mut self) {
+        let model = self.model;
+        while let Some(&Reverse((at, _, h, epoch, due))) = self.deadlines.peek() {
+            if at > self.now {
                 break;
             }
-            self.queued.pop_front();
-            if self.queues.remove(queue, key).is_some() {
-                self.free.push(h);
+            self.deadlines.pop();
+            let w = self.waiting[h as usize];
+            if w.epoch != epoch {
+                continue; // taken, gone or moved on since
+            }
+            match due {
+                Due::Leave => {
+                    self.queues.remove(w.queue, w.key);
+                    self.left += 1;
+                    self.stop_waiting(h);
+                }
+                Due::Timeout(step) if step == w.step => {
+                    self.queues.remove(w.queue, w.key);
+                    self.moved += 1;
+                    let view = ChatView {
+                        rule: w.rule,
+                        step: step + 1,
+                        checks: w.checks + 1,
+                        owner: w.owner,
+                    };
+                    let t = SimTime(at);
+                    match routing::decide(model, &self.board, view, &mut self.routing_rng) {
+                        Decision::Assign { agent, at: p } => {
+                            self.board.assign(model, agent, p.target, t);
+                            self.held.push(agent);
+                            self.load += 1;
+                            self.stop_waiting(h);
+                        }
+                        Decision::Wait { at: p } => {
+                            self.queues.push(p.queue, w.key, h);
+                            let due = p.timeout.map(|t| at + t.0);
+                            self.waiting[h as usize] = Waiting {
+                                target: p.target,
+                                queue: p.queue,
+                                step: p.step,
+                                checks: p.checks,
+                                due,
+                                ..w
+                            };
+                            if let Some(due) = due {
+                                self.schedule(due, h, epoch, Due::Timeout(p.step));
+                            }
+                        }
+                        Decision::Redirect(_) | Decision::AfterHours => self.stop_waiting(h),
+                    }
+                }
+                Due::Timeout(_) => {} // set for a step it has left
             }
         }
     }
@@ -600,21 +787,38 @@ mod tests {
                 "{busy}: {}",
                 share(&desk)
             );
-            let mut waited = 0;
+            let (mut waited, mut max_waiting) = (0, 0);
             for _ in 0..20_000 {
                 desk.draw();
                 let d = desk.decide();
                 waited += matches!(d, Decision::Wait { .. }) as u32;
                 desk.settle(d);
                 assert!(desk.load() <= desk.target_load);
+                max_waiting = max_waiting.max(desk.waiting());
+            }
+            // Route timeouts are followed: no chat still waits at a step past its timeout.
+            let free: std::collections::HashSet<u32> = desk.free.iter().copied().collect();
+            for (h, w) in desk.waiting.iter().enumerate() {
+                if !free.contains(&(h as u32)) {
+                    assert!(w.due.is_none_or(|d| d > desk.now), "{w:?} at {}", desk.now);
+                }
+            }
+            if busy >= 0.75 {
+                assert!(
+                    desk.moved > 0 && desk.left > 0,
+                    "{busy}: {} {}",
+                    desk.moved,
+                    desk.left
+                );
             }
             assert!(
                 (share(&desk) - busy).abs() < 0.03,
                 "{busy}: {}",
                 share(&desk)
             );
-            // The queues stay bounded: a chat waits through at most `patience` decisions.
-            assert!(desk.waiting() as u64 <= desk.patience, "{}", desk.waiting());
+            // The queues stay bounded: chats move on after their step's timeout and leave
+            // after their patience (exponential, mean 5 min: 1,200 decisions at 2,000 agents).
+            assert!(max_waiting < 2_000, "{}", desk.waiting());
             if busy == 0.9 {
                 assert!(waited > 0, "a busy desk queues some chats");
             }

@@ -1374,28 +1374,54 @@ fn stress_ramp(args: &StressArgs, source: &scenario::Source, per_hour: f64) -> R
         ));
         return Ok(EXIT_INTERRUPTED);
     };
-    let csv = report::stress::ramp_csv(&answer);
-    if let Some(out) = out_dir {
-        write_synced(out.staging(), "stress.csv", &csv)?;
-        write_synced(out.staging(), "stress.json", &report::json(&answer))?;
-        if let Some(summary) = &answer.summary {
-            let html = report::html::run(summary, &Default::default());
-            write_synced(out.staging(), "report.html", html.as_bytes())?;
+    let html = answer
+        .summary
+        .as_ref()
+        .map(|summary| report::html::run(summary, &Default::default()));
+    let set = StressSet {
+        csv: report::stress::ramp_csv(&answer),
+        json: report::json(&answer),
+        html,
+        table: report::stress::ramp_table(&answer),
+        warnings: &answer.warnings,
+    };
+    set.finish(args, out_dir)
+}
+
+/// What a stress test writes and prints, its grid's or its ramp's.
+struct StressSet<'a> {
+    csv: Vec<u8>,
+    json: Vec<u8>,
+    html: Option<String>,
+    table: String,
+    warnings: &'a [String],
+}
+
+impl StressSet<'_> {
+    /// Writes `--out`'s set (stress.csv, stress.json, report.html), then prints the format
+    /// asked for, and the warnings on stderr where the table does not show them.
+    fn finish(self, args: &StressArgs, out_dir: Option<OutDir>) -> Result<u8> {
+        if let Some(out) = out_dir {
+            write_synced(out.staging(), "stress.csv", &self.csv)?;
+            write_synced(out.staging(), "stress.json", &self.json)?;
+            if let Some(html) = &self.html {
+                write_synced(out.staging(), "report.html", html.as_bytes())?;
+            }
+            out.commit()?;
         }
-        out.commit()?;
+        emit(&match args.format {
+            CompareFormat::Table => self.table.into_bytes(),
+            CompareFormat::Json => self.json,
+            CompareFormat::Csv => self.csv,
+        })?;
+        if !args.runs.quiet && args.format != CompareFormat::Table && !self.warnings.is_empty() {
+            note(format_args!(
+                "{}",
+                report::warning_lines(self.warnings).trim_end()
+            ));
+        }
+        Ok(EXIT_SUCCESS)
     }
-    emit(&match args.format {
-        CompareFormat::Table => report::stress::ramp_table(&answer).into_bytes(),
-        CompareFormat::Json => report::json(&answer),
-        CompareFormat::Csv => csv,
-    })?;
-    if !args.runs.quiet && args.format != CompareFormat::Table && !answer.warnings.is_empty() {
-        note(format_args!(
-            "{}",
-            report::warning_lines(&answer.warnings).trim_end()
-        ));
-    }
-    Ok(EXIT_SUCCESS)
 }
 
 fn stress(args: &StressArgs) -> Result<u8> {
@@ -1434,29 +1460,14 @@ fn stress(args: &StressArgs) -> Result<u8> {
         ));
         return Ok(EXIT_INTERRUPTED);
     };
-    let csv = report::stress::csv(&answer);
-    if let Some(out) = out_dir {
-        write_synced(out.staging(), "stress.csv", &csv)?;
-        write_synced(out.staging(), "stress.json", &report::json(&answer))?;
-        write_synced(
-            out.staging(),
-            "report.html",
-            report::html::stress(&answer).as_bytes(),
-        )?;
-        out.commit()?;
-    }
-    emit(&match args.format {
-        CompareFormat::Table => report::stress::table(&answer).into_bytes(),
-        CompareFormat::Json => report::json(&answer),
-        CompareFormat::Csv => csv,
-    })?;
-    if !args.runs.quiet && args.format != CompareFormat::Table && !answer.warnings.is_empty() {
-        note(format_args!(
-            "{}",
-            report::warning_lines(&answer.warnings).trim_end()
-        ));
-    }
-    Ok(EXIT_SUCCESS)
+    let set = StressSet {
+        csv: report::stress::csv(&answer),
+        json: report::json(&answer),
+        html: Some(report::html::stress(&answer)),
+        table: report::stress::table(&answer),
+        warnings: &answer.warnings,
+    };
+    set.finish(args, out_dir)
 }
 
 /// Set by the first SIGINT or SIGTERM.

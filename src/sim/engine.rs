@@ -1,14 +1,13 @@
 //! The engine: one replication's event loop, from arrivals to the last chat's record.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 
 use super::chat::{Chat, NO_RULE, State};
-use super::event::{Event, Kind};
+use super::event::{Agenda, Kind};
 use super::record::{
     AgentChange, ChangeCause, ChatRecord, Outcome, Recorder, RunResult, Service, TicketChange,
     TicketStep,
@@ -67,12 +66,8 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     progress: P,
     now: SimTime,
     end: SimTime,
-    seq: u64,
-    events: BinaryHeap<Reverse<Event>>,
-    /// Each stream's next arrival, `(time, seq, stream)`: kept out of `events` so that the big
-    /// heap holds only the chats' own events. Its seq is taken when it is drawn, as for any
-    /// event, so the order of events is the same as with one heap.
-    arrivals: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    /// Pending events, and each stream's next arrival.
+    agenda: Agenda,
     board: Board,
     queues: Queues,
     rules: RuleIndex,
@@ -147,9 +142,7 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
         progress,
         now: SimTime::ZERO,
         end: model.end(),
-        seq: 0,
-        events: BinaryHeap::new(),
-        arrivals: BinaryHeap::with_capacity(model.traffic.len()),
+        agenda: Agenda::new(model.traffic.len()),
         board: Board::new(model),
         queues: Queues::new(model),
         rules: RuleIndex::new(model),
@@ -200,13 +193,9 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
 }
 
 impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
+    #[inline]
     fn schedule(&mut self, time: SimTime, kind: Kind) {
-        self.seq += 1;
-        self.events.push(Reverse(Event {
-            time,
-            seq: self.seq,
-            kind,
-        }));
+        self.agenda.schedule(time, kind);
     }
 
     fn init(&mut self) {
@@ -238,10 +227,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             Source::Poisson(rng, t) => (rng, t),
             Source::Replay(src) => {
                 match src.next_time() {
-                    Ok(Some(at)) => {
-                        self.seq += 1;
-                        self.arrivals.push(Reverse((at, self.seq, s as u32)));
-                    }
+                    Ok(Some(at)) => self.agenda.arrival(at, s as u32),
                     Ok(None) => {}
                     Err(e) => self.fail(s, e),
                 }
@@ -278,8 +264,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         *t = next;
         let at = SimTime::from_secs_f64(next);
         if at < self.end {
-            self.seq += 1;
-            self.arrivals.push(Reverse((at, self.seq, s as u32)));
+            self.agenda.arrival(at, s as u32);
         }
     }
 
@@ -290,44 +275,19 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.result.failure.get_or_insert(e);
     }
 
-    /// The next event by (time, seq): the earliest stream arrival or the heap's top.
-    #[inline]
-    fn next_event(&mut self) -> Option<Event> {
-        let arrival = self.arrivals.peek().map(|&Reverse(a)| a);
-        let other = self.events.peek().map(|&Reverse(e)| e);
-        match (arrival, other) {
-            (Some((time, seq, s)), e) if e.is_none_or(|e| (time, seq) < (e.time, e.seq)) => {
-                if time > self.end {
-                    return None;
-                }
-                self.arrivals.pop();
-                Some(Event {
-                    time,
-                    seq,
-                    kind: Kind::Arrival(s),
-                })
-            }
-            (_, Some(e)) if e.time <= self.end => {
-                self.events.pop();
-                Some(e)
-            }
-            _ => None,
-        }
-    }
-
     fn run(&mut self) {
         let mut reported = SimTime::ZERO;
         if self.result.failure.is_some() {
             self.end = self.now;
         }
-        while let Some(ev) = self.next_event() {
-            self.now = ev.time;
+        while let Some(ev) = self.agenda.next(self.end) {
+            self.now = ev.time();
             self.result.events += 1;
             if self.result.events & 0xFFFF == 0 {
                 (self.progress)(self.now.since(reported).0);
                 reported = self.now;
             }
-            match ev.kind {
+            match ev.kind() {
                 Kind::Arrival(s) => self.arrive(s as usize),
                 Kind::Depart { slot, epoch } => self.depart(slot, epoch),
                 Kind::Abandon { slot, epoch } => self.abandon(slot, epoch),
@@ -380,7 +340,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 let mut handle = traffic.handle_time.dist.sample(rng);
                 if let Some(scale) = &traffic.handle_scale {
                     let (f, _) = scale.segment(model.week_time(self.now));
-                    handle = SimTime((handle.0 as f64 * f).round() as u64);
+                    handle = SimTime::from_ticks_f64(handle.0 as f64 * f);
                 }
                 let patience = traffic.patience.as_ref().map(|p| p.dist.sample(rng));
                 draw_rest(model, traffic, attrs, handle, patience, rng)
@@ -462,7 +422,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn bot_done(&mut self, slot: u32, epoch: u32) {
-        let c = self.chats[slot as usize];
+        let c = &self.chats[slot as usize];
         let State::Bot { stage, resolves } = c.state else {
             return;
         };
@@ -481,12 +441,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Picks the chat's rule now (time conditions see the current time), then its bot, if any.
     fn choose_rule(&mut self, slot: u32) {
         let model = self.model;
-        let c = self.chats[slot as usize];
         let attrs = &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs];
         let cx = ChatContext {
             attrs,
             week_time: model.week_time(self.now),
-            has_owner: c.owner.is_some(),
+            has_owner: self.chats[slot as usize].owner.is_some(),
         };
         let rule = self.rules.choose(model, &cx);
         let c = &mut self.chats[slot as usize];
@@ -527,9 +486,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// Asks the routing core where the chat goes from route step `step` on, and does it.
     fn route(&mut self, slot: u32, step: usize, checks: u32, first: bool) {
-        let c = self.chats[slot as usize];
+        let c = &self.chats[slot as usize];
         let view = ChatView {
-            rule: Self::rule_of(&c),
+            rule: Self::rule_of(c),
             step,
             checks,
             owner: c.owner,
@@ -546,8 +505,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                     return;
                 }
                 self.place(slot, &at);
-                self.queues.push(at.queue, c.key, slot);
-                let (epoch, deadline) = (c.epoch, c.deadline);
+                let c = &self.chats[slot as usize];
+                let (key, epoch, deadline, had_bot, queued) =
+                    (c.key, c.epoch, c.deadline, c.had_bot, c.queued);
+                self.queues.push(at.queue, key, slot);
                 if let Some(timeout) = at.timeout {
                     self.schedule(
                         self.now.plus(timeout),
@@ -560,11 +521,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 }
                 if first {
                     // A chat that had a bot has its abandonment scheduled already.
-                    if let Some(deadline) = deadline.filter(|&d| d <= self.end && !c.had_bot) {
+                    if let Some(deadline) = deadline.filter(|&d| d <= self.end && !had_bot) {
                         self.schedule(deadline, Kind::Abandon { slot, epoch });
                     }
                     if let Some(red) = self.model.red_after {
-                        self.schedule(c.queued.plus(red), Kind::RedFlag { slot, epoch });
+                        self.schedule(queued.plus(red), Kind::RedFlag { slot, epoch });
                     }
                 }
             }
@@ -620,7 +581,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         c.answered = self.now;
         // The drawn handle time is the work; the agent's speed decides how long it takes.
         if speed != 1.0 {
-            c.handle = SimTime((c.handle.0 as f64 / speed).round() as u64);
+            c.handle = SimTime::from_ticks_f64(c.handle.0 as f64 / speed);
         }
         if c.first.is_none() {
             c.first = Some((agent, self.now, c.handle));
@@ -655,7 +616,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         for &slot in &held {
             let c = &mut self.chats[slot as usize];
             c.epoch = c.epoch.wrapping_add(1);
-            let done = self.now.plus(SimTime((c.work_left * f_new).round() as u64));
+            let done = self.now.plus(SimTime::from_ticks_f64(c.work_left * f_new));
             let epoch = c.epoch;
             if done <= self.end {
                 self.schedule(done, Kind::Depart { slot, epoch });
@@ -665,44 +626,46 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn depart(&mut self, slot: u32, epoch: u32) {
-        let c = self.chats[slot as usize];
+        let c = &self.chats[slot as usize];
         if c.epoch != epoch || c.state != State::InService {
             return; // rescheduled by a slowdown since
         }
+        // Only what is needed, not the whole chat: this runs for every chat.
+        let (via, agent, id, answered, drawn_wrap) = (c.via, c.agent, c.id, c.answered, c.wrap);
         // After-chat work keeps the slot: the team's own, else what the traffic drew.
-        let team = self.model.targets[c.via.ix()].team;
+        let team = self.model.targets[via.ix()].team;
         let wrap = match team.and_then(|t| self.model.teams[t.ix()].wrap_up.as_ref()) {
             Some(w) => w.dist.sample(&mut self.wrap_rng),
-            None => c.wrap,
+            None => drawn_wrap,
         };
-        let speed = self.model.agents[c.agent.ix()].speed;
-        let wrap = SimTime((wrap.0 as f64 / speed).round() as u64);
-        let old_load = self.board.agent(c.agent).load;
+        let speed = self.model.agents[agent.ix()].speed;
+        let wrap = SimTime::from_ticks_f64(wrap.0 as f64 / speed);
+        let old_load = self.board.agent(agent).load;
         if wrap > SimTime::ZERO {
-            self.wrapping[c.agent.ix()] += 1;
-            self.changed(c.agent, ChangeCause::WrapUp);
+            self.wrapping[agent.ix()] += 1;
+            self.changed(agent, ChangeCause::WrapUp);
             let done = self.now.plus(wrap);
             if done <= self.end {
-                self.schedule(done, Kind::WrapDone(c.agent.0));
+                self.schedule(done, Kind::WrapDone(agent.0));
             }
         } else {
-            self.board.release(self.model, c.agent, self.now);
-            self.changed(c.agent, ChangeCause::Released);
+            self.board.release(self.model, agent, self.now);
+            self.changed(agent, ChangeCause::Released);
         }
         if !self.model.slowdown.is_empty() {
-            self.rescale(c.agent, old_load, None, Some(slot));
+            self.rescale(agent, old_load, None, Some(slot));
         }
         self.recorder.service(&Service {
-            agent: c.agent,
-            chat: c.id,
-            start: c.answered,
+            agent: agent,
+            chat: id,
+            start: answered,
             end: self.now,
             finished: true,
         });
         if !self.escalate(slot) {
             self.close(slot, Outcome::Served);
         }
-        self.pull(c.agent);
+        self.pull(agent);
     }
 
     /// The agent finishes one chat's after-chat work: the slot frees, and it takes the next chat.
@@ -721,8 +684,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// then waits for the next team (its customer, already helped, does not abandon).
     fn escalate(&mut self, slot: u32) -> bool {
         let model = self.model;
-        let c = self.chats[slot as usize];
-        let Some(team) = model.targets[c.via.ix()].team else {
+        let Some(team) = model.targets[self.chats[slot as usize].via.ix()].team else {
             return false;
         };
         let Some(e) = &model.teams[team.ix()].escalate else {
@@ -828,7 +790,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let speed = self.model.agents[agent.ix()].speed;
         let done = self
             .now
-            .plus(SimTime((ticket.handle.0 as f64 / speed).round() as u64));
+            .plus(SimTime::from_ticks_f64(ticket.handle.0 as f64 / speed));
         if done <= self.end {
             self.schedule(done, Kind::TicketDone(agent.0));
         }
@@ -858,16 +820,17 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn abandon(&mut self, slot: u32, epoch: u32) {
-        let c = self.chats[slot as usize];
+        let c = &self.chats[slot as usize];
+        let (traffic, attempt, queue, key) = (c.traffic, c.attempt, c.queue, c.key);
         let at_bot = matches!(c.state, State::Bot { .. });
         if c.epoch != epoch || !(c.state == State::Waiting || at_bot) {
             return; // answered (or gone) since this was scheduled
         }
         if !at_bot {
-            self.queues.remove(c.queue, c.key);
+            self.queues.remove(queue, key);
         }
-        if let Some(r) = &self.model.traffic[c.traffic as usize].retry
-            && c.attempt < crate::model::MAX_ATTEMPTS
+        if let Some(r) = &self.model.traffic[traffic as usize].retry
+            && attempt < crate::model::MAX_ATTEMPTS
             && self.retry_rng.random::<f64>() < r.share
         {
             self.chats[slot as usize].back_after = Some(r.delay.dist.sample(&mut self.retry_rng));
@@ -910,12 +873,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
-        let c = self.chats[slot as usize];
+        let c = &self.chats[slot as usize];
         if c.epoch != epoch || c.state != State::Waiting || c.step != step {
             return;
         }
-        self.queues.remove(c.queue, c.key);
-        self.route(slot, step as usize + 1, c.checks + 1, false);
+        let (queue, key, checks) = (c.queue, c.key, c.checks);
+        self.queues.remove(queue, key);
+        self.route(slot, step as usize + 1, checks + 1, false);
     }
 
     fn shift(&mut self, agent: AgentId) {
@@ -971,7 +935,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Gives the chat's record to the recorder and frees its slot.
     fn close(&mut self, slot: u32, outcome: Outcome) {
         self.unflag(slot);
-        let c = self.chats[slot as usize];
+        // Borrowed, not copied: the record is built from the slot in place.
+        let c = &self.chats[slot as usize];
         if matches!(c.state, State::Bot { .. }) {
             self.in_bot -= 1;
         }
@@ -1000,7 +965,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             traffic: TrafficId(c.traffic),
             attrs: &self.attrs[slot as usize * self.n_attrs..(slot as usize + 1) * self.n_attrs],
             arrival: c.arrival,
-            rule: Self::rule_of(&c),
+            rule: Self::rule_of(c),
             // Redirected and after-hours chats never reached a team's queue, so count for none.
             // Chats turned away, redirected or given the after-hours action reached no team.
             target: c.target.filter(|_| {

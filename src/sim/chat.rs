@@ -1,7 +1,7 @@
 //! A chat's state while it is in the system, kept in a slot that is reused once it leaves.
 
 use crate::model::{AgentId, SimTime, TargetId};
-use crate::routing::{QueueId, QueueKey};
+use crate::routing::QueueId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
@@ -40,7 +40,6 @@ pub(super) struct Chat {
     pub(super) queue: QueueId,
     /// The target it counts for, once it has been offered to one.
     pub(super) target: Option<TargetId>,
-    pub(super) key: QueueKey,
     pub(super) agent: AgentId,
     pub(super) arrival: SimTime,
     pub(super) answered: SimTime,
@@ -57,13 +56,34 @@ pub(super) struct Chat {
     pub(super) channel: Option<u32>,
     /// The target it was offered through (a team's, or its owner's team's).
     pub(super) via: TargetId,
-    /// The first agent who took it, when, and for how long (kept through escalations).
-    pub(super) first: Option<(AgentId, SimTime, SimTime)>,
+    /// Escalations so far; with one or more, [`Cold`] holds the first agent's service.
     pub(super) transfers: u32,
+}
+
+/// What only escalations and a concurrency slowdown need of a chat, kept apart from [`Chat`] so
+/// that the record every event reads stays small (on a big desk most chats an event reaches are
+/// out of cache, and each cache line of a chat is a miss). Never reset: each field is written
+/// before it is read (`first` and `escalated_at` when a chat is escalated, and read only when
+/// its `transfers` say so; the work when a slowed-down chat is answered).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Cold {
+    /// The first agent who took it, when, and for how long.
+    pub(super) first: (AgentId, SimTime, SimTime),
+    /// When it was last escalated.
     pub(super) escalated_at: SimTime,
     /// Base handle time still to do, and when it was last brought up to date (slowdown only).
     pub(super) work_left: f64,
     pub(super) progress_at: SimTime,
+}
+
+impl Cold {
+    /// A new slot's.
+    pub(super) const EMPTY: Cold = Cold {
+        first: (AgentId(0), SimTime::ZERO, SimTime::ZERO),
+        escalated_at: SimTime::ZERO,
+        work_left: 0.0,
+        progress_at: SimTime::ZERO,
+    };
 }
 
 impl Chat {
@@ -83,7 +103,6 @@ impl Chat {
         owner: None,
         queue: QueueId(0),
         target: None,
-        key: QueueKey::ZERO,
         agent: AgentId(0),
         arrival: SimTime::ZERO,
         answered: SimTime::ZERO,
@@ -95,10 +114,6 @@ impl Chat {
         had_bot: false,
         channel: None,
         via: TargetId(0),
-        first: None,
         transfers: 0,
-        escalated_at: SimTime::ZERO,
-        work_left: 0.0,
-        progress_at: SimTime::ZERO,
     };
 }

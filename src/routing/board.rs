@@ -192,6 +192,9 @@ struct Class {
     by_time: Option<Fifo>,
     /// By position, when a target of the class needs it.
     by_id: Option<Bits>,
+    /// Whether a target of the class is `random` (only then are the agents' places in
+    /// `Board::random` read: on a big desk each read is a cache miss).
+    random: bool,
 }
 
 impl Class {
@@ -324,7 +327,7 @@ impl Board {
                             class.by_id = Some(Bits::new(class.members.len()));
                         }
                     }
-                    Strategy::Random => {}
+                    Strategy::Random => class.random = true,
                 }
             }
         }
@@ -419,7 +422,11 @@ impl Board {
             if let Some(bits) = &mut class.by_id {
                 bits.set(s.local as usize, now);
             }
-            let (start, end) = self.random_of[a.ix()];
+            let (start, end) = if class.random {
+                self.random_of[a.ix()]
+            } else {
+                (0, 0)
+            };
             for &(t, pos) in &self.random[start as usize..end as usize] {
                 let TargetIndex { avail, place, .. } = &mut self.targets[t as usize];
                 if now {

@@ -44,7 +44,8 @@ impl SimTime {
     #[inline]
     pub fn from_ticks_f64(ticks: f64) -> SimTime {
         const EXACT: f64 = (1u64 << 52) as f64;
-        if !(ticks > 0.0) {
+        // Negative, zero and NaN (which compares false with everything) give zero.
+        if ticks.is_nan() || ticks <= 0.0 {
             return SimTime::ZERO;
         }
         if ticks >= EXACT {

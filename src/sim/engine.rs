@@ -682,7 +682,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             self.rescale(agent, old_load, None, Some(slot));
         }
         self.recorder.service(&Service {
-            agent: agent,
+            agent,
             chat: id,
             start: answered,
             end: self.now,

@@ -332,7 +332,7 @@ mod tests {
         let (mut now, mut seq) = (0, 0u64);
         let mut pending: Vec<(u64, u64, Kind)> = Vec::new();
         let mut out = Vec::new();
-        let mut take = |pending: &mut Vec<(u64, u64, Kind)>, end: u64| {
+        let take = |pending: &mut Vec<(u64, u64, Kind)>, end: u64| {
             let i = (0..pending.len()).min_by_key(|&i| (pending[i].0, pending[i].1))?;
             (pending[i].0 <= end).then(|| pending.remove(i))
         };

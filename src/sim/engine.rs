@@ -752,8 +752,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             self.queues.remove(queue, key);
             self.start_service(slot, agent);
         }
-        // No chat waits for it: a free slot may go to a ticket.
-        self.take_ticket(agent);
+        // No chat waits for it: a free slot may go to a ticket (checked here, not by a call,
+        // since this runs at every release and most desks work no tickets).
+        if self.model.tickets.work.is_some() {
+            self.take_ticket(agent);
+        }
     }
 
     /// A chat left a ticket: it joins the backlog, and an agent of the ticket team who has a
@@ -1091,7 +1094,7 @@ struct Drawn {
 }
 
 /// Draws a new chat's wrap-up, owner and bot, in the order every stream draws them.
-#[inline]
+#[inline(always)]
 fn draw_rest<Rn: rand::Rng>(
     model: &Model,
     traffic: &Traffic,

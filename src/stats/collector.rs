@@ -81,7 +81,7 @@ impl Collector {
             bot_chats: 0,
             bot_time: 0,
             customers: [0; 3],
-            agents: AgentLoad::new(model.agents.len()),
+            agents: AgentLoad::new(model.agents.len(), model.end()),
         }
     }
 

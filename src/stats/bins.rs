@@ -136,7 +136,14 @@ impl Bins {
                 }
                 None => false,
             },
-            Repr::Sparse { .. } => self.add_n(bin, 1),
+            Repr::Sparse { keys, counts, .. } => {
+                // Most values fall in a bin already seen: counted here, without the call.
+                if let Some(slot) = find(keys, bin as u32) {
+                    counts[slot] = counts[slot].saturating_add(1);
+                    return true;
+                }
+                self.add_n(bin, 1)
+            }
         }
     }
 

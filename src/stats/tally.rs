@@ -60,9 +60,10 @@ impl Durations {
         self.add_in(d, bin_of(d.0));
     }
 
-    /// [`add`](Durations::add) with the duration's bin already computed (once per chat for the
-    /// several tallies it counts in).
-    #[inline]
+    /// [`add`](Durations::add) with the duration's bin already computed. Always inline: every
+    /// answered chat of a collector comes here (from [`PairTally::add`]), and out of line it is
+    /// a call, with the registers it saves.
+    #[inline(always)]
     pub(super) fn add_in(&mut self, d: SimTime, bin: usize) {
         self.n += 1;
         self.sum += d.0 as u128;
@@ -197,7 +198,7 @@ impl PairTally {
         self.escalated += (rec.transfers > 0) as u64;
         if rec.outcome.answered() {
             self.within += (rec.wait <= threshold) as u64;
-            self.waits.add(rec.wait);
+            self.waits.add_in(rec.wait, bin_of(rec.wait.0));
         }
     }
 }

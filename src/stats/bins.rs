@@ -136,7 +136,14 @@ impl Bins {
                 }
                 None => false,
             },
-            Repr::Sparse { .. } => self.add_n(bin, 1),
+            Repr::Sparse { keys, counts, .. } => {
+                // Most values fall in a bin already seen: counted here, without the call.
+                if let Some(slot) = find(keys, bin as u32) {
+                    counts[slot] = counts[slot].saturating_add(1);
+                    return true;
+                }
+                self.add_n(bin, 1)
+            }
         }
     }
 
@@ -182,6 +189,10 @@ impl Bins {
     /// Adds another tally's counts (the same bound: every bin fits).
     pub(super) fn merge(&mut self, other: &Bins) {
         match (&mut self.repr, &other.repr) {
+            // Nothing here yet (as when a collector adds its first pair to a tally): a copy.
+            (Repr::Sparse { used: 0, .. }, _) if self.high == other.high => {
+                self.repr = other.repr.clone();
+            }
             (Repr::Dense(a), Repr::Dense(b)) => {
                 for (a, b) in a.iter_mut().zip(b) {
                     *a = a.saturating_add(*b);

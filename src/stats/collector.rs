@@ -3,10 +3,9 @@
 //! report from whatever has been merged.
 
 use super::agents::AgentLoad;
-use super::bins::bin_of;
 use super::curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 use super::figures::*;
-use super::tally::{Durations, Tally};
+use super::tally::{Durations, PairTally, Tally};
 use super::tickets::TicketTally;
 use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
 use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult, TicketChange};
@@ -49,12 +48,71 @@ pub struct Collector {
     /// First contacts, retries, and abandoned chats whose customer did not come back.
     customers: [u64; 3],
     agents: AgentLoad,
+    /// Where this replication's chats are counted until `finish` adds them to the tallies
+    /// above. Only needed while recording, as `tickets_on`.
+    #[serde(skip)]
+    pairs: Pairs,
+}
+
+/// A collector's chats while it records, one [`PairTally`] per (rule, team row) pair: a chat
+/// counts in the overall tally, its team row's and its rule's, and counting it once in its
+/// pair and adding the pairs to those three at the end is the same (see [`Tally::absorb`]) for
+/// a third of the work per chat. A pair's tally is made when its first chat comes, so a rule
+/// costs a row of indices, not a tally per team row it never routes to.
+#[derive(Debug, Clone, Default)]
+struct Pairs {
+    /// Columns of `index`: one per team row, then one for chats that reached no team.
+    cols: usize,
+    /// Column of each target (its team row, as `row_of`).
+    col_of: Vec<u32>,
+    /// Per rule (then "no rule") and column, the position of its pair in `tallies`, or
+    /// `NO_PAIR`.
+    index: Vec<u32>,
+    /// The pairs' tallies, in the order of their first chat, and their (rule, column).
+    tallies: Vec<PairTally>,
+    keys: Vec<(u32, u32)>,
+    /// The histograms' upper bound.
+    high: u64,
+}
+
+/// In [`Pairs::index`]: no chat of this pair yet.
+const NO_PAIR: u32 = u32::MAX;
+
+impl Pairs {
+    fn new(rules: usize, rows: usize, row_of: &[usize], high: u64) -> Pairs {
+        let cols = rows + 1;
+        Pairs {
+            cols,
+            col_of: row_of.iter().map(|&r| r as u32).collect(),
+            index: vec![NO_PAIR; rules * cols],
+            tallies: Vec::new(),
+            keys: Vec::new(),
+            high,
+        }
+    }
+
+    /// The tally of the pair at `cell` of `index` (rule `rule`, column `col`), made now.
+    #[cold]
+    #[inline(never)]
+    fn open(&mut self, cell: usize, rule: usize, col: usize) -> u32 {
+        let ix = self.tallies.len() as u32;
+        self.tallies.push(PairTally::new(self.high));
+        self.keys.push((rule as u32, col as u32));
+        self.index[cell] = ix;
+        ix
+    }
 }
 
 impl Collector {
     /// A collector for a model's teams, rules and agents.
     pub fn new(model: &Model) -> Collector {
         let high = model.end().0;
+        let row_of: Vec<usize> = model
+            .targets
+            .iter()
+            .map(|t| t.team.map_or(model.teams.len(), |team| team.ix()))
+            .collect();
+        let rows = model.teams.len() + has_everyone_row(model) as usize;
         Collector {
             threshold: model.service_level,
             messages_on: model.messages,
@@ -62,7 +120,7 @@ impl Collector {
             red_after: model.red_after,
             reps: 1,
             overall: Tally::new(high),
-            teams: vec![Tally::new(high); model.teams.len() + has_everyone_row(model) as usize],
+            teams: vec![Tally::new(high); rows],
             rules: vec![Tally::new(high); model.rules.len() + 1],
             transfers: 0,
             second_wait: Durations::new(high),
@@ -73,15 +131,12 @@ impl Collector {
             ticket_work: model.tickets.work.as_ref().map(|_| TicketTally::new(high)),
             flagged: 0,
             red_flag_peak: 0,
-            row_of: model
-                .targets
-                .iter()
-                .map(|t| t.team.map_or(model.teams.len(), |team| team.ix()))
-                .collect(),
+            pairs: Pairs::new(model.rules.len() + 1, rows, &row_of, high),
+            row_of,
             bot_chats: 0,
             bot_time: 0,
             customers: [0; 3],
-            agents: AgentLoad::new(model.agents.len()),
+            agents: AgentLoad::new(model.agents.len(), model.end()),
         }
     }
 
@@ -93,6 +148,10 @@ impl Collector {
     /// Adds another replication's tallies to these. Merge in replication order: the result
     /// does not depend on it, but floating-point sums are kept reproducible anyway.
     pub fn merge(&mut self, o: &Collector) {
+        debug_assert!(
+            o.pairs.tallies.is_empty(),
+            "a collector is merged after its finish"
+        );
         self.reps += o.reps;
         self.overall.merge(&o.overall);
         for (a, b) in self.teams.iter_mut().zip(&o.teams) {
@@ -157,9 +216,9 @@ impl Collector {
             .zip(&self.agents.times)
             .map(|(a, times)| {
                 let on_shift_secs = times.on_shift as f64 / TICKS_PER_SEC as f64;
-                let busy = times.busy as f64 / TICKS_PER_SEC as f64;
-                let wrap = times.wrap as f64 / TICKS_PER_SEC as f64;
-                let ticket = times.ticket as f64 / TICKS_PER_SEC as f64;
+                let busy = to_f64(times.busy) / TICKS_PER_SEC as f64;
+                let wrap = to_f64(times.wrap) / TICKS_PER_SEC as f64;
+                let ticket = to_f64(times.ticket) / TICKS_PER_SEC as f64;
                 let hours = on_shift_secs / 3_600.0 / reps.max(1) as f64;
                 AgentFigures {
                     name: a.name.clone(),
@@ -293,12 +352,17 @@ impl Recorder for Collector {
         if !rec.measured {
             return;
         }
-        // The wait's histogram bin, found once for the three tallies the chat counts in.
-        let bin = bin_of(rec.wait.0);
-        self.overall.add(rec, self.threshold, bin);
-        if let Some(t) = rec.target {
-            self.teams[self.row_of[t.ix()]].add(rec, self.threshold, bin);
+        // Counted once, in its (rule, team row) pair; `finish` adds the pairs to the overall,
+        // team and rule tallies.
+        let p = &mut self.pairs;
+        let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
+        let col = rec.target.map_or(p.cols - 1, |t| p.col_of[t.ix()] as usize);
+        let cell = rule * p.cols + col;
+        let mut ix = p.index[cell];
+        if ix == NO_PAIR {
+            ix = p.open(cell, rule, col);
         }
+        p.tallies[ix as usize].add(rec, self.threshold);
         self.customers[(rec.attempt > 1) as usize] += 1;
         if rec.outcome == Outcome::Abandoned && !rec.retry {
             self.customers[2] += 1;
@@ -307,8 +371,6 @@ impl Recorder for Collector {
             self.bot_chats += 1;
             self.bot_time += b.0 as u128;
         }
-        let rule = rec.rule.map_or(self.rules.len() - 1, |r| r.ix());
-        self.rules[rule].add(rec, self.threshold, bin);
         if rec.transfers > 0 {
             self.transfers += rec.transfers as u64;
             if let Some(w) = rec.second_wait {
@@ -340,6 +402,7 @@ impl Recorder for Collector {
     }
 
     fn finish(&mut self, end: SimTime) {
+        self.add_pairs();
         self.count_messages_and_tickets();
         self.agents.finish(end);
         if let Some(t) = &mut self.ticket_work {
@@ -349,6 +412,24 @@ impl Recorder for Collector {
 }
 
 impl Collector {
+    /// Adds each (rule, team row) pair's chats to the overall tally, its team row's and its
+    /// rule's, and forgets the pairs (their memory too).
+    fn add_pairs(&mut self) {
+        let tallies = std::mem::take(&mut self.pairs.tallies);
+        let keys = std::mem::take(&mut self.pairs.keys);
+        let no_team = self.pairs.cols - 1;
+        for (&(rule, col), pair) in keys.iter().zip(&tallies) {
+            let (rule, col) = (rule as usize, col as usize);
+            let at_bot = col == no_team;
+            self.overall.absorb(pair, at_bot);
+            if !at_bot {
+                self.teams[col].absorb(pair, false);
+            }
+            self.rules[rule].absorb(pair, at_bot);
+        }
+        self.pairs.index.fill(NO_PAIR);
+    }
+
     /// Sets the automated messages and tickets of this replication from its overall tally and
     /// customers, once at the end rather than per chat (each depends only on a chat's outcome,
     /// and on whether an abandoning customer comes back). Called before any merge.
@@ -373,6 +454,26 @@ impl Collector {
             if_on(self.tickets_on.missed, self.customers[2]),
         ];
     }
+}
+
+/// `v as f64`, the cheap way when `v` fits a `u64` (the same number: both conversions round
+/// to the nearest `f64`), as it always does in practice. The general conversion is a call of
+/// some 36 instructions, three per agent in [`Collector::figures`], which adds up at 100,000
+/// agents.
+#[inline]
+fn to_f64(v: u128) -> f64 {
+    match u64::try_from(v) {
+        Ok(v) => v as f64,
+        Err(_) => wide_to_f64(v),
+    }
+}
+
+/// `v as f64` for a `v` past `u64`, out of line: with both conversions inline the compiler
+/// computes the general one every time and picks.
+#[cold]
+#[inline(never)]
+fn wide_to_f64(v: u128) -> f64 {
+    v as f64
 }
 
 /// Jain's fairness index of some values: (sum x)^2 / (n sum x^2); `None` if all are zero.
@@ -400,6 +501,96 @@ mod tests {
         assert_eq!(jain_index([0.5, 0.5, 0.5].into_iter()), Some(1.0));
         assert!((jain_index([0.9, 0.0, 0.0].into_iter()).unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(jain_index([0.0, 0.0].into_iter()), None);
+    }
+
+    /// Chats counted once in their (rule, team row) pair and added to the three tallies at
+    /// the end give the very tallies of counting each chat in all three as it comes (the
+    /// former way, `Tally::add`), for random chats of every outcome, with or without a rule,
+    /// a team or the fallback over every agent, waits past the histogram's range included.
+    #[test]
+    fn chats_counted_in_pairs_are_the_chats_counted_in_three_tallies() {
+        use crate::model::{RuleId, TargetId, TrafficId};
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/caps-and-fallback.toml"
+        );
+        let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
+        assert!(has_everyone_row(&model) && model.rules.len() > 1);
+        let outcomes = [
+            Outcome::Served,
+            Outcome::InService,
+            Outcome::Abandoned,
+            Outcome::Waiting,
+            Outcome::Blocked,
+            Outcome::Deflected,
+            Outcome::AfterHours,
+            Outcome::BotResolved,
+        ];
+        let high = model.end().0;
+        let chat = (
+            any::<bool>(),
+            0..=model.rules.len(),
+            0..=model.targets.len(),
+            0..outcomes.len(),
+            prop_oneof![Just(0u64), 0..100_000_000u64, 0..2 * high],
+            0u32..3,
+        );
+        let mut runner = TestRunner::new(Config::with_cases(64));
+        runner
+            .run(&proptest::collection::vec(chat, 0..600), |chats| {
+                let mut c = Collector::new(&model);
+                let mut overall = Tally::new(high);
+                let mut teams = vec![Tally::new(high); c.teams.len()];
+                let mut rules = vec![Tally::new(high); c.rules.len()];
+                c.begin(SimTime::ZERO);
+                for (k, &(measured, rule, target, outcome, wait, transfers)) in
+                    chats.iter().enumerate()
+                {
+                    let rec = ChatRecord {
+                        replication: 0,
+                        id: k as u64,
+                        customer: k as u64,
+                        attempt: 1,
+                        retry: false,
+                        measured,
+                        traffic: TrafficId(0),
+                        attrs: &[],
+                        arrival: SimTime::ZERO,
+                        rule: (rule < model.rules.len()).then_some(RuleId(rule as u32)),
+                        target: (target < model.targets.len()).then_some(TargetId(target as u32)),
+                        agent: None,
+                        wait: SimTime(wait),
+                        handle: None,
+                        outcome: outcomes[outcome],
+                        channel: None,
+                        owner: None,
+                        checks: 0,
+                        bot_time: None,
+                        transfers,
+                        second_wait: None,
+                        resolution: None,
+                    };
+                    c.record(&rec);
+                    if measured {
+                        let bin = super::super::bins::bin_of(wait);
+                        overall.add(&rec, c.threshold, bin);
+                        if let Some(t) = rec.target {
+                            teams[c.row_of[t.ix()]].add(&rec, c.threshold, bin);
+                        }
+                        rules[rule].add(&rec, c.threshold, bin);
+                    }
+                }
+                c.finish(SimTime(1));
+                let json = |t: &[Tally]| serde_json::to_string(t).unwrap();
+                prop_assert_eq!(json(&[c.overall.clone()]), json(&[overall]));
+                prop_assert_eq!(json(&c.teams), json(&teams));
+                prop_assert_eq!(json(&c.rules), json(&rules));
+                prop_assert!(c.pairs.tallies.is_empty());
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// Messages and tickets read from the tallies at the end are what counting them chat by

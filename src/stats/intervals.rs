@@ -268,7 +268,10 @@ impl Recorder for IntervalCollector {
         }
     }
 
-    #[inline]
+    // Out of line: the interval report is optional, and inlined beside the collector's own
+    // accounting it kept the change's fields in callee-saved registers across its call, which
+    // every agent change then saved and restored, with the report or without.
+    #[inline(never)]
     fn agent(&mut self, c: &AgentChange) {
         let a = c.agent.ix();
         self.accrue(a, c.time);

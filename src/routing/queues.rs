@@ -503,7 +503,7 @@ mod tests {
             let (mut clock, mut id) = (1_000_000u64, 0u64);
             for step in 0..12_000u32 {
                 // Fill and drain in turns, so the buffer grows, shrinks and empties.
-                let filling = (step / (size as u32 * 2)) % 2 == 0;
+                let filling = (step / (size as u32 * 2)).is_multiple_of(2);
                 let r = rng.random_range(0..100);
                 let push = if filling { r < 70 } else { r < 30 };
                 if push {
@@ -558,7 +558,7 @@ mod tests {
                 assert_eq!(q.is_empty(), reference.is_empty());
                 saw_gone |= q.gone > 0;
                 saw_rest |= !q.rest.is_empty();
-                if size < 400 || step % 101 == 0 {
+                if size < 400 || step.is_multiple_of(101) {
                     check_queue(&q);
                 }
             }

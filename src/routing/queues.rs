@@ -124,7 +124,7 @@ impl Queue {
     }
 
     /// Adds a chat whose key is not past the buffer's last.
-    #[cold]
+    #[inline(never)]
     fn insert(&mut self, key: QueueKey, chat: u32) {
         let pos = self.run.partition_point(|e| e.key() < key);
         if let Some(e) = self.run.get_mut(pos)
@@ -163,7 +163,7 @@ impl Queue {
     }
 
     /// Removes a chat that is not the buffer's first.
-    #[cold]
+    #[inline(never)]
     fn remove_inside(&mut self, key: QueueKey) -> Option<u32> {
         let len = self.run.len();
         if let Some(last) = self.run.back()
@@ -362,7 +362,7 @@ impl Queues {
     }
 
     /// Adds a chat to a queue.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, queue: QueueId, key: QueueKey, chat: u32) {
         let q = &mut self.queues[queue.0 as usize];
         let was_empty = q.is_empty();
@@ -374,7 +374,7 @@ impl Queues {
     }
 
     /// Removes a chat from a queue (it left, or moved on to the next step).
-    #[inline]
+    #[inline(always)]
     pub fn remove(&mut self, queue: QueueId, key: QueueKey) -> Option<u32> {
         let q = &mut self.queues[queue.0 as usize];
         let chat = q.remove(key);
@@ -388,7 +388,7 @@ impl Queues {
     /// The waiting chat an agent with a free slot should take: the first in order among the
     /// heads of its personal queue and the queues of every target it belongs to. Returns the
     /// queue it waits in.
-    #[inline]
+    #[inline(always)]
     pub fn next_for(&self, model: &Model, a: AgentId) -> Option<(QueueId, QueueKey, u32)> {
         // The best so far, as plain values the loop keeps in registers (`NONE`: none yet).
         const NONE: u32 = u32::MAX;

@@ -54,6 +54,9 @@ const SHIFT_MAX: usize = 64;
 /// was once used spare reallocating as queues fill and drain).
 const KEEP_CAPACITY: usize = 64;
 
+/// Most capacity an empty personal queue keeps (see [`Queues::emptied`]).
+const PERSONAL_CAPACITY: usize = 4;
+
 /// A chat in a queue's buffer. The key is split into two words so that an entry takes 24
 /// bytes, not the 32 a `u128`'s alignment would make it.
 #[derive(Debug, Clone, Copy)]
@@ -380,9 +383,22 @@ impl Queues {
         let chat = q.remove(key);
         self.len -= chat.is_some() as usize;
         if chat.is_some() && q.is_empty() {
-            self.mark(queue, false);
+            self.emptied(queue);
         }
         chat
+    }
+
+    /// A queue ran empty: it no longer offers chats, and a personal queue that was ever longer
+    /// than a few chats gives its buffer back (with 100,000 agents, buffers kept for chats
+    /// long gone would add up; a short one is kept, so an owner whose chats wait one at a time
+    /// costs no allocation each time).
+    #[cold]
+    fn emptied(&mut self, queue: QueueId) {
+        let q = &mut self.queues[queue.0 as usize];
+        if queue.0 as usize >= self.targets && q.run.capacity() > PERSONAL_CAPACITY {
+            q.run = VecDeque::new();
+        }
+        self.mark(queue, false);
     }
 
     /// The waiting chat an agent with a free slot should take: the first in order among the
@@ -665,6 +681,12 @@ mod tests {
                 for a in 0..m.agents.len() as u32 {
                     let a = AgentId(a);
                     assert_eq!(q.next_for(&m, a), scan(&q, &m, a), "seed {seed} chat {id}");
+                    // The bit says whether the personal queue holds a chat, and an empty one
+                    // keeps little memory.
+                    let personal = &q.queues[QueueId::personal(&m, a).0 as usize];
+                    let bit = q.personal[a.ix() / 64] >> (a.ix() % 64) & 1 == 1;
+                    assert_eq!(bit, !personal.is_empty());
+                    assert!(bit || personal.run.capacity() <= PERSONAL_CAPACITY);
                 }
             }
         }

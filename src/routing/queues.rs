@@ -261,11 +261,10 @@ pub struct Queues {
     targets: usize,
     /// Bit `a % 64` of word `a / 64`: agent `a`'s personal queue holds a chat.
     personal: Vec<u64>,
-    /// Per agent, its class.
-    class_of: Vec<u32>,
-    /// Per class, the range of its words in `busy` (start, end) and the start of its targets in
-    /// `class_targets`.
-    classes: Vec<(u32, u32, u32)>,
+    /// Per agent, its class: the range of the class's words in `busy` (start, end) and the
+    /// start of its targets in `class_targets` (kept per agent, not per class, to spare
+    /// `next_for` a dependent load).
+    class_of: Vec<(u32, u32, u32)>,
     /// Bit `i` of a class's words: the queue of its `i`-th target holds a chat.
     busy: Vec<u64>,
     /// The targets of every class, in the order of its members' memberships.
@@ -314,6 +313,7 @@ impl Queues {
             class_of.push(c);
             (last_class, last) = (c, std::mem::take(&mut targets));
         }
+        let class_of = class_of.into_iter().map(|c| classes[c as usize]).collect();
         let (mut target_bits, mut bits) = (Vec::new(), Vec::new());
         for of in of_target {
             let start = bits.len() as u32;
@@ -328,7 +328,6 @@ impl Queues {
             targets: model.targets.len(),
             personal: vec![0; model.agents.len().div_ceil(64)],
             class_of,
-            classes,
             busy: vec![0; words as usize],
             class_targets,
             target_bits,
@@ -420,7 +419,7 @@ impl Queues {
                 offer(q, key, chat);
             }
         }
-        let (start, end, targets) = self.classes[self.class_of[a.ix()] as usize];
+        let (start, end, targets) = self.class_of[a.ix()];
         let targets = &self.class_targets[targets as usize..];
         for w in start..end {
             let mut word = self.busy[w as usize];

@@ -269,7 +269,8 @@ impl Board {
         // The key of the agent before and its class: the agents of one `[[agents]]` entry are
         // neighbours with one key, so most agents take their class from the one before without
         // a key of their own allocated and hashed (which was most of a 100,000-agent start).
-        let (mut key, mut prev): (Vec<(u32, u32)>, Vec<(u32, u32)>) = Default::default();
+        let mut key: Vec<(u32, u32)> = Vec::new();
+        let mut prev: Vec<(u32, u32)> = Vec::new();
         let mut prev_class: Option<u32> = None;
         for (a, agent) in model.agents.iter().enumerate() {
             let id = AgentId(a as u32);

@@ -961,7 +961,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
                 )
             });
             let waits = part.collector.wait_curves(&model);
-            let summary = experiment::finish(&model, &options, part).0;
+            let summary = experiment::summary(&model, &options, part);
             summary.failed()?;
             if !interrupted() {
                 let gates = (!gate.is_empty()).then(|| gate.check(&summary));

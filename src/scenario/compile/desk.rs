@@ -30,6 +30,14 @@ enum Members {
 }
 
 impl Members {
+    /// How many (at most [`limits::MAX_AGENTS`]: counts are checked before).
+    fn len(&self) -> usize {
+        match self {
+            Members::Counted { count, .. } => count.unwrap_or(1) as usize,
+            Members::Listed(list) => list.len(),
+        }
+    }
+
     fn into_iter(self) -> Box<dyn Iterator<Item = Member>> {
         match self {
             Members::Counted { base, count, shift } => {
@@ -122,6 +130,25 @@ impl Names {
         }
     }
 
+    /// Room for `n` more names without the table growing (each growth hashes every name
+    /// again).
+    fn reserve(&mut self, n: usize, agents: &[Agent]) {
+        let want = (self.used + n).saturating_mul(2).next_power_of_two();
+        if want > self.slots.len() {
+            self.rehash(want, agents);
+        }
+    }
+
+    /// The table at `len` slots, each agent at its place there.
+    fn rehash(&mut self, len: usize, agents: &[Agent]) {
+        let old = std::mem::replace(&mut self.slots, vec![0; len]);
+        for k in old.into_iter().filter(|&k| k != 0) {
+            if let Ok(i) = self.find(&agents[k as usize - 1].name, agents) {
+                self.slots[i] = k;
+            }
+        }
+    }
+
     /// The place of agent `k` as it was first defined, or of the duplicate that redefined its
     /// name last; from now on, `place` is where the name counts as defined.
     fn redefine(&mut self, k: u32, place: Place) -> Place {
@@ -144,14 +171,7 @@ impl Names {
         self.slots[slot] = ix + 1;
         self.used += 1;
         if self.used * 2 > self.slots.len() {
-            // Twice the slots, each agent at its place there.
-            let twice = vec![0; 2 * self.slots.len()];
-            let old = std::mem::replace(&mut self.slots, twice);
-            for k in old.into_iter().filter(|&k| k != 0) {
-                if let Ok(i) = self.find(&agents[k as usize - 1].name, agents) {
-                    self.slots[i] = k;
-                }
-            }
+            self.rehash(2 * self.slots.len(), agents);
         }
     }
 
@@ -378,6 +398,8 @@ impl Compiler<'_> {
             // The entry's skill levels, indexed by skill: registered by its first agent added
             // (the skills of an entry whose every agent is a duplicate are never registered).
             let mut levels: Option<Vec<u32>> = None;
+            agents.reserve(members.len());
+            names.reserve(members.len(), &agents);
             for Member { name, shift, at } in members.into_iter() {
                 let slot = match names.find(&name, &agents) {
                     Ok(slot) => slot,

@@ -408,6 +408,13 @@ pub fn junit(s: &Summary, g: &Gates) -> Vec<u8> {
 /// The run's JSON report with its `gates` (only when there are any), as `--format json` prints
 /// it and `summary.json` holds it.
 pub fn json(s: &Summary, gates: Option<&Gates>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 * 1024);
+    json_to(&mut out, s, gates).expect("results serialize");
+    out
+}
+
+/// [`json`] written into `w` as it is made (see [`super::json_to`]).
+pub fn json_to<W: std::io::Write>(w: W, s: &Summary, gates: Option<&Gates>) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct WithGates<'a> {
         #[serde(flatten)]
@@ -416,10 +423,13 @@ pub fn json(s: &Summary, gates: Option<&Gates>) -> Vec<u8> {
         gates: Option<&'a Gates>,
     }
     match gates {
-        None => super::json(s),
-        Some(g) => super::json(&WithGates {
-            summary: s,
-            gates: Some(g),
-        }),
+        None => super::json_to(w, s),
+        Some(g) => super::json_to(
+            w,
+            &WithGates {
+                summary: s,
+                gates: Some(g),
+            },
+        ),
     }
 }

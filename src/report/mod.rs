@@ -12,6 +12,7 @@ pub mod describe;
 pub mod explain;
 pub mod gate;
 pub mod html;
+mod pretty;
 pub mod staff;
 pub mod stress;
 pub mod sweep;
@@ -21,10 +22,23 @@ pub mod table;
 /// Times are in seconds.
 pub fn json<T: serde::Serialize>(summary: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 * 1024);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
-    summary.serialize(&mut ser).expect("results serialize");
-    out.push(b'\n');
+    json_to(&mut out, summary).expect("results serialize");
     out
+}
+
+/// [`json`] written into `w` as it is made, for a report too large to hold twice (100,000
+/// agents make 27 MB of it): the bytes are the same. An error is the writer's, or a value
+/// without a JSON form (which the reports do not hold).
+pub fn json_to<W: std::io::Write, T: ?Sized + serde::Serialize>(
+    w: W,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut ser = pretty::Serializer::new(w);
+    value.serialize(&mut ser).map_err(|e| match e {
+        pretty::Error::Io(e) => e,
+        pretty::Error::Value(m) => std::io::Error::other(m),
+    })?;
+    std::io::Write::write_all(&mut ser.finish()?, b"\n")
 }
 
 /// `serde_json`'s `PrettyFormatter` (two spaces a level), byte for byte, with a line's break

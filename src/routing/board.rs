@@ -269,21 +269,36 @@ impl Board {
         let mut ids: HashMap<Vec<(u32, u32)>, u32> = HashMap::new();
         let mut random_of = Vec::with_capacity(model.agents.len());
         let mut random = Vec::new();
+        // The key of the agent before and its class: the agents of one `[[agents]]` entry are
+        // neighbours with one key, so most agents take their class from the one before without
+        // a key of their own allocated and hashed (which was most of a 100,000-agent start).
+        let mut key: Vec<(u32, u32)> = Vec::new();
+        let mut prev: Vec<(u32, u32)> = Vec::new();
+        let mut prev_class: Option<u32> = None;
         for (a, agent) in model.agents.iter().enumerate() {
             let id = AgentId(a as u32);
-            let key: Vec<(u32, u32)> = agent
-                .memberships
-                .iter()
-                .map(|m| {
-                    let s = model.targets[m.target.ix()].strategy;
-                    (m.target.0, rank(model, s, id, m.score))
-                })
-                .collect();
-            let next = classes.len() as u32;
-            let c = *ids.entry(key).or_insert(next);
-            if c == next {
-                classes.push(Class::default());
-            }
+            key.clear();
+            key.extend(agent.memberships.iter().map(|m| {
+                let s = model.targets[m.target.ix()].strategy;
+                (m.target.0, rank(model, s, id, m.score))
+            }));
+            let c = match prev_class {
+                Some(c) if prev == key => c,
+                _ => {
+                    let c = match ids.get(&key) {
+                        Some(&c) => c,
+                        None => {
+                            let next = classes.len() as u32;
+                            ids.insert(key.clone(), next);
+                            classes.push(Class::default());
+                            next
+                        }
+                    };
+                    std::mem::swap(&mut key, &mut prev);
+                    prev_class = Some(c);
+                    c
+                }
+            };
             let class = &mut classes[c as usize];
             class.members.push(id);
             slots[a] = Slot {

@@ -17,22 +17,171 @@ struct Member {
     at: Option<String>,
 }
 
+/// The agents of an `[[agents]]` entry: `NAME-1` … `NAME-N` (or `NAME` alone) with one shift,
+/// made one at a time as they are added (a desk may have 100,000 of them, and a list of them
+/// all would only be copied into the model), or a list (a staffing curve, a roster file).
+enum Members {
+    Counted {
+        base: String,
+        count: Option<u32>,
+        shift: Option<Roster>,
+    },
+    Listed(Vec<Member>),
+}
+
+impl Members {
+    /// How many (at most [`limits::MAX_AGENTS`]: counts are checked before).
+    fn len(&self) -> usize {
+        match self {
+            Members::Counted { count, .. } => count.unwrap_or(1) as usize,
+            Members::Listed(list) => list.len(),
+        }
+    }
+
+    fn into_iter(self) -> Box<dyn Iterator<Item = Member>> {
+        match self {
+            Members::Counted { base, count, shift } => {
+                Box::new(expand(base, count).map(move |name| Member {
+                    name,
+                    shift: shift.clone(),
+                    at: None,
+                }))
+            }
+            Members::Listed(list) => Box::new(list.into_iter()),
+        }
+    }
+}
+
 /// The names of `count` identical agents, `NAME-1` … `NAME-N`; without a count, the name alone.
-fn expand(base: &str, count: Option<u32>) -> Vec<String> {
-    match count {
-        None => vec![base.to_string()],
-        // Without `format!`: a desk may have 100,000 of them.
-        Some(n) => (1..=n)
-            .map(|k| {
-                let mut digits = itoa::Buffer::new();
-                let k = digits.format(k);
-                let mut name = String::with_capacity(base.len() + 1 + k.len());
-                name.push_str(base);
-                name.push('-');
-                name.push_str(k);
-                name
-            })
-            .collect(),
+fn expand(base: String, count: Option<u32>) -> impl Iterator<Item = String> {
+    let alone = count.is_none().then(|| base.clone());
+    (1..=count.unwrap_or(0))
+        .map(move |k| {
+            // Without `format!`: a desk may have 100,000 of them.
+            let mut digits = itoa::Buffer::new();
+            let k = digits.format(k);
+            let mut name = String::with_capacity(base.len() + 1 + k.len());
+            name.push_str(&base);
+            name.push('-');
+            name.push_str(k);
+            name
+        })
+        .chain(alone)
+}
+
+/// Where an agent name was defined: an `[[agents]]` entry, or a roster file's row.
+#[derive(Debug, Clone, PartialEq)]
+enum Place {
+    Entry(usize),
+    Row(String),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Entry(i) => write!(f, "agents[{i}]"),
+            Place::Row(at) => f.write_str(at),
+        }
+    }
+}
+
+/// The agents' names so far, to find a name defined twice. An open-addressing table of
+/// indexes into the agents, whose own names are compared, so that no name is copied to be a
+/// key (a `HashMap<String, _>` allocated a key per agent, most of a 100,000-agent start with
+/// the place's `format!`). Where a name was defined is worked out only for a duplicate.
+struct Names {
+    /// Agent index + 1 in each slot, 0 when free; a power of two long, at most half full.
+    slots: Vec<u32>,
+    used: usize,
+    hasher: std::hash::RandomState,
+    /// The entry each agent index from here on comes from: (first agent, entry), in order.
+    entries: Vec<(u32, usize)>,
+    /// The roster row of agents from a roster file, by agent index, in order.
+    rows: Vec<(u32, String)>,
+    /// Names a duplicate has redefined since: the duplicate's place is the one reported next
+    /// (as the map of names to places kept the latest).
+    redefined: HashMap<u32, Place>,
+}
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            slots: vec![0; 64],
+            used: 0,
+            hasher: std::hash::RandomState::new(),
+            entries: Vec::new(),
+            rows: Vec::new(),
+            redefined: HashMap::new(),
+        }
+    }
+
+    /// Where `name` is among the agents: `Err` with the index of the agent who has it, or
+    /// `Ok` with the free slot it would take.
+    fn find(&self, name: &str, agents: &[Agent]) -> Result<usize, u32> {
+        use std::hash::BuildHasher;
+        let mask = self.slots.len() - 1;
+        let mut i = self.hasher.hash_one(name) as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => return Ok(i),
+                k if agents[k as usize - 1].name == name => return Err(k - 1),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Room for `n` more names without the table growing (each growth hashes every name
+    /// again).
+    fn reserve(&mut self, n: usize, agents: &[Agent]) {
+        let want = (self.used + n).saturating_mul(2).next_power_of_two();
+        if want > self.slots.len() {
+            self.rehash(want, agents);
+        }
+    }
+
+    /// The table at `len` slots, each agent at its place there.
+    fn rehash(&mut self, len: usize, agents: &[Agent]) {
+        let old = std::mem::replace(&mut self.slots, vec![0; len]);
+        for k in old.into_iter().filter(|&k| k != 0) {
+            if let Ok(i) = self.find(&agents[k as usize - 1].name, agents) {
+                self.slots[i] = k;
+            }
+        }
+    }
+
+    /// The place of agent `k` as it was first defined, or of the duplicate that redefined its
+    /// name last; from now on, `place` is where the name counts as defined.
+    fn redefine(&mut self, k: u32, place: Place) -> Place {
+        let prev = self.redefined.insert(k, place);
+        prev.unwrap_or_else(|| self.place_of(k))
+    }
+
+    /// The last of `agents` has just been added, from `place`, at `slot` (from [`Names::find`]
+    /// before it was added).
+    fn insert(&mut self, slot: usize, place: Place, agents: &[Agent]) {
+        let ix = agents.len() as u32 - 1;
+        match place {
+            Place::Entry(e) => {
+                if self.entries.last().is_none_or(|&(_, last)| last != e) {
+                    self.entries.push((ix, e));
+                }
+            }
+            Place::Row(at) => self.rows.push((ix, at)),
+        }
+        self.slots[slot] = ix + 1;
+        self.used += 1;
+        if self.used * 2 > self.slots.len() {
+            self.rehash(2 * self.slots.len(), agents);
+        }
+    }
+
+    /// The place of agent `k`, as it was added.
+    fn place_of(&self, k: u32) -> Place {
+        if let Ok(r) = self.rows.binary_search_by_key(&k, |r| r.0) {
+            return Place::Row(self.rows[r].1.clone());
+        }
+        let e = self.entries.partition_point(|&(first, _)| first <= k);
+        Place::Entry(self.entries[e - 1].1)
     }
 }
 
@@ -114,7 +263,7 @@ impl Compiler<'_> {
         }
         let mut agents: Vec<Agent> = Vec::new();
         // Each agent's name, and where it is defined.
-        let mut names: HashMap<String, String> = HashMap::new();
+        let mut names = Names::new();
         for (i, a) in raw.agents.iter().enumerate() {
             let (a_span, a) = (a.span(), a.get_ref());
             let base = a.name.get_ref().trim();
@@ -175,18 +324,19 @@ impl Compiler<'_> {
             let room = limits::MAX_AGENTS.saturating_sub(agents.len() as u64);
             let members = match &a.roster {
                 // A staffing curve (an override): one agent per list of windows.
-                None if a.windows.is_some() => a
-                    .windows
-                    .iter()
-                    .flatten()
-                    .take(room as usize)
-                    .enumerate()
-                    .map(|(k, w)| Member {
-                        name: format!("{base}-{}", k + 1),
-                        shift: Some(Roster::new(w, &[])),
-                        at: None,
-                    })
-                    .collect(),
+                None if a.windows.is_some() => Members::Listed(
+                    a.windows
+                        .iter()
+                        .flatten()
+                        .take(room as usize)
+                        .enumerate()
+                        .map(|(k, w)| Member {
+                            name: format!("{base}-{}", k + 1),
+                            shift: Some(Roster::new(w, &[])),
+                            at: None,
+                        })
+                        .collect(),
+                ),
                 None => self.members(i, a, base, room),
                 Some(file) => {
                     let given: Vec<&str> = [
@@ -213,23 +363,23 @@ impl Compiler<'_> {
                     if rows.is_empty() {
                         // One stands in for the group (the file is wrong, with a diagnostic),
                         // so its teams are not reported empty as well.
-                        vec![Member {
+                        Members::Listed(vec![Member {
                             name: base.to_string(),
                             shift: None,
                             at: None,
-                        }]
+                        }])
                     } else {
-                        rows.into_iter()
-                            .flat_map(|r| {
-                                expand(&r.name, r.count)
-                                    .into_iter()
-                                    .map(move |name| Member {
+                        Members::Listed(
+                            rows.into_iter()
+                                .flat_map(|r| {
+                                    expand(r.name, r.count).map(move |name| Member {
                                         name,
                                         shift: Some(r.roster.clone()),
                                         at: Some(r.at.clone()),
                                     })
-                            })
-                            .collect()
+                                })
+                                .collect(),
+                        )
                     }
                 }
             };
@@ -245,29 +395,46 @@ impl Compiler<'_> {
                 }
                 Some(v) => self.share(format!("agents[{i}].absence"), v),
             };
-            for Member { name, shift, at } in members {
-                let here = at.clone().unwrap_or_else(|| format!("agents[{i}]"));
-                if let Some(prev) = names.insert(name.clone(), here) {
-                    match at {
-                        None => self.err(
-                            format!("agents[{i}].name"),
-                            Some(a_span.clone()),
-                            format!("an agent named \"{name}\" is already defined by {prev}"),
-                        ),
-                        Some(at) => self.err(
-                            format!("agents[{i}].roster"),
-                            a.roster.as_ref().map(|r| r.span()),
-                            format!("{at}: an agent named \"{name}\" is already defined by {prev}"),
-                        ),
-                    };
-                    continue;
-                }
-                let mut skills = Vec::new();
-                for (name, &level) in &a.skills {
-                    let id = self.skill(name) as usize;
-                    skills.resize(skills.len().max(id + 1), 0);
-                    skills[id] = level;
-                }
+            // The entry's skill levels, indexed by skill: registered by its first agent added
+            // (the skills of an entry whose every agent is a duplicate are never registered).
+            let mut levels: Option<Vec<u32>> = None;
+            agents.reserve(members.len());
+            names.reserve(members.len(), &agents);
+            for Member { name, shift, at } in members.into_iter() {
+                let slot = match names.find(&name, &agents) {
+                    Ok(slot) => slot,
+                    Err(k) => {
+                        let prev =
+                            names.redefine(k, at.clone().map_or(Place::Entry(i), Place::Row));
+                        match at {
+                            None => self.err(
+                                format!("agents[{i}].name"),
+                                Some(a_span.clone()),
+                                format!("an agent named \"{name}\" is already defined by {prev}"),
+                            ),
+                            Some(at) => self.err(
+                                format!("agents[{i}].roster"),
+                                a.roster.as_ref().map(|r| r.span()),
+                                format!(
+                                    "{at}: an agent named \"{name}\" is already defined by {prev}"
+                                ),
+                            ),
+                        };
+                        continue;
+                    }
+                };
+                let skills = match &levels {
+                    Some(levels) => levels.clone(),
+                    None => {
+                        let mut skills = Vec::new();
+                        for (name, &level) in &a.skills {
+                            let id = self.skill(name) as usize;
+                            skills.resize(skills.len().max(id + 1), 0);
+                            skills[id] = level;
+                        }
+                        levels.insert(skills).clone()
+                    }
+                };
                 agents.push(Agent {
                     name,
                     teams: teams.clone(),
@@ -281,6 +448,7 @@ impl Compiler<'_> {
                     skills,
                     memberships: Vec::new(),
                 });
+                names.insert(slot, at.map_or(Place::Entry(i), Place::Row), &agents);
             }
         }
         for a in &mut agents {
@@ -330,7 +498,7 @@ impl Compiler<'_> {
 
     /// The agents of an entry without a roster file: one, or `count` of them, each with the
     /// entry's `shift`.
-    fn members(&mut self, i: usize, a: &RawAgent, base: &str, room: u64) -> Vec<Member> {
+    fn members(&mut self, i: usize, a: &RawAgent, base: &str, room: u64) -> Members {
         let mut count = a.count.as_ref().map(|c| *c.get_ref());
         if count == Some(0) {
             self.err(
@@ -351,14 +519,11 @@ impl Compiler<'_> {
             count = None;
         }
         let shift = self.roster(i, a);
-        expand(base, count)
-            .into_iter()
-            .map(|name| Member {
-                name,
-                shift: shift.clone(),
-                at: None,
-            })
-            .collect()
+        Members::Counted {
+            base: base.to_string(),
+            count,
+            shift,
+        }
     }
 
     pub(super) fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {
@@ -460,5 +625,85 @@ impl Compiler<'_> {
             );
         }
         factors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::error::Error;
+    use crate::scenario::{Overrides, compile_text};
+
+    /// The messages of a scenario with these `[[agents]]` entries (TOML), in order.
+    fn messages(agents: &str) -> Vec<String> {
+        let text = format!(
+            "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n{agents}\n\
+             [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n"
+        );
+        let ov = Overrides::default();
+        match compile_text(Path::new("t.toml"), "t.toml", &text, Path::new(""), &ov) {
+            Err(Error::Scenario(d)) => d
+                .items
+                .iter()
+                .map(|d| format!("{}: {}", d.key, d.message))
+                .collect(),
+            Err(e) => panic!("{e}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_name_defined_again_names_the_definition_before_it() {
+        // A duplicate counts as the name's latest definition, so a third names the second.
+        let e = messages(
+            "[[agents]]\nname = \"a\"\ncount = 3\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-2\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-2\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"x\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"x\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"x\"\ncount = 1\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"x-1\"\nteams = [\"t\"]\n",
+        );
+        assert_eq!(
+            e,
+            [
+                "agents[1].name: an agent named \"a-2\" is already defined by agents[0]",
+                "agents[2].name: an agent named \"a-2\" is already defined by agents[1]",
+                "agents[4].name: an agent named \"x\" is already defined by agents[3]",
+                "agents[6].name: an agent named \"x-1\" is already defined by agents[5]",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_are_found_among_many_agents() {
+        // Past the table's first size, with duplicates of early, middle and last agents.
+        let e = messages(
+            "[[agents]]\nname = \"a\"\ncount = 5000\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"b\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-1\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-2500\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"b\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-5000\"\nteams = [\"t\"]\n\
+             [[agents]]\nname = \"a-5001\"\nteams = [\"t\"]\n",
+        );
+        assert_eq!(
+            e,
+            [
+                "agents[2].name: an agent named \"a-1\" is already defined by agents[0]",
+                "agents[3].name: an agent named \"a-2500\" is already defined by agents[0]",
+                "agents[4].name: an agent named \"b\" is already defined by agents[1]",
+                "agents[5].name: an agent named \"a-5000\" is already defined by agents[0]",
+            ]
+        );
+    }
+
+    #[test]
+    fn counted_agents_are_named_in_order() {
+        let names: Vec<String> = super::expand("s".into(), Some(3)).collect();
+        assert_eq!(names, ["s-1", "s-2", "s-3"]);
+        let names: Vec<String> = super::expand("s".into(), None).collect();
+        assert_eq!(names, ["s"]);
     }
 }

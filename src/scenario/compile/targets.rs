@@ -81,6 +81,16 @@ pub(super) fn build_targets(
         }),
         None => None,
     };
+    // Each agent's memberships allocated once at their size: with 100,000 agents, growing
+    // them a push at a time was an allocation and a copy more per agent, and room for three
+    // more memberships each.
+    let mut count = vec![0u32; model.agents.len()];
+    for a in model.targets.iter().flat_map(|t| &t.members) {
+        count[a.ix()] += 1;
+    }
+    for (agent, &n) in model.agents.iter_mut().zip(&count) {
+        agent.memberships.reserve_exact(n as usize);
+    }
     for (t, target) in model.targets.iter().enumerate() {
         for (pos, a) in target.members.iter().enumerate() {
             let agent = &mut model.agents[a.ix()];

@@ -187,6 +187,10 @@ impl Queue {
                 // Not at either end (those were handled above), so no mark lands at an end.
                 if pos.min(len - 1 - pos) <= SHIFT_MAX {
                     self.run.remove(pos);
+                    // The buffer is shorter, so its marks may now outnumber its chats.
+                    if 2 * self.gone > self.run.len() {
+                        self.compact();
+                    }
                     self.shrink();
                 } else {
                     e.gone = true;
@@ -617,6 +621,34 @@ mod tests {
         assert_eq!(q.run.len(), len);
         assert_eq!(q.remove(key(last)), Some(7));
         check_queue(&q);
+    }
+
+    /// Chats that leave next to an end are shifted out, not marked, but the buffer they
+    /// leave is shorter: its marks must still be at most half of it (found in review: marks
+    /// made deep inside, then the chats just before the last one leaving one by one).
+    #[test]
+    fn marks_stay_at_most_half_when_chats_near_an_end_leave() {
+        let mut q = Queue::default();
+        let key = |id: u64| QueueKey::new(0, SimTime(id), id);
+        for id in 0..1000 {
+            q.push(key(id), id as u32);
+        }
+        for id in 100..400 {
+            assert_eq!(q.remove(key(id)), Some(id as u32));
+            check_queue(&q);
+        }
+        for id in (401..999).rev() {
+            assert_eq!(q.remove(key(id)), Some(id as u32));
+            check_queue(&q);
+        }
+        let left: Vec<u32> = std::iter::from_fn(|| {
+            let (k, chat) = q.head()?;
+            q.remove(k);
+            Some(chat)
+        })
+        .collect();
+        let expected: Vec<u32> = (0..100).chain([400, 999]).collect();
+        assert_eq!(left, expected);
     }
 
     #[test]

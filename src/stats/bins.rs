@@ -267,6 +267,17 @@ impl Bins {
         })
     }
 
+    /// Whether the next bin not seen yet would turn the counters dense.
+    #[inline]
+    pub(super) fn full(&self) -> bool {
+        match &self.repr {
+            Repr::Dense(_) => false,
+            Repr::Sparse { keys, used, .. } => {
+                keys.len() >= SPARSE_SLOTS && 4 * (*used + 1) > 3 * keys.len()
+            }
+        }
+    }
+
     /// Memory held by the counters, in bytes.
     #[cfg(test)]
     pub(super) fn heap_bytes(&self) -> usize {

@@ -179,6 +179,8 @@ pub(super) struct PairTally {
     escalated: u64,
     within: u64,
     waits: Durations,
+    /// Whether its waits may turn dense (see `Collector`'s pairs: only so many may).
+    pub(super) dense_ok: bool,
 }
 
 impl PairTally {
@@ -188,7 +190,20 @@ impl PairTally {
             escalated: 0,
             within: 0,
             waits: Durations::new(high),
+            dense_ok: false,
         }
+    }
+
+    /// Whether its waits are counted densely.
+    #[cfg(test)]
+    pub(super) fn waits_are_dense(&self) -> bool {
+        self.waits.hist.is_dense()
+    }
+
+    /// Whether a wait in a bin it has not seen would turn its waits dense, and it may not.
+    #[inline]
+    pub(super) fn full(&self) -> bool {
+        !self.dense_ok && self.waits.hist.full()
     }
 
     /// Counts a chat (as [`Tally::add`] would, but for the pair's common part).

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::experiment::Summary;
-use crate::model::{AgentId, Model, NO_VALUE, SimTime, TICKS_PER_SEC, ValueId};
+use crate::model::{AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, ValueId};
 use crate::sim::{ChatRecord, Recorder};
 
 fn opt(x: Option<f64>) -> String {
@@ -174,6 +174,44 @@ pub struct ChatWriter<'m, W: Write> {
     out: Option<W>,
     error: Option<std::io::Error>,
     buf: Vec<u8>,
+    /// Every name a row can hold, as the row writes it, made once rather than checked for
+    /// characters that need quoting in every row.
+    traffic: Fields,
+    rules: Fields,
+    /// Per target, its team's name or `(fallback)`.
+    teams: Fields,
+    agents: Fields,
+}
+
+/// Names of one kind as CSV fields (quoted where they need it), end to end in one buffer.
+#[derive(Debug, Default)]
+struct Fields {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Fields {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> Fields {
+        let mut f = Fields::default();
+        for name in names {
+            push_field(&mut f.bytes, name);
+            f.ends.push(f.bytes.len());
+        }
+        f
+    }
+
+    /// The `i`-th name's field.
+    #[inline]
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// The field of `i`, or an empty field.
+    #[inline]
+    fn opt(&self, i: Option<usize>) -> &[u8] {
+        i.map_or(&[], |i| self.get(i))
+    }
 }
 
 /// What `ChatWriter` gathers before handing it to its writer.
@@ -182,11 +220,19 @@ const CHUNK: usize = 1 << 16;
 impl<'m, W: Write> ChatWriter<'m, W> {
     /// A writer of rows to `out`.
     pub fn new(model: &'m Model, out: W) -> Self {
+        let team = |t: &crate::model::Target| {
+            t.team
+                .map_or("(fallback)", |team| model.teams[team.ix()].name.as_str())
+        };
         ChatWriter {
             model,
             out: Some(out),
             error: None,
             buf: Vec::with_capacity(CHUNK + 1024),
+            traffic: Fields::new(model.traffic.iter().map(|t| t.name.as_str())),
+            rules: Fields::new(model.rules.iter().map(|r| r.name.as_str())),
+            teams: Fields::new(model.targets.iter().map(team)),
+            agents: Fields::new(model.agents.iter().map(|a| a.name.as_str())),
         }
     }
 
@@ -308,28 +354,23 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             return;
         }
         let m = self.model;
-        let agent = |a: Option<AgentId>| a.map_or("", |a| m.agents[a.ix()].name.as_str());
+        let agent = |a: Option<AgentId>| self.agents.opt(a.map(AgentId::ix));
         let b = &mut self.buf;
         push_int(b, r.replication);
         b.push(b',');
         push_int(b, r.id);
         b.push(b',');
-        push_field(b, &m.traffic[r.traffic.ix()].name);
+        push_bytes(b, self.traffic.get(r.traffic.ix()));
         b.push(b',');
         push_attrs(b, m, r.attrs);
         b.push(b',');
         push_secs(b, r.arrival.since(m.warmup));
         b.push(b',');
-        push_field(b, r.rule.map_or("", |x| m.rules[x.ix()].name.as_str()));
+        push_bytes(b, self.rules.opt(r.rule.map(RuleId::ix)));
         b.push(b',');
-        let team = r.target.map_or("", |t| {
-            m.targets[t.ix()]
-                .team
-                .map_or("(fallback)", |team| m.teams[team.ix()].name.as_str())
-        });
-        push_field(b, team);
+        push_bytes(b, self.teams.opt(r.target.map(TargetId::ix)));
         b.push(b',');
-        push_field(b, agent(r.agent));
+        push_bytes(b, agent(r.agent));
         b.push(b',');
         push_secs(b, r.wait);
         b.push(b',');
@@ -341,7 +382,7 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
         b.push(b',');
         push_opt_secs(b, r.bot_time);
         b.push(b',');
-        push_field(b, agent(r.owner));
+        push_bytes(b, agent(r.owner));
         b.push(b',');
         push_int(b, r.transfers);
         b.push(b',');

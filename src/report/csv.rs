@@ -173,7 +173,10 @@ pub struct ChatWriter<'m, W: Write> {
     model: &'m Model,
     out: Option<W>,
     error: Option<std::io::Error>,
+    /// Rows gathered, `buf[..len]`; the buffer keeps room for one more row past `CHUNK`, so a
+    /// row is written at a cursor (one bounds check a byte) rather than pushed byte by byte.
     buf: Vec<u8>,
+    len: usize,
     /// Every name a row can hold, as the row writes it, made once rather than checked for
     /// characters that need quoting in every row.
     traffic: Fields,
@@ -207,6 +210,17 @@ impl Fields {
         &self.bytes[start..self.ends[i]]
     }
 
+    /// The longest field.
+    fn longest(&self) -> usize {
+        let mut start = 0;
+        let mut longest = 0;
+        for &end in &self.ends {
+            longest = longest.max(end - start);
+            start = end;
+        }
+        longest
+    }
+
     /// The field of `i`, or an empty field.
     #[inline]
     fn opt(&self, i: Option<usize>) -> &[u8] {
@@ -224,15 +238,38 @@ impl<'m, W: Write> ChatWriter<'m, W> {
             t.team
                 .map_or("(fallback)", |team| model.teams[team.ix()].name.as_str())
         };
+        let traffic = Fields::new(model.traffic.iter().map(|t| t.name.as_str()));
+        let rules = Fields::new(model.rules.iter().map(|r| r.name.as_str()));
+        let teams = Fields::new(model.targets.iter().map(team));
+        let agents = Fields::new(model.agents.iter().map(|a| a.name.as_str()));
+        // The longest row there can be: every name at its longest, the attributes all set
+        // and quoted (each byte doubled at worst), numbers at their widest.
+        let attrs: usize = model
+            .attributes
+            .iter()
+            .map(|a| a.name.len() + 2 + a.values.iter().map(String::len).max().unwrap_or(0))
+            .sum();
+        let longest = traffic.longest()
+            + rules.longest()
+            + teams.longest()
+            + 2 * agents.longest()
+            + 2 * attrs
+            + 2
+            + 4 * 10
+            + 2 * 20
+            + 5 * SECS_WIDTH
+            + OUTCOME_WIDTH
+            + CHATS_HEADER.len();
         ChatWriter {
             model,
             out: Some(out),
             error: None,
-            buf: Vec::with_capacity(CHUNK + 1024),
-            traffic: Fields::new(model.traffic.iter().map(|t| t.name.as_str())),
-            rules: Fields::new(model.rules.iter().map(|r| r.name.as_str())),
-            teams: Fields::new(model.targets.iter().map(team)),
-            agents: Fields::new(model.agents.iter().map(|a| a.name.as_str())),
+            buf: vec![0; CHUNK + longest],
+            len: 0,
+            traffic,
+            rules,
+            teams,
+            agents,
         }
     }
 
@@ -242,10 +279,10 @@ impl<'m, W: Write> ChatWriter<'m, W> {
             return;
         }
         let out = self.out.as_mut().expect("not finished");
-        if let Err(e) = out.write_all(&self.buf) {
+        if let Err(e) = out.write_all(&self.buf[..self.len]) {
             self.error = Some(e);
         }
-        self.buf.clear();
+        self.len = 0;
     }
 
     /// Flushes and returns the underlying writer, or the first error met.
@@ -264,16 +301,6 @@ impl<'m, W: Write> ChatWriter<'m, W> {
 #[inline]
 fn special(b: u8) -> bool {
     matches!(b, b',' | b'"' | b'\r' | b'\n')
-}
-
-/// Appends `bytes` one by one: a row's pieces are a few bytes each, and `extend_from_slice`
-/// would make each a call to the C library's `memcpy`.
-#[inline]
-fn push_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.reserve(bytes.len());
-    for &b in bytes {
-        buf.push(b);
-    }
 }
 
 /// Appends `field` as the `csv` crate writes it by default: as it is, or quoted (with its
@@ -303,48 +330,103 @@ fn push_quoted(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.push(b'"');
 }
 
-fn push_int(buf: &mut Vec<u8>, n: impl itoa::Integer) {
-    push_bytes(buf, itoa::Buffer::new().format(n).as_bytes());
-}
-
 /// Below this many ticks (about 31 years) a time in seconds has at most 15 significant digits,
 /// so `f64`'s shortest round-trip text, which `secs` must reproduce, is the exact decimal.
 const EXACT_BELOW: u64 = 1_000_000_000_000_000;
 
-/// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`, `1.5`,
-/// `0.000001`) but from the integer ticks. `as_secs_f64` rounds ticks / 10^6 correctly, and any
-/// two decimals of at most 15 significant digits are different doubles, so the shortest text
-/// that reads back as that double is the decimal itself, trailing zeros dropped.
-fn push_secs(buf: &mut Vec<u8>, t: SimTime) {
-    const _: () = assert!(TICKS_PER_SEC == 1_000_000);
-    if t.0 >= EXACT_BELOW {
-        write!(buf, "{}", t.as_secs_f64()).expect("writing to memory cannot fail");
-        return;
-    }
-    // The ticks' digits, with the point put six from the right and the trailing zeros of the
-    // fraction dropped: one integer formatting, no division by hand.
-    let mut text = itoa::Buffer::new();
-    let digits = text.format(t.0).as_bytes();
-    let (whole, mut frac): (&[u8], &[u8]) = match digits.len().checked_sub(6) {
-        Some(0) | None => (b"0", digits),
-        Some(n) => digits.split_at(n),
-    };
-    while let [rest @ .., b'0'] = frac {
-        frac = rest;
-    }
-    push_bytes(buf, whole);
-    if !frac.is_empty() {
-        buf.push(b'.');
-        for _ in digits.len()..6 {
-            buf.push(b'0');
-        }
-        push_bytes(buf, frac);
-    }
+/// The most bytes [`Row::secs`] writes: 20 digits and a point, or `f64`'s shortest text of a
+/// time past [`EXACT_BELOW`] (at most 17 significant digits and a point).
+const SECS_WIDTH: usize = 24;
+/// The longest outcome's name, and then some.
+const OUTCOME_WIDTH: usize = 16;
+
+/// One row written at a cursor into room made for it beforehand (see `ChatWriter::new`).
+struct Row<'a> {
+    out: &'a mut [u8],
+    at: usize,
 }
 
-fn push_opt_secs(buf: &mut Vec<u8>, t: Option<SimTime>) {
-    if let Some(t) = t {
-        push_secs(buf, t);
+impl Row<'_> {
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.out[self.at] = b;
+        self.at += 1;
+    }
+
+    #[inline(always)]
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.byte(b);
+        }
+    }
+
+    #[inline]
+    fn int(&mut self, n: impl itoa::Integer) {
+        self.bytes(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    /// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`,
+    /// `1.5`, `0.000001`) but from the integer ticks. `as_secs_f64` rounds ticks / 10^6
+    /// correctly, and any two decimals of at most 15 significant digits are different
+    /// doubles, so the shortest text that reads back as that double is the decimal itself,
+    /// trailing zeros dropped.
+    fn secs(&mut self, t: SimTime) {
+        const _: () = assert!(TICKS_PER_SEC == 1_000_000);
+        if t.0 >= EXACT_BELOW {
+            self.bytes(t.as_secs_f64().to_string().as_bytes());
+            return;
+        }
+        // The ticks' digits, with the point put six from the right and the trailing zeros of
+        // the fraction dropped: one integer formatting, no division by hand.
+        let mut text = itoa::Buffer::new();
+        let digits = text.format(t.0).as_bytes();
+        let (whole, mut frac): (&[u8], &[u8]) = match digits.len().checked_sub(6) {
+            Some(0) | None => (b"0", digits),
+            Some(n) => digits.split_at(n),
+        };
+        while let [rest @ .., b'0'] = frac {
+            frac = rest;
+        }
+        self.bytes(whole);
+        if !frac.is_empty() {
+            self.byte(b'.');
+            for _ in digits.len()..6 {
+                self.byte(b'0');
+            }
+            self.bytes(frac);
+        }
+    }
+
+    fn opt_secs(&mut self, t: Option<SimTime>) {
+        if let Some(t) = t {
+            self.secs(t);
+        }
+    }
+
+    /// Appends a chat's attributes, `name=value` joined by `;` (the values it has), as one
+    /// field.
+    fn attrs(&mut self, m: &Model, attrs: &[ValueId]) {
+        let start = self.at;
+        for (i, &v) in attrs.iter().enumerate() {
+            if v == NO_VALUE {
+                continue;
+            }
+            if self.at > start {
+                self.byte(b';');
+            }
+            let a = &m.attributes[i];
+            self.bytes(a.name.as_bytes());
+            self.byte(b'=');
+            self.bytes(a.values[v as usize].as_bytes());
+        }
+        if self.out[start..self.at].iter().any(|&b| special(b)) {
+            // Rare (a name or value with a comma or a quote): quote what was just written.
+            let joined = self.out[start..self.at].to_vec();
+            self.at = start;
+            let mut quoted = Vec::with_capacity(2 * joined.len() + 2);
+            push_quoted(&mut quoted, &joined);
+            self.bytes(&quoted);
+        }
     }
 }
 
@@ -355,44 +437,48 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
         }
         let m = self.model;
         let agent = |a: Option<AgentId>| self.agents.opt(a.map(AgentId::ix));
-        let b = &mut self.buf;
-        push_int(b, r.replication);
-        b.push(b',');
-        push_int(b, r.id);
-        b.push(b',');
-        push_bytes(b, self.traffic.get(r.traffic.ix()));
-        b.push(b',');
-        push_attrs(b, m, r.attrs);
-        b.push(b',');
-        push_secs(b, r.arrival.since(m.warmup));
-        b.push(b',');
-        push_bytes(b, self.rules.opt(r.rule.map(RuleId::ix)));
-        b.push(b',');
-        push_bytes(b, self.teams.opt(r.target.map(TargetId::ix)));
-        b.push(b',');
-        push_bytes(b, agent(r.agent));
-        b.push(b',');
-        push_secs(b, r.wait);
-        b.push(b',');
-        push_opt_secs(b, r.handle);
-        b.push(b',');
-        push_field(b, r.outcome.name());
-        b.push(b',');
-        push_int(b, r.checks);
-        b.push(b',');
-        push_opt_secs(b, r.bot_time);
-        b.push(b',');
-        push_bytes(b, agent(r.owner));
-        b.push(b',');
-        push_int(b, r.transfers);
-        b.push(b',');
-        push_opt_secs(b, r.second_wait);
-        b.push(b',');
-        push_int(b, r.customer);
-        b.push(b',');
-        push_int(b, r.attempt);
-        b.push(b'\n');
-        if self.buf.len() >= CHUNK {
+        let mut b = Row {
+            out: &mut self.buf[self.len..],
+            at: 0,
+        };
+        b.int(r.replication);
+        b.byte(b',');
+        b.int(r.id);
+        b.byte(b',');
+        b.bytes(self.traffic.get(r.traffic.ix()));
+        b.byte(b',');
+        b.attrs(m, r.attrs);
+        b.byte(b',');
+        b.secs(r.arrival.since(m.warmup));
+        b.byte(b',');
+        b.bytes(self.rules.opt(r.rule.map(RuleId::ix)));
+        b.byte(b',');
+        b.bytes(self.teams.opt(r.target.map(TargetId::ix)));
+        b.byte(b',');
+        b.bytes(agent(r.agent));
+        b.byte(b',');
+        b.secs(r.wait);
+        b.byte(b',');
+        b.opt_secs(r.handle);
+        b.byte(b',');
+        b.bytes(r.outcome.name().as_bytes());
+        b.byte(b',');
+        b.int(r.checks);
+        b.byte(b',');
+        b.opt_secs(r.bot_time);
+        b.byte(b',');
+        b.bytes(agent(r.owner));
+        b.byte(b',');
+        b.int(r.transfers);
+        b.byte(b',');
+        b.opt_secs(r.second_wait);
+        b.byte(b',');
+        b.int(r.customer);
+        b.byte(b',');
+        b.int(r.attempt);
+        b.byte(b'\n');
+        self.len += b.at;
+        if self.len >= CHUNK {
             self.drain();
         }
     }
@@ -404,28 +490,6 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
     }
 }
 
-/// Appends a chat's attributes, `name=value` joined by `;` (the values it has), as one field.
-fn push_attrs(buf: &mut Vec<u8>, m: &Model, attrs: &[ValueId]) {
-    let start = buf.len();
-    for (i, &v) in attrs.iter().enumerate() {
-        if v == NO_VALUE {
-            continue;
-        }
-        if buf.len() > start {
-            buf.push(b';');
-        }
-        let a = &m.attributes[i];
-        push_bytes(buf, a.name.as_bytes());
-        buf.push(b'=');
-        push_bytes(buf, a.values[v as usize].as_bytes());
-    }
-    if buf[start..].iter().any(|&b| special(b)) {
-        // Rare (a name or value with a comma or a quote): quote what was just written.
-        let joined = buf.split_off(start);
-        push_quoted(buf, &joined);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,9 +498,14 @@ mod tests {
     use proptest::prelude::*;
 
     fn secs_text(t: u64) -> String {
-        let mut buf = Vec::new();
-        push_secs(&mut buf, SimTime(t));
-        String::from_utf8(buf).unwrap()
+        let mut out = [0u8; SECS_WIDTH];
+        let mut row = Row {
+            out: &mut out,
+            at: 0,
+        };
+        row.secs(SimTime(t));
+        let at = row.at;
+        String::from_utf8(out[..at].to_vec()).unwrap()
     }
 
     #[test]

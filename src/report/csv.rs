@@ -641,16 +641,7 @@ route = [ { team = 'say "hi"' } ]
         w.into_inner().unwrap()
     }
 
-    const OUTCOMES: [Outcome; 8] = [
-        Outcome::Served,
-        Outcome::InService,
-        Outcome::Abandoned,
-        Outcome::Waiting,
-        Outcome::Blocked,
-        Outcome::Deflected,
-        Outcome::AfterHours,
-        Outcome::BotResolved,
-    ];
+    const OUTCOMES: [Outcome; 8] = Outcome::ALL;
 
     fn time() -> impl Strategy<Value = SimTime> {
         prop_oneof![Just(0u64), 0u64..10_000, 0u64..10_000_000_000, any::<u64>()].prop_map(SimTime)

@@ -25,6 +25,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order of its discriminant (`ALL[o as usize] == o`).
+    pub const ALL: [Outcome; 8] = [
+        Outcome::Served,
+        Outcome::InService,
+        Outcome::Abandoned,
+        Outcome::Waiting,
+        Outcome::Blocked,
+        Outcome::Deflected,
+        Outcome::AfterHours,
+        Outcome::BotResolved,
+    ];
+
     /// The name used in reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -536,6 +536,15 @@ mod tests {
         assert_eq!(jain_index([0.0, 0.0].into_iter()), None);
     }
 
+    /// The bundled scenario with rules, teams and the fallback over every agent.
+    fn caps_and_fallback() -> Model {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/caps-and-fallback.toml"
+        );
+        crate::scenario::load(std::path::Path::new(path)).unwrap()
+    }
+
     /// Chats counted once in their (rule, team row) pair and added to the three tallies at
     /// the end give the very tallies of counting each chat in all three as it comes (the
     /// former way, `Tally::add`), for random chats of every outcome, with or without a rule,
@@ -545,22 +554,9 @@ mod tests {
         use crate::model::{RuleId, TargetId, TrafficId};
         use proptest::prelude::*;
         use proptest::test_runner::{Config, TestRunner};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/caps-and-fallback.toml"
-        );
-        let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
+        let model = caps_and_fallback();
         assert!(has_everyone_row(&model) && model.rules.len() > 1);
-        let outcomes = [
-            Outcome::Served,
-            Outcome::InService,
-            Outcome::Abandoned,
-            Outcome::Waiting,
-            Outcome::Blocked,
-            Outcome::Deflected,
-            Outcome::AfterHours,
-            Outcome::BotResolved,
-        ];
+        let outcomes = Outcome::ALL;
         let high = model.end().0;
         let chat = (
             any::<bool>(),
@@ -634,11 +630,7 @@ mod tests {
     fn pairs_that_fill_up_past_the_dense_budget_are_added_early_with_the_same_result() {
         use crate::model::{RuleId, TargetId, TrafficId};
         use rand::{RngExt, SeedableRng};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/caps-and-fallback.toml"
-        );
-        let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
+        let model = caps_and_fallback();
         let high = model.end().0;
         for budget in [0, 1, 3] {
             let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(budget as u64);
@@ -705,16 +697,7 @@ mod tests {
         use crate::model::{RuleId, TargetId, TrafficId};
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/support-desk.toml");
         let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
-        let outcomes = [
-            Outcome::Served,
-            Outcome::InService,
-            Outcome::Abandoned,
-            Outcome::Waiting,
-            Outcome::Blocked,
-            Outcome::Deflected,
-            Outcome::AfterHours,
-            Outcome::BotResolved,
-        ];
+        let outcomes = Outcome::ALL;
         for mask in [0u32, 0b1_0101_0101, 0b10_1010_1010, 0b11_1111_1111] {
             let bit = |i: u32| mask & (1 << i) != 0;
             let mut c = Collector::new(&model);

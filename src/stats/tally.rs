@@ -143,16 +143,7 @@ impl WaitFigures {
 
 /// Every outcome, in the order of its discriminant: a [`PairTally`] counts a chat at
 /// `outcome as usize`.
-const OUTCOMES: [Outcome; 8] = [
-    Outcome::Served,
-    Outcome::InService,
-    Outcome::Abandoned,
-    Outcome::Waiting,
-    Outcome::Blocked,
-    Outcome::Deflected,
-    Outcome::AfterHours,
-    Outcome::BotResolved,
-];
+const OUTCOMES: [Outcome; 8] = Outcome::ALL;
 
 const _: () = {
     let mut i = 0;

@@ -1519,18 +1519,11 @@ impl routesim::sim::Recorder for Interrupt {
 /// what it wanted. Any other failure (a full disk, `/dev/full`) is an error, so a CI job cannot
 /// pass on a report that was never written.
 pub fn emit(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
+    emit_with(|out| out.write_all(bytes))
 }
 
-/// [`emit`] for output written as it is made, through a buffer: the same bytes, and the same
-/// errors.
+/// [`emit`] for output written as it is made, through a buffer (which passes large writes
+/// straight on): the same bytes, and the same errors.
 fn emit_with(
     write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
 ) -> Result<()> {

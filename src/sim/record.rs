@@ -109,6 +109,38 @@ pub struct ChatRecord<'a> {
     pub resolution: Option<SimTime>,
 }
 
+#[cfg(test)]
+impl ChatRecord<'_> {
+    /// A measured chat of replication 0, served at once, with nothing else set: for tests to
+    /// fill in what they look at (`ChatRecord { wait, ..ChatRecord::blank() }`).
+    pub(crate) fn blank() -> Self {
+        ChatRecord {
+            replication: 0,
+            id: 0,
+            customer: 0,
+            attempt: 1,
+            retry: false,
+            measured: true,
+            traffic: TrafficId(0),
+            attrs: &[],
+            arrival: SimTime::ZERO,
+            rule: None,
+            target: None,
+            agent: None,
+            wait: SimTime::ZERO,
+            bot_time: None,
+            handle: None,
+            outcome: Outcome::Served,
+            channel: None,
+            owner: None,
+            checks: 0,
+            transfers: 0,
+            second_wait: None,
+            resolution: None,
+        }
+    }
+}
+
 impl ChatRecord<'_> {
     /// Whether the chat leaves a ticket: an after-hours chat, or a customer who left before an
     /// answer and is not coming back (one who retries is still a customer in the queue).

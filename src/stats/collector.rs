@@ -551,7 +551,7 @@ mod tests {
     /// a team or the fallback over every agent, waits past the histogram's range included.
     #[test]
     fn chats_counted_in_pairs_are_the_chats_counted_in_three_tallies() {
-        use crate::model::{RuleId, TargetId, TrafficId};
+        use crate::model::{RuleId, TargetId};
         use proptest::prelude::*;
         use proptest::test_runner::{Config, TestRunner};
         let model = caps_and_fallback();
@@ -578,28 +578,15 @@ mod tests {
                     chats.iter().enumerate()
                 {
                     let rec = ChatRecord {
-                        replication: 0,
                         id: k as u64,
                         customer: k as u64,
-                        attempt: 1,
-                        retry: false,
                         measured,
-                        traffic: TrafficId(0),
-                        attrs: &[],
-                        arrival: SimTime::ZERO,
                         rule: (rule < model.rules.len()).then_some(RuleId(rule as u32)),
                         target: (target < model.targets.len()).then_some(TargetId(target as u32)),
-                        agent: None,
                         wait: SimTime(wait),
-                        handle: None,
                         outcome: outcomes[outcome],
-                        channel: None,
-                        owner: None,
-                        checks: 0,
-                        bot_time: None,
                         transfers,
-                        second_wait: None,
-                        resolution: None,
+                        ..ChatRecord::blank()
                     };
                     c.record(&rec);
                     if measured {
@@ -628,7 +615,7 @@ mod tests {
     /// dense histogram per pair, 163 MB against 21 MB before pairs).
     #[test]
     fn pairs_that_fill_up_past_the_dense_budget_are_added_early_with_the_same_result() {
-        use crate::model::{RuleId, TargetId, TrafficId};
+        use crate::model::{RuleId, TargetId};
         use rand::{RngExt, SeedableRng};
         let model = caps_and_fallback();
         let high = model.end().0;
@@ -644,29 +631,13 @@ mod tests {
                 let rule = rng.random_range(0..=model.rules.len().min(2));
                 let target = rng.random_range(0..model.targets.len().min(2));
                 let rec = ChatRecord {
-                    replication: 0,
                     id: k,
                     customer: k,
-                    attempt: 1,
-                    retry: false,
-                    measured: true,
-                    traffic: TrafficId(0),
-                    attrs: &[],
-                    arrival: SimTime::ZERO,
                     rule: (rule < model.rules.len()).then_some(RuleId(rule as u32)),
                     target: Some(TargetId(target as u32)),
-                    agent: None,
                     // Waits over many bins, so that pairs fill their sparse tables.
                     wait: SimTime(rng.random_range(0..high)),
-                    handle: None,
-                    outcome: Outcome::Served,
-                    channel: None,
-                    owner: None,
-                    checks: 0,
-                    bot_time: None,
-                    transfers: 0,
-                    second_wait: None,
-                    resolution: None,
+                    ..ChatRecord::blank()
                 };
                 c.record(&rec);
                 let bin = super::super::bins::bin_of(rec.wait.0);
@@ -694,7 +665,7 @@ mod tests {
     /// chat gives, for every outcome, with and without a retry, each kind on or off.
     #[test]
     fn messages_and_tickets_at_the_end_are_the_per_chat_counts() {
-        use crate::model::{RuleId, TargetId, TrafficId};
+        use crate::model::{RuleId, TargetId};
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/support-desk.toml");
         let model = crate::scenario::load(std::path::Path::new(path)).unwrap();
         let outcomes = Outcome::ALL;
@@ -716,28 +687,16 @@ mod tests {
             c.begin(SimTime::ZERO);
             for (k, &outcome) in outcomes.iter().cycle().take(8 * 13).enumerate() {
                 let rec = ChatRecord {
-                    replication: 0,
                     id: k as u64,
                     customer: k as u64,
                     attempt: 1 + (k % 3 == 0) as u32,
                     retry: k % 5 == 0,
                     measured: k % 7 != 0,
-                    traffic: TrafficId(0),
-                    attrs: &[],
-                    arrival: SimTime::ZERO,
                     rule: (k % 2 == 0).then_some(RuleId(0)),
                     target: (k % 4 != 1).then_some(TargetId(0)),
-                    agent: None,
                     wait: SimTime(k as u64 * 1_000_000),
-                    handle: None,
                     outcome,
-                    channel: None,
-                    owner: None,
-                    checks: 0,
-                    bot_time: None,
-                    transfers: 0,
-                    second_wait: None,
-                    resolution: None,
+                    ..ChatRecord::blank()
                 };
                 if rec.measured {
                     let on = &c.messages_on;

@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     pub(super) fn tally_percentiles_are_exact_at_zero_and_within_a_tenth_of_a_percent() {
-        use crate::model::{TICKS_PER_SEC, TrafficId};
+        use crate::model::TICKS_PER_SEC;
         let mut t = Tally::new(3_600 * TICKS_PER_SEC);
         let waits = [
             0u64,
@@ -359,28 +359,9 @@ mod tests {
         ];
         for w in waits {
             let rec = ChatRecord {
-                replication: 0,
-                id: 0,
-                customer: 0,
-                attempt: 1,
-                retry: false,
-                measured: true,
-                traffic: TrafficId(0),
-                attrs: &[],
-                arrival: SimTime::ZERO,
-                rule: None,
-                target: None,
-                agent: None,
                 wait: SimTime(w),
                 handle: Some(SimTime(1)),
-                outcome: Outcome::Served,
-                channel: None,
-                owner: None,
-                checks: 0,
-                bot_time: None,
-                transfers: 0,
-                second_wait: None,
-                resolution: None,
+                ..ChatRecord::blank()
             };
             t.add(&rec, SimTime(20 * TICKS_PER_SEC), bin_of(w));
         }

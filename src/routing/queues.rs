@@ -156,13 +156,20 @@ impl Queue {
         {
             let chat = first.chat;
             self.run.pop_front();
-            if self.gone > 0 {
-                self.tidy();
-            }
-            self.shrink();
-            return Some(chat);
+            return self.left_an_end(chat);
         }
         self.remove_inside(key)
+    }
+
+    /// After `chat` left an end of the buffer: the marks it uncovered go, and memory is given
+    /// back.
+    #[inline]
+    fn left_an_end(&mut self, chat: u32) -> Option<u32> {
+        if self.gone > 0 {
+            self.tidy();
+        }
+        self.shrink();
+        Some(chat)
     }
 
     /// Removes a chat that is not the buffer's first.
@@ -174,11 +181,7 @@ impl Queue {
         {
             let chat = last.chat;
             self.run.pop_back();
-            if self.gone > 0 {
-                self.tidy();
-            }
-            self.shrink();
-            return Some(chat);
+            return self.left_an_end(chat);
         }
         let pos = self.run.partition_point(|e| e.key() < key);
         match self.run.get_mut(pos) {
@@ -187,17 +190,16 @@ impl Queue {
                 // Not at either end (those were handled above), so no mark lands at an end.
                 if pos.min(len - 1 - pos) <= SHIFT_MAX {
                     self.run.remove(pos);
-                    // The buffer is shorter, so its marks may now outnumber its chats.
-                    if 2 * self.gone > self.run.len() {
-                        self.compact();
-                    }
-                    self.shrink();
                 } else {
                     e.gone = true;
                     self.gone += 1;
-                    if 2 * self.gone > self.run.len() {
-                        self.compact();
-                    }
+                }
+                // A mark more, or a shorter buffer: either way its marks may now outnumber
+                // its chats.
+                if 2 * self.gone > self.run.len() {
+                    self.compact();
+                } else {
+                    self.shrink();
                 }
                 Some(chat)
             }

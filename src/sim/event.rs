@@ -314,8 +314,8 @@ impl Quad {
             let c = 4 * i + 1;
             let m = if c + 3 < n {
                 let (mut m, mut key) = (c, v[c].key());
-                for j in c + 1..c + 4 {
-                    let k = v[j].key();
+                for (j, e) in (c + 1..).zip(&v[c + 1..c + 4]) {
+                    let k = e.key();
                     if k < key {
                         (m, key) = (j, k);
                     }

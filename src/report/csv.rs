@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::experiment::Summary;
 use crate::model::{AgentId, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC, TargetId, ValueId};
-use crate::sim::{ChatRecord, Recorder};
+use crate::sim::{ChatRecord, Outcome, Recorder};
 
 fn opt(x: Option<f64>) -> String {
     x.map_or(String::new(), |v| v.to_string())
@@ -184,6 +184,8 @@ pub struct ChatWriter<'m, W: Write> {
     /// Per target, its team's name or `(fallback)`.
     teams: Fields,
     agents: Fields,
+    /// Per outcome, in the order of `Outcome::ALL`.
+    outcomes: Fields,
 }
 
 /// Names of one kind as CSV fields (quoted where they need it), end to end in one buffer.
@@ -200,14 +202,16 @@ impl Fields {
             push_field(&mut f.bytes, name);
             f.ends.push(f.bytes.len());
         }
+        // Room to read `COPY` bytes from any field's start (see `Row::field`).
+        f.bytes.resize(f.bytes.len() + COPY, 0);
         f
     }
 
-    /// The `i`-th name's field.
+    /// The `i`-th name's field, with the bytes after it to make `COPY` if it is shorter.
     #[inline]
-    fn get(&self, i: usize) -> &[u8] {
+    fn padded(&self, i: usize) -> (&[u8], usize) {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+        (&self.bytes[start..], self.ends[i] - start)
     }
 
     /// The longest field.
@@ -221,10 +225,10 @@ impl Fields {
         longest
     }
 
-    /// The field of `i`, or an empty field.
+    /// The field of `i`, or an empty field, as [`Fields::padded`] gives it.
     #[inline]
-    fn opt(&self, i: Option<usize>) -> &[u8] {
-        i.map_or(&[], |i| self.get(i))
+    fn opt(&self, i: Option<usize>) -> (&[u8], usize) {
+        i.map_or((&[0; COPY], 0), |i| self.padded(i))
     }
 }
 
@@ -249,7 +253,8 @@ impl<'m, W: Write> ChatWriter<'m, W> {
             .iter()
             .map(|a| a.name.len() + 2 + a.values.iter().map(String::len).max().unwrap_or(0))
             .sum();
-        let longest = traffic.longest()
+        let longest = COPY
+            + traffic.longest()
             + rules.longest()
             + teams.longest()
             + 2 * agents.longest()
@@ -270,6 +275,7 @@ impl<'m, W: Write> ChatWriter<'m, W> {
             rules,
             teams,
             agents,
+            outcomes: Fields::new(Outcome::ALL.iter().map(|o| o.name())),
         }
     }
 
@@ -339,6 +345,40 @@ const EXACT_BELOW: u64 = 1_000_000_000_000_000;
 const SECS_WIDTH: usize = 24;
 /// The longest outcome's name, and then some.
 const OUTCOME_WIDTH: usize = 16;
+/// Short fields are copied as this many bytes, whatever their length, and the cursor moved by
+/// their length: a fixed-size copy is two moves where a copy of any length is a call to
+/// `memcpy`. The row's buffer and every source keep this much room past their ends.
+const COPY: usize = 16;
+
+/// Writes `n`'s decimal digits into `buf` to end just before `end` (at least 20, the most
+/// digits a `u64` has), and returns how many there are.
+#[inline(always)]
+fn digits_before(buf: &mut [u8; 40], end: usize, mut n: u64) -> usize {
+    let mut i = end;
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if n >= 10 {
+        let d = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    end - i
+}
+
+/// Two decimal digits per entry, "00" to "99".
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// One row written at a cursor into room made for it beforehand (see `ChatWriter::new`).
 struct Row<'a> {
@@ -355,14 +395,29 @@ impl Row<'_> {
 
     #[inline(always)]
     fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.byte(b);
+        let end = self.at + bytes.len();
+        self.out[self.at..end].copy_from_slice(bytes);
+        self.at = end;
+    }
+
+    /// Copies a field of `len` bytes from the front of `src`, which holds at least `COPY`
+    /// bytes when `len` is not more.
+    #[inline(always)]
+    fn field(&mut self, (src, len): (&[u8], usize)) {
+        if len <= COPY {
+            self.out[self.at..self.at + COPY].copy_from_slice(&src[..COPY]);
+            self.at += len;
+        } else {
+            self.bytes(&src[..len]);
         }
     }
 
+    /// Appends `n` in decimal.
     #[inline]
-    fn int(&mut self, n: impl itoa::Integer) {
-        self.bytes(itoa::Buffer::new().format(n).as_bytes());
+    fn int(&mut self, n: impl Into<u64>) {
+        let mut buf = [0u8; 40];
+        let len = digits_before(&mut buf, 20, n.into());
+        self.field((&buf[20 - len..], len));
     }
 
     /// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`,
@@ -370,31 +425,38 @@ impl Row<'_> {
     /// correctly, and any two decimals of at most 15 significant digits are different
     /// doubles, so the shortest text that reads back as that double is the decimal itself,
     /// trailing zeros dropped.
+    #[inline]
     fn secs(&mut self, t: SimTime) {
         const _: () = assert!(TICKS_PER_SEC == 1_000_000);
         if t.0 >= EXACT_BELOW {
             self.bytes(t.as_secs_f64().to_string().as_bytes());
             return;
         }
-        // The ticks' digits, with the point put six from the right and the trailing zeros of
-        // the fraction dropped: one integer formatting, no division by hand.
-        let mut text = itoa::Buffer::new();
-        let digits = text.format(t.0).as_bytes();
-        let (whole, mut frac): (&[u8], &[u8]) = match digits.len().checked_sub(6) {
-            Some(0) | None => (b"0", digits),
-            Some(n) => digits.split_at(n),
-        };
-        while let [rest @ .., b'0'] = frac {
-            frac = rest;
-        }
-        self.bytes(whole);
-        if !frac.is_empty() {
-            self.byte(b'.');
-            for _ in digits.len()..6 {
-                self.byte(b'0');
+        // Laid out in `buf` as it is written, the point at 20: the whole seconds before it
+        // (at most 9 digits below EXACT_BELOW), the fraction's six digits after, then copied
+        // without the fraction's trailing zeros (and without the point if nothing is left).
+        let (whole, frac) = (t.0 / TICKS_PER_SEC, t.0 % TICKS_PER_SEC);
+        let mut buf = [0u8; 40];
+        let w = digits_before(&mut buf, 20, whole);
+        let len = if frac == 0 {
+            w
+        } else {
+            buf[20] = b'.';
+            for (at, pair) in [
+                (21, frac / 10_000),
+                (23, frac / 100 % 100),
+                (25, frac % 100),
+            ] {
+                let d = pair as usize * 2;
+                buf[at..at + 2].copy_from_slice(&PAIRS[d..d + 2]);
             }
-            self.bytes(frac);
-        }
+            let mut f = 6;
+            while buf[20 + f] == b'0' {
+                f -= 1;
+            }
+            w + 1 + f
+        };
+        self.field((&buf[20 - w..], len));
     }
 
     fn opt_secs(&mut self, t: Option<SimTime>) {
@@ -445,29 +507,29 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
         b.byte(b',');
         b.int(r.id);
         b.byte(b',');
-        b.bytes(self.traffic.get(r.traffic.ix()));
+        b.field(self.traffic.padded(r.traffic.ix()));
         b.byte(b',');
         b.attrs(m, r.attrs);
         b.byte(b',');
         b.secs(r.arrival.since(m.warmup));
         b.byte(b',');
-        b.bytes(self.rules.opt(r.rule.map(RuleId::ix)));
+        b.field(self.rules.opt(r.rule.map(RuleId::ix)));
         b.byte(b',');
-        b.bytes(self.teams.opt(r.target.map(TargetId::ix)));
+        b.field(self.teams.opt(r.target.map(TargetId::ix)));
         b.byte(b',');
-        b.bytes(agent(r.agent));
+        b.field(agent(r.agent));
         b.byte(b',');
         b.secs(r.wait);
         b.byte(b',');
         b.opt_secs(r.handle);
         b.byte(b',');
-        b.bytes(r.outcome.name().as_bytes());
+        b.field(self.outcomes.padded(r.outcome as usize));
         b.byte(b',');
         b.int(r.checks);
         b.byte(b',');
         b.opt_secs(r.bot_time);
         b.byte(b',');
-        b.bytes(agent(r.owner));
+        b.field(agent(r.owner));
         b.byte(b',');
         b.int(r.transfers);
         b.byte(b',');
@@ -508,6 +570,29 @@ mod tests {
         String::from_utf8(out[..at].to_vec()).unwrap()
     }
 
+    fn int_text(n: u64) -> String {
+        let mut out = [0u8; 40];
+        let mut row = Row {
+            out: &mut out,
+            at: 0,
+        };
+        row.int(n);
+        let at = row.at;
+        String::from_utf8(out[..at].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn integers_read_as_their_display() {
+        let mut edges = vec![0, u64::MAX, u32::MAX as u64];
+        for p in 0..20 {
+            let ten = 10u64.pow(p);
+            edges.extend([ten - 1, ten, ten + 1]);
+        }
+        for n in edges.into_iter().chain(0..100_000) {
+            assert_eq!(int_text(n), n.to_string());
+        }
+    }
+
     #[test]
     fn seconds_read_as_the_f64_display_of_every_small_time() {
         for t in (0..300_000).chain(999_000..1_001_000) {
@@ -539,6 +624,7 @@ mod tests {
         fn seconds_read_as_the_f64_display(t in 0u64..EXACT_BELOW * 2, small in 0u64..1_000_000_000) {
             prop_assert_eq!(secs_text(t), SimTime(t).as_secs_f64().to_string());
             prop_assert_eq!(secs_text(small), SimTime(small).as_secs_f64().to_string());
+            prop_assert_eq!(int_text(t), t.to_string());
         }
 
         #[test]

@@ -90,6 +90,27 @@ pub struct IntervalCollector {
     /// per interval the backlog at its end (summed over merged replications).
     tickets: Option<(u64, usize, Vec<u64>)>,
     reps: u32,
+    /// The interval found last (not stored: it only saves work).
+    #[serde(skip)]
+    memo: Memo,
+}
+
+/// An interval and its first tick: most times looked up fall in the interval of the one
+/// before, and finding it again is a compare where computing it is a 64-bit division.
+#[derive(Debug, Clone, Copy)]
+struct Memo {
+    k: usize,
+    start: i64,
+}
+
+impl Default for Memo {
+    /// Matches no time.
+    fn default() -> Memo {
+        Memo {
+            k: 0,
+            start: i64::MAX,
+        }
+    }
 }
 
 impl IntervalCollector {
@@ -139,12 +160,26 @@ impl IntervalCollector {
                 .as_ref()
                 .map(|_| (0, 0, vec![0; count as usize])),
             reps: 1,
+            memo: Memo::default(),
         })
     }
 
-    fn index(&self, t: SimTime) -> Option<usize> {
-        (t >= self.warmup && t < self.end)
-            .then(|| ((t.0 as i64 - self.origin) as u64 / self.len) as usize)
+    /// The interval of a time at or after `origin`, and the time it ends.
+    #[inline]
+    fn interval_of(&mut self, t: u64) -> (usize, u64) {
+        let len = self.len as i64;
+        if !(0..len).contains(&(t as i64).wrapping_sub(self.memo.start)) {
+            let k = (t as i64 - self.origin) as u64 / self.len;
+            self.memo = Memo {
+                k: k as usize,
+                start: self.origin + k as i64 * len,
+            };
+        }
+        (self.memo.k, (self.memo.start + len) as u64)
+    }
+
+    fn index(&mut self, t: SimTime) -> Option<usize> {
+        (t >= self.warmup && t < self.end).then(|| self.interval_of(t.0).0)
     }
 
     /// Spreads an agent's stretch in one state over the intervals it spans.
@@ -156,8 +191,8 @@ impl IntervalCollector {
         let mut t = was.time.0.max(self.warmup.0);
         let until = now.0.min(self.end.0);
         while t < until {
-            let k = ((t as i64 - self.origin) as u64 / self.len) as usize;
-            let boundary = ((self.origin + (k as i64 + 1) * self.len as i64) as u64).min(until);
+            let (k, next) = self.interval_of(t);
+            let boundary = next.min(until);
             let dt = (boundary - t) as u128;
             let s = &mut self.slots[k];
             s.on_shift += dt;
@@ -306,6 +341,60 @@ impl Recorder for IntervalCollector {
         for a in 0..self.agents.len() {
             self.accrue(a, end);
             self.agents[a].time = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// The remembered interval is the one a division gives, for times in any order and with
+    /// an origin before time zero (a 5-minute warm-up ending 10 minutes into a 30-minute
+    /// interval).
+    #[test]
+    fn interval_of_matches_the_division() {
+        let model = crate::scenario::parse_str(
+            "t.toml",
+            r#"
+            [simulation]
+            duration = "8h"
+            warmup = "5m"
+            start = "mon 09:10"
+            [[teams]]
+            name = "a"
+            [[agents]]
+            name = "x"
+            teams = ["a"]
+            [[traffic]]
+            name = "web"
+            rate = 1.0
+            handle_time = { dist = "constant", value = "1m" }
+            [[rules]]
+            name = "all"
+            route = [ { team = "a" } ]
+            "#,
+        )
+        .unwrap();
+        let len = 30 * 60 * TICKS_PER_SEC;
+        let mut c = IntervalCollector::new(&model, SimTime(len)).unwrap();
+        assert!(
+            c.origin < 0,
+            "the case of an origin before zero: {}",
+            c.origin
+        );
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut t = 0u64;
+        for _ in 0..100_000 {
+            // Mostly small steps forward, now and then a jump back or far ahead.
+            t = match rng.random_range(0..20) {
+                0 => rng.random_range(0..model.end().0),
+                _ => (t + rng.random_range(0..60 * TICKS_PER_SEC)).min(model.end().0 - 1),
+            };
+            let k = (t as i64 - c.origin) as u64 / len;
+            let end = (c.origin + (k as i64 + 1) * len as i64) as u64;
+            assert_eq!(c.interval_of(t), (k as usize, end), "at {t}");
         }
     }
 }

@@ -45,6 +45,7 @@ pub mod experiment;
 pub mod gate;
 pub mod lint;
 pub mod model;
+mod prefetch;
 pub mod report;
 pub mod routing;
 pub mod scenario;

@@ -17,6 +17,7 @@ use crate::model::{
     AgentId, AttrChoice, AttrId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC,
     Traffic, TrafficId, ValueId, WEEK,
 };
+use crate::prefetch::prefetch;
 use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues, RuleIndex};
 
 /// The seed of one random stream of one replication: SplitMix64 over (seed, replication, stream).
@@ -306,6 +307,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
         while let Some(ev) = self.agenda.next(self.end) {
             self.now = ev.time();
+            // The next chat's end is known now: its record starts coming into the cache while
+            // this event is handled (on a big desk it is long out of the cache).
+            if let Some(Kind::Depart { slot, .. }) = self.agenda.peek() {
+                prefetch(&self.chats[slot as usize]);
+            }
             self.result.events += 1;
             if self.result.events & 0xFFFF == 0 {
                 (self.progress)(self.now.since(reported).0);

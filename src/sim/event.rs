@@ -225,6 +225,13 @@ impl Agenda {
             .push(Event::new(time, seq, Kind::Arrival(stream)));
     }
 
+    /// The earliest chat or agent event, if any (arrivals are not looked at): a hint of what
+    /// comes next.
+    #[inline]
+    pub(super) fn peek(&self) -> Option<Kind> {
+        self.events.peek().map(Event::kind)
+    }
+
     /// Takes the earliest event, if it happens no later than `end`.
     #[inline]
     pub(super) fn next(&mut self, end: SimTime) -> Option<Event> {

@@ -8,19 +8,23 @@
 /// Cache line size assumed (every x86-64 processor in use).
 const LINE: usize = 64;
 
-/// Starts loading every cache line of `value` (records here are a few lines at most). The
-/// number of lines is fixed by the type, not by where the value falls, so the loop unrolls and
-/// has no branch to mispredict: one line per 64 bytes from the start, and the last byte's.
+/// Starts loading the cache lines of `value`: the line of its start for a value of a line or
+/// less (one that straddles two lines is the rare case, and the other half is one miss), else
+/// one line per 64 bytes from the start and the last byte's. The count depends on the type
+/// only, so the loop unrolls and has no branch to mispredict.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
     let start = value as *const T as *const u8;
     let size = std::mem::size_of::<T>();
-    let mut offset = 0;
-    while offset < size {
-        line(start.wrapping_add(offset));
-        offset += LINE;
+    line(start);
+    if size > LINE {
+        let mut offset = LINE;
+        while offset < size {
+            line(start.wrapping_add(offset));
+            offset += LINE;
+        }
+        line(start.wrapping_add(size - 1));
     }
-    line(start.wrapping_add(size.saturating_sub(1)));
 }
 
 #[inline(always)]

@@ -408,6 +408,12 @@ impl Board {
         self.slots[a.ix()].state
     }
 
+    /// Starts loading the agent's state into the cache, for a change that comes soon.
+    #[inline]
+    pub fn prefetch(&self, a: AgentId) {
+        crate::prefetch::prefetch(&self.slots[a.ix()]);
+    }
+
     /// Whether the agent can take a chat now: on shift and below cap.
     #[inline]
     pub fn available(&self, _model: &Model, a: AgentId) -> bool {

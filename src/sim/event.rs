@@ -31,8 +31,9 @@ use crate::model::SimTime;
 pub(super) enum Kind {
     /// The next chat of a traffic stream.
     Arrival(u32),
-    /// A chat's handling ends.
-    Depart { slot: u32, epoch: u32 },
+    /// A chat's handling by `agent` ends (the agent is here too so that its records can be
+    /// fetched into the cache an event ahead).
+    Depart { slot: u32, epoch: u32, agent: u32 },
     /// A waiting chat's customer gives up.
     Abandon { slot: u32, epoch: u32 },
     /// A route step's timeout.
@@ -53,8 +54,14 @@ pub(super) enum Kind {
     WarmupEnd,
 }
 
-/// Bits of the order word below the sequence number: the kind's tag (4) and a route step (16).
-const SEQ_SHIFT: u32 = 20;
+/// Bits of the order word below the sequence number: the kind's tag (4) and a payload (17:
+/// a route step, or the agent of a `Depart`).
+const SEQ_SHIFT: u32 = 21;
+/// Where the kind's tag starts in the order word.
+const TAG_SHIFT: u32 = 17;
+/// The payload's bits.
+const PAYLOAD: u64 = (1 << TAG_SHIFT) - 1;
+const _: () = assert!(crate::scenario::limits::MAX_AGENTS <= PAYLOAD + 1);
 /// The largest sequence number the order word holds.
 const SEQ_MAX: u64 = (1 << (64 - SEQ_SHIFT)) - 1;
 
@@ -72,9 +79,9 @@ impl Event {
         let pair = |slot: u32, epoch: u32| slot as u64 | (epoch as u64) << 32;
         let (tag, step, data) = match kind {
             Kind::Arrival(s) => (0, 0, s as u64),
-            Kind::Depart { slot, epoch } => (1, 0, pair(slot, epoch)),
+            Kind::Depart { slot, epoch, agent } => (1, agent, pair(slot, epoch)),
             Kind::Abandon { slot, epoch } => (2, 0, pair(slot, epoch)),
-            Kind::Timeout { slot, epoch, step } => (3, step, pair(slot, epoch)),
+            Kind::Timeout { slot, epoch, step } => (3, step as u32, pair(slot, epoch)),
             Kind::Shift(a) => (4, 0, a as u64),
             Kind::RedFlag { slot, epoch } => (5, 0, pair(slot, epoch)),
             Kind::BotDone { slot, epoch } => (6, 0, pair(slot, epoch)),
@@ -83,10 +90,10 @@ impl Event {
             Kind::Return { slot, epoch } => (9, 0, pair(slot, epoch)),
             Kind::WarmupEnd => (10, 0, 0),
         };
-        debug_assert!(seq <= SEQ_MAX);
+        debug_assert!(seq <= SEQ_MAX && step as u64 <= PAYLOAD);
         Event {
             time: time.0,
-            order: seq << SEQ_SHIFT | (tag as u64) << 16 | step as u64,
+            order: seq << SEQ_SHIFT | (tag as u64) << TAG_SHIFT | step as u64,
             data,
         }
     }
@@ -110,14 +117,18 @@ impl Event {
     #[inline]
     pub(super) fn kind(&self) -> Kind {
         let (slot, epoch) = (self.data as u32, (self.data >> 32) as u32);
-        match (self.order >> 16) & 0xF {
+        match (self.order >> TAG_SHIFT) & 0xF {
             0 => Kind::Arrival(slot),
-            1 => Kind::Depart { slot, epoch },
+            1 => Kind::Depart {
+                slot,
+                epoch,
+                agent: (self.order & PAYLOAD) as u32,
+            },
             2 => Kind::Abandon { slot, epoch },
             3 => Kind::Timeout {
                 slot,
                 epoch,
-                step: self.order as u16,
+                step: (self.order & PAYLOAD) as u16,
             },
             4 => Kind::Shift(slot),
             5 => Kind::RedFlag { slot, epoch },
@@ -352,6 +363,7 @@ mod tests {
             Kind::Depart {
                 slot: u32::MAX,
                 epoch: u32::MAX,
+                agent: PAYLOAD as u32,
             },
             Kind::Abandon { slot: 3, epoch: 9 },
             Kind::Timeout {

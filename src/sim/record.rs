@@ -185,6 +185,11 @@ pub trait Recorder {
     #[inline]
     fn ticket(&mut self, _change: &TicketChange) {}
 
+    /// A hint that `agent` changes soon: a recorder with a record per agent may start loading
+    /// it into the cache. It must not change what is recorded.
+    #[inline]
+    fn prefetch_agent(&self, _agent: AgentId) {}
+
     /// Whether the run should go on; asked after every event. The default never stops it.
     #[inline]
     fn keep_going(&self) -> bool {
@@ -298,6 +303,12 @@ impl<A: Recorder, B: Recorder> Recorder for (A, B) {
         self.1.ticket(change);
     }
 
+    #[inline]
+    fn prefetch_agent(&self, agent: AgentId) {
+        self.0.prefetch_agent(agent);
+        self.1.prefetch_agent(agent);
+    }
+
     fn keep_going(&self) -> bool {
         self.0.keep_going() && self.1.keep_going()
     }
@@ -356,6 +367,13 @@ impl<R: Recorder> Recorder for Option<R> {
     fn ticket(&mut self, change: &TicketChange) {
         if let Some(r) = self {
             r.ticket(change);
+        }
+    }
+
+    #[inline]
+    fn prefetch_agent(&self, agent: AgentId) {
+        if let Some(r) = self {
+            r.prefetch_agent(agent);
         }
     }
 

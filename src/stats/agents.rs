@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::SimTime;
+use crate::model::{AgentId, SimTime};
 use crate::sim::{AgentChange, ChangeCause};
 
 /// One agent's measured-window totals.
@@ -182,6 +182,12 @@ impl AgentLoad {
         } else {
             wide(&mut self.times[agent], a, on);
         }
+    }
+
+    /// Starts loading the agent's record into the cache, for a change that comes soon.
+    #[inline]
+    pub(super) fn prefetch(&self, agent: AgentId) {
+        crate::prefetch::prefetch(&self.live[agent.ix()]);
     }
 
     /// Takes an agent's change: counts the stretch it ends, then keeps its new state.

@@ -7,7 +7,7 @@ use super::curve::{CURVE_STEPS, WaitCurve, WaitCurves};
 use super::figures::*;
 use super::tally::{Durations, PairTally, Tally};
 use super::tickets::TicketTally;
-use crate::model::{AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
+use crate::model::{AgentId, AutoMessages, Model, SimTime, TICKS_PER_SEC, Tickets};
 use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, RunResult, TicketChange};
 
 /// The [`Recorder`] that measures one replication, and the pooled tallies of several. It
@@ -406,6 +406,11 @@ impl Recorder for Collector {
     #[inline]
     fn agent(&mut self, change: &AgentChange) {
         self.agents.change(change);
+    }
+
+    #[inline]
+    fn prefetch_agent(&self, agent: AgentId) {
+        self.agents.prefetch(agent);
     }
 
     fn ticket(&mut self, change: &TicketChange) {

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::agents::Since;
-use crate::model::{Model, SimTime, TICKS_PER_SEC, WeekTime};
+use crate::model::{AgentId, Model, SimTime, TICKS_PER_SEC, WeekTime};
 use crate::sim::{AgentChange, ChatRecord, Outcome, Recorder, TicketChange, TicketStep};
 
 /// Most intervals in one report (for example 208 days of half-hours).
@@ -317,6 +317,11 @@ impl Recorder for IntervalCollector {
             ticket: c.ticket,
             on_shift: c.on_shift,
         };
+    }
+
+    #[inline]
+    fn prefetch_agent(&self, agent: AgentId) {
+        crate::prefetch::prefetch(&self.agents[agent.ix()]);
     }
 
     fn ticket(&mut self, c: &TicketChange) {

@@ -51,8 +51,10 @@ impl SimTime {
         if ticks >= EXACT {
             return SimTime(ticks as u64);
         }
-        let whole = ticks as u64;
-        SimTime(whole + (ticks - whole as f64 >= 0.5) as u64)
+        // Through i64, which holds every value here: x86-64's conversions between doubles and
+        // integers are signed, and a u64 one takes several instructions where these take one.
+        let whole = ticks as i64;
+        SimTime(whole as u64 + (ticks - whole as f64 >= 0.5) as u64)
     }
 
     /// As seconds.

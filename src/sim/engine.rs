@@ -692,7 +692,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             None => drawn_wrap,
         };
         let speed = self.crew[agent.ix()].speed;
-        let wrap = SimTime::from_ticks_f64(wrap.0 as f64 / speed);
+        let wrap = if wrap > SimTime::ZERO {
+            SimTime::from_ticks_f64(wrap.0 as f64 / speed)
+        } else {
+            wrap
+        };
         let old_load = self.board.agent(agent).load;
         if wrap > SimTime::ZERO {
             self.crew[agent.ix()].wrapping += 1;

@@ -34,8 +34,8 @@ fn line(at: *const u8) {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         // SAFETY: `_mm_prefetch` needs SSE, which every x86-64 processor has (it is in the
         // target's baseline); and a prefetch is not a memory access in the program's sense:
-        // it cannot fault and reads nothing, whatever the address (here always inside a live
-        // value).
+        // it cannot fault and reads nothing, whatever the address (here inside a live value,
+        // or dangling for a value of size zero, which is as harmless).
         unsafe { _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>()) }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -46,6 +46,8 @@ fn line(at: *const u8) {
 mod tests {
     use super::*;
 
+    /// A smoke test: prefetching values of one line, several lines and none runs, and leaves
+    /// them as they were.
     #[test]
     fn prefetching_changes_nothing() {
         let big = [7u64; 40];

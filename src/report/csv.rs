@@ -173,8 +173,9 @@ pub struct ChatWriter<'m, W: Write> {
     model: &'m Model,
     out: Option<W>,
     error: Option<std::io::Error>,
-    /// Rows gathered, `buf[..len]`; the buffer keeps room for one more row past `CHUNK`, so a
-    /// row is written at a cursor (one bounds check a byte) rather than pushed byte by byte.
+    /// Rows gathered, `buf[..len]`; the buffer keeps room for one more row past `CHUNK` (and
+    /// `COPY` bytes more), so a row is written at a cursor, a field at a time, rather than
+    /// pushed byte by byte.
     buf: Vec<u8>,
     len: usize,
     /// Every name a row can hold, as the row writes it, made once rather than checked for

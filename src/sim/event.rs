@@ -2,8 +2,9 @@
 //! they were scheduled (FIFO), so runs are deterministic.
 //!
 //! An event is packed into three words (24 bytes): its time, an *order* word holding the
-//! sequence number it was scheduled with above its kind and route step, and a data word (a chat
-//! slot and epoch, an agent, or a stream). Ordering by (time, order) is ordering by (time,
+//! sequence number it was scheduled with above its kind and a 17-bit payload (a route step, or
+//! the agent of a chat's end, so that its records can be prefetched an event ahead), and a data
+//! word (a chat slot and epoch, an agent, or a stream). Ordering by (time, order) is ordering by (time,
 //! sequence), since sequence numbers are unique, and it is one 128-bit comparison. Smaller
 //! entries than the enum they encode (32 bytes) move less memory at every step of a heap
 //! operation, which is most of the engine's time on big desks.
@@ -17,7 +18,7 @@
 //! binary heap on exponential delays: 20% less CPU per operation with 3,000 events pending,
 //! 35% less with 100,000 (where each level of a binary heap is a cache miss).
 //!
-//! The sequence number has 44 bits. Should a replication ever schedule 2^44 events (days of
+//! The sequence number has 43 bits. Should a replication ever schedule 2^43 events (days of
 //! CPU), the pending events are renumbered in their order, which keeps every later comparison
 //! as it was ([`Agenda::renumber`]).
 
@@ -31,8 +32,10 @@ use crate::model::SimTime;
 pub(super) enum Kind {
     /// The next chat of a traffic stream.
     Arrival(u32),
-    /// A chat's handling by `agent` ends (the agent is here too so that its records can be
-    /// fetched into the cache an event ahead).
+    /// A chat's handling by `agent` ends. The agent is a hint, so that its records can be
+    /// fetched into the cache an event ahead; it keeps 17 bits (every agent a compiled desk
+    /// can have, [`MAX_AGENTS`](crate::scenario::limits::MAX_AGENTS)), and the handler reads
+    /// the chat's own.
     Depart { slot: u32, epoch: u32, agent: u32 },
     /// A waiting chat's customer gives up.
     Abandon { slot: u32, epoch: u32 },
@@ -79,7 +82,9 @@ impl Event {
         let pair = |slot: u32, epoch: u32| slot as u64 | (epoch as u64) << 32;
         let (tag, step, data) = match kind {
             Kind::Arrival(s) => (0, 0, s as u64),
-            Kind::Depart { slot, epoch, agent } => (1, agent, pair(slot, epoch)),
+            // The agent is a hint (the handler reads the chat's): masked, a desk past
+            // MAX_AGENTS could not spill it into the tag.
+            Kind::Depart { slot, epoch, agent } => (1, agent & PAYLOAD as u32, pair(slot, epoch)),
             Kind::Abandon { slot, epoch } => (2, 0, pair(slot, epoch)),
             Kind::Timeout { slot, epoch, step } => (3, step as u32, pair(slot, epoch)),
             Kind::Shift(a) => (4, 0, a as u64),

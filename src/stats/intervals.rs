@@ -104,11 +104,11 @@ struct Memo {
 }
 
 impl Default for Memo {
-    /// Matches no time.
+    /// Matches no time: any time less `i64::MIN` wraps to a negative number.
     fn default() -> Memo {
         Memo {
             k: 0,
-            start: i64::MAX,
+            start: i64::MIN,
         }
     }
 }

@@ -360,28 +360,11 @@ mod tests {
     /// interval).
     #[test]
     fn interval_of_matches_the_division() {
-        let model = crate::scenario::parse_str(
-            "t.toml",
-            r#"
-            [simulation]
-            duration = "8h"
-            warmup = "5m"
-            start = "mon 09:10"
-            [[teams]]
-            name = "a"
-            [[agents]]
-            name = "x"
-            teams = ["a"]
-            [[traffic]]
-            name = "web"
-            rate = 1.0
-            handle_time = { dist = "constant", value = "1m" }
-            [[rules]]
-            name = "all"
-            route = [ { team = "a" } ]
-            "#,
-        )
-        .unwrap();
+        let mut model =
+            crate::scenario::parse_str("t.toml", crate::scenario::tests::MINIMAL).unwrap();
+        // A 5-minute warm-up ending at 09:10, 10 minutes into a 30-minute interval; 8 hours on.
+        (model.warmup, model.start) = (SimTime(5 * 60 * TICKS_PER_SEC), 550 * 60 * TICKS_PER_SEC);
+        model.duration = SimTime(8 * 3_600 * TICKS_PER_SEC);
         let len = 30 * 60 * TICKS_PER_SEC;
         let mut c = IntervalCollector::new(&model, SimTime(len)).unwrap();
         assert!(

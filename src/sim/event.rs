@@ -16,7 +16,9 @@
 //! The big heap is 4-ary ([`Quad`]): half the levels of a binary heap, so half the dependent
 //! loads per pop, and a node's four children sit in two cache lines. Measured beside std's
 //! binary heap on exponential delays: 20% less CPU per operation with 3,000 events pending,
-//! 35% less with 100,000 (where each level of a binary heap is a cache miss).
+//! 35% less with 100,000 (where each level of a binary heap is a cache miss). The arrivals'
+//! heap holds one event per stream and stays std's: a `Quad` there measured 2% more CPU on
+//! desk-1000 (three streams), for 40 lines of reversed `Ord` saved.
 //!
 //! The sequence number has 43 bits. Should a replication ever schedule 2^43 events (days of
 //! CPU), the pending events are renumbered in their order, which keeps every later comparison

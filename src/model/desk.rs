@@ -64,12 +64,29 @@ impl AttrChoice {
             AttrChoice::Fixed(v) => *v,
             AttrChoice::Weighted(cum) => {
                 let u: f64 = rand::RngExt::random(rng);
-                cum.iter()
-                    .find(|&&(_, c)| u < c)
-                    .unwrap_or(&cum[cum.len() - 1])
-                    .0
+                cum[Self::index(cum, u)].0
             }
         }
+    }
+
+    /// The first value whose cumulative probability is above `u` (the last if none is, which
+    /// rounding could make happen). The first [`SCANNED`] are looked at in turn, since a
+    /// common value is usually named first; the rest, in order, are halved: a 1,000-valued
+    /// topic with one common value cost 90 instructions a chat scanned, some 10 now.
+    #[inline]
+    fn index(cum: &[(ValueId, f64)], u: f64) -> usize {
+        const SCANNED: usize = 8;
+        let i = match cum.iter().take(SCANNED).position(|&(_, c)| u < c) {
+            Some(i) => i,
+            // `c <= u` holds for a prefix: the probabilities only grow, and none is NaN.
+            None => {
+                SCANNED
+                    + cum
+                        .get(SCANNED..)
+                        .map_or(0, |rest| rest.partition_point(|&(_, c)| c <= u))
+            }
+        };
+        i.min(cum.len() - 1)
     }
 
     /// Every value this choice can produce, with its probability.
@@ -305,5 +322,47 @@ mod tests {
         let d = c.distribution();
         assert_eq!(d.iter().map(|x| x.0).collect::<Vec<_>>(), [0, 1]);
         assert!((d[0].1 - 0.3).abs() < 1e-12 && (d[1].1 - 0.7).abs() < 1e-12);
+    }
+
+    /// The scan-then-halve search finds what a plain scan finds, on lists shorter and longer
+    /// than the part scanned, with values of zero weight (equal neighbours), at and between
+    /// the cumulative probabilities.
+    #[test]
+    fn value_search_agrees_with_a_scan() {
+        use rand::{RngExt, SeedableRng};
+        let scan = |cum: &[(ValueId, f64)], u: f64| {
+            (cum.iter().position(|&(_, c)| u < c)).unwrap_or(cum.len() - 1)
+        };
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
+        for len in (1..40).chain([1_000]) {
+            let mut weights: Vec<f64> = (0..len)
+                .map(|_| match rng.random_range(0..4) {
+                    0 => 0.0,
+                    _ => rng.random::<f64>(),
+                })
+                .collect();
+            weights[0] += 1e-3;
+            let total: f64 = weights.iter().sum();
+            let mut acc = 0.0;
+            let mut cum: Vec<(ValueId, f64)> = (weights.iter().enumerate())
+                .map(|(i, w)| {
+                    acc += w / total;
+                    (i as ValueId, acc)
+                })
+                .collect();
+            // Rounding can leave the last a little under 1; the search must not run past it.
+            cum.last_mut().unwrap().1 = 1.0 - 1e-12;
+            let at = cum.iter().map(|c| c.1);
+            for u in at
+                .chain((0..200).map(|_| rng.random::<f64>()))
+                .chain([0.0, 1.0 - 1e-13])
+            {
+                assert_eq!(
+                    AttrChoice::index(&cum, u),
+                    scan(&cum, u),
+                    "len {len}, u {u}"
+                );
+            }
+        }
     }
 }

@@ -28,7 +28,10 @@ pub(super) struct Chat {
     pub(super) attempt: u32,
     /// Set when the customer gives up: how long until they come back.
     pub(super) back_after: Option<SimTime>,
-    pub(super) epoch: u32,
+    /// The last event sequence number given when the chat's pending events stopped applying
+    /// (it left, moved on, or had its end rescheduled): its events numbered up to this are
+    /// stale (see `event`'s module doc).
+    pub(super) valid_after: u32,
     pub(super) state: State,
     pub(super) traffic: u32,
     pub(super) rule: u32,
@@ -93,7 +96,7 @@ impl Chat {
         customer: 0,
         attempt: 1,
         back_after: None,
-        epoch: 0,
+        valid_after: 0,
         state: State::Free,
         traffic: 0,
         rule: NO_RULE,

@@ -313,7 +313,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if self.result.failure.is_some() {
             self.end = self.now;
         }
-        while let Some(ev) = self.agenda.next(self.end) {
+        loop {
+            if self.agenda.needs_renumber() && !self.renumber() {
+                break;
+            }
+            let Some(ev) = self.agenda.next(self.end) else {
+                break;
+            };
             self.now = ev.time();
             // The next chat's end is known now: its record and its agent's start coming into
             // the cache while this event is handled (on a big desk they are long out of it).
@@ -328,17 +334,18 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 (self.progress)(self.now.since(reported).0);
                 reported = self.now;
             }
+            let seq = ev.seq();
             match ev.kind() {
                 Kind::Arrival(s) => self.arrive(s as usize),
-                Kind::Depart { slot, epoch, .. } => self.depart(slot, epoch),
-                Kind::Abandon { slot, epoch } => self.abandon(slot, epoch),
-                Kind::Timeout { slot, epoch, step } => self.timeout(slot, epoch, step),
+                Kind::Depart { slot, .. } => self.depart(slot, seq),
+                Kind::Abandon { slot } => self.abandon(slot, seq),
+                Kind::Timeout { slot, step } => self.timeout(slot, seq, step),
                 Kind::Shift(a) => self.shift(AgentId(a)),
-                Kind::RedFlag { slot, epoch } => self.red_flag(slot, epoch),
-                Kind::BotDone { slot, epoch } => self.bot_done(slot, epoch),
+                Kind::RedFlag { slot } => self.red_flag(slot, seq),
+                Kind::BotDone { slot } => self.bot_done(slot, seq),
                 Kind::WrapDone(a) => self.wrap_done(AgentId(a)),
                 Kind::TicketDone(a) => self.ticket_done(AgentId(a)),
-                Kind::Return { slot, epoch } => self.come_back(slot, epoch),
+                Kind::Return { slot } => self.come_back(slot, seq),
                 Kind::WarmupEnd => self.result.red_flag_peak = self.flagged_now,
             }
             if !self.recorder.keep_going() || self.result.failure.is_some() {
@@ -347,6 +354,24 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             }
         }
         (self.progress)(self.end.since(reported).0);
+    }
+
+    /// Renumbers the pending events (their sequence numbers are running out) and moves every
+    /// chat's `valid_after` mark to the new numbers. False, with the replication failed, when
+    /// too many events are pending for that.
+    #[cold]
+    fn renumber(&mut self) -> bool {
+        let Some(old) = self.agenda.renumber() else {
+            self.result.failure.get_or_insert_with(|| {
+                "more events pending at once than the engine can order (about 66 million)".into()
+            });
+            self.end = self.now;
+            return false;
+        };
+        for c in &mut self.chats {
+            c.valid_after = old.partition_point(|&s| s <= c.valid_after) as u32;
+        }
+        true
     }
 
     /// Starts loading the records of an agent that changes soon.
@@ -418,7 +443,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         *c = Chat {
             id,
             customer: id,
-            epoch: c.epoch,
+            valid_after: c.valid_after,
             state: State::Waiting,
             traffic: s as u32,
             owner,
@@ -463,19 +488,18 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         };
         c.state = State::Bot { stage, resolves };
         c.had_bot = true;
-        let epoch = c.epoch;
-        self.schedule(self.now.plus(time), Kind::BotDone { slot, epoch });
+        self.schedule(self.now.plus(time), Kind::BotDone { slot });
         if let Some(d) = deadline.filter(|&d| d <= self.end) {
-            self.schedule(d, Kind::Abandon { slot, epoch });
+            self.schedule(d, Kind::Abandon { slot });
         }
     }
 
-    fn bot_done(&mut self, slot: u32, epoch: u32) {
+    fn bot_done(&mut self, slot: u32, seq: u32) {
         let c = &self.chats[slot as usize];
         let State::Bot { stage, resolves } = c.state else {
             return;
         };
-        if c.epoch != epoch {
+        if seq <= c.valid_after {
             return;
         }
         if resolves {
@@ -559,14 +583,13 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 self.place(slot, &at);
                 let c = &self.chats[slot as usize];
                 let key = self.key_of(c);
-                let (epoch, deadline, had_bot, queued) = (c.epoch, c.deadline, c.had_bot, c.queued);
+                let (deadline, had_bot, queued) = (c.deadline, c.had_bot, c.queued);
                 self.queues.push(at.queue, key, slot);
                 if let Some(timeout) = at.timeout {
                     self.schedule(
                         self.now.plus(timeout),
                         Kind::Timeout {
                             slot,
-                            epoch,
                             step: at.step as u16,
                         },
                     );
@@ -574,10 +597,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 if first {
                     // A chat that had a bot has its abandonment scheduled already.
                     if let Some(deadline) = deadline.filter(|&d| d <= self.end && !had_bot) {
-                        self.schedule(deadline, Kind::Abandon { slot, epoch });
+                        self.schedule(deadline, Kind::Abandon { slot });
                     }
                     if let Some(red) = self.model.red_after {
-                        self.schedule(queued.plus(red), Kind::RedFlag { slot, epoch });
+                        self.schedule(queued.plus(red), Kind::RedFlag { slot });
                     }
                 }
             }
@@ -607,9 +630,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
     }
 
-    fn red_flag(&mut self, slot: u32, epoch: u32) {
+    fn red_flag(&mut self, slot: u32, seq: u32) {
         let c = &mut self.chats[slot as usize];
-        if c.epoch != epoch || c.state != State::Waiting {
+        if seq <= c.valid_after || c.state != State::Waiting {
             return;
         }
         c.flagged = true;
@@ -636,10 +659,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             c.handle = SimTime::from_ticks_f64(c.handle.0 as f64 / speed);
         }
         if self.model.slowdown.is_empty() {
-            let (done, epoch) = (self.now.plus(c.handle), c.epoch);
+            let done = self.now.plus(c.handle);
             if done <= self.end {
                 let agent = agent.0;
-                self.schedule(done, Kind::Depart { slot, epoch, agent });
+                self.schedule(done, Kind::Depart { slot, agent });
             }
         } else {
             let cold = &mut self.cold[slot as usize];
@@ -666,21 +689,20 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         held.extend(added);
         for &slot in &held {
             let work_left = self.cold[slot as usize].work_left;
-            let c = &mut self.chats[slot as usize];
-            c.epoch = c.epoch.wrapping_add(1);
+            // Its end scheduled before no longer applies.
+            self.chats[slot as usize].valid_after = self.agenda.last_seq();
             let done = self.now.plus(SimTime::from_ticks_f64(work_left * f_new));
-            let epoch = c.epoch;
             if done <= self.end {
                 let agent = agent.0;
-                self.schedule(done, Kind::Depart { slot, epoch, agent });
+                self.schedule(done, Kind::Depart { slot, agent });
             }
         }
         self.held[agent.ix()] = held;
     }
 
-    fn depart(&mut self, slot: u32, epoch: u32) {
+    fn depart(&mut self, slot: u32, seq: u32) {
         let c = &self.chats[slot as usize];
-        if c.epoch != epoch || c.state != State::InService {
+        if seq <= c.valid_after || c.state != State::InService {
             return; // rescheduled by a slowdown since
         }
         // Only what is needed, not the whole chat: this runs for every chat.
@@ -754,6 +776,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         let (at, agent) =
             routing::decide_escalation(model, &self.board, e.to, &mut self.routing_rng);
         let key = self.key_of(&self.chats[slot as usize]);
+        let last = self.agenda.last_seq();
         let c = &mut self.chats[slot as usize];
         let cold = &mut self.cold[slot as usize];
         if c.transfers == 0 {
@@ -761,7 +784,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             cold.first = (c.agent, c.answered, c.handle);
         }
         cold.escalated_at = self.now;
-        c.epoch = c.epoch.wrapping_add(1); // its old abandon and timeout events no longer apply
+        c.valid_after = last; // its old abandon and timeout events no longer apply
         c.state = State::Waiting;
         c.transfers += 1;
         c.handle = handle;
@@ -886,11 +909,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.pull(agent);
     }
 
-    fn abandon(&mut self, slot: u32, epoch: u32) {
+    fn abandon(&mut self, slot: u32, seq: u32) {
         let c = &self.chats[slot as usize];
         let (traffic, attempt, queue, key) = (c.traffic, c.attempt, c.queue, self.key_of(c));
         let at_bot = matches!(c.state, State::Bot { .. });
-        if c.epoch != epoch || !(c.state == State::Waiting || at_bot) {
+        if seq <= c.valid_after || !(c.state == State::Waiting || at_bot) {
             return; // answered (or gone) since this was scheduled
         }
         if !at_bot {
@@ -907,9 +930,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// A customer who gave up comes back: a new chat (new id, new patience) of the same
     /// customer, with the attributes, owner and handle time of the first attempt.
-    fn come_back(&mut self, slot: u32, epoch: u32) {
+    fn come_back(&mut self, slot: u32, seq: u32) {
         let c = self.chats[slot as usize];
-        if c.epoch != epoch || c.state != State::Away {
+        if seq <= c.valid_after || c.state != State::Away {
             return;
         }
         let traffic = &self.model.traffic[c.traffic as usize];
@@ -924,7 +947,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             id,
             customer: c.customer,
             attempt: c.attempt + 1,
-            epoch: c.epoch,
+            valid_after: c.valid_after,
             state: State::Waiting,
             traffic: c.traffic,
             owner: c.owner,
@@ -938,9 +961,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.choose_rule(slot);
     }
 
-    fn timeout(&mut self, slot: u32, epoch: u32, step: u16) {
+    fn timeout(&mut self, slot: u32, seq: u32, step: u16) {
         let c = &self.chats[slot as usize];
-        if c.epoch != epoch || c.state != State::Waiting || c.step != step {
+        if seq <= c.valid_after || c.state != State::Waiting || c.step != step {
             return;
         }
         let (queue, key, checks) = (c.queue, self.key_of(c), c.checks);
@@ -1064,16 +1087,16 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if let Some(measured) = ticket {
             self.open_ticket(measured);
         }
-        let end = self.end;
+        let (end, last) = (self.end, self.agenda.last_seq());
         let c = &mut self.chats[slot as usize];
-        c.epoch = c.epoch.wrapping_add(1);
+        // Its pending events no longer apply.
+        c.valid_after = last;
         // A customer coming back keeps the slot (and its attributes) until then.
         if let Some(back) = c.back_after.map(|d| self.now.plus(d))
             && back < end
         {
             c.state = State::Away;
-            let epoch = c.epoch;
-            self.schedule(back, Kind::Return { slot, epoch });
+            self.schedule(back, Kind::Return { slot });
             return;
         }
         c.state = State::Free;

@@ -1,33 +1,47 @@
 //! Events and their order: the [`Agenda`] of pending events, earliest first, ties in the order
 //! they were scheduled (FIFO), so runs are deterministic.
 //!
-//! An event is packed into three words (24 bytes): its time, an *order* word holding the
-//! sequence number it was scheduled with above its kind and a 17-bit payload (a route step, or
-//! the agent of a chat's end, so that its records can be prefetched an event ahead), and a data
-//! word (a chat slot and epoch, an agent, or a stream). Ordering by (time, order) is ordering by (time,
-//! sequence), since sequence numbers are unique, and it is one 128-bit comparison. Smaller
-//! entries than the enum they encode (32 bytes) move less memory at every step of a heap
-//! operation, which is most of the engine's time on big desks.
+//! An event is packed into one 128-bit number (16 bytes), from the top: its time (49 bits of
+//! ticks), the sequence number it was scheduled with (26 bits), its kind (4), a 17-bit payload
+//! (a route step, or the agent of a chat's end, so that its records can be prefetched an event
+//! ahead) and a data word (a chat slot, an agent or a stream). Ordering events is ordering the
+//! numbers, and that is ordering by (time, sequence), since sequence numbers are unique. Smaller
+//! entries than the enum they encode move less memory at every step of a heap operation, and
+//! more of the heap stays in the cache: most of the engine's time on big desks. (24-byte events,
+//! a word for a chat's epoch besides, measured 3% more CPU on M/M/100 and 7% more on 100,000
+//! agents.)
 //!
 //! Each traffic stream's next arrival waits in a heap of its own, so the big heap holds only
 //! the chats' and agents' events; both draw sequence numbers from one counter, so the order of
 //! events is the one a single heap would give.
 //!
 //! The big heap is 4-ary ([`Quad`]): half the levels of a binary heap, so half the dependent
-//! loads per pop, and a node's four children sit in two cache lines. Measured beside std's
-//! binary heap on exponential delays: 20% less CPU per operation with 3,000 events pending,
-//! 35% less with 100,000 (where each level of a binary heap is a cache miss). The arrivals'
-//! heap holds one event per stream and stays std's: a `Quad` there measured 2% more CPU on
-//! desk-1000 (three streams), for 40 lines of reversed `Ord` saved.
+//! loads per pop, and a node's four children sit in one or two cache lines. Measured beside
+//! std's binary heap on exponential delays: 20% less CPU per operation with 3,000 events
+//! pending, 35% less with 100,000 (where each level of a binary heap is a cache miss). The
+//! arrivals' heap holds one event per stream and stays std's: a `Quad` there measured 2% more
+//! CPU on desk-1000 (three streams), for 40 lines of reversed `Ord` saved.
 //!
-//! The sequence number has 43 bits. Should a replication ever schedule 2^43 events (days of
-//! CPU), the pending events are renumbered in their order, which keeps every later comparison
-//! as it was ([`Agenda::renumber`]).
+//! **Stale events.** A chat's event may stop applying before it comes (the chat was answered
+//! before it gave up, left, or had its end rescheduled). The chat then records the last
+//! sequence number given (its `valid_after`), and an event of the chat with a sequence number no
+//! greater is stale ([`Event::seq`]): the engine ignores it when it comes.
+//!
+//! **Renumbering.** 26 bits of sequence number run out after 67 million events. Before they do
+//! ([`Agenda::needs_renumber`], asked by the engine before each event), the pending events are
+//! renumbered 1, 2, ... in the order of their numbers ([`Agenda::renumber`]), which keeps every
+//! comparison between them as it was; it returns the old numbers in order, so that the engine
+//! can move its chats' `valid_after` marks to the new numbering. Renumbering leaves room for
+//! [`HEADROOM`] events before the next event is taken: far more than one event can schedule.
+//!
+//! **Times** past 49 bits of ticks (17 years; a run is at most 10 years, see
+//! [`MAX_HORIZON_SECS`](crate::scenario::limits::MAX_HORIZON_SECS)) are kept as the largest
+//! time there is: such an event never comes, since every run ends before it.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::model::SimTime;
+use crate::model::{SimTime, TICKS_PER_SEC};
 
 /// What happens at an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,111 +52,124 @@ pub(super) enum Kind {
     /// fetched into the cache an event ahead; it keeps 17 bits (every agent a compiled desk
     /// can have, [`MAX_AGENTS`](crate::scenario::limits::MAX_AGENTS)), and the handler reads
     /// the chat's own.
-    Depart { slot: u32, epoch: u32, agent: u32 },
+    Depart { slot: u32, agent: u32 },
     /// A waiting chat's customer gives up.
-    Abandon { slot: u32, epoch: u32 },
+    Abandon { slot: u32 },
     /// A route step's timeout.
-    Timeout { slot: u32, epoch: u32, step: u16 },
+    Timeout { slot: u32, step: u16 },
     /// An agent's shift or break changes.
     Shift(u32),
     /// A waiting chat passes the red-flag limit.
-    RedFlag { slot: u32, epoch: u32 },
+    RedFlag { slot: u32 },
     /// A chat's bot finishes.
-    BotDone { slot: u32, epoch: u32 },
+    BotDone { slot: u32 },
     /// An agent finishes the after-chat work of one chat and frees its slot.
     WrapDone(u32),
     /// An agent finishes its ticket.
     TicketDone(u32),
     /// A customer who gave up comes back as a new attempt.
-    Return { slot: u32, epoch: u32 },
+    Return { slot: u32 },
     /// The warm-up ends.
     WarmupEnd,
 }
 
-/// Bits of the order word below the sequence number: the kind's tag (4) and a payload (17:
-/// a route step, or the agent of a `Depart`).
-const SEQ_SHIFT: u32 = 21;
-/// Where the kind's tag starts in the order word.
-const TAG_SHIFT: u32 = 17;
+/// Bits of the time.
+const TIME_BITS: u32 = 49;
+/// Bits of the sequence number.
+const SEQ_BITS: u32 = 26;
+/// Where the sequence number starts.
+const SEQ_SHIFT: u32 = 128 - TIME_BITS - SEQ_BITS;
+/// Where the kind's tag starts.
+const TAG_SHIFT: u32 = 49;
+/// Where the payload starts.
+const PAYLOAD_SHIFT: u32 = 32;
 /// The payload's bits.
-const PAYLOAD: u64 = (1 << TAG_SHIFT) - 1;
-const _: () = assert!(crate::scenario::limits::MAX_AGENTS <= PAYLOAD + 1);
-/// The largest sequence number the order word holds.
-const SEQ_MAX: u64 = (1 << (64 - SEQ_SHIFT)) - 1;
+const PAYLOAD: u32 = (1 << (TAG_SHIFT - PAYLOAD_SHIFT)) - 1;
+const _: () = assert!(SEQ_SHIFT == TAG_SHIFT + 4);
+const _: () = assert!(crate::scenario::limits::MAX_AGENTS <= PAYLOAD as u64 + 1);
+/// The latest time an event keeps; later ones are kept as this.
+const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
+const _: () =
+    assert!((crate::scenario::limits::MAX_HORIZON_SECS as u64 + 1) * TICKS_PER_SEC < TIME_MAX);
+/// The largest sequence number.
+const SEQ_MAX: u32 = (1 << SEQ_BITS) - 1;
+/// Sequence numbers kept free when the engine takes an event: more than any event schedules
+/// (a slowdown reschedules at most every chat one agent holds, 1,000).
+pub(super) const HEADROOM: u32 = 1 << 20;
 
 /// A pending event, packed (see the module's doc). Ordered so that a `BinaryHeap`, a max-heap,
 /// pops the earliest.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Event {
-    time: u64,
-    order: u64,
-    data: u64,
-}
+pub(super) struct Event(u128);
 
 impl Event {
-    fn new(time: SimTime, seq: u64, kind: Kind) -> Event {
-        let pair = |slot: u32, epoch: u32| slot as u64 | (epoch as u64) << 32;
-        let (tag, step, data) = match kind {
-            Kind::Arrival(s) => (0, 0, s as u64),
+    fn new(time: SimTime, seq: u32, kind: Kind) -> Event {
+        let (tag, payload, data): (u32, u32, u32) = match kind {
+            Kind::Arrival(s) => (0, 0, s),
             // The agent is a hint (the handler reads the chat's): masked, a desk past
             // MAX_AGENTS could not spill it into the tag.
-            Kind::Depart { slot, epoch, agent } => (1, agent & PAYLOAD as u32, pair(slot, epoch)),
-            Kind::Abandon { slot, epoch } => (2, 0, pair(slot, epoch)),
-            Kind::Timeout { slot, epoch, step } => (3, step as u32, pair(slot, epoch)),
-            Kind::Shift(a) => (4, 0, a as u64),
-            Kind::RedFlag { slot, epoch } => (5, 0, pair(slot, epoch)),
-            Kind::BotDone { slot, epoch } => (6, 0, pair(slot, epoch)),
-            Kind::WrapDone(a) => (7, 0, a as u64),
-            Kind::TicketDone(a) => (8, 0, a as u64),
-            Kind::Return { slot, epoch } => (9, 0, pair(slot, epoch)),
+            Kind::Depart { slot, agent } => (1, agent & PAYLOAD, slot),
+            Kind::Abandon { slot } => (2, 0, slot),
+            Kind::Timeout { slot, step } => (3, step as u32, slot),
+            Kind::Shift(a) => (4, 0, a),
+            Kind::RedFlag { slot } => (5, 0, slot),
+            Kind::BotDone { slot } => (6, 0, slot),
+            Kind::WrapDone(a) => (7, 0, a),
+            Kind::TicketDone(a) => (8, 0, a),
+            Kind::Return { slot } => (9, 0, slot),
             Kind::WarmupEnd => (10, 0, 0),
         };
-        debug_assert!(seq <= SEQ_MAX && step as u64 <= PAYLOAD);
-        Event {
-            time: time.0,
-            order: seq << SEQ_SHIFT | (tag as u64) << TAG_SHIFT | step as u64,
-            data,
-        }
+        debug_assert!(seq <= SEQ_MAX);
+        let time = time.0.min(TIME_MAX) as u128;
+        Event(
+            time << (128 - TIME_BITS)
+                | (seq as u128) << SEQ_SHIFT
+                | (tag as u128) << TAG_SHIFT
+                | (payload as u128) << PAYLOAD_SHIFT
+                | data as u128,
+        )
     }
 
     /// When it happens.
     #[inline]
     pub(super) fn time(&self) -> SimTime {
-        SimTime(self.time)
+        SimTime((self.0 >> (128 - TIME_BITS)) as u64)
     }
 
-    fn seq(&self) -> u64 {
-        self.order >> SEQ_SHIFT
+    /// The sequence number it was scheduled with: a chat's event is stale when this is no
+    /// greater than the chat's `valid_after`.
+    #[inline]
+    pub(super) fn seq(&self) -> u32 {
+        (self.0 >> SEQ_SHIFT) as u32 & SEQ_MAX
     }
 
     #[inline]
     fn key(&self) -> u128 {
-        (self.time as u128) << 64 | self.order as u128
+        self.0
     }
 
     /// What happens.
     #[inline]
     pub(super) fn kind(&self) -> Kind {
-        let (slot, epoch) = (self.data as u32, (self.data >> 32) as u32);
-        match (self.order >> TAG_SHIFT) & 0xF {
-            0 => Kind::Arrival(slot),
+        let data = self.0 as u32;
+        let payload = (self.0 >> PAYLOAD_SHIFT) as u32 & PAYLOAD;
+        match (self.0 >> TAG_SHIFT) as u32 & 0xF {
+            0 => Kind::Arrival(data),
             1 => Kind::Depart {
-                slot,
-                epoch,
-                agent: (self.order & PAYLOAD) as u32,
+                slot: data,
+                agent: payload,
             },
-            2 => Kind::Abandon { slot, epoch },
+            2 => Kind::Abandon { slot: data },
             3 => Kind::Timeout {
-                slot,
-                epoch,
-                step: (self.order & PAYLOAD) as u16,
+                slot: data,
+                step: payload as u16,
             },
-            4 => Kind::Shift(slot),
-            5 => Kind::RedFlag { slot, epoch },
-            6 => Kind::BotDone { slot, epoch },
-            7 => Kind::WrapDone(slot),
-            8 => Kind::TicketDone(slot),
-            9 => Kind::Return { slot, epoch },
+            4 => Kind::Shift(data),
+            5 => Kind::RedFlag { slot: data },
+            6 => Kind::BotDone { slot: data },
+            7 => Kind::WrapDone(data),
+            8 => Kind::TicketDone(data),
+            9 => Kind::Return { slot: data },
             _ => Kind::WarmupEnd,
         }
     }
@@ -193,9 +220,10 @@ pub(super) struct Agenda {
     /// Each traffic stream's next arrival.
     arrivals: BinaryHeap<Event>,
     /// The last sequence number given.
-    seq: u64,
-    /// The sequence number that makes [`Agenda::renumber`] run (`SEQ_MAX` but in tests).
-    limit: u64,
+    seq: u32,
+    /// The sequence number past which [`Agenda::needs_renumber`] says so (`SEQ_MAX -
+    /// HEADROOM` but in tests).
+    limit: u32,
 }
 
 impl Agenda {
@@ -205,13 +233,14 @@ impl Agenda {
             events: Quad::default(),
             arrivals: BinaryHeap::with_capacity(streams),
             seq: 0,
-            limit: SEQ_MAX,
+            limit: SEQ_MAX - HEADROOM,
         }
     }
 
-    /// An agenda that renumbers after `limit` events, to test that renumbering keeps the order.
+    /// An agenda that wants renumbering after `limit` events, to test that renumbering keeps
+    /// the order.
     #[cfg(test)]
-    pub(super) fn with_limit(streams: usize, limit: u64) -> Agenda {
+    pub(super) fn with_limit(streams: usize, limit: u32) -> Agenda {
         Agenda {
             limit,
             ..Agenda::new(streams)
@@ -219,12 +248,26 @@ impl Agenda {
     }
 
     #[inline]
-    fn next_seq(&mut self) -> u64 {
-        if self.seq >= self.limit {
-            self.renumber();
-        }
+    fn next_seq(&mut self) -> u32 {
+        // Unreachable while the engine renumbers when told (see `HEADROOM`): a wrapped number
+        // would spill into the kind.
+        assert!(self.seq < SEQ_MAX, "event sequence numbers ran out");
         self.seq += 1;
         self.seq
+    }
+
+    /// The last sequence number given: a chat whose pending events stop applying now keeps it
+    /// as its `valid_after`.
+    #[inline]
+    pub(super) fn last_seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// Whether the sequence numbers left are few enough that [`Agenda::renumber`] should run
+    /// before the next event is taken.
+    #[inline]
+    pub(super) fn needs_renumber(&self) -> bool {
+        self.seq >= self.limit
     }
 
     /// Schedules an event (not an arrival: see [`Agenda::arrival`]).
@@ -267,24 +310,33 @@ impl Agenda {
         }
     }
 
-    /// Gives the pending events sequence numbers 1, 2, ... in their order, so that numbering
-    /// can go on without changing how any two events compare.
+    /// Gives the pending events sequence numbers 1, 2, ... in the order of their numbers, which
+    /// keeps every comparison between them, and returns their old numbers in that order: a
+    /// mark `m` (a chat's `valid_after`) becomes the count of old numbers `<= m`, so that the
+    /// events after it stay after it. Returns `None`, changing nothing, when too many events
+    /// are pending for the numbers left to make room.
     #[cold]
-    fn renumber(&mut self) {
-        let mut all: Vec<(bool, Event)> = (self.events.0.drain(..).map(|e| (false, e)))
-            .chain(self.arrivals.drain().map(|e| (true, e)))
-            .collect();
-        all.sort_unstable_by_key(|(_, e)| (e.time, e.seq()));
-        for (i, (arrival, mut e)) in all.into_iter().enumerate() {
-            let seq = i as u64 + 1;
-            e.order = seq << SEQ_SHIFT | (e.order & ((1 << SEQ_SHIFT) - 1));
-            if arrival {
-                self.arrivals.push(e);
-            } else {
-                self.events.push(e);
-            }
-            self.seq = seq;
+    pub(super) fn renumber(&mut self) -> Option<Vec<u32>> {
+        let pending = self.events.0.len() + self.arrivals.len();
+        if pending as u64 >= self.limit as u64 {
+            return None;
         }
+        let mut old: Vec<u32> = (self.events.0.iter().chain(self.arrivals.iter()))
+            .map(Event::seq)
+            .collect();
+        old.sort_unstable();
+        let renumbered = |e: &Event| {
+            let seq = old.partition_point(|&s| s < e.seq()) as u128 + 1;
+            Event(e.0 & !((SEQ_MAX as u128) << SEQ_SHIFT) | seq << SEQ_SHIFT)
+        };
+        // The order of each heap is unchanged: every entry keeps its place.
+        for e in &mut self.events.0 {
+            *e = renumbered(e);
+        }
+        let arrivals: Vec<Event> = self.arrivals.drain().map(|e| renumbered(&e)).collect();
+        self.arrivals.extend(arrivals);
+        self.seq = pending as u32;
+        Some(old)
     }
 }
 
@@ -364,111 +416,188 @@ mod tests {
     use super::*;
     use rand::{RngExt, SeedableRng};
 
-    fn kinds() -> Vec<Kind> {
-        vec![
-            Kind::Arrival(7),
-            Kind::Depart {
-                slot: u32::MAX,
-                epoch: u32::MAX,
-                agent: PAYLOAD as u32,
-            },
-            Kind::Abandon { slot: 3, epoch: 9 },
-            Kind::Timeout {
-                slot: 1,
-                epoch: 2,
-                step: u16::MAX,
-            },
-            Kind::Shift(u32::MAX),
-            Kind::RedFlag { slot: 0, epoch: 0 },
-            Kind::BotDone { slot: 5, epoch: 6 },
-            Kind::WrapDone(4),
-            Kind::TicketDone(8),
-            Kind::Return {
-                slot: 10,
-                epoch: 11,
-            },
-            Kind::WarmupEnd,
-        ]
+    /// Kind `k` (of 11) of a chat's or agent's event, for `slot` (or agent, or stream).
+    fn make(k: usize, slot: u32) -> Kind {
+        match k {
+            0 => Kind::Arrival(slot),
+            1 => Kind::Depart { slot, agent: 9 },
+            2 => Kind::Abandon { slot },
+            3 => Kind::Timeout { slot, step: 2 },
+            4 => Kind::Shift(slot),
+            5 => Kind::RedFlag { slot },
+            6 => Kind::BotDone { slot },
+            7 => Kind::WrapDone(slot),
+            8 => Kind::TicketDone(slot),
+            9 => Kind::Return { slot },
+            _ => Kind::WarmupEnd,
+        }
+    }
+
+    /// The chat slot of a chat's event.
+    fn slot_of(kind: Kind) -> Option<u32> {
+        match kind {
+            Kind::Depart { slot, .. }
+            | Kind::Abandon { slot }
+            | Kind::Timeout { slot, .. }
+            | Kind::RedFlag { slot }
+            | Kind::BotDone { slot }
+            | Kind::Return { slot } => Some(slot),
+            _ => None,
+        }
     }
 
     #[test]
     fn every_kind_survives_packing() {
-        for kind in kinds() {
-            let e = Event::new(SimTime(u64::MAX), SEQ_MAX, kind);
-            assert_eq!(e.kind(), kind);
-            assert_eq!((e.time(), e.seq()), (SimTime(u64::MAX), SEQ_MAX));
+        let extremes = [
+            Kind::Depart {
+                slot: u32::MAX,
+                agent: PAYLOAD,
+            },
+            Kind::Timeout {
+                slot: u32::MAX,
+                step: u16::MAX,
+            },
+        ];
+        let kinds = (0..11).map(|k| make(k, u32::MAX)).chain(extremes);
+        for kind in kinds {
+            for (time, seq) in [(TIME_MAX, SEQ_MAX), (0, 1), (12_345, 678)] {
+                let e = Event::new(SimTime(time), seq, kind);
+                assert_eq!(e.kind(), kind);
+                assert_eq!((e.time(), e.seq()), (SimTime(time), seq));
+            }
         }
+        // A time past what an event keeps is kept as the latest, after every other.
+        let late = Event::new(SimTime(u64::MAX), 1, Kind::WarmupEnd);
+        assert_eq!(late.time(), SimTime(TIME_MAX));
+        assert!(late.key() > Event::new(SimTime(TIME_MAX - 1), SEQ_MAX, Kind::WarmupEnd).key());
     }
 
-    /// Pops every event of a random schedule, interleaving arrivals and other events, and
-    /// returns them as (time, kind); `limit` sets how often the agenda renumbers.
-    fn replay(seed: u64, limit: u64) -> Vec<(SimTime, Kind)> {
+    /// What the tests see of an event: its time, kind, and whether it was stale.
+    type Seen = (SimTime, Kind, bool);
+
+    /// Pops every event of a random schedule, interleaving arrivals and other events, with
+    /// chats' events going stale at random, and returns them; `limit` sets how often the
+    /// agenda renumbers (as the engine does: before an event, moving the chats' marks).
+    fn replay(seed: u64, limit: u32) -> (Vec<Seen>, usize) {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut agenda = Agenda::with_limit(3, limit);
-        let kinds = kinds();
-        let mut now = 0;
+        let mut valid_after = [0u32; 8];
+        let (mut now, mut renumbered) = (0, 0);
         let mut out = Vec::new();
+        let mut take = |agenda: &mut Agenda, end: u64, valid_after: &[u32; 8]| {
+            let e = agenda.next(SimTime(end))?;
+            let stale = slot_of(e.kind()).is_some_and(|s| e.seq() <= valid_after[s as usize]);
+            out.push((e.time(), e.kind(), stale));
+            Some(e.time().0)
+        };
         for _ in 0..5_000 {
+            if agenda.needs_renumber() {
+                let old = agenda.renumber().expect("room to renumber");
+                for v in &mut valid_after {
+                    *v = old.partition_point(|&s| s <= *v) as u32;
+                }
+                renumbered += 1;
+            }
             for _ in 0..rng.random_range(0..3) {
                 // Few distinct times, so that many events tie and FIFO order decides.
                 let at = SimTime(now + rng.random_range(0..4));
-                match kinds[rng.random_range(0..kinds.len())] {
-                    Kind::Arrival(s) => agenda.arrival(at, s),
+                match make(rng.random_range(0..11), rng.random_range(0..8)) {
+                    Kind::Arrival(s) => agenda.arrival(at, s % 3),
                     k => agenda.schedule(at, k),
                 }
             }
-            if let Some(e) = agenda.next(SimTime(now + 2)) {
-                now = e.time().0;
-                out.push((e.time(), e.kind()));
+            if rng.random_range(0..4) == 0 {
+                valid_after[rng.random_range(0..8)] = agenda.last_seq();
+            }
+            if let Some(t) = take(&mut agenda, now + 2, &valid_after) {
+                now = t;
             }
         }
-        while let Some(e) = agenda.next(SimTime(u64::MAX)) {
-            out.push((e.time(), e.kind()));
-        }
-        out
+        while take(&mut agenda, u64::MAX, &valid_after).is_some() {}
+        (out, renumbered)
     }
 
-    /// The reference: every event in one list, taken by (time, order of scheduling).
-    fn reference(seed: u64) -> Vec<(SimTime, Kind)> {
+    /// The reference: every event in one list with an unbounded number, taken by (time, order
+    /// of scheduling).
+    fn reference(seed: u64) -> Vec<Seen> {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
-        let kinds = kinds();
         let (mut now, mut seq) = (0, 0u64);
+        let mut valid_after = [0u64; 8];
         let mut pending: Vec<(u64, u64, Kind)> = Vec::new();
         let mut out = Vec::new();
-        let take = |pending: &mut Vec<(u64, u64, Kind)>, end: u64| {
+        let mut take = |pending: &mut Vec<(u64, u64, Kind)>, end: u64, valid_after: &[u64; 8]| {
             let i = (0..pending.len()).min_by_key(|&i| (pending[i].0, pending[i].1))?;
-            (pending[i].0 <= end).then(|| pending.remove(i))
+            if pending[i].0 > end {
+                return None;
+            }
+            let (t, s, k) = pending.remove(i);
+            let stale = slot_of(k).is_some_and(|slot| s <= valid_after[slot as usize]);
+            out.push((SimTime(t), k, stale));
+            Some(t)
         };
         for _ in 0..5_000 {
             for _ in 0..rng.random_range(0..3) {
                 let at = now + rng.random_range(0..4);
                 seq += 1;
-                pending.push((at, seq, kinds[rng.random_range(0..kinds.len())]));
+                let k = match make(rng.random_range(0..11), rng.random_range(0..8)) {
+                    Kind::Arrival(s) => Kind::Arrival(s % 3),
+                    k => k,
+                };
+                pending.push((at, seq, k));
             }
-            if let Some((t, _, k)) = take(&mut pending, now + 2) {
+            if rng.random_range(0..4) == 0 {
+                valid_after[rng.random_range(0..8)] = seq;
+            }
+            if let Some(t) = take(&mut pending, now + 2, &valid_after) {
                 now = t;
-                out.push((SimTime(t), k));
             }
         }
-        while let Some((t, _, k)) = take(&mut pending, u64::MAX) {
-            out.push((SimTime(t), k));
-        }
+        while take(&mut pending, u64::MAX, &valid_after).is_some() {}
         out
     }
 
     #[test]
     fn events_come_out_by_time_then_order_of_scheduling() {
         for seed in 0..20 {
-            assert_eq!(replay(seed, SEQ_MAX), reference(seed), "seed {seed}");
+            let (seen, renumbered) = replay(seed, SEQ_MAX - HEADROOM);
+            assert_eq!(renumbered, 0);
+            let expected = reference(seed);
+            assert!(
+                expected.iter().any(|e| e.2)
+                    && expected.iter().any(|e| !e.2 && slot_of(e.1).is_some())
+            );
+            assert_eq!(seen, expected, "seed {seed}");
         }
     }
 
     #[test]
-    fn renumbering_keeps_the_order() {
+    fn renumbering_keeps_the_order_and_what_is_stale() {
         for seed in 0..20 {
-            // Renumbers every few dozen events.
-            assert_eq!(replay(seed, 50), reference(seed), "seed {seed}");
+            // Renumbers every few hundred events.
+            let (seen, renumbered) = replay(seed, 400);
+            assert!(renumbered > 10, "seed {seed}: {renumbered}");
+            assert_eq!(seen, reference(seed), "seed {seed}");
         }
+    }
+
+    /// With too many events pending for the numbers left, renumbering says so and changes
+    /// nothing.
+    #[test]
+    fn renumbering_needs_room() {
+        let mut agenda = Agenda::with_limit(1, 3);
+        for t in 0..3 {
+            agenda.schedule(SimTime(t), Kind::WrapDone(1));
+        }
+        assert!(agenda.needs_renumber());
+        assert_eq!(agenda.renumber(), None);
+        assert_eq!(agenda.last_seq(), 3);
+        agenda.next(SimTime(0));
+        assert_eq!(agenda.renumber(), Some(vec![2, 3]));
+        assert!(!agenda.needs_renumber());
+        assert_eq!(
+            agenda.next(SimTime(9)).map(|e| (e.time(), e.seq())),
+            Some((SimTime(1), 1))
+        );
     }
 
     /// The 4-ary heap against a sort, with pushes and pops interleaved at every size from

@@ -21,9 +21,9 @@
 //! Glossary of the engine's words:
 //! - **slot**: the index of a chat's entry in the engine's table of live chats; freed and reused
 //!   when the chat leaves, so memory grows with chats in the system, not chats simulated.
-//! - **epoch**: a counter on each slot, bumped whenever the chat's pending events stop applying
-//!   (it left, moved on, or had its end rescheduled); an event carries the epoch it was
-//!   scheduled in and is ignored if the slot has moved on since.
+//! - **valid_after**: a mark on each slot, set to the last event sequence number given whenever
+//!   the chat's pending events stop applying (it left, moved on, or had its end rescheduled); an
+//!   event of the slot numbered up to the mark is stale and ignored.
 //! - **via**: the routing target a chat was last offered through (a team's, a skill group's,
 //!   the fallback's, or an escalation's), which decides which team may escalate it and whose
 //!   round-robin cursor moves. The team a chat counts for is its `target`: where it was

@@ -402,23 +402,27 @@ impl Row<'_> {
     }
 
     /// Copies a field of `len` bytes from the front of `src`, which holds at least `COPY`
-    /// bytes when `len` is not more.
+    /// bytes when `len` is less, then the separator `sep` (written inside the block copied:
+    /// one store, no bounds check of its own).
     #[inline(always)]
-    fn field(&mut self, (src, len): (&[u8], usize)) {
-        if len <= COPY {
-            self.out[self.at..self.at + COPY].copy_from_slice(&src[..COPY]);
-            self.at += len;
+    fn field(&mut self, (src, len): (&[u8], usize), sep: u8) {
+        if len < COPY {
+            let block = &mut self.out[self.at..self.at + COPY];
+            block.copy_from_slice(&src[..COPY]);
+            block[len] = sep;
+            self.at += len + 1;
         } else {
             self.bytes(&src[..len]);
+            self.byte(sep);
         }
     }
 
     /// Appends `n` in decimal.
     #[inline]
-    fn int(&mut self, n: impl Into<u64>) {
+    fn int(&mut self, n: impl Into<u64>, sep: u8) {
         let mut buf = [0u8; 40];
         let len = digits_before(&mut buf, 20, n.into());
-        self.field((&buf[20 - len..], len));
+        self.field((&buf[20 - len..], len), sep);
     }
 
     /// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`,
@@ -427,10 +431,11 @@ impl Row<'_> {
     /// doubles, so the shortest text that reads back as that double is the decimal itself,
     /// trailing zeros dropped.
     #[inline]
-    fn secs(&mut self, t: SimTime) {
+    fn secs(&mut self, t: SimTime, sep: u8) {
         const _: () = assert!(TICKS_PER_SEC == 1_000_000);
         if t.0 >= EXACT_BELOW {
             self.bytes(t.as_secs_f64().to_string().as_bytes());
+            self.byte(sep);
             return;
         }
         // Laid out in `buf` as it is written, the point at 20: the whole seconds before it
@@ -457,12 +462,13 @@ impl Row<'_> {
             }
             w + 1 + f
         };
-        self.field((&buf[20 - w..], len));
+        self.field((&buf[20 - w..], len), sep);
     }
 
-    fn opt_secs(&mut self, t: Option<SimTime>) {
-        if let Some(t) = t {
-            self.secs(t);
+    fn opt_secs(&mut self, t: Option<SimTime>, sep: u8) {
+        match t {
+            Some(t) => self.secs(t, sep),
+            None => self.byte(sep),
         }
     }
 
@@ -504,42 +510,25 @@ impl<W: Write> Recorder for ChatWriter<'_, W> {
             out: &mut self.buf[self.len..],
             at: 0,
         };
-        b.int(r.replication);
-        b.byte(b',');
-        b.int(r.id);
-        b.byte(b',');
-        b.field(self.traffic.padded(r.traffic.ix()));
-        b.byte(b',');
+        b.int(r.replication, b',');
+        b.int(r.id, b',');
+        b.field(self.traffic.padded(r.traffic.ix()), b',');
         b.attrs(m, r.attrs);
         b.byte(b',');
-        b.secs(r.arrival.since(m.warmup));
-        b.byte(b',');
-        b.field(self.rules.opt(r.rule.map(RuleId::ix)));
-        b.byte(b',');
-        b.field(self.teams.opt(r.target.map(TargetId::ix)));
-        b.byte(b',');
-        b.field(agent(r.agent));
-        b.byte(b',');
-        b.secs(r.wait);
-        b.byte(b',');
-        b.opt_secs(r.handle);
-        b.byte(b',');
-        b.field(self.outcomes.padded(r.outcome as usize));
-        b.byte(b',');
-        b.int(r.checks);
-        b.byte(b',');
-        b.opt_secs(r.bot_time);
-        b.byte(b',');
-        b.field(agent(r.owner));
-        b.byte(b',');
-        b.int(r.transfers);
-        b.byte(b',');
-        b.opt_secs(r.second_wait);
-        b.byte(b',');
-        b.int(r.customer);
-        b.byte(b',');
-        b.int(r.attempt);
-        b.byte(b'\n');
+        b.secs(r.arrival.since(m.warmup), b',');
+        b.field(self.rules.opt(r.rule.map(RuleId::ix)), b',');
+        b.field(self.teams.opt(r.target.map(TargetId::ix)), b',');
+        b.field(agent(r.agent), b',');
+        b.secs(r.wait, b',');
+        b.opt_secs(r.handle, b',');
+        b.field(self.outcomes.padded(r.outcome as usize), b',');
+        b.int(r.checks, b',');
+        b.opt_secs(r.bot_time, b',');
+        b.field(agent(r.owner), b',');
+        b.int(r.transfers, b',');
+        b.opt_secs(r.second_wait, b',');
+        b.int(r.customer, b',');
+        b.int(r.attempt, b'\n');
         self.len += b.at;
         if self.len >= CHUNK {
             self.drain();
@@ -560,26 +549,25 @@ mod tests {
     use crate::sim::Outcome;
     use proptest::prelude::*;
 
-    fn secs_text(t: u64) -> String {
-        let mut out = [0u8; SECS_WIDTH];
+    /// What `write` puts in a row, which must end with the separator it was given.
+    fn written(room: usize, write: impl FnOnce(&mut Row<'_>)) -> String {
+        let mut out = vec![0u8; room];
         let mut row = Row {
             out: &mut out,
             at: 0,
         };
-        row.secs(SimTime(t));
+        write(&mut row);
         let at = row.at;
-        String::from_utf8(out[..at].to_vec()).unwrap()
+        assert_eq!(out[at - 1], b';', "the separator last");
+        String::from_utf8(out[..at - 1].to_vec()).unwrap()
+    }
+
+    fn secs_text(t: u64) -> String {
+        written(SECS_WIDTH + 1, |row| row.secs(SimTime(t), b';'))
     }
 
     fn int_text(n: u64) -> String {
-        let mut out = [0u8; 40];
-        let mut row = Row {
-            out: &mut out,
-            at: 0,
-        };
-        row.int(n);
-        let at = row.at;
-        String::from_utf8(out[..at].to_vec()).unwrap()
+        written(40, |row| row.int(n, b';'))
     }
 
     #[test]

@@ -32,7 +32,13 @@
 //! renumbered 1, 2, ... in the order of their numbers ([`Agenda::renumber`]), which keeps every
 //! comparison between them as it was; it returns the old numbers in order, so that the engine
 //! can move its chats' `valid_after` marks to the new numbering. Renumbering leaves room for
-//! [`HEADROOM`] events before the next event is taken: far more than one event can schedule.
+//! [`HEADROOM`] events before the next event is taken (about 8 times what one event can
+//! schedule). So at most about 55 million events can be pending at once, and a replication
+//! with more ends with a failure that says so. Only a concurrency slowdown comes near: each
+//! change of an agent holding k chats reschedules their k ends and leaves the old ones pending
+//! until their time, about 2k² events per agent (k = 10 on 100,000 agents is 20 million).
+//! Events of 24 bytes, with a 43-bit number and a 32-bit epoch, had no such limit short of
+//! memory.
 //!
 //! **Times** past 49 bits of ticks (17 years; a run is at most 10 years, see
 //! [`MAX_HORIZON_SECS`](crate::scenario::limits::MAX_HORIZON_SECS)) are kept as the largest
@@ -87,15 +93,23 @@ const PAYLOAD_SHIFT: u32 = 32;
 const PAYLOAD: u32 = (1 << (TAG_SHIFT - PAYLOAD_SHIFT)) - 1;
 const _: () = assert!(SEQ_SHIFT == TAG_SHIFT + 4);
 const _: () = assert!(crate::scenario::limits::MAX_AGENTS <= PAYLOAD as u64 + 1);
+/// The tag of [`Kind::Depart`].
+const DEPART: u32 = 1;
 /// The latest time an event keeps; later ones are kept as this.
 const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
 const _: () =
     assert!((crate::scenario::limits::MAX_HORIZON_SECS as u64 + 1) * TICKS_PER_SEC < TIME_MAX);
 /// The largest sequence number.
 const SEQ_MAX: u32 = (1 << SEQ_BITS) - 1;
-/// Sequence numbers kept free when the engine takes an event: more than any event schedules
-/// (a slowdown reschedules at most every chat one agent holds, 1,000).
-pub(super) const HEADROOM: u32 = 1 << 20;
+/// Sequence numbers kept free when the engine takes an event: more than any event schedules.
+/// The most is a shift that starts an agent with a concurrency slowdown and 1,000 free slots
+/// ([`MAX_MAX_CHATS`](crate::scenario::limits::MAX_MAX_CHATS)): each chat it takes reschedules
+/// the ends of all it holds, 1 + 2 + ... + 1,000 = 500,500 events.
+pub(super) const HEADROOM: u32 = 1 << 22;
+const _: () = {
+    let most = crate::scenario::limits::MAX_MAX_CHATS as u64;
+    assert!(most * (most + 1) / 2 + 10_000 < HEADROOM as u64);
+};
 
 /// A pending event, packed (see the module's doc). Ordered so that a `BinaryHeap`, a max-heap,
 /// pops the earliest.
@@ -108,7 +122,7 @@ impl Event {
             Kind::Arrival(s) => (0, 0, s),
             // The agent is a hint (the handler reads the chat's): masked, a desk past
             // MAX_AGENTS could not spill it into the tag.
-            Kind::Depart { slot, agent } => (1, agent & PAYLOAD, slot),
+            Kind::Depart { slot, agent } => (DEPART, agent & PAYLOAD, slot),
             Kind::Abandon { slot } => (2, 0, slot),
             Kind::Timeout { slot, step } => (3, step as u32, slot),
             Kind::Shift(a) => (4, 0, a),
@@ -155,7 +169,7 @@ impl Event {
         let payload = (self.0 >> PAYLOAD_SHIFT) as u32 & PAYLOAD;
         match (self.0 >> TAG_SHIFT) as u32 & 0xF {
             0 => Kind::Arrival(data),
-            1 => Kind::Depart {
+            DEPART => Kind::Depart {
                 slot: data,
                 agent: payload,
             },
@@ -286,11 +300,15 @@ impl Agenda {
             .push(Event::new(time, seq, Kind::Arrival(stream)));
     }
 
-    /// The earliest chat or agent event, if any (arrivals are not looked at): a hint of what
-    /// comes next.
+    /// The slot and agent of the earliest chat or agent event if it is a chat's end (arrivals
+    /// are not looked at): a hint of what comes next. Read off the tag, without decoding the
+    /// rest.
     #[inline]
-    pub(super) fn peek(&self) -> Option<Kind> {
-        self.events.peek().map(Event::kind)
+    pub(super) fn next_depart(&self) -> Option<(u32, u32)> {
+        let e = self.events.peek()?;
+        // Laid out as `Event::new` packs a Depart: the slot in the data, the agent in the payload.
+        ((e.0 >> TAG_SHIFT) as u32 & 0xF == DEPART)
+            .then_some((e.0 as u32, (e.0 >> PAYLOAD_SHIFT) as u32 & PAYLOAD))
     }
 
     /// Takes the earliest event, if it happens no later than `end`.
@@ -314,11 +332,12 @@ impl Agenda {
     /// keeps every comparison between them, and returns their old numbers in that order: a
     /// mark `m` (a chat's `valid_after`) becomes the count of old numbers `<= m`, so that the
     /// events after it stay after it. Returns `None`, changing nothing, when too many events
-    /// are pending for the numbers left to make room.
+    /// are pending for the numbers left to make room: an eighth of them at least, so that
+    /// renumbering (a sort of the pending events) comes at most every `limit / 8` events.
     #[cold]
     pub(super) fn renumber(&mut self) -> Option<Vec<u32>> {
         let pending = self.events.0.len() + self.arrivals.len();
-        if pending as u64 >= self.limit as u64 {
+        if pending > (self.limit - self.limit / 8) as usize {
             return None;
         }
         let mut old: Vec<u32> = (self.events.0.iter().chain(self.arrivals.iter()))
@@ -472,6 +491,31 @@ mod tests {
         assert!(late.key() > Event::new(SimTime(TIME_MAX - 1), SEQ_MAX, Kind::WarmupEnd).key());
     }
 
+    /// The hint of the next chat's end reads the slot and agent a Depart was packed with, and
+    /// nothing from other kinds.
+    #[test]
+    fn the_next_depart_is_read_off_the_tag() {
+        let mut agenda = Agenda::new(1);
+        assert_eq!(agenda.next_depart(), None);
+        agenda.schedule(SimTime(5), Kind::Timeout { slot: 7, step: 3 });
+        assert_eq!(agenda.next_depart(), None);
+        let (slot, agent) = (u32::MAX, PAYLOAD);
+        agenda.schedule(SimTime(4), Kind::Depart { slot, agent });
+        assert_eq!(agenda.next_depart(), Some((slot, agent)));
+        for k in (0..11)
+            .map(|k| make(k, 1))
+            .filter(|k| !matches!(k, Kind::Arrival(_)))
+        {
+            let mut agenda = Agenda::new(1);
+            agenda.schedule(SimTime(1), k);
+            let expected = match k {
+                Kind::Depart { slot, agent } => Some((slot, agent)),
+                _ => None,
+            };
+            assert_eq!(agenda.next_depart(), expected, "{k:?}");
+        }
+    }
+
     /// What the tests see of an event: its time, kind, and whether it was stale.
     type Seen = (SimTime, Kind, bool);
 
@@ -584,15 +628,16 @@ mod tests {
     /// nothing.
     #[test]
     fn renumbering_needs_room() {
-        let mut agenda = Agenda::with_limit(1, 3);
-        for t in 0..3 {
+        // Room for 8 numbers: renumbering needs an eighth of them free.
+        let mut agenda = Agenda::with_limit(1, 8);
+        for t in 0..8 {
             agenda.schedule(SimTime(t), Kind::WrapDone(1));
         }
         assert!(agenda.needs_renumber());
         assert_eq!(agenda.renumber(), None);
-        assert_eq!(agenda.last_seq(), 3);
+        assert_eq!(agenda.last_seq(), 8);
         agenda.next(SimTime(0));
-        assert_eq!(agenda.renumber(), Some(vec![2, 3]));
+        assert_eq!(agenda.renumber(), Some((2..=8).collect()));
         assert!(!agenda.needs_renumber());
         assert_eq!(
             agenda.next(SimTime(9)).map(|e| (e.time(), e.seq())),

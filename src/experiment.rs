@@ -475,13 +475,7 @@ mod tests {
     /// what the pooled collector gives, for every example scenario.
     #[test]
     fn a_lone_replications_figures_are_the_pooled_figures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
+        let files = crate::scenario::tests::bundled();
         assert!(files.len() > 3);
         for path in files {
             let mut model = crate::scenario::load(&path).unwrap();

@@ -236,6 +236,19 @@ fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
 pub(crate) mod tests {
     use super::*;
 
+    /// The bundled examples, `scenarios/*.toml`, in name order: the tests that must hold for
+    /// every one of them.
+    pub fn bundled() -> Vec<std::path::PathBuf> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        files
+    }
+
     /// The smallest valid scenario, for tests to build on.
     pub const MINIMAL: &str = r#"
 [simulation]

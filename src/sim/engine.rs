@@ -1255,17 +1255,9 @@ mod tests {
     }
 
     fn models() -> Vec<(String, Model)> {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let dir = std::path::Path::new(root).join("scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .chain([std::path::Path::new(root).join("fixtures/every-event.toml")])
-            .collect();
-        files.sort();
-        files
-            .into_iter()
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/every-event.toml");
+        (crate::scenario::tests::bundled().into_iter())
+            .chain([fixture.into()])
             .map(|path| {
                 let mut model = crate::scenario::load(&path).unwrap();
                 model.duration = model.duration.min(SimTime(6 * 3_600 * TICKS_PER_SEC));

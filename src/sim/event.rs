@@ -93,8 +93,6 @@ const PAYLOAD_SHIFT: u32 = 32;
 const PAYLOAD: u32 = (1 << (TAG_SHIFT - PAYLOAD_SHIFT)) - 1;
 const _: () = assert!(SEQ_SHIFT == TAG_SHIFT + 4);
 const _: () = assert!(crate::scenario::limits::MAX_AGENTS <= PAYLOAD as u64 + 1);
-/// The tag of [`Kind::Depart`].
-const DEPART: u32 = 1;
 /// The latest time an event keeps; later ones are kept as this.
 const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
 const _: () =
@@ -122,7 +120,7 @@ impl Event {
             Kind::Arrival(s) => (0, 0, s),
             // The agent is a hint (the handler reads the chat's): masked, a desk past
             // MAX_AGENTS could not spill it into the tag.
-            Kind::Depart { slot, agent } => (DEPART, agent & PAYLOAD, slot),
+            Kind::Depart { slot, agent } => (1, agent & PAYLOAD, slot),
             Kind::Abandon { slot } => (2, 0, slot),
             Kind::Timeout { slot, step } => (3, step as u32, slot),
             Kind::Shift(a) => (4, 0, a),
@@ -169,7 +167,7 @@ impl Event {
         let payload = (self.0 >> PAYLOAD_SHIFT) as u32 & PAYLOAD;
         match (self.0 >> TAG_SHIFT) as u32 & 0xF {
             0 => Kind::Arrival(data),
-            DEPART => Kind::Depart {
+            1 => Kind::Depart {
                 slot: data,
                 agent: payload,
             },
@@ -301,14 +299,13 @@ impl Agenda {
     }
 
     /// The slot and agent of the earliest chat or agent event if it is a chat's end (arrivals
-    /// are not looked at): a hint of what comes next. Read off the tag, without decoding the
-    /// rest.
+    /// are not looked at): a hint of what comes next.
     #[inline]
     pub(super) fn next_depart(&self) -> Option<(u32, u32)> {
-        let e = self.events.peek()?;
-        // Laid out as `Event::new` packs a Depart: the slot in the data, the agent in the payload.
-        ((e.0 >> TAG_SHIFT) as u32 & 0xF == DEPART)
-            .then_some((e.0 as u32, (e.0 >> PAYLOAD_SHIFT) as u32 & PAYLOAD))
+        match self.events.peek()?.kind() {
+            Kind::Depart { slot, agent } => Some((slot, agent)),
+            _ => None,
+        }
     }
 
     /// Takes the earliest event, if it happens no later than `end`.
@@ -491,8 +488,8 @@ mod tests {
         assert!(late.key() > Event::new(SimTime(TIME_MAX - 1), SEQ_MAX, Kind::WarmupEnd).key());
     }
 
-    /// The hint of the next chat's end reads the slot and agent a Depart was packed with, and
-    /// nothing from other kinds.
+    /// The hint of the next chat's end gives the slot and agent a Depart was packed with, and
+    /// nothing for other kinds.
     #[test]
     fn the_next_depart_is_read_off_the_tag() {
         let mut agenda = Agenda::new(1);

@@ -283,7 +283,7 @@ impl Agenda {
     }
 
     /// Schedules an event (not an arrival: see [`Agenda::arrival`]).
-    #[inline]
+    #[inline(always)]
     pub(super) fn schedule(&mut self, time: SimTime, kind: Kind) {
         debug_assert!(!matches!(kind, Kind::Arrival(_)));
         let seq = self.next_seq();
@@ -309,7 +309,7 @@ impl Agenda {
     }
 
     /// Takes the earliest event, if it happens no later than `end`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn next(&mut self, end: SimTime) -> Option<Event> {
         let arrival = match (self.arrivals.peek(), self.events.peek()) {
             (Some(a), Some(e)) => e.key() > a.key(),
@@ -320,8 +320,10 @@ impl Agenda {
         if arrival {
             let due = self.arrivals.peek().is_some_and(|e| e.time() <= end);
             due.then(|| self.arrivals.pop()).flatten()
+        } else if self.events.peek().is_some_and(|e| e.time() <= end) {
+            Some(self.events.pop())
         } else {
-            self.events.pop_if(|e| e.time() <= end)
+            None
         }
     }
 
@@ -389,41 +391,51 @@ impl Quad {
         v[i] = e;
     }
 
-    /// Takes the earliest event, if `ok` says so.
-    #[inline]
-    fn pop_if(&mut self, ok: impl FnOnce(&Event) -> bool) -> Option<Event> {
-        let top = *self.0.first().filter(|e| ok(e))?;
+    /// Takes the earliest event; the heap must not be empty. Kept out of line, so that the
+    /// engine's loop takes an arrival without a call and gets the event back in registers.
+    #[inline(never)]
+    fn pop(&mut self) -> Event {
+        let top = self.0[0];
         let last = self.0.pop().expect("not empty");
         let n = self.0.len();
         if n == 0 {
-            return Some(top);
+            return top;
         }
         // The hole at the root goes down to the bottom by the earliest child (the last entry,
         // which refills it, almost always belongs near the bottom), then `last` goes up from
         // there: fewer comparisons than testing `last` at every level on the way down.
-        let v = &mut self.0;
+        let v = &mut self.0[..];
         let mut i = 0;
         loop {
             let c = 4 * i + 1;
-            let m = if c + 3 < n {
-                let (mut m, mut key) = (c, v[c].key());
-                for (j, e) in (c + 1..).zip(&v[c + 1..c + 4]) {
-                    let k = e.key();
-                    if k < key {
-                        (m, key) = (j, k);
+            // The earliest child and where it is. Four children are one slice of four, so
+            // the loop's test is its only bounds check; the child moves up from the copy read
+            // for the comparison, not from the heap again.
+            let (m, child) = if let Some(kids) = v.get(c..c + 4) {
+                let (mut j, mut child) = (0, kids[0]);
+                for (x, e) in kids.iter().enumerate().skip(1) {
+                    if e.key() < child.key() {
+                        (j, child) = (x, *e);
                     }
                 }
-                m
+                (c + j, child)
             } else if c < n {
-                (c + 1..n).fold(c, |m, j| if v[j].key() < v[m].key() { j } else { m })
+                let j = (c + 1..n).fold(c, |m, j| if v[j].key() < v[m].key() { j } else { m });
+                (j, v[j])
             } else {
                 break;
             };
-            v[i] = v[m];
+            v[i] = child;
             i = m;
         }
         self.sift_up(i, last);
-        Some(top)
+        top
+    }
+
+    /// Takes the earliest event, if `ok` says so.
+    #[cfg(test)]
+    fn pop_if(&mut self, ok: impl FnOnce(&Event) -> bool) -> Option<Event> {
+        self.0.first().is_some_and(ok).then(|| self.pop())
     }
 }
 

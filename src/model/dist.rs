@@ -24,9 +24,19 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// Draws one duration.
-    #[inline]
+    /// Draws one duration. The exponential, the commonest, is drawn in place (two calls deep it
+    /// spent a third of its instructions on the calls); the others are a call away.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
+        match self {
+            Dist::Exponential(d) => SimTime::from_secs_f64(d.sample(rng)),
+            Dist::Constant(t) => *t,
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match self {
             Dist::Constant(t) => *t,
             Dist::Exponential(d) => SimTime::from_secs_f64(d.sample(rng)),

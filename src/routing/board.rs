@@ -89,7 +89,7 @@ impl Entry {
 struct Fifo(VecDeque<Entry>);
 
 impl Fifo {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, e: Entry, slots: &[Slot], live: u32) {
         let q = &mut self.0;
         if q.len() > 2 * live as usize + 32 {

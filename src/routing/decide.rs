@@ -64,6 +64,7 @@ pub enum Decision {
 /// chat has no owner), is skipped and counts as a check. A chat leaves its route for the
 /// fallback when it runs out of steps or reaches the fallback's `after_checks`; with no fallback,
 /// or nobody on shift there, it gets the after-hours reply.
+#[inline(always)]
 pub fn decide<R: Rng + ?Sized>(
     model: &Model,
     board: &Board,

@@ -59,6 +59,7 @@ pub enum AttrChoice {
 
 impl AttrChoice {
     /// Draws a value.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> ValueId {
         match self {
             AttrChoice::Fixed(v) => *v,
@@ -174,7 +175,7 @@ impl Owner {
     /// Both draws are made even when the chat cannot have one, so that every chat of a stream
     /// uses the same draws whatever the rules (common random numbers). The engine and
     /// `routesim bench` both draw owners here.
-    #[inline]
+    #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(
         &self,
         teams: &[Team],

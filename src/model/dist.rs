@@ -24,8 +24,9 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// Draws one duration. The exponential, the commonest, is drawn in place (two calls deep it
-    /// spent a third of its instructions on the calls); the others are a call away.
+    /// Draws one duration. The exponential (the commonest) and the constant are drawn in place:
+    /// two calls deep, the exponential spent a third of its instructions on the calls. The
+    /// others are a call away.
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match self {
@@ -35,6 +36,8 @@ impl Dist {
         }
     }
 
+    /// Draws one duration of any kind ([`Dist::sample`] draws the exponential and the constant
+    /// itself).
     #[inline(never)]
     fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match self {

@@ -121,7 +121,7 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     /// Whether the desk has more than [`PREFETCH_AGENTS`] agents.
     many_agents: bool,
     /// Whether the next ending chat's record is prefetched: on desks with many agents, or once
-    /// more than [`PREFETCH_CHATS`] chats have been in the system at once.
+    /// more than [`PREFETCH_CHATS`] chat slots have been in use at once.
     prefetch_chats: bool,
 }
 
@@ -131,9 +131,9 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
 const PREFETCH_AGENTS: usize = 4_096;
 
 /// Chat slots above which the engine prefetches the record of the next chat to end (on desks
-/// with more than [`PREFETCH_AGENTS`] agents it always does). Below, the records (176 bytes
-/// each) stay in the cache, and the hint would cost instructions for nothing: 38 a chat, 1.6%,
-/// on M/M/100.
+/// with more than [`PREFETCH_AGENTS`] agents it always does). Below, the records (three cache
+/// lines each, under 1 MB in all) stay in the second-level cache, and the hint would cost
+/// instructions for nothing: 38 a chat, 1.6%, on M/M/100.
 const PREFETCH_CHATS: usize = 4_096;
 
 /// Runs one replication, giving every chat's record to `recorder`. `progress` is called now and
@@ -344,7 +344,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             };
             self.now = ev.time();
             // The next chat's end is known now: its record and its agent's start coming into
-            // the cache while this event is handled (on a big desk they are long out of it).
+            // the cache while this event is handled (on a big desk they are long out of it;
+            // on a small one they never leave it, and nothing is prefetched: PREFETCH_CHATS).
             if self.prefetch_chats
                 && let Some((slot, agent)) = self.agenda.next_depart()
             {

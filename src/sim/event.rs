@@ -395,12 +395,11 @@ impl Quad {
     /// engine's loop takes an arrival without a call and gets the event back in registers.
     #[inline(never)]
     fn pop(&mut self) -> Event {
-        let top = self.0[0];
         let last = self.0.pop().expect("not empty");
+        let Some(&top) = self.0.first() else {
+            return last; // it was the only one
+        };
         let n = self.0.len();
-        if n == 0 {
-            return top;
-        }
         // The hole at the root goes down to the bottom by the earliest child (the last entry,
         // which refills it, almost always belongs near the bottom), then `last` goes up from
         // there: fewer comparisons than testing `last` at every level on the way down.

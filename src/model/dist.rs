@@ -36,13 +36,11 @@ impl Dist {
         }
     }
 
-    /// Draws one duration of any kind ([`Dist::sample`] draws the exponential and the constant
-    /// itself).
+    /// Draws one duration of the kinds [`Dist::sample`] does not draw in place.
     #[inline(never)]
     fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
         match self {
-            Dist::Constant(t) => *t,
-            Dist::Exponential(d) => SimTime::from_secs_f64(d.sample(rng)),
+            Dist::Constant(_) | Dist::Exponential(_) => self.sample(rng),
             Dist::LogNormal(d) => SimTime::from_secs_f64(d.sample(rng)),
             Dist::Gamma(d) => SimTime::from_secs_f64(d.sample(rng)),
             Dist::Uniform(d) => SimTime::from_secs_f64(d.sample(rng)),

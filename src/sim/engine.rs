@@ -157,6 +157,7 @@ fn run_with_agenda<R: Recorder, P: FnMut(u64)>(
     agenda: Agenda,
 ) -> (RunResult, R) {
     let n_attrs = model.attributes.len();
+    let many_agents = model.agents.len() > PREFETCH_AGENTS;
     let mut failure = None;
     let streams = (0..model.traffic.len())
         .map(|i| match &model.traffic[i].replay {
@@ -237,8 +238,8 @@ fn run_with_agenda<R: Recorder, P: FnMut(u64)>(
             failure,
             ..RunResult::default()
         },
-        many_agents: model.agents.len() > PREFETCH_AGENTS,
-        prefetch_chats: model.agents.len() > PREFETCH_AGENTS,
+        many_agents,
+        prefetch_chats: many_agents,
     };
     e.recorder.begin(model.warmup);
     e.init();

@@ -673,6 +673,8 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     fn start_service(&mut self, slot: u32, agent: AgentId) {
         self.unflag(slot);
+        // Its abandonment, timeout and red flag would find it answered: they go now.
+        self.agenda.cancel(slot);
         let via = self.chats[slot as usize].via;
         let old_load = self.board.agent(agent).load;
         self.board.assign(self.model, agent, via, self.now);
@@ -1053,6 +1055,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// Gives the chat's record to the recorder and frees its slot.
     fn close(&mut self, slot: u32, outcome: Outcome) {
         self.unflag(slot);
+        self.agenda.cancel(slot);
         // Borrowed, not copied: the record is built from the slot in place.
         let c = &self.chats[slot as usize];
         if matches!(c.state, State::Bot { .. }) {

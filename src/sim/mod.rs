@@ -24,6 +24,8 @@
 //! - **valid_after**: a mark on each slot, set to the last event sequence number given whenever
 //!   the chat's pending events stop applying (it left, moved on, or had its end rescheduled); an
 //!   event of the slot numbered up to the mark is stale and ignored.
+//! - **cancel**: a waiting chat's abandonment, timeout and red flag are taken out of the agenda
+//!   when it is answered or closed, rather than left to come stale.
 //! - **via**: the routing target a chat was last offered through (a team's, a skill group's,
 //!   the fallback's, or an escalation's), which decides which team may escalate it and whose
 //!   round-robin cursor moves. The team a chat counts for is its `target`: where it was

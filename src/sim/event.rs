@@ -397,6 +397,28 @@ impl Agenda {
     }
 }
 
+/// The earliest of entry `i`'s children in a 4-ary heap, and where it is; `None` for a leaf.
+/// Four children are one slice of four, so its length is the only bounds check, and the child
+/// is returned from the copy read for the comparison, not read from the heap again.
+#[inline(always)]
+fn earliest_child(v: &[Event], i: usize) -> Option<(usize, Event)> {
+    let c = 4 * i + 1;
+    if let Some(kids) = v.get(c..c + 4) {
+        let (mut j, mut child) = (0, kids[0]);
+        for (x, e) in kids.iter().enumerate().skip(1) {
+            if e.key() < child.key() {
+                (j, child) = (x, *e);
+            }
+        }
+        Some((c + j, child))
+    } else if c < v.len() {
+        let j = (c + 1..v.len()).fold(c, |m, j| if v[j].key() < v[m].key() { j } else { m });
+        Some((j, v[j]))
+    } else {
+        None
+    }
+}
+
 /// A 4-ary min-heap of events by (time, order): `0[0]` is the earliest, and each entry is
 /// no later than its four children `4i + 1 ..= 4i + 4`.
 #[derive(Debug, Default)]
@@ -438,31 +460,12 @@ impl Quad {
         let Some(&top) = self.0.first() else {
             return last; // it was the only one
         };
-        let n = self.0.len();
         // The hole at the root goes down to the bottom by the earliest child (the last entry,
         // which refills it, almost always belongs near the bottom), then `last` goes up from
         // there: fewer comparisons than testing `last` at every level on the way down.
         let v = &mut self.0[..];
         let mut i = 0;
-        loop {
-            let c = 4 * i + 1;
-            // The earliest child and where it is. Four children are one slice of four, so
-            // the loop's test is its only bounds check; the child moves up from the copy read
-            // for the comparison, not from the heap again.
-            let (m, child) = if let Some(kids) = v.get(c..c + 4) {
-                let (mut j, mut child) = (0, kids[0]);
-                for (x, e) in kids.iter().enumerate().skip(1) {
-                    if e.key() < child.key() {
-                        (j, child) = (x, *e);
-                    }
-                }
-                (c + j, child)
-            } else if c < n {
-                let j = (c + 1..n).fold(c, |m, j| if v[j].key() < v[m].key() { j } else { m });
-                (j, v[j])
-            } else {
-                break;
-            };
+        while let Some((m, child)) = earliest_child(v, i) {
             v[i] = child;
             i = m;
         }
@@ -557,29 +560,11 @@ impl Waits {
     /// Puts `e` at hole `i` or below it, moving earlier children up.
     #[inline]
     fn sift_down(heap: &mut [Event], at: &mut [u32], mut i: usize, e: Event) {
-        let n = heap.len();
-        loop {
-            let c = 4 * i + 1;
-            let child = if let Some(kids) = heap.get(c..c + 4) {
-                let (mut j, mut child) = (0, kids[0]);
-                for (x, k) in kids.iter().enumerate().skip(1) {
-                    if k.key() < child.key() {
-                        (j, child) = (x, *k);
-                    }
-                }
-                (c + j, child)
-            } else if c < n {
-                let j =
-                    (c + 1..n).fold(c, |m, j| if heap[j].key() < heap[m].key() { j } else { m });
-                (j, heap[j])
-            } else {
-                break;
-            };
-            if e.key() <= child.1.key() {
-                break;
-            }
-            Self::put(heap, at, i, child.1);
-            i = child.0;
+        while let Some((m, child)) = earliest_child(heap, i)
+            && child.key() < e.key()
+        {
+            Self::put(heap, at, i, child);
+            i = m;
         }
         Self::put(heap, at, i, e);
     }

@@ -1309,6 +1309,33 @@ mod tests {
         assert!(renumbered >= 6, "{renumbered} runs renumbered");
     }
 
+    /// A replication that cancels waiting chats' abandonments, timeouts and red flags when
+    /// they are answered or closed tells its recorder exactly what one that leaves them to
+    /// come stale does; and on the fixture with every kind of event, cancelling happens.
+    #[test]
+    fn cancelling_changes_nothing_a_run_reports() {
+        let mut fewer = Vec::new();
+        for (name, model) in models() {
+            let streams = model.traffic.len();
+            let (cancelling, seen) = run(&model, Agenda::new(streams));
+            let (plain, expected) = run(&model, Agenda::never_cancelling(streams));
+            assert!(
+                plain.failure.is_none() && cancelling.failure.is_none(),
+                "{name}"
+            );
+            assert_eq!(cancelling.chats, plain.chats, "{name}");
+            assert!(cancelling.events <= plain.events, "{name}");
+            assert!(seen == expected, "{name}: the records differ");
+            if cancelling.events < plain.events {
+                fewer.push(name);
+            }
+        }
+        assert!(
+            fewer.iter().any(|n| n.ends_with("every-event.toml")) && fewer.len() >= 3,
+            "cancelled in {fewer:?}"
+        );
+    }
+
     /// With more events pending than the numbers left leave room for, the replication ends
     /// with a failure that says so, rather than ordering events wrongly.
     #[test]

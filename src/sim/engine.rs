@@ -407,6 +407,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn prefetch_agent(&self, agent: AgentId) {
         prefetch(&self.crew[agent.ix()]);
         self.board.prefetch(agent);
+        self.queues.prefetch(agent);
         self.recorder.prefetch_agent(agent);
     }
 
@@ -672,6 +673,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     fn start_service(&mut self, slot: u32, agent: AgentId) {
+        if self.many_agents {
+            self.prefetch_agent(agent);
+        }
         self.unflag(slot);
         // Its abandonment, timeout and red flag would find it answered: they go now.
         self.agenda.cancel(slot);

@@ -8,6 +8,13 @@
 /// Cache line size assumed (every x86-64 processor in use).
 const LINE: usize = 64;
 
+/// Agents above which a desk's per-agent records are prefetched before they are read (the
+/// engine's, an event ahead and as a chat starts; the board's, at each trim of a queue). Below,
+/// every per-agent table stays in the cache (the board's 32-byte slots are 128 KB at this size,
+/// the engine's and recorders' records a few hundred more), and the hints would only cost
+/// instructions: 2% of an M/M/100 run. One threshold, so the layers agree on what a big desk is.
+pub(crate) const MANY_AGENTS: usize = 4_096;
+
 /// Starts loading the cache lines of `value`: the line of its start for a value of a line or
 /// less (one that straddles two lines is the rare case, and the other half is one miss), else
 /// one line per 64 bytes from the start and the last byte's. The count depends on the type

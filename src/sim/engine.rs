@@ -125,10 +125,10 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     prefetch_chats: bool,
 }
 
-/// Agents above which the engine prefetches an agent's records an event ahead. Below, they
-/// stay in the cache anyway (some 150 bytes per agent across the board, the engine and the
-/// recorders), and the prefetches would only cost instructions: 2% of an M/M/100 run.
-const PREFETCH_AGENTS: usize = 4_096;
+/// Agents above which the engine prefetches an agent's records an event ahead and as a chat
+/// starts (the threshold the board's own prefetch uses too). Below, they stay in the cache
+/// anyway (some 150 bytes per agent across the board, the engine and the recorders).
+const PREFETCH_AGENTS: usize = crate::prefetch::MANY_AGENTS;
 
 /// Chat slots above which the engine prefetches the record of the next chat to end (on desks
 /// with more than [`PREFETCH_AGENTS`] agents it always does). Below, the records (three cache

@@ -417,6 +417,28 @@ impl Agenda {
     }
 }
 
+/// Puts `e` at hole `i` of a 4-ary heap or above it, moving later parents down; `put` places
+/// an entry (and, for [`Waits`], notes where).
+#[inline(always)]
+fn sift_up(
+    v: &mut [Event],
+    mut i: usize,
+    e: Event,
+    mut put: impl FnMut(&mut [Event], usize, Event),
+) {
+    let key = e.key();
+    while i > 0 {
+        let parent = (i - 1) / 4;
+        let p = v[parent];
+        if p.key() <= key {
+            break;
+        }
+        put(v, i, p);
+        i = parent;
+    }
+    put(v, i, e);
+}
+
 /// The earliest of entry `i`'s children in a 4-ary heap, and where it is; `None` for a leaf.
 /// Four children are one slice of four, so its length is the only bounds check, and the child
 /// is returned from the copy read for the comparison, not read from the heap again.
@@ -459,17 +481,8 @@ impl Quad {
 
     /// Puts `e` at hole `i` or above it, moving later parents down.
     #[inline]
-    fn sift_up(&mut self, mut i: usize, e: Event) {
-        let (v, key) = (&mut self.0, e.key());
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            if v[parent].key() <= key {
-                break;
-            }
-            v[i] = v[parent];
-            i = parent;
-        }
-        v[i] = e;
+    fn sift_up(&mut self, i: usize, e: Event) {
+        sift_up(&mut self.0, i, e, |v, i, e| v[i] = e);
     }
 
     /// Takes the earliest event; the heap must not be empty. Kept out of line, so that the
@@ -564,17 +577,8 @@ impl Waits {
 
     /// Puts `e` at hole `i` or above it, moving later parents down.
     #[inline]
-    fn sift_up(heap: &mut [Event], at: &mut [u32], mut i: usize, e: Event) {
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            let p = heap[parent];
-            if p.key() <= e.key() {
-                break;
-            }
-            Self::put(heap, at, i, p);
-            i = parent;
-        }
-        Self::put(heap, at, i, e);
+    fn sift_up(heap: &mut [Event], at: &mut [u32], i: usize, e: Event) {
+        sift_up(heap, i, e, |v, i, e| Self::put(v, at, i, e));
     }
 
     /// Puts `e` at hole `i` or below it, moving earlier children up.

@@ -8,9 +8,11 @@ machine):
     python3 benches/bench.py --callgrind     # instructions per chat at the margin (mmc-100, bare loop)
     python3 benches/bench.py --generate DIR  # only write the generated growth scenarios into DIR
 
-Options: --runs N (rounds, default 3; each figure is the median), --scale F (multiplies every
-measured duration; 0.3 for a quick look), --ceiling DIR (the bare loop's crate, default
-../shared/ceiling beside the repository), --no-build, --keep (keep the temporary folder).
+Options: --runs N (rounds, default 3; each figure is from the least time of the N), --scale F
+(multiplies every measured duration; 0.3 for a quick look), --ceiling DIR (the bare loop's
+crate, default ../shared/ceiling beside the repository), --no-build, --keep (keep the temporary
+folder), --raw FILE (also write every measured run, one JSON object per line: round, group,
+case, chats, cpu_s, wall_s, rss_kb).
 Python 3.9+, standard library only; valgrind for --callgrind. The table goes to stdout, progress
 to stderr. Exit 0 when every case ran, whether or not its goal is met; 1 when a command failed or
 a generated scenario does not validate cleanly; 2 on bad usage.
@@ -20,11 +22,18 @@ and its CPU time, user + sys, comes from wait4(2) on that wrapper, to the micros
 `time -f "%U %S"` itself rounds to 10 ms, a fifth of the bare loop's 0.05 s at 1 M chats.
 (wait4's own peak RSS cannot be used: a child spawned from Python inherits Python's size as its
 high-water mark.) The machine has 2 cores shared with other builds, so every figure is CPU time,
-which other load barely moves, except the threads rows, whose point is wall time. The cases run
-in rounds (every case once per round, the bare loop right after mmc-100), so a burst of load
-lands on all of them rather than on one; each figure is the median over the rounds. Chat counts
-come from `--format json`'s `simulated_chats` (warm-up included: every chat the engine
-simulated). Runs use `--threads 1 --quiet --format json`.
+which other load moves less, except the threads rows, whose point is wall time. The cases run
+in rounds, and within a round, in groups of runs made next to each other: the bare loop,
+mmc-100 and mmc-100 with --out; each growth case, its start-up run and a run of the growth base
+of its own; the two thread counts (odd rounds run each group backwards). Each figure comes from
+a case's least CPU time over the rounds: on this shared host, other work only ever adds to a
+run's time, in bursts that catch a run here and there and in slow spells that last minutes, so
+the least time is the best estimate of what the code itself costs (Chen and Revels, "Robust
+benchmarking in noisy environments", 2016; the time BenchmarkTools.jl's @btime reports). The
+medians are shown beside them, and under the table, each ratio taken within every group (median
+and range over the rounds), which shows how far the host moved. Chat counts come from `--format
+json`'s `simulated_chats` (warm-up included: every chat the engine simulated). Runs use
+`--threads 1 --quiet --format json`.
 
 Cases (sizes in the constants below; each scenario is checked with `routesim validate`, which
 must print no warning, and the generated ones with `routesim explain`, which must show them
@@ -53,8 +62,9 @@ seconds are not.
 Columns of the table:
   case             what runs
   chats            chats simulated (routesim: `simulated_chats`; bare loop: its argument N)
-  CPU s            median user + sys CPU seconds of the whole process
-  start-up CPU s   median CPU seconds of the same command with `--duration 1s`: parsing,
+  CPU s            least user + sys CPU seconds of the whole process over the rounds
+  median CPU s     median of the same
+  start-up CPU s   least CPU seconds of the same command with `--duration 1s`: parsing,
                    compiling, lints, set-up, aggregation and output, with almost no chats
   ns per chat      CPU per chat beyond start-up: (CPU - start-up CPU) / (chats - start-up chats);
                    plain CPU / chats where no start-up is measured; "–" when the run is too short
@@ -66,12 +76,13 @@ Columns of the table:
                    it is in its own column); memory per rule: (peak RSS of the 1,000-rule run -
                    the base's) / 1,000; --out: CPU s with --out over without; threads: wall time
                    with 1 thread over 2
-  goal, met        issue 12's goal and whether the median meets it
+  goal, met        issue 12's goal and whether the figure (from the least times) meets it
   peak RSS MB      median peak resident set size (MB = 1,024 KB; GNU time's %M counts KiB)
 """
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -497,67 +508,116 @@ def benchmark(args, binary, bare, tmp):
             cmd[cmd.index("--duration") + 1] = STARTUP
             jobs.append(Job(job.key + "/start", cmd, out_dir=job.out_dir))
 
-    # warm the page cache and the binaries before anything counts
-    runner.measure(routesim_cmd(binary, mmc, "1h"))
+    # Warm the page cache and the binaries before anything counts; the mmc-100 run also tells
+    # the bare loop's N (the same chat count), which the first round needs before its mmc-100.
+    by_key = {job.key: job for job in jobs}
+    mmc_chats = run_job(runner, by_key["mmc"], bare, None).chats
     runner.measure([bare, "1000"])
 
+    # Each goal that is a ratio compares runs made next to each other, in one group, so that
+    # the host's slow and fast spells (which last seconds to minutes) fall on both sides of it
+    # alike: the bare loop, mmc-100 and mmc-100 with --out; each growth case with its start-up
+    # run and a run of the growth base of its own; the two thread counts. Odd rounds run each
+    # group backwards, so that a drift within a group favours neither side.
+    groups = [["bare", "mmc", "mmc-out"], ["desk"]]
+    groups += [["base", k + "/start", k] for k in GROWTH_CHATS if k != "base"]
+    groups += [["threads1", "threads2"]]
+    grouped = {k for g in groups for k in g}
+    groups += [[job.key for job in jobs if job.key not in grouped]]  # the other start-up runs
+
     results = {job.key: [] for job in jobs}
+    rounds = []  # per round, per group: {key: Measure}
     notes = {}
-    mmc_chats = None
     for r in range(args.runs):
-        for job in jobs:
-            log(f"round {r + 1}/{args.runs}: {job.key}")
-            m = run_job(runner, job, bare, mmc_chats)
-            if job.key == "mmc":
-                mmc_chats = m.chats
-            if not job.key.endswith("/start"):
-                note = check_run(job.key, m)
-                if note:
-                    notes[job.key] = note
-            prior = results[job.key]
-            if prior and prior[0].chats != m.chats:
-                raise BenchError(f"{job.key}: {m.chats} chats, but {prior[0].chats} in round 1 (not deterministic?)")
-            m.json = {}
-            results[job.key].append(m)
-    return jobs, results, notes
+        rounds.append([])
+        for group in groups:
+            done = {}
+            for key in (group if r % 2 == 0 else reversed(group)):
+                job = by_key[key]
+                log(f"round {r + 1}/{args.runs}: {key}")
+                m = run_job(runner, job, bare, mmc_chats)
+                if not key.endswith("/start"):
+                    note = check_run(key, m)
+                    if note:
+                        notes[key] = note
+                prior = results[key]
+                if prior and prior[0].chats != m.chats:
+                    raise BenchError(f"{key}: {m.chats} chats, but {prior[0].chats} before (not deterministic?)")
+                m.json = {}
+                results[key].append(m)
+                done[key] = m
+            rounds[-1].append(done)
+    return jobs, results, rounds, notes
 
 
-def summarise(args, jobs, results, notes, started, tmp):
-    cpu = {k: med([m.cpu for m in v]) for k, v in results.items()}
-    wall = {k: med([m.wall for m in v]) for k, v in results.items()}
+def met(ok):
+    return "yes" if ok else "**no**"
+
+
+def summarise(args, jobs, results, rounds, notes, started, tmp):
+    # Every figure comes from each case's least CPU time over the rounds (see the top of the
+    # file: other work only ever adds to a run's time). The medians, and the ratios of runs
+    # made side by side in each round, are printed too, to show how much the host moved.
+    cpu = {k: min(m.cpu for m in v) for k, v in results.items()}
+    median_cpu = {k: med([m.cpu for m in v]) for k, v in results.items()}
+    wall = {k: min(m.wall for m in v) for k, v in results.items()}
+    median_wall = {k: med([m.wall for m in v]) for k, v in results.items()}
     rss = {k: med([m.rss_kb for m in v]) for k, v in results.items()}
     chats = {k: v[0].chats for k, v in results.items()}
 
-    def per_chat(k):
+    def per_chat(k, cpu_k=None, start_k=None):
+        """CPU per chat beyond start-up (the least of each, or the given run's); None when the
+        margin is within the noise of the start-up, that is the case ran too short."""
+        cpu_k = cpu[k] if cpu_k is None else cpu_k
         start = k + "/start"
         if start in cpu:
-            # A margin within the noise of the start-up says nothing: the case is too short.
-            if cpu[k] - cpu[start] < 0.2 * cpu[k]:
+            start_k = cpu[start] if start_k is None else start_k
+            if cpu_k - start_k < 0.2 * cpu_k:
                 return None
-            return (cpu[k] - cpu[start]) / (chats[k] - chats[start])
-        return cpu[k] / chats[k]
+            return (cpu_k - start_k) / (chats[k] - chats[start])
+        return cpu_k / chats[k]
 
     short = []
 
     rows = []
 
-    def row(label, k, vs="", goal="", met=None, startup=True, show_chat=True):
+    def row(label, k, vs="", goal="", ok=None, startup=True, show_chat=True):
         start = k + "/start"
         rows.append([
             label,
             f"{chats[k]:,}",
             f"{cpu[k]:.3f}",
+            f"{median_cpu[k]:.3f}",
             f"{cpu[start]:.3f}" if startup and start in cpu else "–",
             f"{per_chat(k) * 1e9:,.0f}" if show_chat and per_chat(k) else "–",
             fmt_rate(chats[k] / cpu[k]) if show_chat else "–",
             vs,
             goal,
-            "–" if met is None else ("yes" if met else "**no**"),
+            "–" if ok is None else met(ok),
             f"{rss[k] / 1024:.1f}",
         ])
 
-    ratio_bare = (chats["mmc"] / cpu["mmc"]) / (chats["bare"] / cpu["bare"])
-    row("M/M/100 (`mmc-100.toml`)", "mmc", f"{ratio_bare:.3f} of the bare loop", "≥ 0.35", ratio_bare >= 0.35)
+    spreads = []
+
+    def paired(label, f, fmt):
+        """Notes the spread of a ratio taken within each group of each round (f(group), None
+        when a run was too short to tell)."""
+        xs = []
+        for rnd in rounds:
+            for g in rnd:
+                try:
+                    x = f(g)
+                except KeyError:
+                    continue
+                if x is not None:
+                    xs.append(x)
+        if xs:
+            spreads.append(f"{label} {fmt.format(med(xs))} ({fmt.format(min(xs))}–{fmt.format(max(xs))})")
+
+    # mmc-100 over the bare loop, in chats per CPU-s: the same N, so the CPU times' ratio.
+    x = cpu["bare"] / cpu["mmc"]
+    row("M/M/100 (`mmc-100.toml`)", "mmc", f"{x:.3f} of the bare loop", "≥ 0.35", x >= 0.35)
+    paired("M/M/100 over the bare loop", lambda g: g["bare"].cpu / g["mmc"].cpu, "{:.3f}")
     row(f"bare loop (`limit-mmc {chats['bare']}`)", "bare", "reference")
     desk_rate = chats["desk"] / cpu["desk"]
     row("desk-1000 (`desk-1000.toml`)", "desk", "–", "≥ 3 M chats per CPU-s", desk_rate >= 3e6)
@@ -579,32 +639,43 @@ def summarise(args, jobs, results, notes, started, tmp):
             continue
         x = per_chat(k) / base
         row(label, k, f"{x:.2f}× base per chat", f"≤ {goal}×" if goal else "", None if goal is None else x <= goal)
+
+        def growth_ratio(g, k=k):
+            own = per_chat(k, g[k].cpu, g[k + "/start"].cpu)
+            ref = per_chat("base", g["base"].cpu)
+            return None if own is None or ref is None else own / ref
+
+        paired(k, growth_ratio, "{:.2f}×")
         if k == "rules":
             per_rule = (rss["rules"] - rss["base"]) / 1000
-            rows.append(["1,000 rules: memory per rule", "", "", "", "", "", f"{per_rule:,.1f} KB per rule",
-                         "≤ 16 KB", "yes" if per_rule <= 16 else "**no**", f"{rss['rules'] / 1024:.1f}"])
+            rows.append(["1,000 rules: memory per rule", "", "", "", "", "", "", f"{per_rule:,.1f} KB per rule",
+                         "≤ 16 KB", met(per_rule <= 16), f"{rss['rules'] / 1024:.1f}"])
     k = "agents/start"
     ok = cpu[k] < 0.2 and rss[k] < 100 * 1024
-    rows.append(["100,000 agents: start-up + aggregation (`--duration 1s`)", f"{chats[k]:,}", f"{cpu[k]:.3f}", "–", "–",
-                 "–", f"wall {wall[k]:.2f} s", "< 0.2 s CPU and < 100 MB", "yes" if ok else "**no**", f"{rss[k] / 1024:.1f}"])
+    rows.append(["100,000 agents: start-up + aggregation (`--duration 1s`)", f"{chats[k]:,}", f"{cpu[k]:.3f}",
+                 f"{median_cpu[k]:.3f}", "–", "–", "–", f"wall {wall[k]:.2f} s", "< 0.2 s CPU and < 100 MB", met(ok),
+                 f"{rss[k] / 1024:.1f}"])
     x = cpu["mmc-out"] / cpu["mmc"]
     row("M/M/100 with `--out DIR`", "mmc-out", f"{x:.2f}× CPU without `--out`", "≤ 2× (adds ≤ 1×)", x <= 2.0)
+    paired("`--out`", lambda g: g["mmc-out"].cpu / g["mmc"].cpu, "{:.2f}×")
     x = wall["threads1"] / wall["threads2"]
-    for label, k, vs, goal, met in [
+    for label, k, vs, goal, ok in [
         (f"{THREADS_REPLICATIONS} replications, `--threads 1`", "threads1", f"wall {wall['threads1']:.2f} s: reference", "", None),
         (f"{THREADS_REPLICATIONS} replications, `--threads 2`", "threads2", f"wall {wall['threads2']:.2f} s: {x:.2f}× faster", "≥ 1.8×", x >= 1.8),
     ]:
-        row(label, k, vs, goal, met, startup=False)
+        row(label, k, vs, goal, ok, startup=False)
+    paired("threads", lambda g: g["threads1"].wall / g["threads2"].wall, "{:.2f}×")
 
-    head = ["case", "chats", "CPU s", "start-up CPU s", "ns per chat", "chats per CPU-s", "vs reference", "goal", "met", "peak RSS MB"]
-    print(f"routesim benchmarks (issue 12): `{args.command}`, {args.runs} rounds, median")
+    head = ["case", "chats", "CPU s", "median CPU s", "start-up CPU s", "ns per chat", "chats per CPU-s", "vs reference", "goal", "met", "peak RSS MB"]
+    print(f"routesim benchmarks (issue 12): `{args.command}`, {args.runs} rounds, each case's least CPU time")
     print()
     print(f"- code: {git_line()}")
     print(f"- machine: {machine_line()} (at the end; {started} at the start)")
-    print("- CPU time (user + sys, from wait4) everywhere except the threads rows, which compare wall time")
+    print("- CPU time (user + sys, from wait4) everywhere except the threads rows, which compare wall time;")
+    print("  every figure but the median CPU s and peak RSS from each case's least time over the rounds")
     print()
     print("| " + " | ".join(head) + " |")
-    print("|" + "|".join("---:" if 0 < i < 6 or i == 9 else "---" for i in range(len(head))) + "|")
+    print("|" + "|".join("---:" if 0 < i < 7 or i == 10 else "---" for i in range(len(head))) + "|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
     print()
@@ -615,6 +686,9 @@ def summarise(args, jobs, results, notes, started, tmp):
             spread.append(f"{k} {min(c):.2f}–{max(c):.2f}")
     if spread:
         print("CPU s across rounds (min–max): " + ", ".join(spread) + ".")
+    if spreads:
+        print("The same ratios taken between runs made next to each other in each round (median, min–max "
+              "over the rounds): " + ", ".join(spreads) + ".")
     starts = ", ".join(f"{k[:-6]} {rss[k] / 1024:.1f}" for k in results if k.endswith("/start"))
     print(f"Peak RSS MB of the start-up runs: {starts}.")
     for k, note in notes.items():
@@ -623,7 +697,7 @@ def summarise(args, jobs, results, notes, started, tmp):
     if load > (os.cpu_count() or 1) - 1:
         print(f"The threads rows need a second core to spare; the load average was {load:.1f} on "
               f"{os.cpu_count()} cores, so they measure the scheduler more than routesim: "
-              f"`--threads 2` used {cpu['threads2'] / wall['threads2']:.2f} cores on average.")
+              f"`--threads 2` used {median_cpu['threads2'] / median_wall['threads2']:.2f} cores on average.")
     if short:
         print(f"Too short to tell the CPU per chat beyond start-up: {', '.join(short)} (raise --scale).")
     print()
@@ -679,14 +753,28 @@ def callgrind(args, binary, bare, tmp):
           f"(a ratio of {bare_margin / margin:.3f}).")
 
 
+def write_raw(path, rounds):
+    """Every measured run, in the order run: round, group, case, chats, CPU and wall seconds,
+    peak RSS KB."""
+    with open(path, "w") as f:
+        for r, rnd in enumerate(rounds):
+            for g, group in enumerate(rnd):
+                for key, m in group.items():
+                    f.write(json.dumps({"round": r + 1, "group": g + 1, "case": key, "chats": m.chats,
+                                        "cpu_s": round(m.cpu, 6), "wall_s": round(m.wall, 6),
+                                        "rss_kb": m.rss_kb}) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Issue 12's benchmarks (see the comment at the top of this file).")
-    parser.add_argument("--runs", type=int, default=3, help="rounds; each figure is the median (default 3)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; each figure is from the least time (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every measured duration (default 1)")
     parser.add_argument("--ceiling", type=Path, default=REPO.parent / "shared" / "ceiling",
                         help="the bare loop's crate (default ../shared/ceiling beside the repository)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    parser.add_argument("--raw", type=Path, metavar="FILE",
+                        help="also write every measured run to FILE, one JSON object per line")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where")
     parser.add_argument("--callgrind", action="store_true", help="instructions per chat at the margin instead")
     parser.add_argument("--generate", type=Path, metavar="DIR", help="only write the generated scenarios into DIR")
@@ -724,8 +812,10 @@ def main():
         if args.callgrind:
             callgrind(args, binary, bare, tmp)
         else:
-            jobs, results, notes = benchmark(args, binary, bare, tmp)
-            summarise(args, jobs, results, notes, started, tmp)
+            jobs, results, rounds, notes = benchmark(args, binary, bare, tmp)
+            summarise(args, jobs, results, rounds, notes, started, tmp)
+            if args.raw:
+                write_raw(args.raw, rounds)
     finally:
         if args.keep:
             log(f"kept {tmp}")

@@ -98,20 +98,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "scenarios" / "bench"
 
-# Sizes, chosen so that each case takes about 1 s of CPU on the code of 2026-11-25 (the 1,000-rule
-# and 100,000-agent cases spend 1 to 2 s more in start-up). Growth rows compare CPU per chat
-# beyond start-up, so their sizes need not match the base's. --scale multiplies them all.
+# Sizes, chosen so that each case took about 1 s of CPU on the code of 2026-11-25, and (since
+# 2026-12-06) so that each growth case runs at least 0.15 s beyond its start-up: the 1,000 rules,
+# 100 teams and 100,000 agents had run 0.04 to 0.13 s beyond it, a margin that the host's noise
+# in the two runs it is the difference of could halve or double. Growth rows compare CPU per
+# chat beyond start-up, so their sizes need not match the base's. --scale multiplies them all.
 MMC_DURATION = 3 * 624_960  # 3 x mmc-100.toml's 173h36m: 3.0 M chats
 DESK_DURATION = 166_680  # desk-1000.toml's own 46h18m: 1.0 M chats
 THREADS_DURATION = 624_960  # mmc-100.toml's own 173h36m, x THREADS_REPLICATIONS
 THREADS_REPLICATIONS = 4
 GROWTH_CHATS = {  # chats wanted of each generated scenario
     "base": 3.0e6,
-    "rules": 3.0e5,
+    "rules": 1.0e6,
     "topics": 3.0e6,
     "skills": 3.0e6,
-    "teams": 3.0e5,
-    "agents": 5.0e5,
+    "teams": 1.0e6,
+    "agents": 1.5e6,
 }
 GROWTH_RATE = 1.6  # chats/s of the growth base, as mmc-100
 STARTUP = "1s"  # the least duration routesim takes
@@ -145,8 +147,8 @@ def fmt_duration(seconds):
 RARE_TOPICS = [f"t{i:04d}" for i in range(1, 1000)]
 # One topic carries ~90% of the chats and is listed first, so the attribute draw (a scan of
 # cumulative weights in file order) stops at once for it. The 999 others are rare but produced
-# (a condition on a value no stream produces is a lint warning), and common enough (~30 chats
-# each in a 300 k-chat run) that every rule's statistics are touched, so lazily allocated
+# (a condition on a value no stream produces is a lint warning), and common enough (~100 chats
+# each in a 1 M-chat run) that every rule's statistics are touched, so lazily allocated
 # per-rule state shows in the memory per rule.
 RARE_WEIGHT = 0.0001
 SKILLS = [f"s{i:02d}" for i in range(1, 65)]

@@ -4,7 +4,7 @@
 Run by hand from anywhere (not by `.ci/run`; it takes a few minutes and its figures depend on the
 machine):
 
-    python3 benches/bench.py                 # build, generate, run every case 3 times, print the table
+    python3 benches/bench.py                 # build, generate, run every case in 3 rounds, print the table
     python3 benches/bench.py --callgrind     # instructions per chat at the margin (mmc-100, bare loop)
     python3 benches/bench.py --generate DIR  # only write the generated growth scenarios into DIR
 
@@ -25,12 +25,17 @@ high-water mark.) The machine has 2 cores shared with other builds, so every fig
 which other load moves less, except the threads rows, whose point is wall time. The cases run
 in rounds, and within a round, in groups of runs made next to each other: the bare loop,
 mmc-100 and mmc-100 with --out; each growth case, its start-up run and a run of the growth base
-of its own; the two thread counts (odd rounds run each group backwards). Each figure comes from
-a case's least CPU time over the rounds: on this shared host, other work only ever adds to a
-run's time, in bursts that catch a run here and there and in slow spells that last minutes, so
-the least time is the best estimate of what the code itself costs (Chen and Revels, "Robust
-benchmarking in noisy environments", 2016; the time BenchmarkTools.jl's @btime reports). The
-medians are shown beside them, and under the table, each ratio taken within every group (median
+of its own; the two thread counts (rounds 2, 4, ... run each group backwards, so with an even
+number of rounds a drift within a group favours neither side). Each figure comes from a case's
+least CPU time over the rounds: on this shared host, other work only ever adds to a run's time,
+in bursts that catch a run here and there and in slow spells that last minutes, so under that
+assumption the least time is the closest bound on what the code itself costs (the argument of
+Chen and Revels, "Robust benchmarking in noisy environments", 2016, made for many timings in one
+process; the time BenchmarkTools.jl's @btime reports). It is more lenient than the median, and
+a slow spell that covers the whole benchmark it cannot undo; a short run dodges bursts more
+often than a long one, so it favours the bare loop a little against mmc-100; and the threads
+rows' least wall times are those of the rounds that found the second core idle. The medians are
+shown beside the least times, and under the table, each ratio taken within every group (median
 and range over the rounds), which shows how far the host moved. Chat counts come from `--format
 json`'s `simulated_chats` (warm-up included: every chat the engine simulated). Runs use
 `--threads 1 --quiet --format json`.
@@ -38,9 +43,9 @@ json`'s `simulated_chats` (warm-up included: every chat the engine simulated). R
 Cases (sizes in the constants below; each scenario is checked with `routesim validate`, which
 must print no warning, and the generated ones with `routesim explain`, which must show them
 routing as designed):
-  mmc-100          scenarios/bench/mmc-100.toml at 3x its duration (3 M chats), then the bare loop
-                   `limit-mmc N` on the same N, alternated in every round. Goal: >= 0.35 of the
-                   bare loop's chats per CPU-s
+  mmc-100          scenarios/bench/mmc-100.toml at 3x its duration (3 M chats), next to the bare
+                   loop `limit-mmc N` on the same N in every round. Goal: >= 0.35 of the bare
+                   loop's chats per CPU-s
   desk-1000        scenarios/bench/desk-1000.toml as it is (1 M chats). Goal: >= 3 M chats per CPU-s
   growth           generated into a temporary folder (see `scenarios()`): a base of one rule, one
                    team, 100 agents (M/M/100 at 96%, as mmc-100) and the base with 1,000 rules of
@@ -70,7 +75,9 @@ Columns of the table:
                    plain CPU / chats where no start-up is measured; "–" when the run is too short
                    for the difference to mean anything (raise --scale)
   chats per CPU-s  chats / CPU s, start-up included (the issue's "chats per CPU-second")
-  vs reference     mmc-100: its chats per CPU-s over the bare loop's (same N, same rounds);
+  vs reference     mmc-100: its chats per CPU-s over the bare loop's (same N; the least time of
+                   each, which may come from different rounds: the line under the table gives
+                   the ratio within each round);
                    growth rows: ns per chat over the growth base's (start-up left out, since it is
                    a fixed cost that would otherwise depend on how long this script runs a case;
                    it is in its own column); memory per rule: (peak RSS of the 1,000-rule run -
@@ -99,9 +106,10 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "scenarios" / "bench"
 
 # Sizes, chosen so that each case took about 1 s of CPU on the code of 2026-11-25, and (since
-# 2026-12-06) so that each growth case runs at least 0.15 s beyond its start-up: the 1,000 rules,
-# 100 teams and 100,000 agents had run 0.04 to 0.13 s beyond it, a margin that the host's noise
-# in the two runs it is the difference of could halve or double. Growth rows compare CPU per
+# 2026-12-06) so that each growth case runs at least 0.15 s beyond its start-up: at 300 k, 300 k
+# and 500 k chats, the 1,000 rules, 100 teams and 100,000 agents had run 0.05, 0.04 and 0.13 to
+# 0.25 s beyond it, a margin that the host's noise in the two runs it is the difference of could
+# halve or double. Growth rows compare CPU per
 # chat beyond start-up, so their sizes need not match the base's. --scale multiplies them all.
 MMC_DURATION = 3 * 624_960  # 3 x mmc-100.toml's 173h36m: 3.0 M chats
 DESK_DURATION = 166_680  # desk-1000.toml's own 46h18m: 1.0 M chats
@@ -112,7 +120,7 @@ GROWTH_CHATS = {  # chats wanted of each generated scenario
     "rules": 1.0e6,
     "topics": 3.0e6,
     "skills": 3.0e6,
-    "teams": 1.0e6,
+    "teams": 1.5e6,
     "agents": 1.5e6,
 }
 GROWTH_RATE = 1.6  # chats/s of the growth base, as mmc-100
@@ -521,14 +529,20 @@ def benchmark(args, binary, bare, tmp):
     # alike: the bare loop, mmc-100 and mmc-100 with --out; each growth case with its start-up
     # run and a run of the growth base of its own; the two thread counts. Odd rounds run each
     # group backwards, so that a drift within a group favours neither side.
+    # The base runs once per round for its own row ("base", in the first growth group) and once
+    # more beside each other growth case, as "base@<case>": those only make the pairs.
+    growth = [k for k in GROWTH_CHATS if k != "base"]
     groups = [["bare", "mmc", "mmc-out"], ["desk"]]
-    groups += [["base", k + "/start", k] for k in GROWTH_CHATS if k != "base"]
+    groups += [["base" if i == 0 else f"base@{k}", k + "/start", k] for i, k in enumerate(growth)]
     groups += [["threads1", "threads2"]]
+    for k in growth[1:]:
+        by_key[f"base@{k}"] = by_key["base"]
     grouped = {k for g in groups for k in g}
     groups += [[job.key for job in jobs if job.key not in grouped]]  # the other start-up runs
 
-    results = {job.key: [] for job in jobs}
+    results = {key: [] for key in by_key}
     rounds = []  # per round, per group: {key: Measure}
+    raw = open(args.raw, "w") if args.raw else None  # written as each run ends
     notes = {}
     for r in range(args.runs):
         rounds.append([])
@@ -548,7 +562,14 @@ def benchmark(args, binary, bare, tmp):
                 m.json = {}
                 results[key].append(m)
                 done[key] = m
+                if raw:
+                    raw.write(json.dumps({"round": r + 1, "group": len(rounds[-1]) + 1, "case": key,
+                                          "chats": m.chats, "cpu_s": round(m.cpu, 6),
+                                          "wall_s": round(m.wall, 6), "rss_kb": m.rss_kb}) + "\n")
+                    raw.flush()
             rounds[-1].append(done)
+    if raw:
+        raw.close()
     return jobs, results, rounds, notes
 
 
@@ -563,7 +584,6 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
     cpu = {k: min(m.cpu for m in v) for k, v in results.items()}
     median_cpu = {k: med([m.cpu for m in v]) for k, v in results.items()}
     wall = {k: min(m.wall for m in v) for k, v in results.items()}
-    median_wall = {k: med([m.wall for m in v]) for k, v in results.items()}
     rss = {k: med([m.rss_kb for m in v]) for k, v in results.items()}
     chats = {k: v[0].chats for k, v in results.items()}
 
@@ -574,7 +594,7 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
         start = k + "/start"
         if start in cpu:
             start_k = cpu[start] if start_k is None else start_k
-            if cpu_k - start_k < 0.2 * cpu_k:
+            if cpu_k - start_k < 0.2 * cpu_k or chats[k] <= chats[start]:
                 return None
             return (cpu_k - start_k) / (chats[k] - chats[start])
         return cpu_k / chats[k]
@@ -601,25 +621,23 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
 
     spreads = []
 
-    def paired(label, f, fmt):
-        """Notes the spread of a ratio taken within each group of each round (f(group), None
-        when a run was too short to tell)."""
+    def paired(label, keys, f, fmt):
+        """Notes the spread of a ratio taken within each group of each round that ran `keys`
+        (f(group), None when a run was too short to tell)."""
         xs = []
         for rnd in rounds:
             for g in rnd:
-                try:
+                if set(keys) <= g.keys():
                     x = f(g)
-                except KeyError:
-                    continue
-                if x is not None:
-                    xs.append(x)
+                    if x is not None:
+                        xs.append(x)
         if xs:
             spreads.append(f"{label} {fmt.format(med(xs))} ({fmt.format(min(xs))}–{fmt.format(max(xs))})")
 
     # mmc-100 over the bare loop, in chats per CPU-s: the same N, so the CPU times' ratio.
     x = cpu["bare"] / cpu["mmc"]
     row("M/M/100 (`mmc-100.toml`)", "mmc", f"{x:.3f} of the bare loop", "≥ 0.35", x >= 0.35)
-    paired("M/M/100 over the bare loop", lambda g: g["bare"].cpu / g["mmc"].cpu, "{:.3f}")
+    paired("M/M/100 over the bare loop", ["bare", "mmc"], lambda g: g["bare"].cpu / g["mmc"].cpu, "{:.3f}")
     row(f"bare loop (`limit-mmc {chats['bare']}`)", "bare", "reference")
     desk_rate = chats["desk"] / cpu["desk"]
     row("desk-1000 (`desk-1000.toml`)", "desk", "–", "≥ 3 M chats per CPU-s", desk_rate >= 3e6)
@@ -642,12 +660,15 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
         x = per_chat(k) / base
         row(label, k, f"{x:.2f}× base per chat", f"≤ {goal}×" if goal else "", None if goal is None else x <= goal)
 
-        def growth_ratio(g, k=k):
+        base_key = f"base@{k}" if f"base@{k}" in results else "base"  # the base run beside it
+
+        def growth_ratio(g, k=k, base_key=base_key):
             own = per_chat(k, g[k].cpu, g[k + "/start"].cpu)
-            ref = per_chat("base", g["base"].cpu)
+            # the base's start-up (a few ms) is its least, from the round's other start-up runs
+            ref = per_chat("base", g[base_key].cpu)
             return None if own is None or ref is None else own / ref
 
-        paired(k, growth_ratio, "{:.2f}×")
+        paired(k, [k, k + "/start", base_key], growth_ratio, "{:.2f}×")
         if k == "rules":
             per_rule = (rss["rules"] - rss["base"]) / 1000
             rows.append(["1,000 rules: memory per rule", "", "", "", "", "", "", f"{per_rule:,.1f} KB per rule",
@@ -659,14 +680,14 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
                  f"{rss[k] / 1024:.1f}"])
     x = cpu["mmc-out"] / cpu["mmc"]
     row("M/M/100 with `--out DIR`", "mmc-out", f"{x:.2f}× CPU without `--out`", "≤ 2× (adds ≤ 1×)", x <= 2.0)
-    paired("`--out`", lambda g: g["mmc-out"].cpu / g["mmc"].cpu, "{:.2f}×")
+    paired("`--out`", ["mmc", "mmc-out"], lambda g: g["mmc-out"].cpu / g["mmc"].cpu, "{:.2f}×")
     x = wall["threads1"] / wall["threads2"]
     for label, k, vs, goal, ok in [
         (f"{THREADS_REPLICATIONS} replications, `--threads 1`", "threads1", f"wall {wall['threads1']:.2f} s: reference", "", None),
         (f"{THREADS_REPLICATIONS} replications, `--threads 2`", "threads2", f"wall {wall['threads2']:.2f} s: {x:.2f}× faster", "≥ 1.8×", x >= 1.8),
     ]:
         row(label, k, vs, goal, ok, startup=False)
-    paired("threads", lambda g: g["threads1"].wall / g["threads2"].wall, "{:.2f}×")
+    paired("threads", ["threads1", "threads2"], lambda g: g["threads1"].wall / g["threads2"].wall, "{:.2f}×")
 
     head = ["case", "chats", "CPU s", "median CPU s", "start-up CPU s", "ns per chat", "chats per CPU-s", "vs reference", "goal", "met", "peak RSS MB"]
     print(f"routesim benchmarks (issue 12): `{args.command}`, {args.runs} rounds, each case's least CPU time")
@@ -683,7 +704,7 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
     print()
     spread = []
     for k, v in results.items():
-        if len(v) > 1 and not k.endswith("/start"):
+        if len(v) > 1 and not k.endswith("/start") and "@" not in k:
             c = [m.cpu for m in v]
             spread.append(f"{k} {min(c):.2f}–{max(c):.2f}")
     if spread:
@@ -699,7 +720,7 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
     if load > (os.cpu_count() or 1) - 1:
         print(f"The threads rows need a second core to spare; the load average was {load:.1f} on "
               f"{os.cpu_count()} cores, so they measure the scheduler more than routesim: "
-              f"`--threads 2` used {median_cpu['threads2'] / median_wall['threads2']:.2f} cores on average.")
+              f"`--threads 2` used {med([m.cpu / m.wall for m in results['threads2']]):.2f} cores on average (median).")
     if short:
         print(f"Too short to tell the CPU per chat beyond start-up: {', '.join(short)} (raise --scale).")
     print()
@@ -755,18 +776,6 @@ def callgrind(args, binary, bare, tmp):
           f"(a ratio of {bare_margin / margin:.3f}).")
 
 
-def write_raw(path, rounds):
-    """Every measured run, in the order run: round, group, case, chats, CPU and wall seconds,
-    peak RSS KB."""
-    with open(path, "w") as f:
-        for r, rnd in enumerate(rounds):
-            for g, group in enumerate(rnd):
-                for key, m in group.items():
-                    f.write(json.dumps({"round": r + 1, "group": g + 1, "case": key, "chats": m.chats,
-                                        "cpu_s": round(m.cpu, 6), "wall_s": round(m.wall, 6),
-                                        "rss_kb": m.rss_kb}) + "\n")
-
-
 def main():
     parser = argparse.ArgumentParser(
         description="Issue 12's benchmarks (see the comment at the top of this file).")
@@ -816,8 +825,7 @@ def main():
         else:
             jobs, results, rounds, notes = benchmark(args, binary, bare, tmp)
             summarise(args, jobs, results, rounds, notes, started, tmp)
-            if args.raw:
-                write_raw(args.raw, rounds)
+
     finally:
         if args.keep:
             log(f"kept {tmp}")

@@ -424,6 +424,37 @@ fn a_log_that_changes_under_a_run_fails_it() {
     assert!(e.to_string().contains("changed since"), "{e}");
 }
 
+/// A duration past the 10-year limit on a replayed stream is refused at once (exit 2 with the
+/// limit), like on any other stream. The replay's volume by hour of the week was worked out by
+/// walking the run an hour at a time before the limit was checked, and `--duration 1e308`
+/// walked for ever; a fuzzing pass found it.
+#[test]
+fn a_huge_duration_on_a_replayed_stream_is_refused_at_once() {
+    for duration in ["1e308", "18446744073709551615", "11y"] {
+        let started = std::time::Instant::now();
+        let out = routesim()
+            .args([
+                "run",
+                "scenarios/replay-tuesday.toml",
+                "--quiet",
+                "--threads",
+                "1",
+            ])
+            .args(["--duration", duration])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--duration {duration}: {err}");
+        assert!(
+            err.contains("the limit is 10 years"),
+            "--duration {duration}: {err}"
+        );
+        // The refusal takes no time: the walk was gone in milliseconds, a hang is minutes.
+        assert!(started.elapsed().as_secs() < 30, "--duration {duration}");
+    }
+}
+
 /// The bundled log is what its script writes (when python3 is here to run it).
 #[test]
 fn the_bundled_log_is_what_its_script_writes() {

@@ -411,12 +411,16 @@ impl Compiler<'_> {
             ));
         }
         // The stream's volume by hour of the week: each hour's rows over the time the run
-        // spends in that hour, so that rate x profile over the run gives back the rows.
+        // spends in that hour, so that rate x profile over the run gives back the rows. Whole
+        // weeks spend an hour in each; only the rest is walked, an hour at a time, so that
+        // the time taken does not grow with the run (a duration past the 10-year limit is
+        // refused, but only after this: walked whole, `--duration 1e308` never ended).
         let hour = 3_600 * TICKS_PER_SEC;
-        let mut covered = [0u64; 168];
-        let mut t = 0;
+        let weeks = clock.end.0 / WEEK;
+        let mut covered = [weeks * hour; 168];
+        let mut t = weeks * WEEK;
         while t < clock.end.0 {
-            let week = (clock.week_time_at_zero + t) % WEEK;
+            let week = (clock.week_time_at_zero % WEEK + t % WEEK) % WEEK;
             let h = (week / hour) as usize;
             let len = (hour - week % hour).min(clock.end.0 - t);
             covered[h] += len;

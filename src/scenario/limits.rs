@@ -38,7 +38,7 @@ pub const MAX_FIGURES: u64 = 10_000_000;
 pub const MAX_ATTEMPTS: u32 = crate::model::MAX_ATTEMPTS;
 /// Largest `max_waiting`.
 pub const MAX_WAITING: u64 = 1_000_000;
-/// Largest data file (an empirical distribution's CSV), bytes.
+/// Largest data file (an empirical distribution's CSV, a roster, a forecast) or scenario file, bytes.
 pub const MAX_DATA_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most rows of one replayed stream's log (`replay`): the log streams, so its size in bytes is
 /// not bounded, but reading it once to check it and once per replication takes time.

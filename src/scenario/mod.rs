@@ -39,9 +39,25 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads the file.
+    /// Reads the file: any file that can be read (a pipe such as `<(make-scenario)` too), up
+    /// to [`limits::MAX_DATA_FILE_BYTES`]. Unbounded, `validate /dev/zero` read until memory
+    /// ran out.
     pub fn read(path: &Path) -> Result<Source> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        use std::io::Read;
+        let limit = limits::MAX_DATA_FILE_BYTES;
+        let mut text = String::new();
+        let read = std::fs::File::open(path)
+            .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+            .and_then(|n| {
+                if n as u64 > limit {
+                    return Err(std::io::Error::other(format!(
+                        "larger than {} MB, the limit for a scenario file",
+                        limit / (1024 * 1024)
+                    )));
+                }
+                Ok(())
+            });
+        read.map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;

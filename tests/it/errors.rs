@@ -115,3 +115,26 @@ fn bad_command_lines_fail_with_their_snapshot_message() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A scenario "file" that never ends (`/dev/zero`) is refused after 64 MB, not read until memory
+/// runs out (found by a fuzzing helper); a pipe that ends is read like a file.
+#[test]
+fn a_scenario_file_is_read_up_to_64_mb() {
+    let out = routesim()
+        .args(["validate", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "error: cannot read /dev/zero: larger than 64 MB, the limit for a scenario file"
+    );
+    let text = std::fs::read(root().join("scenarios/support-desk.toml")).unwrap();
+    routesim()
+        .args(["validate", "/dev/stdin"])
+        .write_stdin(text)
+        .assert()
+        .success();
+}

@@ -154,10 +154,21 @@ pub enum AnyPartial {
 
 /// Reads a partial file (of a run or of a sweep).
 pub fn read(path: &Path) -> Result<AnyPartial> {
-    let text = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // A partial result is a file `--shard` wrote: read whole, as large as it is, but only a
+    // regular file (`merge /dev/zero` read until memory ran out).
+    let text = std::fs::metadata(path)
+        .and_then(|m| {
+            if !m.is_file() {
+                return Err(std::io::Error::other(
+                    "not a regular file (a partial result is a file that --shard wrote)",
+                ));
+            }
+            std::fs::read(path)
+        })
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
     let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| bad(format!("not a routesim partial result ({e})")))?;

@@ -138,3 +138,20 @@ fn a_scenario_file_is_read_up_to_64_mb() {
         .assert()
         .success();
 }
+
+/// A partial result for `merge` must be a regular file: `/dev/zero` is refused at once rather
+/// than read until memory runs out (found by a fuzzing helper).
+#[test]
+fn merge_reads_only_regular_files() {
+    let out = routesim()
+        .args(["merge", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "error: cannot read /dev/zero: not a regular file (a partial result is a file that --shard wrote)"
+    );
+}

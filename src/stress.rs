@@ -195,6 +195,9 @@ pub fn multiplier_label(m: f64) -> String {
     format!("{s}x")
 }
 
+/// The finest difference between two loads: [`snap`] keeps six decimals.
+const LOAD_DECIMAL: f64 = 1e-6;
+
 /// A multiplier kept to six decimals, so that the same load reached two ways is one run.
 fn snap(m: f64) -> f64 {
     (m * 1e6).round() / 1e6
@@ -338,6 +341,13 @@ fn check(q: &Query) -> Result<()> {
         return Err(Error::Usage(
             "--from, --step, --resolution and --max are numbers above 0".into(),
         ));
+    }
+    // Loads are kept to six decimals (`snap`): a finer step or resolution makes the next load
+    // the one just run, and the search asked for it again for ever (found by a fuzzing helper).
+    if q.step < LOAD_DECIMAL || q.resolution < LOAD_DECIMAL {
+        return Err(Error::Usage(format!(
+            "--step and --resolution are at least {LOAD_DECIMAL} (loads are kept to six decimals)"
+        )));
     }
     if q.from >= q.max {
         return Err(Error::Usage(format!(

@@ -207,6 +207,22 @@ fn bad_questions_are_usage_errors() {
             "not below --max",
         ),
         (vec!["--target", "sl(30s) >= 0.8", "--step", "0"], "above 0"),
+        // Finer than the six decimals loads are kept to: these asked for the same load for ever.
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--resolution", "1e-7"],
+            "at least 0.000001",
+        ),
+        (
+            vec![
+                "--target",
+                "sl(30s) >= 0.8",
+                "--step",
+                "1e-7",
+                "--resolution",
+                "1e-7",
+            ],
+            "at least 0.000001",
+        ),
         (vec!["--target", "nobody.sl(30s) >= 0.8"], "no team named"),
     ] {
         let out = routesim()
@@ -214,6 +230,7 @@ fn bad_questions_are_usage_errors() {
             .arg(&desk)
             .args(["--quiet", "--duration", "1h"])
             .args(&args)
+            .timeout(std::time::Duration::from_secs(60))
             .assert()
             .code(2)
             .get_output()

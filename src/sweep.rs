@@ -113,13 +113,17 @@ fn range(text: &str) -> std::result::Result<Option<Vec<String>>, String> {
             "the range \"{t}\" is empty: it starts above its end"
         ));
     }
-    let n = (hi - lo) / step + 1;
-    if n > MAX_POINTS as u64 {
+    // In u128: `0..18446744073709551615` has one value more than a u64 holds, and the count
+    // wrapped to 0, an empty sweep that exited 0 (found by a fuzzing helper).
+    let n = (hi - lo) as u128 / step as u128 + 1;
+    if n > MAX_POINTS as u128 {
         return Err(format!(
             "the range \"{t}\" has {n} values; a sweep runs at most {MAX_POINTS} points"
         ));
     }
-    Ok(Some((0..n).map(|k| (lo + k * step).to_string()).collect()))
+    Ok(Some(
+        (0..n as u64).map(|k| (lo + k * step).to_string()).collect(),
+    ))
 }
 
 /// Values separated by commas outside quotes, braces and brackets (so that an inline table
@@ -616,6 +620,10 @@ mod tests {
             ("agents.a.count=1..9/0", "must be at least 1"),
             ("agents.a.count=1.5..3", "a range is of whole numbers"),
             ("agents.a.count=1..100001", "has 100001 values"),
+            (
+                "agents.a.count=0..18446744073709551615",
+                "has 18446744073709551616 values",
+            ),
             ("x=30s,,60s", "has an empty value"),
             ("x=", "has an empty value"),
             ("x=8,8", "\"8\" is given twice"),

@@ -323,6 +323,27 @@ fn gather<P: Sharded, K: PartialEq>(
     Ok((parts, notes))
 }
 
+/// The error for a part whose JSON reads but whose contents no shard could have written.
+fn damaged(what: &str) -> Error {
+    Error::Usage(format!("a damaged partial result: {what}"))
+}
+
+/// Whether every number in `figures` is one a run could write: a count, a time in seconds, a
+/// share or a cost, each below 10^18 in size (the largest, a staffing cost, is at most 10^6 an
+/// hour for 10 years and 100,000 agents, under 10^16). Pooling 10^308 overflowed to an infinite
+/// confidence interval and panicked (found by a fuzzing helper); below 10^18 it cannot.
+fn plausible<T: Serialize>(figures: &T) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x.abs() < 1e18),
+            serde_json::Value::Array(a) => a.iter().all(walk),
+            serde_json::Value::Object(o) => o.values().all(walk),
+            _ => true,
+        }
+    }
+    serde_json::to_value(figures).is_ok_and(|v| walk(&v))
+}
+
 /// Checks that shards `got` (sorted) are 0..n, each once. Nothing here grows with `n`, which
 /// a damaged part can make 4 billion (a list of 0..n ran out of memory; found by a fuzzing
 /// helper): the missing shards are named up to ten, then counted.
@@ -423,6 +444,7 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = overrides_of(first.seed, first.replications, first.duration);
     let plan = crate::sweep::plan(&source, &first.axes, &overrides)?;
+    let first_axes = first.axes.len();
     let mut dones = parts.into_iter().map(|p| p.done);
     let mut done = dones.next().expect("checked above");
     for d in dones {
@@ -439,6 +461,11 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
             done.points,
             plan.points.len()
         )));
+    }
+    if done.rows.len() != plan.points.len()
+        || done.rows.iter().any(|r| r.values.len() != first_axes)
+    {
+        return Err(damaged("a point's row does not match the grid's axes"));
     }
     Ok((crate::sweep::assemble(&source, &plan, done), notes))
 }
@@ -584,6 +611,11 @@ pub fn merge_compare(
                 part.replications, m.name, m.replications
             )));
         }
+        if part.figures.len() != m.replications as usize || !plausible(&part.figures) {
+            return Err(damaged(
+                "a replication's figures are missing or hold a number no run writes",
+            ));
+        }
         runs.push(experiment::finish(m, &options, part));
     }
     Ok((crate::compare::assemble(&models, runs), notes))
@@ -695,6 +727,18 @@ pub fn merge_staff(
         }
         needs.merge(p);
     }
+    let groups = q.vary.len();
+    let most = crate::scenario::limits::MAX_AGENTS;
+    if needs.intervals.len() as u64 != needs.range.end.saturating_sub(needs.range.start)
+        || needs
+            .intervals
+            .iter()
+            .any(|i| i.agents.len() != groups || i.agents.iter().any(|&a| a as u64 > most))
+    {
+        return Err(damaged(
+            "an interval's requirement does not match the groups varied, or names more than 100,000 agents",
+        ));
+    }
     Ok((
         crate::staff::check_curve(&source, &q, needs, &|_| {})?,
         notes,
@@ -740,6 +784,11 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
             "the shards ran replications {:?}, the scenario has {}",
             part.replications, model.replications
         )));
+    }
+    if part.figures.len() != model.replications as usize || !plausible(&part.figures) {
+        return Err(damaged(
+            "a replication's figures are missing or hold a number no run writes",
+        ));
     }
     let waits = part.collector.wait_curves(&model);
     Ok(Merged {

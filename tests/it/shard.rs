@@ -345,3 +345,92 @@ fn a_requirement_curve_in_shards_merges_into_the_one_machine_curve() {
     let got = sharded_cmd(&staff, 3, &["--format", "json"]);
     assert!(got == want, "the merged curve differs from one machine's");
 }
+
+/// Parts whose JSON reads but whose contents no shard could have written are refused with exit
+/// 2, never a panic or an allocation as large as a number in them (each case found by a
+/// fuzzing helper): a figure of 1e308, a sweep row without its axis values, a staffing
+/// interval without its group or with four billion agents, a shard count of four billion.
+#[test]
+fn damaged_parts_are_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = dir.path().join("day.toml");
+    std::fs::write(&desk, crate::staff::DAY).unwrap();
+    let scenario = root().join("scenarios/support-desk.toml");
+    let part = |cmd: Vec<OsString>| -> serde_json::Value {
+        let mut cmd = cmd;
+        cmd.extend(line(&[&"--quiet", &"--shard", &"0/1"]));
+        serde_json::from_slice(&stdout_of(&cmd)).unwrap()
+    };
+    let run = part(line(&[
+        &"run",
+        &scenario,
+        &"--replications",
+        &"2",
+        &"--duration",
+        &"2h",
+    ]));
+    let sweep = part(line(&[
+        &"sweep",
+        &scenario,
+        &"--set",
+        &"agents.early.count=7,8",
+        &"--replications",
+        &"2",
+        &"--duration",
+        &"2h",
+    ]));
+    let staff = part(line(&[
+        &"staff",
+        &desk,
+        &"--target",
+        &"sl(20s) >= 0.8",
+        &"--vary",
+        &"a",
+        &"--per-interval",
+        &"30m",
+    ]));
+    let damaged = |mut v: serde_json::Value, pointer: &str, to: serde_json::Value, says: &str| {
+        *v.pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer}")) = to;
+        let p = dir.path().join("damaged.json");
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        routesim()
+            .arg("merge")
+            .arg(&p)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(says));
+    };
+    use serde_json::json;
+    damaged(
+        run.clone(),
+        "/part/figures/1/overall/escalated",
+        json!(1e308),
+        "a damaged partial result: a replication's figures",
+    );
+    damaged(
+        run.clone(),
+        "/of",
+        json!(u32::MAX),
+        "and 4294967284 more (of 4294967295)",
+    );
+    damaged(
+        sweep,
+        "/done/rows/0/values",
+        json!([]),
+        "a damaged partial result: a point's row",
+    );
+    damaged(
+        staff.clone(),
+        "/needs/intervals/0/agents",
+        json!([]),
+        "a damaged partial result: an interval's requirement",
+    );
+    damaged(
+        staff,
+        "/needs/intervals/0/agents",
+        json!([4_000_000_000u64]),
+        "a damaged partial result: an interval's requirement",
+    );
+}

@@ -1633,13 +1633,19 @@ fn write_set(
     Ok(())
 }
 
-/// Writes `bytes` to `dir/name` and flushes it to disk.
 /// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
+/// A path that is a device or a pipe (`/dev/stdout`, `/dev/null`, a FIFO) is written into, as a
+/// shell redirection would: renamed over, `--junit /dev/full` had replaced the device with a
+/// regular file (found by a fuzzing helper).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = fs::OpenOptions::new().write(true).open(path).map_err(err)?;
+        return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -1652,6 +1658,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `dir/name` and flushes it to disk.
 fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
     let mut f = fs::File::create(&path).map_err(|source| Error::Write {

@@ -279,6 +279,31 @@ fn exit_codes_one_by_one() {
     // 130 (interrupted) is checked with real signals in faults.rs.
 }
 
+/// A JUnit path that is a device or a pipe is written into, not replaced by a regular file
+/// (`--junit /dev/full` had turned the device into one). Tested through a link to the
+/// process's own stdout, a pipe here, so that a regression replaces only the link.
+#[test]
+fn junit_into_a_pipe_is_written_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("gate.xml");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    let out = run(GOOD, &["--quiet", "--junit", link.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("<testsuites"), "{stdout}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 #[test]
 fn the_exit_codes_in_the_readme_are_the_ones_the_binary_uses() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();

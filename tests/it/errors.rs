@@ -116,20 +116,25 @@ fn bad_command_lines_fail_with_their_snapshot_message() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A scenario "file" that never ends (`/dev/zero`) is refused after 64 MB, not read until memory
-/// runs out (found by a fuzzing helper); a pipe that ends is read like a file.
-#[test]
-fn a_scenario_file_is_read_up_to_64_mb() {
+/// Runs `args` (with a time limit) and checks it fails with exit 2 and exactly `message`.
+fn refused(args: &[&str], message: &str) {
     let out = routesim()
-        .args(["validate", "/dev/zero"])
+        .args(args)
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(
-        err.trim_end(),
-        "error: cannot read /dev/zero: larger than 64 MB, the limit for a scenario file"
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.trim_end(), message, "{args:?}");
+}
+
+/// A scenario "file" that never ends (`/dev/zero`) is refused after 64 MB, not read until memory
+/// runs out (found by a fuzzing helper); a pipe that ends is read like a file.
+#[test]
+fn a_scenario_file_is_read_up_to_64_mb() {
+    refused(
+        &["validate", "/dev/zero"],
+        "error: cannot read /dev/zero: larger than 64 MB, the limit for a scenario file",
     );
     let text = std::fs::read(root().join("scenarios/support-desk.toml")).unwrap();
     routesim()
@@ -143,15 +148,8 @@ fn a_scenario_file_is_read_up_to_64_mb() {
 /// than read until memory runs out (found by a fuzzing helper).
 #[test]
 fn merge_reads_only_regular_files() {
-    let out = routesim()
-        .args(["merge", "/dev/zero"])
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(
-        err.trim_end(),
-        "error: cannot read /dev/zero: not a regular file (a partial result is a file that --shard wrote)"
+    refused(
+        &["merge", "/dev/zero"],
+        "error: cannot read /dev/zero: not a regular file (a partial result is a file that --shard wrote)",
     );
 }

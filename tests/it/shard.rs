@@ -65,6 +65,20 @@ fn line(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
     parts.iter().map(|p| p.as_ref().to_owned()).collect()
 }
 
+/// `staff` on `desk` for one target, one group varied, by the half hour.
+fn staff_line(desk: &Path) -> Vec<OsString> {
+    line(&[
+        &"staff",
+        &desk,
+        &"--target",
+        &"sl(20s) >= 0.8",
+        &"--vary",
+        &"a",
+        &"--per-interval",
+        &"30m",
+    ])
+}
+
 fn one_machine(scenario: &Path, args: &[&str]) -> Vec<u8> {
     routesim()
         .arg("run")
@@ -329,16 +343,7 @@ fn a_requirement_curve_in_shards_merges_into_the_one_machine_curve() {
     let dir = tempfile::tempdir().unwrap();
     let desk = dir.path().join("day.toml");
     std::fs::write(&desk, crate::staff::DAY).unwrap();
-    let staff = line(&[
-        &"staff",
-        &desk,
-        &"--target",
-        &"sl(20s) >= 0.8",
-        &"--vary",
-        &"a",
-        &"--per-interval",
-        &"30m",
-    ]);
+    let staff = staff_line(&desk);
     let mut one = staff.clone();
     one.extend(line(&[&"--quiet", &"--format", &"json"]));
     let want = stdout_of(&one);
@@ -379,16 +384,7 @@ fn damaged_parts_are_refused_not_a_panic() {
         &"--duration",
         &"2h",
     ]));
-    let staff = part(line(&[
-        &"staff",
-        &desk,
-        &"--target",
-        &"sl(20s) >= 0.8",
-        &"--vary",
-        &"a",
-        &"--per-interval",
-        &"30m",
-    ]));
+    let staff = part(staff_line(&desk));
     let damaged = |mut v: serde_json::Value, pointer: &str, to: serde_json::Value, says: &str| {
         *v.pointer_mut(pointer)
             .unwrap_or_else(|| panic!("{pointer}")) = to;

@@ -43,21 +43,7 @@ impl Source {
     /// to [`limits::MAX_DATA_FILE_BYTES`]. Unbounded, `validate /dev/zero` read until memory
     /// ran out.
     pub fn read(path: &Path) -> Result<Source> {
-        use std::io::Read;
-        let limit = limits::MAX_DATA_FILE_BYTES;
-        let mut text = String::new();
-        let read = std::fs::File::open(path)
-            .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
-            .and_then(|n| {
-                if n as u64 > limit {
-                    return Err(std::io::Error::other(format!(
-                        "larger than {} MB, the limit for a scenario file",
-                        limit / (1024 * 1024)
-                    )));
-                }
-                Ok(())
-            });
-        read.map_err(|source| Error::Read {
+        let text = read_bounded(path, "a scenario file").map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -129,19 +115,24 @@ fn compile_text(
 /// Reads a data file (named by a scenario, or a stored report): a regular file (not a device, FIFO or folder) of at
 /// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
 pub fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::{Error, Read};
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(Error::other("not a regular file"));
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
     }
+    read_bounded(path, "a data file")
+}
+
+/// Reads `path` as UTF-8, refusing it past [`limits::MAX_DATA_FILE_BYTES`] (`what` names the
+/// kind of file in the message) without reading more than one byte beyond the limit.
+fn read_bounded(path: &Path, what: &str) -> std::io::Result<String> {
+    use std::io::Read;
     let limit = limits::MAX_DATA_FILE_BYTES;
     let mut text = String::new();
     std::fs::File::open(path)?
         .take(limit + 1)
         .read_to_string(&mut text)?;
     if text.len() as u64 > limit {
-        return Err(Error::other(format!(
-            "larger than {} MB, the limit for a data file",
+        return Err(std::io::Error::other(format!(
+            "larger than {} MB, the limit for {what}",
             limit / (1024 * 1024)
         )));
     }

@@ -306,6 +306,13 @@ impl RuleIndex {
         }
     }
 
+    /// The rule every chat follows, when it is known without looking at the chat (no rules, or
+    /// a first rule without conditions): a caller can then skip building the chat's context.
+    #[inline]
+    pub fn fixed(&self) -> Option<Option<RuleId>> {
+        self.fixed
+    }
+
     /// The rule a chat follows: the same answer as [`choose_rule`] for the model the index was
     /// built from.
     // Always inlined: its one caller, the engine, pays no call for a desk of up to 64 rules.

@@ -56,12 +56,18 @@ fn write_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
-/// Names in DIR that are not part of a set of ours.
+/// Names in DIR that are not part of a set of ours. A folder is never ours, whatever its name:
+/// the old set is removed whole once the new one is in, and a folder called `summary.json`
+/// would go with it, contents and all. (A symbolic link of a set's name is replaced, not
+/// followed.)
 fn foreign(dir: &Path) -> io::Result<Vec<String>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if !FILES.contains(&name.as_str()) {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() {
+            out.push(format!("{name}/"));
+        } else if !FILES.contains(&name.as_str()) {
             out.push(name);
         }
     }

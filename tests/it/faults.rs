@@ -316,4 +316,21 @@ fn planted_symlinks_are_never_followed_and_foreign_files_are_refused() {
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     assert!(leftovers(parent.path()).is_empty());
+
+    // A folder is never one of the set's files, whatever its name: the old set is removed
+    // whole, and the folder would go with it.
+    std::fs::remove_file(dir.join(".chats.0.csv.part")).unwrap();
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    let kept = dir.join("summary.json").join("nested").join("data.txt");
+    std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+    std::fs::write(&kept, "precious").unwrap();
+    let refused = desk_run(dir_arg);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds files that are not routesim's (summary.json/)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious");
+    assert!(leftovers(parent.path()).is_empty());
 }

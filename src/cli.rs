@@ -784,6 +784,7 @@ pub fn render_error(e: &Error) -> String {
             }
             out
         }
+        Error::Interrupted => e.to_string(),
         other => format!("error: {other}"),
     }
 }
@@ -1194,6 +1195,7 @@ fn staff(args: &StaffArgs) -> Result<u8> {
     };
     // A spinner naming the staffing being simulated, when someone is watching.
     let spinner = spinner(args.runs.quiet, "simulating");
+    watch_for_interrupts();
     let step = |what: &str| {
         if let Some(s) = &spinner {
             s.set_message(what.to_string());
@@ -1202,7 +1204,8 @@ fn staff(args: &StaffArgs) -> Result<u8> {
     if let (Some(len), Some(spec)) = (args.per_interval, &args.shard) {
         let shard =
             routesim::shard::Shard::parse(spec, |v| std::env::var(v).ok()).map_err(Error::Usage)?;
-        let partial = routesim::shard::run_staff_shard(&args.file, &query, len, shard, &step);
+        let partial =
+            routesim::shard::run_staff_shard(&args.file, &query, len, shard, &step, &interrupted);
         if let Some(s) = &spinner {
             s.finish_and_clear();
         }
@@ -1210,7 +1213,7 @@ fn staff(args: &StaffArgs) -> Result<u8> {
         return Ok(EXIT_SUCCESS);
     }
     if let Some(len) = args.per_interval {
-        let need = routesim::staff::per_interval(&source, &query, len, &step);
+        let need = routesim::staff::per_interval(&source, &query, len, &step, &interrupted);
         if let Some(s) = &spinner {
             s.finish_and_clear();
         }
@@ -1227,7 +1230,7 @@ fn staff(args: &StaffArgs) -> Result<u8> {
             "--format csv gives the per-interval curve: add --per-interval 30m".into(),
         ));
     }
-    let answer = routesim::staff::staff(&source, &query, &step);
+    let answer = routesim::staff::staff(&source, &query, &step, &interrupted);
     if let Some(s) = &spinner {
         s.finish_and_clear();
     }
@@ -1750,8 +1753,9 @@ fn bench(args: &BenchArgs) -> Result<u8> {
     };
     routesim::corebench::check(&options)?;
     let total = routesim::corebench::total_decisions(&options);
+    watch_for_interrupts();
     let result = with_progress_labeled(total, args.quiet, "deciding", |progress| {
-        routesim::corebench::run(&source, &options, progress)
+        routesim::corebench::run(&source, &options, progress, &interrupted)
     })?;
     emit(&match args.format {
         BenchFormat::Table => report::bench::table(&result).into_bytes(),

@@ -220,8 +220,14 @@ pub fn check(options: &BenchOptions) -> Result<()> {
 }
 
 /// Runs the bench on every size. `progress` hears of decisions made (warm-up included), now and
-/// then, outside the timed part.
-pub fn run(source: &Source, options: &BenchOptions, progress: &dyn Fn(u64)) -> Result<BenchResult> {
+/// then, outside the timed part; `stop` is asked at the same moments, and once it says true the
+/// bench ends with [`Error::Interrupted`].
+pub fn run(
+    source: &Source,
+    options: &BenchOptions,
+    progress: &dyn Fn(u64),
+    stop: &dyn Fn() -> bool,
+) -> Result<BenchResult> {
     check(options)?;
     let file = source.compile(&Overrides {
         seed: options.seed,
@@ -274,6 +280,9 @@ pub fn run(source: &Source, options: &BenchOptions, progress: &dyn Fn(u64)) -> R
             }
             if i % 4_096 == 4_095 {
                 progress(4_096);
+                if stop() {
+                    return Err(Error::Interrupted);
+                }
             }
         }
         progress((warmup + options.decisions) % 4_096);
@@ -834,8 +843,8 @@ mod tests {
             busy: Some(0.9),
             ..Default::default()
         };
-        let a = run(&source, &options, &|_| {}).unwrap();
-        let b = run(&source, &options, &|_| {}).unwrap();
+        let a = run(&source, &options, &|_| {}, &|| false).unwrap();
+        let b = run(&source, &options, &|_| {}, &|| false).unwrap();
         let counts = |r: &BenchResult| {
             r.sizes
                 .iter()

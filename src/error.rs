@@ -83,6 +83,10 @@ pub enum Error {
     /// cannot be read any more, or changed since the scenario was checked.
     #[error("the run could not finish: {0}")]
     Run(String),
+    /// Stopped by the caller's stop signal (SIGINT or SIGTERM, in the binary) before it had an
+    /// answer: a command whose answer is a search or a measurement has nothing partial to give.
+    #[error("interrupted: no report was printed")]
+    Interrupted,
 }
 
 impl Error {
@@ -91,6 +95,7 @@ impl Error {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => EXIT_BAD_INPUT,
             Error::Write { .. } | Error::Run(_) => EXIT_FAILURE,
+            Error::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }

@@ -662,9 +662,11 @@ pub fn run_staff_shard(
     len: u64,
     shard: Shard,
     step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<StaffPartial> {
     let source = Source::read(path)?;
-    let needs = crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step)?;
+    let needs =
+        crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step, stop)?;
     Ok(StaffPartial {
         format: STAFF_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -740,7 +742,7 @@ pub fn merge_staff(
         ));
     }
     Ok((
-        crate::staff::check_curve(&source, &q, needs, &|_| {})?,
+        crate::staff::check_curve(&source, &q, needs, &|_| {}, &|| false)?,
         notes,
     ))
 }

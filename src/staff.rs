@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::experiment::{self, RunOptions, Summary};
 use crate::model::{Model, TICKS_PER_SEC, WEEK, WeekTime};
 use crate::scenario::{AgentWindows, Overrides, Source, limits};
+use crate::sweep::Stop;
 use crate::target::{Metric, Op, Target, service_level_threshold};
 
 /// What to make smallest.
@@ -155,8 +156,15 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
     })
 }
 
-/// Searches for the staffing. `step` hears of each staffing tried, for a progress display.
-pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result<Staffing> {
+/// Searches for the staffing. `step` hears of each staffing tried, for a progress display;
+/// `stop` is asked before each and between a replication's events: once it says true, the search
+/// ends with [`Error::Interrupted`].
+pub fn staff(
+    source: &Source,
+    q: &Query,
+    step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Staffing> {
     let Prepared {
         base,
         unit,
@@ -167,7 +175,7 @@ pub fn staff(source: &Source, q: &Query, step: &(dyn Fn(&str) + Sync)) -> Result
         .max_by(|a, b| a.load.total_cmp(&b.load))
         .map_or((0.0, 0.0), |p| (p.load, p.slots));
     let estimate = estimate(&unit, &q.targets, &per_group, peak);
-    let mut runner = Runner::new(source, q, base, String::new(), step);
+    let mut runner = Runner::new(source, q, base, String::new(), step, stop);
     let counts = search(&mut runner, estimate.clone(), &per_group)?;
     let answer = runner.run(&counts)?;
     let values = |s: &Summary| q.targets.iter().map(|t| target_value(t, s)).collect();
@@ -259,9 +267,10 @@ pub fn per_interval(
     q: &Query,
     len: u64,
     step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Requirement> {
-    let needs = interval_needs(source, q, len, None, step)?;
-    check_curve(source, q, needs, step)
+    let needs = interval_needs(source, q, len, None, step, stop)?;
+    check_curve(source, q, needs, step, stop)
 }
 
 /// The requirement of some intervals of the measured window: a shard's share of a
@@ -298,6 +307,7 @@ pub fn interval_needs(
     len: u64,
     shard: Option<(u32, u32)>,
     step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Needs> {
     let Prepared {
         base,
@@ -369,7 +379,7 @@ pub fn interval_needs(
             stationary_at: Some(w),
             ..stationary.clone()
         };
-        let mut runner = Runner::new(source, q, frozen, format!("{start}: "), step);
+        let mut runner = Runner::new(source, q, frozen, format!("{start}: "), step, stop);
         let agents = search(&mut runner, estimate.clone(), &per_group)?;
         let answer = runner.run(&agents)?;
         runs += runner.order;
@@ -398,6 +408,7 @@ pub fn check_curve(
     q: &Query,
     needs: Needs,
     step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Requirement> {
     let Prepared { base, .. } = prepare(source, q)?;
     let Needs {
@@ -442,7 +453,13 @@ pub fn check_curve(
         threads: q.threads,
         interval: None,
     };
-    let (check, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+    if stop() {
+        return Err(Error::Interrupted);
+    }
+    let (check, _) = experiment::run_with(&model, &options, |_| Stop(stop), &|_| {});
+    if stop() {
+        return Err(Error::Interrupted);
+    }
     check.failed()?;
     let hours = len as f64 / 3_600.0 / TICKS_PER_SEC as f64;
     Ok(Requirement {
@@ -470,6 +487,9 @@ struct Runner<'a> {
     /// Said before each staffing in progress messages (the interval, for a requirement curve).
     label: String,
     step: &'a (dyn Fn(&str) + Sync),
+    /// Asked before each staffing and between a replication's events: once it says true, the
+    /// search ends with [`Error::Interrupted`].
+    stop: &'a (dyn Fn() -> bool + Sync),
 }
 
 impl<'a> Runner<'a> {
@@ -479,6 +499,7 @@ impl<'a> Runner<'a> {
         base: Overrides,
         label: String,
         step: &'a (dyn Fn(&str) + Sync),
+        stop: &'a (dyn Fn() -> bool + Sync),
     ) -> Runner<'a> {
         Runner {
             source,
@@ -488,6 +509,7 @@ impl<'a> Runner<'a> {
             order: 0,
             label,
             step,
+            stop,
         }
     }
 
@@ -499,6 +521,9 @@ impl<'a> Runner<'a> {
     fn run(&mut self, counts: &[u32]) -> Result<Summary> {
         if let Some(s) = self.runs.get(counts) {
             return Ok(s.clone());
+        }
+        if (self.stop)() {
+            return Err(Error::Interrupted);
         }
         if self.order >= MAX_RUNS {
             return Err(Error::Usage(format!(
@@ -529,7 +554,12 @@ impl<'a> Runner<'a> {
             threads: self.q.threads,
             interval: None,
         };
-        let (s, _) = experiment::run_with(&model, &options, |_| experiment::Discard, &|_| {});
+        let stop = self.stop;
+        let (s, _) = experiment::run_with(&model, &options, |_| Stop(stop), &|_| {});
+        // A staffing cut short is no answer: it is not remembered.
+        if stop() {
+            return Err(Error::Interrupted);
+        }
         s.failed()?;
         for t in &self.q.targets {
             if !t.scope_exists(&s) {

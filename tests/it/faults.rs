@@ -234,6 +234,67 @@ fn an_interrupted_sweep_reports_nothing_and_leaves_the_old_set() {
     );
 }
 
+/// A staffing search and the core bench have no partial answer: a signal ends them at once
+/// with nothing printed and exit 130, as a sweep. (They once had no handler: SIGTERM killed
+/// them outright, with nothing said.)
+#[test]
+fn an_interrupted_staff_or_bench_stops_at_once_and_prints_nothing() {
+    let long = ["--duration", "868h", "--replications", "4"];
+    let staff = [
+        "staff",
+        "scenarios/bench/mmc-100.toml",
+        "--target",
+        "sl(20s) >= 0.8",
+        "--vary",
+        "agent",
+    ];
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("-INT", [&staff[..], &long].concat()),
+        ("-TERM", [&staff[..], &long].concat()),
+        (
+            "-TERM",
+            [&staff[..], &["--per-interval", "30m"], &long].concat(),
+        ),
+        (
+            "-INT",
+            vec![
+                "bench",
+                "scenarios/support-desk.toml",
+                "--decisions",
+                "1000000000",
+            ],
+        ),
+    ];
+    for (signal, args) in cases {
+        let child = routesim(&[&args[..], &["--quiet"]].concat())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal} {args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{signal} {args:?}");
+        assert!(
+            err.contains("interrupted: no report was printed"),
+            "{signal} {args:?}: {err}"
+        );
+        // Between a replication's events, not after the staffing: well under one run's time.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{signal} {args:?}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 #[test]
 fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
     let parent = tempfile::tempdir().unwrap();

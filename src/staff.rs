@@ -314,6 +314,16 @@ pub fn interval_needs(
         unit,
         per_group,
     } = prepare(source, q)?;
+    // The intervals are those of the scenario's own window, which the whole-run check runs
+    // too (`check_curve`); `--duration` sets the length of each stationary run, not the window.
+    let unit = match base.duration {
+        None => unit,
+        Some(_) => source.compile(&Overrides {
+            counts: q.vary.iter().map(|g| (g.clone(), 1)).collect(),
+            duration: None,
+            ..base.clone()
+        })?,
+    };
     let minutes = len / (60 * TICKS_PER_SEC);
     if !len.is_multiple_of(60 * TICKS_PER_SEC) || ![15, 30, 60].contains(&minutes) {
         return Err(Error::Usage("--per-interval is 15m, 30m or 60m".into()));

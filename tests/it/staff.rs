@@ -111,6 +111,39 @@ fn bad_targets_and_groups_are_usage_errors() {
         .stderr(predicates::str::contains("no team named \"nope\""));
 }
 
+/// `--duration` sets the length of each interval's stationary run; the intervals stay those of
+/// the scenario's own window, which the whole-run check runs too. (It once cut the window to
+/// `--duration`'s first hours and checked the curve over the whole day, where the varied
+/// group then had no one: a false "fails".)
+#[test]
+fn per_interval_duration_sets_the_runs_not_the_window() {
+    let out = staff(
+        DAY,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--vary",
+            "a",
+            "--per-interval",
+            "30m",
+            "--duration",
+            "2h",
+            "--format",
+            "json",
+        ],
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let r = json(&out);
+    let intervals = r["intervals"].as_array().unwrap();
+    assert_eq!(intervals.len(), 20, "{}", r["intervals"]);
+    assert_eq!(intervals[0]["start"], "mon 08:00");
+    assert_eq!(intervals[19]["start"], "mon 17:30");
+    assert_eq!(r["check"][0]["holds"], true, "{}", r["check"]);
+}
+
 /// A day whose load changes every hour or two and stops at 17:00: one rule, no abandonment,
 /// `max_chats = 1`, so each interval alone is an M/M/c queue.
 pub(crate) const DAY: &str = r#"

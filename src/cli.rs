@@ -862,6 +862,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         }
         return Ok(EXIT_SUCCESS);
     }
+    junit_outside(args.gate.junit.as_deref(), args.out.as_deref())?;
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
     let (out, notes) = if sweeps.is_empty() {
         let format = match args.format {
@@ -928,6 +929,7 @@ fn run_scenario(args: &RunArgs) -> Result<u8> {
     let overrides = args.overrides();
     let model = scenario::load_with(&args.file, &overrides)?;
     let gate = args.gate.gate(&model, &args.file)?;
+    junit_outside(args.gate.junit.as_deref(), args.out.as_deref())?;
     watch_for_interrupts();
     // Claimed before simulating: an unwritable or busy folder fails now, not after the run.
     let out_dir = args.out.as_deref().map(OutDir::claim).transpose()?;
@@ -1485,6 +1487,44 @@ fn stress(args: &StressArgs) -> Result<u8> {
         warnings: &answer.warnings,
     };
     set.finish(args, out_dir)
+}
+
+/// Refuses a `--junit` file inside the `--out` folder: the folder is replaced whole by the
+/// run's set, so the file would either land on one of the set's own files (a `summary.json`
+/// holding XML) or be a stranger that makes the next run on that folder refuse it.
+fn junit_outside(junit: Option<&Path>, out: Option<&Path>) -> Result<()> {
+    let (Some(junit), Some(out)) = (junit, out) else {
+        return Ok(());
+    };
+    if resolved(junit).starts_with(resolved(out)) {
+        return Err(Error::Usage(format!(
+            "--junit {}: inside the --out folder {}, which the run replaces whole; write it elsewhere",
+            junit.display(),
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A path made absolute, its longest existing ancestor resolved (symbolic links, `..`), so
+/// that two spellings of one place compare equal even before the place exists.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::env::current_dir().unwrap_or_default().join(p);
+    let mut rest = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(mut real) = at.canonicalize() {
+            real.extend(rest.iter().rev());
+            return real;
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
 }
 
 /// Set by the first SIGINT or SIGTERM.

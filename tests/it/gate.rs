@@ -279,6 +279,61 @@ fn exit_codes_one_by_one() {
     // 130 (interrupted) is checked with real signals in faults.rs.
 }
 
+/// A JUnit file inside the `--out` folder is refused before anything runs, however the path
+/// is spelt: the folder is replaced whole by the run's set, so the file would overwrite one of
+/// the set's own (a `summary.json` holding XML, exit 0) or be a stranger that makes the next
+/// run on the folder refuse it.
+#[test]
+fn junit_inside_the_out_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_arg = out_dir.to_str().unwrap();
+    let spellings = [
+        out_dir.join("summary.json"),
+        out_dir.join("gate.xml"),
+        dir.path().join("out/../out/./gate.xml"),
+    ];
+    for junit in &spellings {
+        let out = run(
+            GOOD,
+            &[
+                "--quiet",
+                "--out",
+                out_arg,
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{junit:?}: {err}");
+        assert!(err.contains("inside the --out folder"), "{err}");
+        assert!(out.stdout.is_empty());
+        assert!(!out_dir.exists(), "nothing is claimed before the refusal");
+    }
+    // Beside the folder is fine, and the set stays the set.
+    let beside = dir.path().join("gate.xml");
+    let out = run(
+        GOOD,
+        &[
+            "--quiet",
+            "--out",
+            out_arg,
+            "--junit",
+            beside.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    junit_is_valid(&beside);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["overall"].is_object());
+}
+
 /// A JUnit path that is a device or a pipe is written into, not replaced by a regular file
 /// (`--junit /dev/full` had turned the device into one). Tested through a link to the
 /// process's own stdout, a pipe here, so that a regression replaces only the link.

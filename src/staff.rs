@@ -176,7 +176,12 @@ pub fn staff(
         .map_or((0.0, 0.0), |p| (p.load, p.slots));
     let estimate = estimate(&unit, &q.targets, &per_group, peak);
     let mut runner = Runner::new(source, q, base, String::new(), step, stop);
-    let counts = search(&mut runner, estimate.clone(), &per_group)?;
+    let counts = search(
+        &mut runner,
+        estimate.clone(),
+        &per_group,
+        group_cap(&unit, q),
+    )?;
     let answer = runner.run(&counts)?;
     let values = |s: &Summary| q.targets.iter().map(|t| target_value(t, s)).collect();
     let mut one_fewer = Vec::new();
@@ -324,6 +329,7 @@ pub fn interval_needs(
             ..base.clone()
         })?,
     };
+    let cap = group_cap(&unit, q);
     let minutes = len / (60 * TICKS_PER_SEC);
     if !len.is_multiple_of(60 * TICKS_PER_SEC) || ![15, 30, 60].contains(&minutes) {
         return Err(Error::Usage("--per-interval is 15m, 30m or 60m".into()));
@@ -390,7 +396,7 @@ pub fn interval_needs(
             ..stationary.clone()
         };
         let mut runner = Runner::new(source, q, frozen, format!("{start}: "), step, stop);
-        let agents = search(&mut runner, estimate.clone(), &per_group)?;
+        let agents = search(&mut runner, estimate.clone(), &per_group, cap)?;
         let answer = runner.run(&agents)?;
         runs += runner.order;
         intervals.push(IntervalNeed {
@@ -584,11 +590,24 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// The most agents each varied group can have: the scenario's limit, less the agents of the
+/// groups not varied, shared evenly. (`unit` has one agent in each varied group.)
+fn group_cap(unit: &Model, q: &Query) -> u32 {
+    let fixed = unit.agents.len().saturating_sub(q.vary.len());
+    let room = (limits::MAX_AGENTS as usize).saturating_sub(fixed);
+    (room / q.vary.len().max(1)).max(1) as u32
+}
+
 /// The search: up from `start` until every target holds (all groups together), then each group
-/// down to its fewest by bisection, the others held, until no group can lose an agent.
-fn search(r: &mut Runner<'_>, start: Vec<u32>, per_group: &[(f64, u32)]) -> Result<Vec<u32>> {
-    let cap = limits::MAX_AGENTS as u32 / start.len() as u32;
-    let mut counts = start;
+/// down to its fewest by bisection, the others held, until no group can lose an agent. No group
+/// goes past `cap` agents (see [`group_cap`]).
+fn search(
+    r: &mut Runner<'_>,
+    start: Vec<u32>,
+    per_group: &[(f64, u32)],
+    cap: u32,
+) -> Result<Vec<u32>> {
+    let mut counts: Vec<u32> = start.into_iter().map(|n| n.min(cap)).collect();
     let mut below: Vec<u32> = vec![0; counts.len()];
     loop {
         let s = r.run(&counts)?;

@@ -1,7 +1,7 @@
 //! `routesim staff`: the staffing search against Erlang C on the pure case, and its errors.
 
 use crate::queueing::erlang_c;
-use crate::support::{json, routesim};
+use crate::support::{json, root, routesim};
 
 /// One team, one rule, exponential handling of 60 s, no abandonment: M/M/c.
 fn mmc(load: f64) -> String {
@@ -109,6 +109,36 @@ fn bad_targets_and_groups_are_usage_errors() {
     staff(&text, &["--target", "nope.sl(20s) >= 0.8", "--vary", "a"])
         .code(2)
         .stderr(predicates::str::contains("no team named \"nope\""));
+}
+
+/// A target no staffing meets says so, with the most agents the limit leaves the varied group
+/// once the groups not varied have theirs. (The search once ignored those, went past the
+/// scenario's limit, and blamed the valid file's other groups with "too many agents".)
+#[test]
+fn a_target_no_staffing_meets_says_so() {
+    let out = routesim()
+        .args(["staff", "scenarios/support-desk.toml", "--quiet"])
+        .args(["--duration", "2h", "--replications", "2"])
+        .args(["--target", "abandon <= 0", "--vary", "early"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    // The other groups' agents, counted from the file itself.
+    let text = std::fs::read_to_string(root().join("scenarios/support-desk.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    let others: i64 = doc["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"].as_str() != Some("early"))
+        .map(|a| a.get("count").and_then(|c| c.as_integer()).unwrap_or(1))
+        .sum();
+    let cap = 100_000 - others;
+    assert_eq!(
+        err.trim(),
+        format!("error: the targets are not met even with {cap} agents in each varied group")
+    );
 }
 
 /// `--duration` sets the length of each interval's stationary run; the intervals stay those of

@@ -465,6 +465,13 @@ impl Gate {
             ));
         }
         let baseline = spec.baseline.map(read_baseline).transpose()?;
+        if let Some((path, base)) = &baseline {
+            let metrics = BASELINE_FIGURES
+                .iter()
+                .copied()
+                .chain(tolerances.iter().map(|t| t.metric.as_str()));
+            check_baseline_figures(path, base, metrics)?;
+        }
         Ok(Gate {
             thresholds,
             rule: spec.rule,
@@ -729,6 +736,62 @@ fn read_baseline(path: &Path) -> Result<(PathBuf, Value)> {
         ));
     }
     Ok((path.to_path_buf(), value))
+}
+
+/// Refuses a baseline whose compared figures no run could have reported (a hand-edited or
+/// damaged file): a share outside 0 to 1, a negative or endless time, a negative or vast count,
+/// text where a figure belongs, a negative or endless ci95. Compared as they were, they read as
+/// regressions (a service level of 1e308 printed as "inf%"), or as "no value". A figure the
+/// baseline lacks altogether stays a warning when compared: an older report may not have it.
+fn check_baseline_figures<'m>(
+    path: &Path,
+    base: &Value,
+    metrics: impl Iterator<Item = &'m str>,
+) -> Result<()> {
+    let damaged = |metric: &str, why: String| {
+        Error::Scenario(Diagnostics {
+            file: path.to_path_buf(),
+            items: vec![Diagnostic::new(
+                metric,
+                None,
+                format!("{why}: a damaged report, not one a run wrote"),
+            )],
+        })
+    };
+    for metric in metrics {
+        let ci_path = format!("ci95.{metric}");
+        for (at, is_ci) in [(metric, false), (ci_path.as_str(), true)] {
+            let Ok(found) = lookup(base, at) else {
+                // Text or a list where a figure belongs, on a plain path: damaged. Anything
+                // else that is not found is a figure the report lacks.
+                let raw = at
+                    .split('.')
+                    .try_fold(base, |v, key| v.as_object().and_then(|m| m.get(key)));
+                if let Some(v) = raw.filter(|v| !v.is_number() && !v.is_null()) {
+                    return Err(damaged(at, format!("{v} is not a figure")));
+                }
+                continue;
+            };
+            let Some(x) = found.value.as_f64() else {
+                continue; // null: not reported for that scenario
+            };
+            let (ok, what) = match (is_ci, found.unit) {
+                (true, _) => (x >= 0.0 && x < 1e18, "a confidence half-width"),
+                (false, Unit::Share) => ((0.0..=1.0).contains(&x), "a share (0 to 1)"),
+                (false, Unit::Seconds) => ((0.0..1e12).contains(&x), "a time in seconds"),
+                (false, Unit::Number) => ((0.0..1e18).contains(&x), "a count"),
+            };
+            if !ok {
+                let shown = if x.abs() >= 1e9 {
+                    format!("{x:e}")
+                } else {
+                    x.to_string()
+                };
+                return Err(damaged(at, format!("{shown} is not {what}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A limit as it would be written: `60s`, `80%`, `0.8`.

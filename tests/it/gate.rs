@@ -279,6 +279,72 @@ fn exit_codes_one_by_one() {
     // 130 (interrupted) is checked with real signals in faults.rs.
 }
 
+/// A baseline whose compared figures no run could have written is refused (exit 2, naming the
+/// file and the figure) before anything runs; compared as it was, a service level of 1e308
+/// read as a regression ("inf%"), and text where a figure belongs as "no value".
+#[test]
+fn a_damaged_baseline_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = run(GOOD, &["--quiet", "--format", "json"]);
+    assert_eq!(good.status.code(), Some(0));
+    let report = json(&good.stdout);
+    let cases: [(&str, serde_json::Value, &str); 5] = [
+        (
+            "/overall/service_level",
+            1e308.into(),
+            "1e308 is not a share (0 to 1)",
+        ),
+        (
+            "/overall/service_level",
+            "high".into(),
+            "\"high\" is not a figure",
+        ),
+        (
+            "/overall/wait/p95",
+            (-5.0).into(),
+            "-5 is not a time in seconds",
+        ),
+        (
+            "/overall/abandon_rate",
+            1.5.into(),
+            "1.5 is not a share (0 to 1)",
+        ),
+        (
+            "/ci95/overall/wait/mean",
+            (-1.0).into(),
+            "-1 is not a confidence half-width",
+        ),
+    ];
+    for (i, (at, value, why)) in cases.into_iter().enumerate() {
+        let mut damaged = report.clone();
+        *damaged.pointer_mut(at).unwrap_or_else(|| panic!("{at}")) = value;
+        let file = dir.path().join(format!("base{i}.json"));
+        std::fs::write(&file, serde_json::to_vec(&damaged).unwrap()).unwrap();
+        let out = run(GOOD, &["--quiet", "--baseline", file.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{at}: {err}");
+        assert!(out.stdout.is_empty(), "{at}");
+        let key = at.trim_start_matches('/').replace('/', ".");
+        assert_eq!(
+            err.trim(),
+            format!(
+                "error: {}: {key}: {why}: a damaged report, not one a run wrote",
+                file.display()
+            )
+        );
+    }
+    // The report itself, untouched, is a baseline like any other.
+    let file = dir.path().join("base.json");
+    std::fs::write(&file, &good.stdout).unwrap();
+    let out = run(GOOD, &["--quiet", "--baseline", file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A JUnit file inside the `--out` folder is refused before anything runs, however the path
 /// is spelt: the folder is replaced whole by the run's set, so the file would overwrite one of
 /// the set's own (a `summary.json` holding XML, exit 0) or be a stranger that makes the next

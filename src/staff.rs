@@ -128,6 +128,16 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
             "staff needs at least one --vary GROUP (an [[agents]] entry's name)".into(),
         ));
     }
+    if let Some((_, g)) = q
+        .vary
+        .iter()
+        .enumerate()
+        .find(|(i, g)| q.vary[..*i].contains(g))
+    {
+        return Err(Error::Usage(format!(
+            "--vary {g}: the group is given twice; name each group once"
+        )));
+    }
     let threshold = service_level_threshold(&q.targets).map_err(Error::Usage)?;
     let base = Overrides {
         service_level: threshold,

@@ -109,6 +109,13 @@ fn bad_targets_and_groups_are_usage_errors() {
     staff(&text, &["--target", "nope.sl(20s) >= 0.8", "--vary", "a"])
         .code(2)
         .stderr(predicates::str::contains("no team named \"nope\""));
+    // One group varied twice would get two answers.
+    staff(
+        &text,
+        &["--target", "sl(20s) >= 0.8", "--vary", "a", "--vary", "a"],
+    )
+    .code(2)
+    .stderr("error: --vary a: the group is given twice; name each group once\n");
 }
 
 /// A target no staffing meets says so, with the most agents the limit leaves the varied group

@@ -1723,6 +1723,12 @@ fn explain(args: &ExplainArgs) -> Result<u8> {
         .filter(|p| !p.is_empty())
     {
         match pair.split_once('=') {
+            Some((k, _)) if attrs.iter().any(|(seen, _)| seen == k.trim()) => {
+                return Err(Error::Usage(format!(
+                    "--chat: {} is given twice; a chat has one value of each attribute",
+                    k.trim()
+                )));
+            }
             Some((k, v)) if !k.trim().is_empty() => {
                 attrs.push((k.trim().to_string(), v.trim().to_string()))
             }

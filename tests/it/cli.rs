@@ -399,6 +399,13 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
         .args(["explain", "scenarios/after-hours.toml", "--at", "someday"])
         .assert()
         .code(2);
+    // One value per attribute: the match once read the last and the explanation the first.
+    routesim()
+        .args(["explain", "scenarios/support-desk.toml"])
+        .args(["--chat", "topic=sales,topic=billing"])
+        .assert()
+        .code(2)
+        .stderr("error: --chat: topic is given twice; a chat has one value of each attribute\n");
 }
 
 /// Chats with a bot count against `max_waiting` too, so memory stays bounded whatever the

@@ -378,8 +378,26 @@ fn toml_value(text: &str) -> toml::Value {
         .unwrap_or_else(|_| toml::Value::String(text.to_string()))
 }
 
-/// Reads a `--set` text as the file's value of type `T` is read.
+/// Reads a `--set` text as the file's value of type `T` is read: first as the file would
+/// (straight into `T`, so a seed past `i64::MAX` is read as the file reads it, where a
+/// `toml::Value` holds only `i64`), then through [`toml_value`], which also reads a bare word
+/// as text (`1m30s`) and gives the message for a value of the wrong kind.
 fn read<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, SetError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct One<T> {
+        v: T,
+    }
+    let direct = toml::from_str::<One<T>>(&format!("v = {}", text.trim()));
+    let e = match direct {
+        Ok(one) => return Ok(one.v),
+        Err(e) => e,
+    };
+    // An integer too large for `T` would read as text below: its own message says more.
+    let integer = text.trim().trim_start_matches(['+', '-']);
+    if !integer.is_empty() && integer.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+        return Err(SetError::Value(key.into(), e.message().into()));
+    }
     T::deserialize(toml_value(text)).map_err(|e| SetError::Value(key.into(), e.message().into()))
 }
 

@@ -339,6 +339,38 @@ fn bad_sets_are_errors_that_name_the_path_before_anything_runs() {
     }
 }
 
+/// `--set` reads a value as the file does: a seed past `i64::MAX` (a TOML integer's range)
+/// runs the desk `--seed` runs, where it was once refused as text. One past `u64::MAX` gets the
+/// file's own message.
+#[test]
+fn a_seed_past_i64_is_read_as_the_file_reads_it() {
+    let (_dir, file) = desk(&mmc(10));
+    let seed = "18446744073709551615";
+    let set = format!("simulation.seed={seed}");
+    let s = json(&stdout(sweep(&file, &["--set", &set, "--format", "json"])));
+    assert_eq!(s["rows"][0]["values"][0], seed);
+    let run = routesim()
+        .args(["run", file.to_str().unwrap(), "--quiet", "--format", "json"])
+        .args(["--seed", seed])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert_eq!(
+        s["rows"][0]["service_level"]["value"],
+        json(&run.stdout)["overall"]["service_level"]
+    );
+    let err = sweep(&file, &["--set", "simulation.seed=18446744073709551616"])
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("integer `18446744073709551616` as i128, expected u64"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_bad_set_reads_exactly_so() {
     // The full message, as a user sees it, for the commonest mistakes (file, key, flag, hint).

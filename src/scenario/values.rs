@@ -23,6 +23,18 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
     if t.starts_with('-') {
         return Err(format!("a duration must be zero or more, got \"{s}\""));
     }
+    // humantime reads at most nine decimals (a nanosecond of a second) and says more only as
+    // "too large or cannot be represented", which this is not.
+    let decimals = t
+        .split('.')
+        .skip(1)
+        .map(|after| after.bytes().take_while(u8::is_ascii_digit).count())
+        .max();
+    if decimals.is_some_and(|d| d > 9) {
+        return Err(format!(
+            "cannot read duration \"{s}\": at most 9 decimal places are read; write fewer, or a number of seconds"
+        ));
+    }
     humantime::parse_duration(t).map(|d| d.as_secs_f64()).map_err(|e| {
         format!("cannot read duration \"{s}\" ({e}); write e.g. \"45s\", \"2m\", \"1h30m\" or a number of seconds")
     })
@@ -350,6 +362,12 @@ mod tests {
         }
         for s in ["", "fast", "-3", "-5m", "2 parsecs"] {
             assert!(parse_duration(s).is_err(), "{s}");
+        }
+        // Nine decimals are read; ten are refused for what they are, not as "too large".
+        assert_eq!(parse_duration("1.123456789m"), Ok(67.40740734));
+        for s in ["7.1234567891m", "1m 0.0000000001s"] {
+            let e = parse_duration(s).unwrap_err();
+            assert!(e.contains("at most 9 decimal places"), "{s}: {e}");
         }
     }
 

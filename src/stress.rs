@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::experiment::{self, RunOptions};
+use crate::scenario::limits::{self, num};
 use crate::scenario::{Overrides, Source};
 use crate::staff::{TargetValue, target_value};
 use crate::sweep::{Estimate, Row, Stop};
@@ -344,9 +345,9 @@ fn check(q: &Query) -> Result<()> {
     }
     // Loads are kept to six decimals (`snap`): a finer step or resolution makes the next load
     // the one just run, and the search asked for it again for ever (found by a fuzzing helper).
-    if q.step < LOAD_DECIMAL || q.resolution < LOAD_DECIMAL {
+    if q.from < LOAD_DECIMAL || q.step < LOAD_DECIMAL || q.resolution < LOAD_DECIMAL {
         return Err(Error::Usage(format!(
-            "--step and --resolution are at least {LOAD_DECIMAL} (loads are kept to six decimals)"
+            "--from, --step and --resolution are at least {LOAD_DECIMAL} (loads are kept to six decimals)"
         )));
     }
     if q.from >= q.max {
@@ -362,6 +363,33 @@ fn check(q: &Query) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Refuses a highest load `max` that would take a stream past the limit of a stream's volume
+/// (its own `scale` and `--scale` included), before anything runs: found while searching, the
+/// error named the `--scale` the search sets the load with, a flag the user never gave.
+fn within_volume_limit(model: &crate::model::Model, stream: Option<&str>, max: f64) -> Result<()> {
+    let busiest = model
+        .traffic
+        .iter()
+        .filter(|t| stream.is_none_or(|s| t.name == s))
+        .max_by(|a, b| a.scale.total_cmp(&b.scale));
+    if let Some(t) = busiest.filter(|t| t.scale * max > limits::MAX_MULTIPLIER) {
+        return Err(Error::Usage(format!(
+            "--max {}: stream \"{}\" would run at {}× its volume, past the limit of {}×; give --max {} or less",
+            num(max),
+            t.name,
+            num(t.scale * max),
+            num(limits::MAX_MULTIPLIER),
+            num(snap_down(limits::MAX_MULTIPLIER / t.scale))
+        )));
+    }
+    Ok(())
+}
+
+/// A multiplier kept to six decimals, rounded down.
+fn snap_down(m: f64) -> f64 {
+    (m * 1e6).floor() / 1e6
 }
 
 /// Finds the breaking load. `step` hears of each load tried, for a progress display; `stop` is
@@ -390,6 +418,7 @@ pub fn stress(
             model.name, model.replications
         )));
     }
+    within_volume_limit(&model, q.stream.as_deref(), q.max)?;
     let mut r = Runner {
         source,
         q,
@@ -671,6 +700,16 @@ pub fn ramp(
     let rise = (q.to - q.from) / q.per_hour * 3_600.0;
     // The file's moment, frozen: the ramp is the only change in the run.
     let plain = source.compile(&q.base)?;
+    within_volume_limit(&plain, q.stream.as_deref(), q.to)?;
+    let longest = limits::MAX_HORIZON_SECS - plain.warmup.as_secs_f64();
+    if 2.0 * rise > longest {
+        return Err(Error::Usage(format!(
+            "--ramp: rising from {} to --max {} takes {:.0} hours and falling as long, past the limit of 10 years for a run (warm-up included): ramp faster or to a lower --max",
+            num(q.from),
+            num(q.to),
+            rise / 3_600.0
+        )));
+    }
     let overrides = Overrides {
         service_level: threshold,
         duration: Some(2.0 * rise),

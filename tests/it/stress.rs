@@ -224,11 +224,51 @@ fn bad_questions_are_usage_errors() {
             "at least 0.000001",
         ),
         (vec!["--target", "nobody.sl(30s) >= 0.8"], "no team named"),
+        // Loads past what the scenario allows are the stress options' fault, found before any
+        // load runs (they were once found hundreds of loads in and blamed on --scale or
+        // --duration, flags never given), and a --from finer than six decimals read as 0.
+        (
+            vec!["--target", "sl(30s) >= 0", "--max", "1500", "--step", "100"],
+            "error: --max 1500: stream \"whatsapp\" would run at 1500× its volume, past the limit of 1000×; give --max 1000 or less",
+        ),
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--scale", "2", "--max", "600"],
+            "give --max 500 or less",
+        ),
+        (
+            vec!["--target", "sl(30s) >= 0.8", "--from", "1e-300"],
+            "--from, --step and --resolution are at least 0.000001",
+        ),
     ] {
         let out = routesim()
             .arg("stress")
             .arg(&desk)
             .args(["--quiet", "--duration", "1h"])
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // A ramp sets its own length: these come without --duration.
+    for (args, says) in [
+        (
+            vec!["--ramp", "10%/h", "--max", "5000"],
+            "--max 5000: stream",
+        ),
+        (
+            vec!["--ramp", "0.0001%/h"],
+            "error: --ramp: rising from 0.5 to --max 2 takes 1500000 hours and falling as long, past the limit of 10 years for a run",
+        ),
+    ] {
+        let out = routesim()
+            .arg("stress")
+            .arg(&desk)
+            .args(["--quiet", "--target", "sl(30s) >= 0.8"])
             .args(&args)
             .timeout(std::time::Duration::from_secs(60))
             .assert()

@@ -776,7 +776,7 @@ fn check_baseline_figures<'m>(
                 continue; // null: not reported for that scenario
             };
             let (ok, what) = match (is_ci, found.unit) {
-                (true, _) => (x >= 0.0 && x < 1e18, "a confidence half-width"),
+                (true, _) => ((0.0..1e18).contains(&x), "a confidence half-width"),
                 (false, Unit::Share) => ((0.0..=1.0).contains(&x), "a share (0 to 1)"),
                 (false, Unit::Seconds) => ((0.0..1e12).contains(&x), "a time in seconds"),
                 (false, Unit::Number) => ((0.0..1e18).contains(&x), "a count"),

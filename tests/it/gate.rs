@@ -359,17 +359,12 @@ fn junit_inside_the_out_folder_is_refused() {
         out_dir.join("gate.xml"),
         dir.path().join("out/../out/./gate.xml"),
     ];
+    let with_junit = |junit: &Path| {
+        let junit = junit.to_str().unwrap();
+        run(GOOD, &["--quiet", "--out", out_arg, "--junit", junit])
+    };
     for junit in &spellings {
-        let out = run(
-            GOOD,
-            &[
-                "--quiet",
-                "--out",
-                out_arg,
-                "--junit",
-                junit.to_str().unwrap(),
-            ],
-        );
+        let out = with_junit(junit);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{junit:?}: {err}");
         assert!(err.contains("inside the --out folder"), "{err}");
@@ -378,16 +373,7 @@ fn junit_inside_the_out_folder_is_refused() {
     }
     // Beside the folder is fine, and the set stays the set.
     let beside = dir.path().join("gate.xml");
-    let out = run(
-        GOOD,
-        &[
-            "--quiet",
-            "--out",
-            out_arg,
-            "--junit",
-            beside.to_str().unwrap(),
-        ],
-    );
+    let out = with_junit(&beside);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -47,6 +47,18 @@ pub struct OutDir {
     /// Held until the set is swapped in; the kernel releases it if the process dies.
     _lock: File,
     staging: tempfile::TempDir,
+    /// Whether the claim made DIR: a command that fails before its set is in removes it again,
+    /// if still empty, so that a refused run leaves nothing behind.
+    created: bool,
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        if self.created {
+            // Only an empty folder goes: after a commit DIR holds the set, and stays.
+            let _ = fs::remove_dir(&self.dir);
+        }
+    }
 }
 
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -107,6 +119,7 @@ impl OutDir {
         } else {
             dir
         };
+        let created = !dir.exists();
         fs::create_dir_all(&dir).map_err(write_err(&dir))?;
         // The real path, so that the staging folder goes beside DIR even for `--out .`.
         let dir = fs::canonicalize(&dir).map_err(write_err(&dir))?;
@@ -143,6 +156,7 @@ impl OutDir {
             dir: dir.to_path_buf(),
             _lock: lock,
             staging,
+            created,
         })
     }
 

@@ -283,6 +283,30 @@ fn an_interrupted_staff_or_bench_stops_at_once_and_prints_nothing() {
     }
 }
 
+/// A command refused after it claimed its `--out` folder (a stress test's --max past the volume
+/// limit is found once the scenario is compiled) leaves no folder it made behind, and one that
+/// was there as it was.
+#[test]
+fn a_refused_command_leaves_no_out_folder_it_made() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("new").join("out");
+    let args = |dir: &std::path::Path| {
+        let mut cmd = routesim(&["stress", "scenarios/support-desk.toml", "--quiet"]);
+        cmd.args(["--target", "sl(30s) >= 0.8", "--max", "1500"])
+            .args(["--duration", "1h", "--out", dir.to_str().unwrap()]);
+        cmd.output().unwrap()
+    };
+    let out = args(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.exists(), "the refused run left {}", dir.display());
+    assert!(leftovers(&parent.path().join("new")).is_empty());
+    // A folder that was there stays, with what it held.
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = args(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(dir.is_dir());
+}
+
 #[test]
 fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
     let parent = tempfile::tempdir().unwrap();

@@ -700,7 +700,15 @@ pub fn ramp(
     let rise = (q.to - q.from) / q.per_hour * 3_600.0;
     // The file's moment, frozen: the ramp is the only change in the run.
     let plain = source.compile(&q.base)?;
-    within_volume_limit(&plain, q.stream.as_deref(), q.to)?;
+    // A ramp's multiplier is its own (not --scale's), limited as a profile's is.
+    if q.to > limits::MAX_MULTIPLIER {
+        return Err(Error::Usage(format!(
+            "--max {}: a ramp rises to at most {}× the volume; give --max {} or less",
+            num(q.to),
+            num(limits::MAX_MULTIPLIER),
+            num(limits::MAX_MULTIPLIER)
+        )));
+    }
     let longest = limits::MAX_HORIZON_SECS - plain.warmup.as_secs_f64();
     if 2.0 * rise > longest {
         return Err(Error::Usage(format!(

@@ -244,7 +244,7 @@ fn bad_questions_are_usage_errors() {
                 "--max",
                 "5000",
             ],
-            "--max 5000: stream",
+            "--max 5000: a ramp rises to at most 1000× the volume; give --max 1000 or less",
         ),
         (
             vec!["--target", "sl(30s) >= 0.8", "--ramp", "0.0001%/h"],

@@ -393,9 +393,10 @@ fn read<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, SetError> {
         Ok(one) => return Ok(one.v),
         Err(e) => e,
     };
-    // An integer too large for `T` would read as text below: its own message says more.
-    let integer = text.trim().trim_start_matches(['+', '-']);
-    if !integer.is_empty() && integer.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+    // An integer too large for `T` would read as text below: its own message says more. (Not
+    // one TOML cannot read, such as `0600`, which is read as text below, as it always was.)
+    let integer = text.trim().trim_start_matches(['+', '-']).replace('_', "");
+    if integer.parse::<u128>().is_ok() && !(integer.len() > 1 && integer.starts_with('0')) {
         return Err(SetError::Value(key.into(), e.message().into()));
     }
     T::deserialize(toml_value(text)).map_err(|e| SetError::Value(key.into(), e.message().into()))

@@ -359,6 +359,20 @@ fn a_seed_past_i64_is_read_as_the_file_reads_it() {
         s["rows"][0]["service_level"]["value"],
         json(&run.stdout)["overall"]["service_level"]
     );
+    // Digits TOML cannot read as a number (a leading zero) are still read as text, as before.
+    let s = json(&stdout(sweep(
+        &file,
+        &["--set", "simulation.warmup=0600", "--format", "json"],
+    )));
+    assert_eq!(s["rows"][0]["values"][0], "0600");
+    let same = json(&stdout(sweep(
+        &file,
+        &["--set", "simulation.warmup=600", "--format", "json"],
+    )));
+    assert_eq!(
+        s["rows"][0]["service_level"],
+        same["rows"][0]["service_level"]
+    );
     let err = sweep(&file, &["--set", "simulation.seed=18446744073709551616"])
         .code(2)
         .get_output()

@@ -96,6 +96,16 @@ struct Found<'a> {
 /// Looks a path up in a report's JSON (the figures at the top level, as `--format json`
 /// prints them, or a `ci95` object of the same shape).
 fn lookup<'a>(root: &'a Value, path: &str) -> std::result::Result<Found<'a>, String> {
+    lookup_in(root, path, false)
+}
+
+/// [`lookup`]; with `any_leaf`, whatever value the path ends at is found (text, a group), so
+/// that a damaged report can be told from one that lacks the figure.
+fn lookup_in<'a>(
+    root: &'a Value,
+    path: &str,
+    any_leaf: bool,
+) -> std::result::Result<Found<'a>, String> {
     let mut cur = root;
     let mut rest = path;
     let mut done = String::new();
@@ -121,7 +131,7 @@ fn lookup<'a>(root: &'a Value, path: &str) -> std::result::Result<Found<'a>, Str
                         keys.join(", ")
                     ));
                 };
-                if next.is_string() {
+                if next.is_string() && !(any_leaf && tail.is_empty()) {
                     return Err(format!("`{key}` under {at} is a name, not a figure"));
                 }
                 parent = leaf;
@@ -178,6 +188,7 @@ fn lookup<'a>(root: &'a Value, path: &str) -> std::result::Result<Found<'a>, Str
     }
     match cur {
         Value::Number(_) | Value::Null => {}
+        _ if any_leaf => {}
         Value::Object(map) => {
             let keys: Vec<&str> = map.keys().map(String::as_str).collect();
             return Err(format!(
@@ -761,18 +772,20 @@ fn check_baseline_figures<'m>(
     for metric in metrics {
         let ci_path = format!("ci95.{metric}");
         for (at, is_ci) in [(metric, false), (ci_path.as_str(), true)] {
-            let Ok(found) = lookup(base, at) else {
-                // Text or a list where a figure belongs, on a plain path: damaged. Anything
-                // else that is not found is a figure the report lacks.
-                let raw = at
-                    .split('.')
-                    .try_fold(base, |v, key| v.as_object().and_then(|m| m.get(key)));
-                if let Some(v) = raw.filter(|v| !v.is_number() && !v.is_null()) {
-                    return Err(damaged(at, format!("{v} is not a figure")));
-                }
+            // Not found at all: a figure the report lacks (a warning when compared).
+            let Ok(found) = lookup_in(base, at, true) else {
                 continue;
             };
-            let Some(x) = found.value.as_f64() else {
+            let v = found.value;
+            if !(v.is_number() || v.is_null()) {
+                let shown = match v {
+                    Value::Object(_) => "a group of figures".to_string(),
+                    Value::Array(_) => "a list".to_string(),
+                    other => other.to_string(),
+                };
+                return Err(damaged(at, format!("{shown} is not a figure")));
+            }
+            let Some(x) = v.as_f64() else {
                 continue; // null: not reported for that scenario
             };
             let (ok, what) = match (is_ci, found.unit) {

@@ -333,6 +333,29 @@ fn a_damaged_baseline_is_refused() {
             )
         );
     }
+    // Text in a team's row, a figure a tolerance names: refused as well.
+    let mut damaged = report.clone();
+    let team = damaged["teams"][0]["name"].as_str().unwrap().to_string();
+    damaged["teams"][0]["service_level"] = "oops".into();
+    let file = dir.path().join("row.json");
+    std::fs::write(&file, serde_json::to_vec(&damaged).unwrap()).unwrap();
+    let tolerance = format!("teams.{team}.service_level=-0.1");
+    let args = [
+        "--quiet",
+        "--baseline",
+        file.to_str().unwrap(),
+        "--tolerance",
+        &tolerance,
+    ];
+    let out = run(GOOD, &args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "teams.{team}.service_level: \"oops\" is not a figure"
+        )),
+        "{err}"
+    );
     // The report itself, untouched, is a baseline like any other.
     let file = dir.path().join("base.json");
     std::fs::write(&file, &good.stdout).unwrap();

@@ -1506,25 +1506,30 @@ fn junit_outside(junit: Option<&Path>, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// A path made absolute, its longest existing ancestor resolved (symbolic links, `..`), so
-/// that two spellings of one place compare equal even before the place exists.
+/// A path made absolute and resolved component by component: symbolic links and `..` in the
+/// part that exists as the file system has them, `..` in the rest by dropping the component
+/// before it; so two spellings of one place compare equal even before the place exists.
 fn resolved(p: &Path) -> PathBuf {
-    let abs = std::env::current_dir().unwrap_or_default().join(p);
-    let mut rest = Vec::new();
-    let mut at = abs.as_path();
-    loop {
-        if let Ok(mut real) = at.canonicalize() {
-            real.extend(rest.iter().rev());
-            return real;
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name);
-                at = parent;
+    let mut real = PathBuf::new();
+    for c in std::env::current_dir()
+        .unwrap_or_default()
+        .join(p)
+        .components()
+    {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                real.pop();
             }
-            _ => return abs,
+            other => {
+                real.push(other);
+                if let Ok(r) = real.canonicalize() {
+                    real = r;
+                }
+            }
         }
     }
+    real
 }
 
 /// Set by the first SIGINT or SIGTERM.

@@ -128,11 +128,12 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
             "staff needs at least one --vary GROUP (an [[agents]] entry's name)".into(),
         ));
     }
-    if let Some((_, g)) = q
-        .vary
+    // Names as the scenario reads them (`--vary ' a'` is group `a`).
+    let vary: Vec<&str> = q.vary.iter().map(|g| g.trim()).collect();
+    if let Some((_, g)) = vary
         .iter()
         .enumerate()
-        .find(|(i, g)| q.vary[..*i].contains(g))
+        .find(|(i, g)| vary[..*i].contains(g))
     {
         return Err(Error::Usage(format!(
             "--vary {g}: the group is given twice; name each group once"
@@ -154,7 +155,7 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
             let a = unit
                 .agents
                 .iter()
-                .find(|a| a.name == format!("{g}-1"))
+                .find(|a| a.name == format!("{}-1", g.trim()))
                 .expect("a varied group of count 1 has an agent NAME-1");
             (a.cost, a.max_chats)
         })

@@ -47,18 +47,28 @@ pub struct OutDir {
     /// Held until the set is swapped in; the kernel releases it if the process dies.
     _lock: File,
     staging: tempfile::TempDir,
-    /// Whether the claim made DIR: a command that fails before its set is in removes it again,
-    /// if still empty, so that a refused run leaves nothing behind.
-    created: bool,
+    /// The highest folder the claim made (DIR, or a parent it had to make too): a command that
+    /// fails before its set is in removes them again, if still empty, so that a refused run
+    /// leaves nothing behind.
+    made: Option<PathBuf>,
 }
 
 impl Drop for OutDir {
     fn drop(&mut self) {
-        if self.created {
-            // Only an empty folder goes: after a commit DIR holds the set, and stays.
-            let _ = fs::remove_dir(&self.dir);
+        if let Some(top) = &self.made {
+            // The staging folder sits beside DIR, in a parent that may be one made: it goes
+            // first (after a commit it holds the old set, which goes in any case).
+            let _ = fs::remove_dir_all(self.staging.path());
+            remove_made(&self.dir, top);
         }
     }
+}
+
+/// Removes `dir` and its parents up to `top`, each only if empty (after a commit DIR holds the
+/// set, and stays).
+fn remove_made(dir: &Path, top: &Path) {
+    let mut at = dir.to_path_buf();
+    while fs::remove_dir(&at).is_ok() && at != top && at.pop() {}
 }
 
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -119,11 +129,25 @@ impl OutDir {
         } else {
             dir
         };
-        let created = !dir.exists();
+        // The highest folder that is not there yet: made below, and removed again on failure.
+        let top = dir
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+            .map(Path::to_path_buf);
         fs::create_dir_all(&dir).map_err(write_err(&dir))?;
         // The real path, so that the staging folder goes beside DIR even for `--out .`.
         let dir = fs::canonicalize(&dir).map_err(write_err(&dir))?;
-        let dir = dir.as_path();
+        let made = top.and_then(|t| fs::canonicalize(t).ok());
+        Self::claim_made(&dir, made.clone()).inspect_err(|_| {
+            if let Some(top) = &made {
+                remove_made(&dir, top);
+            }
+        })
+    }
+
+    /// The rest of [`OutDir::claim`], once DIR exists (`made`: what the claim made of it).
+    fn claim_made(dir: &Path, made: Option<PathBuf>) -> Result<OutDir> {
         // The set is swapped in by replacing the folder itself: a shell standing in it would be
         // left in a deleted folder.
         if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(dir)) {
@@ -156,7 +180,7 @@ impl OutDir {
             dir: dir.to_path_buf(),
             _lock: lock,
             staging,
-            created,
+            made,
         })
     }
 

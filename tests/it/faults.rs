@@ -284,8 +284,8 @@ fn an_interrupted_staff_or_bench_stops_at_once_and_prints_nothing() {
 }
 
 /// A command refused after it claimed its `--out` folder (a stress test's --max past the volume
-/// limit is found once the scenario is compiled) leaves no folder it made behind, and one that
-/// was there as it was.
+/// limit is found once the scenario is compiled) leaves no folder it made behind (DIR and the
+/// parents made for it), and one that was there as it was.
 #[test]
 fn a_refused_command_leaves_no_out_folder_it_made() {
     let parent = tempfile::tempdir().unwrap();
@@ -298,13 +298,21 @@ fn a_refused_command_leaves_no_out_folder_it_made() {
     };
     let out = args(&dir);
     assert_eq!(out.status.code(), Some(2));
-    assert!(!dir.exists(), "the refused run left {}", dir.display());
-    assert!(leftovers(&parent.path().join("new")).is_empty());
+    // Neither DIR nor the parent made for it.
+    assert!(
+        !parent.path().join("new").exists(),
+        "the refused run left its folders"
+    );
+    assert!(leftovers(parent.path()).is_empty());
     // A folder that was there stays, with what it held.
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("summary.json"), "{}").unwrap();
     let out = args(&dir);
     assert_eq!(out.status.code(), Some(2));
-    assert!(dir.is_dir());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("summary.json")).unwrap(),
+        "{}"
+    );
 }
 
 #[test]

@@ -394,7 +394,17 @@ fn junit_inside_the_out_folder_is_refused() {
         assert!(out.stdout.is_empty());
         assert!(!out_dir.exists(), "nothing is claimed before the refusal");
     }
-    // Beside the folder is fine, and the set stays the set.
+    // Beside the folder is fine, however it is spelt (through the folder not yet made, too),
+    // and the set stays the set.
+    let via = dir.path().join("out/../via.xml");
+    let out = with_junit(&via);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    junit_is_valid(&dir.path().join("via.xml"));
     let beside = dir.path().join("gate.xml");
     let out = with_junit(&beside);
     assert_eq!(

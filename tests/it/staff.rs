@@ -116,6 +116,14 @@ fn bad_targets_and_groups_are_usage_errors() {
     )
     .code(2)
     .stderr("error: --vary a: the group is given twice; name each group once\n");
+    // Names are read as the scenario reads them: ' a' is a (it once panicked, exit 101).
+    staff(
+        &text,
+        &["--target", "sl(20s) >= 0.8", "--vary", "a", "--vary", " a"],
+    )
+    .code(2)
+    .stderr("error: --vary a: the group is given twice; name each group once\n");
+    staff(&text, &["--target", "sl(20s) >= 0.8", "--vary", " a"]).success();
 }
 
 /// A target no staffing meets says so, with the most agents the limit leaves the varied group

@@ -250,6 +250,11 @@ fn limit_for(limit: Limit, unit: Unit, metric: &str) -> std::result::Result<f64,
                 "a number"
             }
         )),
+        // A share's limit outside 0 to 1 is always or never met: a slip, such as "80" for 80%.
+        (l, Unit::Share) if !(0.0..=1.0).contains(&l.value()) => Err(format!(
+            "`{metric}` is a share from 0 to 1: a limit of {} is always or never met; write it from 0 to 1 or as a percentage up to 100% (\"80%\")",
+            written(l)
+        )),
         (l, _) => Ok(l.value()),
     }
 }
@@ -961,6 +966,13 @@ mod tests {
         assert_eq!(limit_for(Limit::Number(0.8), Unit::Share, "x"), Ok(0.8));
         assert!(limit_for(Limit::Secs(60.0), Unit::Share, "x").is_err());
         assert!(limit_for(Limit::Percent(0.8), Unit::Seconds, "x").is_err());
+        // A share's limit is from 0 to 1 (0% to 100%), the ends included.
+        assert_eq!(limit_for(Limit::Percent(1.0), Unit::Share, "x"), Ok(1.0));
+        assert_eq!(limit_for(Limit::Number(0.0), Unit::Share, "x"), Ok(0.0));
+        for l in [Limit::Percent(2.0), Limit::Number(80.0), Limit::Number(-0.1)] {
+            let e = limit_for(l, Unit::Share, "x").unwrap_err();
+            assert!(e.contains("is a share from 0 to 1"), "{e}");
+        }
     }
 
     #[test]

@@ -969,7 +969,11 @@ mod tests {
         // A share's limit is from 0 to 1 (0% to 100%), the ends included.
         assert_eq!(limit_for(Limit::Percent(1.0), Unit::Share, "x"), Ok(1.0));
         assert_eq!(limit_for(Limit::Number(0.0), Unit::Share, "x"), Ok(0.0));
-        for l in [Limit::Percent(2.0), Limit::Number(80.0), Limit::Number(-0.1)] {
+        for l in [
+            Limit::Percent(2.0),
+            Limit::Number(80.0),
+            Limit::Number(-0.1),
+        ] {
             let e = limit_for(l, Unit::Share, "x").unwrap_err();
             assert!(e.contains("is a share from 0 to 1"), "{e}");
         }

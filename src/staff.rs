@@ -144,18 +144,14 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
         service_level: threshold,
         ..q.base.clone()
     };
-    let unit = source.compile(&Overrides {
-        counts: q.vary.iter().map(|g| (g.clone(), 1)).collect(),
-        ..base.clone()
-    })?;
-    let per_group: Vec<(f64, u32)> = q
-        .vary
+    let unit = unit_desk(source, q, &base)?;
+    let per_group: Vec<(f64, u32)> = vary
         .iter()
         .map(|g| {
             let a = unit
                 .agents
                 .iter()
-                .find(|a| a.name == format!("{}-1", g.trim()))
+                .find(|a| a.name == format!("{g}-1"))
                 .expect("a varied group of count 1 has an agent NAME-1");
             (a.cost, a.max_chats)
         })
@@ -165,6 +161,32 @@ fn prepare(source: &Source, q: &Query) -> Result<Prepared> {
         unit,
         per_group,
     })
+}
+
+/// The desk with one agent in each varied group (named `GROUP-1`), on `base`.
+fn unit_desk(source: &Source, q: &Query, base: &Overrides) -> Result<Model> {
+    source.compile(&Overrides {
+        counts: q.vary.iter().map(|g| (g.clone(), 1)).collect(),
+        ..base.clone()
+    })
+}
+
+/// Runs `model` on `threads` threads, unless or until `stop` says so: a run cut short is no
+/// answer, and ends with [`Error::Interrupted`].
+fn simulate(model: &Model, threads: usize, stop: &(dyn Fn() -> bool + Sync)) -> Result<Summary> {
+    if stop() {
+        return Err(Error::Interrupted);
+    }
+    let options = RunOptions {
+        threads,
+        interval: None,
+    };
+    let (s, _) = experiment::run_with(model, &options, |_| Stop(stop), &|_| {});
+    if stop() {
+        return Err(Error::Interrupted);
+    }
+    s.failed()?;
+    Ok(s)
 }
 
 /// Searches for the staffing. `step` hears of each staffing tried, for a progress display;
@@ -334,11 +356,14 @@ pub fn interval_needs(
     // too (`check_curve`); `--duration` sets the length of each stationary run, not the window.
     let unit = match base.duration {
         None => unit,
-        Some(_) => source.compile(&Overrides {
-            counts: q.vary.iter().map(|g| (g.clone(), 1)).collect(),
-            duration: None,
-            ..base.clone()
-        })?,
+        Some(_) => unit_desk(
+            source,
+            q,
+            &Overrides {
+                duration: None,
+                ..base.clone()
+            },
+        )?,
     };
     let cap = group_cap(&unit, q);
     let minutes = len / (60 * TICKS_PER_SEC);
@@ -476,18 +501,7 @@ pub fn check_curve(
         duration: None,
         ..base.clone()
     })?;
-    let options = RunOptions {
-        threads: q.threads,
-        interval: None,
-    };
-    if stop() {
-        return Err(Error::Interrupted);
-    }
-    let (check, _) = experiment::run_with(&model, &options, |_| Stop(stop), &|_| {});
-    if stop() {
-        return Err(Error::Interrupted);
-    }
-    check.failed()?;
+    let check = simulate(&model, q.threads, stop)?;
     let hours = len as f64 / 3_600.0 / TICKS_PER_SEC as f64;
     Ok(Requirement {
         scenario: check.scenario.clone(),
@@ -549,9 +563,6 @@ impl<'a> Runner<'a> {
         if let Some(s) = self.runs.get(counts) {
             return Ok(s.clone());
         }
-        if (self.stop)() {
-            return Err(Error::Interrupted);
-        }
         if self.order >= MAX_RUNS {
             return Err(Error::Usage(format!(
                 "no answer after {MAX_RUNS} staffings; check that the targets can be met (a patience shorter than the service-level threshold, say)"
@@ -577,17 +588,8 @@ impl<'a> Runner<'a> {
             ..self.base.clone()
         };
         let model = self.source.compile(&overrides)?;
-        let options = RunOptions {
-            threads: self.q.threads,
-            interval: None,
-        };
-        let stop = self.stop;
-        let (s, _) = experiment::run_with(&model, &options, |_| Stop(stop), &|_| {});
-        // A staffing cut short is no answer: it is not remembered.
-        if stop() {
-            return Err(Error::Interrupted);
-        }
-        s.failed()?;
+        // A staffing cut short is no answer: the error leaves it unremembered.
+        let s = simulate(&model, self.q.threads, self.stop)?;
         for t in &self.q.targets {
             if !t.scope_exists(&s) {
                 return Err(Error::Usage(format!(

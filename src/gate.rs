@@ -731,14 +731,17 @@ fn regression(
     (verdict.0.to_string(), verdict.1)
 }
 
+/// A problem with the baseline file `path`, at `key` (a figure's path, or none) and `line`.
+fn baseline_error(path: &Path, key: &str, line: Option<usize>, why: String) -> Error {
+    Error::Scenario(Diagnostics {
+        file: path.to_path_buf(),
+        items: vec![Diagnostic::new(key, line, why)],
+    })
+}
+
 /// Reads a stored report (`summary.json`, or what `run --format json` printed).
 fn read_baseline(path: &Path) -> Result<(PathBuf, Value)> {
-    let bad = |line: Option<usize>, why: String| {
-        Error::Scenario(Diagnostics {
-            file: path.to_path_buf(),
-            items: vec![Diagnostic::new("", line, why)],
-        })
-    };
+    let bad = |line, why| baseline_error(path, "", line, why);
     let text = crate::scenario::read_data_file(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -765,14 +768,8 @@ fn check_baseline_figures<'m>(
     metrics: impl Iterator<Item = &'m str>,
 ) -> Result<()> {
     let damaged = |metric: &str, why: String| {
-        Error::Scenario(Diagnostics {
-            file: path.to_path_buf(),
-            items: vec![Diagnostic::new(
-                metric,
-                None,
-                format!("{why}: a damaged report, not one a run wrote"),
-            )],
-        })
+        let why = format!("{why}: a damaged report, not one a run wrote");
+        baseline_error(path, metric, None, why)
     };
     for metric in metrics {
         let ci_path = format!("ci95.{metric}");
@@ -800,12 +797,7 @@ fn check_baseline_figures<'m>(
                 (false, Unit::Number) => ((0.0..1e18).contains(&x), "a count"),
             };
             if !ok {
-                let shown = if x.abs() >= 1e9 {
-                    format!("{x:e}")
-                } else {
-                    x.to_string()
-                };
-                return Err(damaged(at, format!("{shown} is not {what}")));
+                return Err(damaged(at, format!("{} is not {what}", num(x))));
             }
         }
     }

@@ -162,31 +162,28 @@ fn a_target_no_staffing_meets_says_so() {
 /// group then had no one: a false "fails".)
 #[test]
 fn per_interval_duration_sets_the_runs_not_the_window() {
-    let out = staff(
-        DAY,
-        &[
-            "--target",
-            "sl(20s) >= 0.8",
-            "--vary",
-            "a",
-            "--per-interval",
-            "30m",
-            "--duration",
-            "2h",
-            "--format",
-            "json",
-        ],
-    )
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let r = json(&out);
+    let r = day_curve(&["--duration", "2h"]);
     let intervals = r["intervals"].as_array().unwrap();
     assert_eq!(intervals.len(), 20, "{}", r["intervals"]);
     assert_eq!(intervals[0]["start"], "mon 08:00");
     assert_eq!(intervals[19]["start"], "mon 17:30");
     assert_eq!(r["check"][0]["holds"], true, "{}", r["check"]);
+}
+
+/// [`DAY`]'s question: its requirement per half hour for `sl(20s) >= 0.8`.
+const DAY_CURVE: [&str; 6] = [
+    "--target",
+    "sl(20s) >= 0.8",
+    "--vary",
+    "a",
+    "--per-interval",
+    "30m",
+];
+
+/// [`DAY_CURVE`]'s answer as JSON, with `extra` flags.
+fn day_curve(extra: &[&str]) -> serde_json::Value {
+    let args = [&DAY_CURVE[..], &["--format", "json"], extra].concat();
+    json(&staff(DAY, &args).success().get_output().stdout)
 }
 
 /// A day whose load changes every hour or two and stops at 17:00: one rule, no abandonment,
@@ -216,24 +213,7 @@ route = [{ team = "q" }]
 
 #[test]
 fn the_requirement_per_interval_agrees_with_erlang_c_in_every_interval() {
-    let out = staff(
-        DAY,
-        &[
-            "--target",
-            "sl(20s) >= 0.8",
-            "--vary",
-            "a",
-            "--per-interval",
-            "30m",
-            "--format",
-            "json",
-        ],
-    )
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let r = json(&out);
+    let r = day_curve(&[]);
     let profile = [
         (8.0, 0.3),
         (9.0, 0.8),
@@ -265,23 +245,11 @@ fn the_requirement_per_interval_agrees_with_erlang_c_in_every_interval() {
     // The curve, used as the roster of the whole day, meets the target.
     assert_eq!(r["check"][0]["holds"], true, "{}", r["check"]);
     // CSV: one row per interval, the group's requirement in its own column.
-    let csv = staff(
-        DAY,
-        &[
-            "--target",
-            "sl(20s) >= 0.8",
-            "--vary",
-            "a",
-            "--per-interval",
-            "30m",
-            "--format",
-            "csv",
-        ],
-    )
-    .success()
-    .get_output()
-    .stdout
-    .clone();
+    let csv = staff(DAY, &[&DAY_CURVE[..], &["--format", "csv"]].concat())
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(csv).unwrap();
     assert!(text.starts_with("start,load,a_erlang_c,a\n"), "{text}");
     assert_eq!(text.lines().count(), 21);

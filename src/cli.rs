@@ -1685,12 +1685,18 @@ fn write_set(
 /// A path that is a device or a pipe (`/dev/stdout`, `/dev/null`, a FIFO) is written into, as a
 /// shell redirection would: renamed over, `--junit /dev/full` had replaced the device with a
 /// regular file (found by a fuzzing helper).
+///
+/// The file gets the permissions a shell redirection gives: those of the file it replaces, or
+/// for a new one 0666 less the umask. (A temporary file is made 0600, and a CI job's artifact
+/// upload running as another user could not read the `--junit` report.)
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
-    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+    let old = fs::metadata(path).ok();
+    if old.as_ref().is_some_and(|m| !m.is_file() && !m.is_dir()) {
         let mut f = fs::OpenOptions::new().write(true).open(path).map_err(err)?;
         return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
     }
@@ -1698,7 +1704,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .permissions(fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(err)?;
+    if let Some(m) = old.filter(fs::Metadata::is_file) {
+        tmp.as_file()
+            .set_permissions(m.permissions())
+            .map_err(err)?;
+    }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(err)?;

@@ -432,6 +432,32 @@ fn junit_into_a_pipe_is_written_into_it() {
     );
 }
 
+/// A JUnit file is readable as a shell redirection's would be: a new one gets 0666 less the
+/// umask (as a file this test creates beside it), one written over keeps its mode. Both had
+/// been 0600, the temporary file's, which a CI job's upload as another user could not read.
+#[test]
+fn junit_gets_the_permissions_a_redirection_would() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let junit = dir.path().join("gate.xml");
+    let write = || {
+        let out = run(GOOD, &["--quiet", "--junit", junit.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+    };
+    write();
+    assert_eq!(mode(&junit), mode(&plain));
+    for kept in [0o640, 0o604] {
+        std::fs::set_permissions(&junit, std::fs::Permissions::from_mode(kept)).unwrap();
+        write();
+        assert_eq!(mode(&junit), kept);
+        junit_is_valid(&junit);
+    }
+}
+
 #[test]
 fn the_exit_codes_in_the_readme_are_the_ones_the_binary_uses() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();

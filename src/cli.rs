@@ -1119,6 +1119,7 @@ fn compare(args: &CompareArgs) -> Result<u8> {
     for f in &args.files[1..] {
         models.push(scenario::load_with(f, &overrides)?);
     }
+    routesim::compare::name_apart(&mut models, &args.files);
     let options = experiment::RunOptions {
         threads: args.runs.threads as usize,
         interval: None,

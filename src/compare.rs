@@ -184,6 +184,51 @@ pub fn compare_until(
     Ok(Some(assemble(models, runs)))
 }
 
+/// Gives compared models loaded from `paths` names that tell them apart, as the table's
+/// columns, the JSON's `scenarios` and the warnings show them. Each keeps its file name
+/// (`desk.toml`) unless another model has the same; those take as many of their path's last
+/// parts as tell them apart (`a/desk.toml`, `b/desk.toml`), and a path given more than once is
+/// numbered from its second time on (`desk.toml (2)`). Two columns both called `desk.toml` left
+/// the reader to guess which was which.
+pub fn name_apart(models: &mut [Model], paths: &[std::path::PathBuf]) {
+    let parts: Vec<Vec<String>> = paths
+        .iter()
+        .map(|p| {
+            (p.components())
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .collect();
+    let suffix = |i: usize, k: usize| parts[i][parts[i].len().saturating_sub(k)..].join("/");
+    // The fewest last parts that no other path shares at that length. Two names so found can
+    // only be equal when their paths are (a shorter suffix equal to a longer one would be the
+    // whole of its path, and then equal at the shorter length too).
+    let apart = |i: usize| {
+        let others: Vec<usize> = (0..parts.len()).filter(|&j| parts[j] != parts[i]).collect();
+        let k = (1..=parts[i].len())
+            .find(|&k| others.iter().all(|&j| suffix(j, k) != suffix(i, k)))
+            .unwrap_or(parts[i].len());
+        suffix(i, k)
+    };
+    let names: Vec<Option<String>> = (0..models.len().min(paths.len()))
+        .map(|i| {
+            let twins = models.iter().filter(|m| m.name == models[i].name).count();
+            (twins > 1).then(|| {
+                let again = parts[..i].iter().filter(|p| **p == parts[i]).count();
+                match again {
+                    0 => apart(i),
+                    n => format!("{} ({})", apart(i), n + 1),
+                }
+            })
+        })
+        .collect();
+    for (m, name) in models.iter_mut().zip(names) {
+        if let Some(name) = name {
+            m.name = name;
+        }
+    }
+}
+
 /// Whether the models can be compared: two or more, each with two replications or more.
 pub fn check(models: &[Model]) -> Result<()> {
     if models.len() < 2 {
@@ -374,6 +419,39 @@ fn verdict(diff: Option<f64>, ci95: Option<f64>, better: Better) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compared_files_of_one_name_are_told_apart_by_their_paths() {
+        let named = |files: &[&str]| -> Vec<String> {
+            let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
+            let mut models: Vec<Model> = paths
+                .iter()
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy();
+                    crate::scenario::parse_str(&name, crate::scenario::tests::MINIMAL).unwrap()
+                })
+                .collect();
+            name_apart(&mut models, &paths);
+            models.into_iter().map(|m| m.name).collect()
+        };
+        assert_eq!(named(&["a.toml", "b.toml"]), ["a.toml", "b.toml"]);
+        assert_eq!(
+            named(&["x/a/desk.toml", "y/a/desk.toml", "z/b.toml"]),
+            ["x/a/desk.toml", "y/a/desk.toml", "b.toml"]
+        );
+        assert_eq!(
+            named(&["old/desk.toml", "new/desk.toml", "desk.toml"]),
+            ["old/desk.toml", "new/desk.toml", "desk.toml"]
+        );
+        assert_eq!(
+            named(&["a/desk.toml", "x/a/desk.toml"]),
+            ["a/desk.toml", "x/a/desk.toml"]
+        );
+        assert_eq!(
+            named(&["desk.toml", "b/desk.toml", "desk.toml"]),
+            ["desk.toml", "b/desk.toml", "desk.toml (2)"]
+        );
+    }
 
     #[test]
     fn a_sweep_names_the_figures_in_the_order_measures_gives_them() {

@@ -581,6 +581,7 @@ pub fn merge_compare(
     for (path, hash) in first.scenarios.iter().zip(&first.scenario_hashes) {
         models.push(scenario_of(path, hash)?.compile(&overrides)?);
     }
+    crate::compare::name_apart(&mut models, &first.scenarios);
     let options = RunOptions {
         threads: 0,
         interval: None,

@@ -129,6 +129,46 @@ fn a_scenario_against_itself_shows_no_difference() {
     }
 }
 
+/// Two files of one name are told apart by their folders, in the table's columns as in the
+/// JSON; the same file given twice is numbered.
+#[test]
+fn files_of_one_name_are_told_apart() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for sub in ["old", "new"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        std::fs::write(dir.path().join(sub).join("desk.toml"), mmc(3, 1.0)).unwrap();
+    }
+    let files = ["old/desk.toml", "new/desk.toml", "old/desk.toml"];
+    let run = |format: &str| {
+        let out = routesim()
+            .current_dir(dir.path())
+            .args([
+                "compare",
+                "--quiet",
+                "--replications",
+                "2",
+                "--format",
+                format,
+            ])
+            .args(files)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let c = json(run("json").as_bytes());
+    let names = ["old/desk.toml", "new/desk.toml", "old/desk.toml (2)"];
+    assert_eq!(c["scenarios"], serde_json::json!(names));
+    assert_eq!(c["rows"][0]["diffs"][0]["scenario"], "new/desk.toml");
+    let table = run("table");
+    let header = table.lines().find(|l| l.starts_with("figure")).unwrap();
+    for name in names {
+        assert!(header.contains(name), "{header}");
+    }
+}
+
 #[test]
 fn different_traffic_cannot_pair_and_says_so() {
     let c = compare(&[mmc(10, 0.14), mmc(10, 0.12)], &["--replications", "5"]);

@@ -310,8 +310,9 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
 fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
     let a = root().join("scenarios/support-desk.toml");
     let dir = tempfile::tempdir().unwrap();
-    // The same desk with one more early agent: paired, a real difference.
-    let b = dir.path().join("more.toml");
+    // The same desk with one more early agent: paired, a real difference. Its file has the
+    // first one's name, so the merge must name the two apart as one machine does.
+    let b = dir.path().join("support-desk.toml");
     let text = std::fs::read_to_string(&a).unwrap();
     std::fs::write(&b, text.replacen("count = 8", "count = 9", 1)).unwrap();
     let compare = line(&[&"compare", &a, &b, &"--replications", &"5"]);
@@ -319,6 +320,15 @@ fn a_comparison_in_shards_merges_into_the_one_machine_comparison() {
         let mut one = compare.clone();
         one.extend(line(&[&"--quiet", &"--format", &format]));
         let want = stdout_of(&one);
+        if format == "json" {
+            let names = crate::support::json(&want)["scenarios"].clone();
+            let tmp = dir.path().file_name().unwrap().to_str().unwrap();
+            let b_name = format!("{tmp}/support-desk.toml");
+            assert_eq!(
+                names,
+                serde_json::json!(["scenarios/support-desk.toml", b_name])
+            );
+        }
         for n in [2u32, 5] {
             let got = sharded_cmd(&compare, n, &["--format", format]);
             assert!(got == want, "compare in {n} shards, {format}");

@@ -79,6 +79,9 @@ impl Shard {
 pub struct Partial {
     /// [`FORMAT`].
     pub format: String,
+    /// The file it was read from ([`read`] notes it, for messages); not stored.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
     /// The routesim version that wrote it.
     pub routesim: String,
     /// The scenario file as the shard was given it.
@@ -126,6 +129,7 @@ pub fn run_shard(
         return Err(crate::error::Error::Run(e.clone()));
     }
     Ok(Partial {
+        file: None,
         format: FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
@@ -172,20 +176,20 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
     let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
     let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| bad(format!("not a routesim partial result ({e})")))?;
+    fn noted<P: Sharded + serde::de::DeserializeOwned>(
+        value: serde_json::Value,
+        path: &Path,
+    ) -> std::result::Result<Box<P>, serde_json::Error> {
+        let mut part: Box<P> = Box::new(serde_json::from_value(value)?);
+        part.note_file(path);
+        Ok(part)
+    }
     let damaged = |e: serde_json::Error| bad(format!("a damaged partial result ({e})"));
     match value.get("format").and_then(|f| f.as_str()) {
-        Some(FORMAT) => Ok(AnyPartial::Run(Box::new(
-            serde_json::from_value(value).map_err(damaged)?,
-        ))),
-        Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(Box::new(
-            serde_json::from_value(value).map_err(damaged)?,
-        ))),
-        Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(Box::new(
-            serde_json::from_value(value).map_err(damaged)?,
-        ))),
-        Some(STAFF_FORMAT) => Ok(AnyPartial::Staff(Box::new(
-            serde_json::from_value(value).map_err(damaged)?,
-        ))),
+        Some(FORMAT) => Ok(AnyPartial::Run(noted(value, path).map_err(damaged)?)),
+        Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(noted(value, path).map_err(damaged)?)),
+        Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(noted(value, path).map_err(damaged)?)),
+        Some(STAFF_FORMAT) => Ok(AnyPartial::Staff(noted(value, path).map_err(damaged)?)),
         Some(other) => Err(bad(format!(
             "a partial result of format \"{other}\"; this routesim reads {FORMAT}, {SWEEP_FORMAT}, {COMPARE_FORMAT} and {STAFF_FORMAT}"
         ))),
@@ -201,6 +205,9 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
 pub struct SweepPartial {
     /// [`SWEEP_FORMAT`].
     pub format: String,
+    /// The file it was read from ([`read`] notes it, for messages); not stored.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
     /// The routesim version that wrote it.
     pub routesim: String,
     /// The scenario file as the shard was given it.
@@ -258,6 +265,7 @@ pub fn run_sweep_shard(
         return Ok(None);
     };
     Ok(Some(SweepPartial {
+        file: None,
         format: SWEEP_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
@@ -280,6 +288,17 @@ trait Sharded {
     fn of(&self) -> u32;
     /// The routesim version that wrote it.
     fn routesim(&self) -> &str;
+    /// The file it was read from, if it was.
+    fn file(&self) -> Option<&Path>;
+    /// Notes the file it was read from.
+    fn note_file(&mut self, path: &Path);
+    /// "shard K of N", and its file when known: what a message calls it.
+    fn called(&self) -> String {
+        match self.file() {
+            Some(f) => format!("shard {} of {} ({})", self.shard(), self.of(), f.display()),
+            None => format!("shard {} of {}", self.shard(), self.of()),
+        }
+    }
 }
 
 macro_rules! sharded {
@@ -288,6 +307,8 @@ macro_rules! sharded {
             fn shard(&self) -> u32 { self.shard }
             fn of(&self) -> u32 { self.of }
             fn routesim(&self) -> &str { &self.routesim }
+            fn file(&self) -> Option<&Path> { self.file.as_deref() }
+            fn note_file(&mut self, path: &Path) { self.file = Some(path.to_path_buf()) }
         }
     )*};
 }
@@ -309,17 +330,18 @@ fn gather<P: Sharded, K: PartialEq>(
     let want = key(first);
     if let Some(other) = parts.iter().find(|p| key(p) != want) {
         return Err(Error::Usage(format!(
-            "shard {} of {} ran other options than shard {} of {} (the scenario, its content, the flags or the shard count differ): they are not parts of one {what}",
-            other.shard(),
-            other.of(),
-            first.shard(),
-            first.of()
+            "{} ran other options than {} (the scenario, its content, the flags or the shard count differ): they are not parts of one {what}",
+            other.called(),
+            first.called(),
         )));
     }
     let n = first.of();
     parts.sort_by_key(|p| p.shard());
-    complete(&parts.iter().map(|p| p.shard()).collect::<Vec<_>>(), n)?;
-    let notes = version_note(parts.iter().map(|p| (p.shard(), p.routesim().to_string())));
+    let got: Vec<u32> = parts.iter().map(|p| p.shard()).collect();
+    complete(&got, n, |i| {
+        parts[i].file().map(|f| f.display().to_string())
+    })?;
+    let notes = version_note(parts.iter().map(|p| (p.called(), p.routesim().to_string())));
     Ok((parts, notes))
 }
 
@@ -344,19 +366,29 @@ fn plausible<T: Serialize>(figures: &T) -> bool {
     serde_json::to_value(figures).is_ok_and(|v| walk(&v))
 }
 
-/// Checks that shards `got` (sorted) are 0..n, each once. Nothing here grows with `n`, which
-/// a damaged part can make 4 billion (a list of 0..n ran out of memory; found by a fuzzing
-/// helper): the missing shards are named up to ten, then counted.
-fn complete(got: &[u32], n: u32) -> Result<()> {
+/// Checks that shards `got` (sorted) are 0..n, each once; `file(i)` is where `got[i]` was
+/// read from, if known, to name the files of a shard given twice. Nothing here grows with `n`,
+/// which a damaged part can make 4 billion (a list of 0..n ran out of memory; found by a
+/// fuzzing helper): the missing shards are named up to ten, then counted.
+fn complete(got: &[u32], n: u32, file: impl Fn(usize) -> Option<String>) -> Result<()> {
     if got.len() == n as usize && got.iter().enumerate().all(|(i, &k)| k as usize == i) {
         return Ok(());
     }
     let mut problems = Vec::new();
-    let twice: Vec<String> = got
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0].to_string())
-        .collect();
+    // Each shard given more than once, with the files that hold it.
+    let mut twice: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < got.len() {
+        let same = got[i..].iter().take_while(|&&k| k == got[i]).count();
+        if same > 1 {
+            let files: Vec<String> = (i..i + same).filter_map(&file).collect();
+            twice.push(match files.is_empty() {
+                true => got[i].to_string(),
+                false => format!("{} ({})", got[i], files.join(", ")),
+            });
+        }
+        i += same;
+    }
     if !twice.is_empty() {
         problems.push(format!("a shard is given twice: {}", twice.join(", ")));
     }
@@ -413,13 +445,13 @@ fn scenario_of(path: &Path, hash: &str) -> Result<Source> {
 }
 
 /// A warning when a shard was written by another routesim version.
-fn version_note(shards: impl Iterator<Item = (u32, String)>) -> Vec<String> {
+fn version_note(shards: impl Iterator<Item = (String, String)>) -> Vec<String> {
     shards
         .filter(|(_, v)| v != env!("CARGO_PKG_VERSION"))
         .take(1)
         .map(|(k, v)| {
             format!(
-                "shard {k} was written by routesim {v}, this is {}: figures may differ from a run of this version",
+                "{k} was written by routesim {v}, this is {}: figures may differ from a run of this version",
                 env!("CARGO_PKG_VERSION")
             )
         })
@@ -478,6 +510,9 @@ pub const COMPARE_FORMAT: &str = "routesim-compare-partial/1";
 pub struct ComparePartial {
     /// [`COMPARE_FORMAT`].
     pub format: String,
+    /// The file it was read from ([`read`] notes it, for messages); not stored.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
     /// The routesim version that wrote it.
     pub routesim: String,
     /// The scenario files as the shard was given them, the first being the baseline.
@@ -547,6 +582,7 @@ pub fn run_compare_shard(
         return Err(crate::error::Error::Run(e.clone()));
     }
     Ok(ComparePartial {
+        file: None,
         format: COMPARE_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenarios: paths.to_vec(),
@@ -630,6 +666,9 @@ pub const STAFF_FORMAT: &str = "routesim-staff-partial/1";
 pub struct StaffPartial {
     /// [`STAFF_FORMAT`].
     pub format: String,
+    /// The file it was read from ([`read`] notes it, for messages); not stored.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
     /// The routesim version that wrote it.
     pub routesim: String,
     /// The scenario file as the shard was given it.
@@ -669,6 +708,7 @@ pub fn run_staff_shard(
     let needs =
         crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step, stop)?;
     Ok(StaffPartial {
+        file: None,
         format: STAFF_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
@@ -826,12 +866,20 @@ mod tests {
     /// count or missing (ten named, the rest counted), and a count of 4 billion costs nothing.
     #[test]
     fn complete_names_what_is_twice_beyond_or_missing() {
-        let msg = |got: &[u32], n| complete(got, n).unwrap_err().to_string();
-        assert!(complete(&[0, 1, 2], 3).is_ok());
-        assert!(complete(&[], 0).is_ok());
+        let unknown = |_: usize| None;
+        let msg = |got: &[u32], n| complete(got, n, unknown).unwrap_err().to_string();
+        assert!(complete(&[0, 1, 2], 3, unknown).is_ok());
+        assert!(complete(&[], 0, unknown).is_ok());
         assert_eq!(
             msg(&[0, 1, 1], 3),
             "a shard is given twice: 1; shards missing: 2 (of 3)"
+        );
+        // The files, where known, of each shard given more than once.
+        let files = ["a.json", "b.json", "c.json", "d.json", "e.json"];
+        let file = |i: usize| Some(files[i].to_string());
+        assert_eq!(
+            complete(&[0, 0, 1, 1, 1], 2, file).unwrap_err().to_string(),
+            "a shard is given twice: 0 (a.json, b.json), 1 (c.json, d.json, e.json)"
         );
         assert_eq!(
             msg(&[0, 5], 2),

@@ -829,7 +829,20 @@ fn merge(args: &MergeArgs) -> Result<u8> {
                 "--out is for the parts of a run, a sweep or a comparison; a staffing curve prints to stdout".into(),
             ));
         }
-        let (need, notes) = routesim::shard::merge_staff(staffs, 0)?;
+        // The merge runs the whole window once with the curve as roster (minutes on a busy
+        // desk): a spinner says so, and an interrupt stops it (exit 130, nothing printed).
+        let spinner = spinner(args.quiet, "merging");
+        watch_for_interrupts();
+        let step = |what: &str| {
+            if let Some(s) = &spinner {
+                s.set_message(what.to_string());
+            }
+        };
+        let merged = routesim::shard::merge_staff(staffs, 0, &step, &interrupted);
+        if let Some(s) = &spinner {
+            s.finish_and_clear();
+        }
+        let (need, notes) = merged?;
         emit(&match args.format {
             MergeFormat::Table => report::staff::requirement_table(&need).into_bytes(),
             MergeFormat::Json => report::json(&need),

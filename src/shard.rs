@@ -726,10 +726,14 @@ pub fn run_staff_shard(
 }
 
 /// Merges the partials of one sharded `staff --per-interval`: the whole curve, then the whole
-/// run with it as roster (simulated here, as `staff` does after its intervals).
+/// run with it as roster (simulated here, as `staff` does after its intervals). `step` hears
+/// what is being simulated; once `stop` says true, the merge ends with
+/// [`Error::Interrupted`].
 pub fn merge_staff(
     parts: Vec<StaffPartial>,
     threads: usize,
+    step: &(dyn Fn(&str) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<(crate::staff::Requirement, Vec<String>)> {
     let key = |p: &StaffPartial| {
         (
@@ -783,7 +787,7 @@ pub fn merge_staff(
         ));
     }
     Ok((
-        crate::staff::check_curve(&source, &q, needs, &|_| {}, &|| false)?,
+        crate::staff::check_curve(&source, &q, needs, step, stop)?,
         notes,
     ))
 }
@@ -889,6 +893,54 @@ mod tests {
             msg(&[5], u32::MAX),
             "shards missing: 0, 1, 2, 3, 4, 6, 7, 8, 9, 10 and 4294967284 more (of 4294967295)"
         );
+    }
+
+    /// The merge of `staff --per-interval` shards simulates the whole window once (minutes on a
+    /// busy desk): it says so through `step`, and `stop` ends it with `Interrupted` (it had
+    /// run to the end whatever the user pressed).
+    #[test]
+    fn a_staffing_merge_tells_its_step_and_stops_when_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.toml");
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/bench/mmc-100.toml"
+        ))
+        .unwrap();
+        std::fs::write(&path, text.replace("173h36m", "2h")).unwrap();
+        let q = crate::staff::Query {
+            targets: vec!["sl(20s) >= 0.8".parse().unwrap()],
+            vary: vec!["agent".into()],
+            minimize: crate::staff::Minimize::Agents,
+            base: Overrides {
+                replications: Some(2),
+                duration: Some(60.0),
+                ..Overrides::default()
+            },
+            threads: 1,
+        };
+        let part = |stop: &(dyn Fn() -> bool + Sync)| {
+            let shard = Shard { k: 0, n: 1 };
+            run_staff_shard(
+                &path,
+                &q,
+                3_600 * crate::model::TICKS_PER_SEC,
+                shard,
+                &|_| {},
+                stop,
+            )
+        };
+        assert!(matches!(part(&|| true), Err(Error::Interrupted)));
+        let heard = std::sync::Mutex::new(Vec::new());
+        let step = |what: &str| heard.lock().unwrap().push(what.to_string());
+        let merged = merge_staff(vec![part(&|| false).unwrap()], 1, &step, &|| true);
+        assert!(matches!(merged, Err(Error::Interrupted)), "{merged:?}");
+        assert_eq!(
+            *heard.lock().unwrap(),
+            ["the whole run with the curve as roster"]
+        );
+        let (need, _) = merge_staff(vec![part(&|| false).unwrap()], 1, &|_| {}, &|| false).unwrap();
+        assert_eq!(need.intervals.len(), 2);
     }
 
     #[test]

@@ -350,3 +350,42 @@ fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
     // Erlang C says 0.89x breaks the target: a 1.3x peak must break it.
     assert!(!t["broke_at"].is_null(), "{t}");
 }
+
+/// A ramp's multiplier is relative to the traffic as scaled: a stream's own `scale` (1.5) and
+/// `--scale 2` make each window carry 3 times 96 an hour times its multiplier.
+#[test]
+fn a_ramp_multiplies_the_scaled_traffic() {
+    let text = MMC.replace("rate = \"96/h\"", "rate = \"96/h\"\nscale = 1.5");
+    assert_ne!(text, MMC);
+    let s = stress_json(
+        &text,
+        &[
+            "--target",
+            "sl(20s) >= 0.8",
+            "--ramp",
+            "40%/h",
+            "--max",
+            "1.3",
+            "--replications",
+            "40",
+            "--scale",
+            "2",
+        ],
+    );
+    let windows = s["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 16);
+    for w in windows {
+        let (m, len, offered) = (
+            w["multiplier"].as_f64().unwrap(),
+            w["length"].as_f64().unwrap(),
+            w["offered"].as_f64().unwrap(),
+        );
+        let want = 3.0 * 96.0 / 3_600.0 * m * len;
+        let se = (want / 40.0).sqrt();
+        assert!(
+            (offered - want).abs() <= 4.0 * se,
+            "window at {}: offered {offered}, want {want} (se {se})",
+            w["from"]
+        );
+    }
+}

@@ -1700,9 +1700,10 @@ fn write_set(
 /// shell redirection would: renamed over, `--junit /dev/full` had replaced the device with a
 /// regular file (found by a fuzzing helper).
 ///
-/// The file gets the permissions a shell redirection gives: those of the file it replaces, or
-/// for a new one 0666 less the umask. (A temporary file is made 0600, and a CI job's artifact
-/// upload running as another user could not read the `--junit` report.)
+/// As a redirection would, too: a symbolic link to a file has its file replaced, not the link,
+/// and the file keeps its permissions (a new one gets 0666 less the umask). A temporary file
+/// is made 0600, and a CI job's upload running as another user could not read the `--junit`
+/// report.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let err = |source| Error::Write {
@@ -1714,23 +1715,33 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = fs::OpenOptions::new().write(true).open(path).map_err(err)?;
         return f.write_all(bytes).and_then(|()| f.flush()).map_err(err);
     }
-    let dir = match path.parent() {
+    // Through a link to a file, the file is what is replaced.
+    let linked = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = match linked && old.as_ref().is_some_and(fs::Metadata::is_file) {
+        true => fs::canonicalize(path).map_err(err)?,
+        false => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Made with the mode it ends with (the umask may narrow it, never widen it), so that a
+    // private file is never readable by others on its way.
+    let kept = old.filter(fs::Metadata::is_file).map(|m| m.permissions());
+    let mode = kept.clone().unwrap_or(fs::Permissions::from_mode(0o666));
     let mut tmp = tempfile::Builder::new()
-        .permissions(fs::Permissions::from_mode(0o666))
+        .permissions(mode)
         .tempfile_in(dir)
         .map_err(err)?;
-    if let Some(m) = old.filter(fs::Metadata::is_file) {
-        tmp.as_file()
-            .set_permissions(m.permissions())
-            .map_err(err)?;
+    // Then exactly the old mode, past the umask, where the file system allows it (vfat and
+    // some network mounts refuse): the report matters more than its mode.
+    if let Some(p) = kept {
+        let _ = tmp.as_file().set_permissions(p);
     }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
 }
 

@@ -432,9 +432,10 @@ fn junit_into_a_pipe_is_written_into_it() {
     );
 }
 
-/// A JUnit file is readable as a shell redirection's would be: a new one gets 0666 less the
-/// umask (as a file this test creates beside it), one written over keeps its mode. Both had
-/// been 0600, the temporary file's, which a CI job's upload as another user could not read.
+/// A JUnit file is written as a shell redirection would write it: a new one gets 0666 less the
+/// umask (as a file this test creates beside it), one written over keeps its mode (both had
+/// been 0600, the temporary file's, which a CI job's upload as another user could not read),
+/// and a link to a file has that file replaced, not the link.
 #[test]
 fn junit_gets_the_permissions_a_redirection_would() {
     use std::os::unix::fs::PermissionsExt;
@@ -456,6 +457,16 @@ fn junit_gets_the_permissions_a_redirection_would() {
         assert_eq!(mode(&junit), kept);
         junit_is_valid(&junit);
     }
+    // Through a link, as a redirection: the file it points to is replaced, the link stays.
+    let real = dir.path().join("real.xml");
+    std::fs::rename(&junit, &real).unwrap();
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink("real.xml", &junit).unwrap();
+    write();
+    let link = std::fs::symlink_metadata(&junit).unwrap();
+    assert!(link.file_type().is_symlink());
+    junit_is_valid(&real);
+    assert_eq!(mode(&real), 0o604);
 }
 
 #[test]

@@ -187,45 +187,58 @@ pub fn compare_until(
 /// Gives compared models loaded from `paths` names that tell them apart, as the table's
 /// columns, the JSON's `scenarios` and the warnings show them. Each keeps its file name
 /// (`desk.toml`) unless another model has the same; those take as many of their path's last
-/// parts as tell them apart (`a/desk.toml`, `b/desk.toml`), and a path given more than once is
-/// numbered from its second time on (`desk.toml (2)`). Two columns both called `desk.toml` left
-/// the reader to guess which was which.
+/// parts as tell them apart (`old/desk.toml`, `new/desk.toml`; the whole path as given when
+/// that would start with `..`). A name still taken (the same path given twice) is numbered
+/// from its second time on (`desk.toml (2)`), with a number no other name has. Two columns
+/// both called `desk.toml` left the reader to guess which was which.
 pub fn name_apart(models: &mut [Model], paths: &[std::path::PathBuf]) {
-    let parts: Vec<Vec<String>> = paths
+    use std::collections::HashSet;
+    use std::path::{Component, PathBuf};
+    let n = models.len().min(paths.len());
+    let parts: Vec<Vec<Component>> = paths[..n]
         .iter()
-        .map(|p| {
-            (p.components())
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|p| p.components().collect())
         .collect();
-    let suffix = |i: usize, k: usize| parts[i][parts[i].len().saturating_sub(k)..].join("/");
-    // The fewest last parts that no other path shares at that length. Two names so found can
+    let tail = |i: usize, k: usize| &parts[i][parts[i].len().saturating_sub(k)..];
+    // The fewest last parts that no other path has at that length. Two names so found can
     // only be equal when their paths are (a shorter suffix equal to a longer one would be the
     // whole of its path, and then equal at the shorter length too).
     let apart = |i: usize| {
-        let others: Vec<usize> = (0..parts.len()).filter(|&j| parts[j] != parts[i]).collect();
+        let others: Vec<usize> = (0..n).filter(|&j| parts[j] != parts[i]).collect();
         let k = (1..=parts[i].len())
-            .find(|&k| others.iter().all(|&j| suffix(j, k) != suffix(i, k)))
+            .find(|&k| others.iter().all(|&j| tail(j, k) != tail(i, k)))
             .unwrap_or(parts[i].len());
-        suffix(i, k)
+        let shown = match tail(i, k).first() {
+            Some(Component::ParentDir) => &parts[i][..],
+            _ => tail(i, k),
+        };
+        shown.iter().collect::<PathBuf>().display().to_string()
     };
-    let names: Vec<Option<String>> = (0..models.len().min(paths.len()))
+    let mut names: Vec<String> = (0..n)
         .map(|i| {
             let twins = models.iter().filter(|m| m.name == models[i].name).count();
-            (twins > 1).then(|| {
-                let again = parts[..i].iter().filter(|p| **p == parts[i]).count();
-                match again {
-                    0 => apart(i),
-                    n => format!("{} ({})", apart(i), n + 1),
-                }
-            })
+            if twins > 1 {
+                apart(i)
+            } else {
+                models[i].name.clone()
+            }
         })
         .collect();
-    for (m, name) in models.iter_mut().zip(names) {
-        if let Some(name) = name {
-            m.name = name;
+    // Numbered past every name there is, so that a number cannot make a new twin.
+    let mut taken: HashSet<String> = names.iter().cloned().collect();
+    let mut seen = HashSet::new();
+    for name in &mut names {
+        if !seen.insert(name.clone()) {
+            let numbered = (2..)
+                .map(|k| format!("{name} ({k})"))
+                .find(|x| !taken.contains(x))
+                .expect("a free number");
+            taken.insert(numbered.clone());
+            *name = numbered;
         }
+    }
+    for (m, name) in models.iter_mut().zip(names) {
+        m.name = name;
     }
 }
 
@@ -451,6 +464,35 @@ mod tests {
             named(&["desk.toml", "b/desk.toml", "desk.toml"]),
             ["desk.toml", "b/desk.toml", "desk.toml (2)"]
         );
+        assert_eq!(
+            named(&["desk.toml", "desk.toml", "desk.toml", "x/desk.toml"]),
+            ["desk.toml", "desk.toml (2)", "desk.toml (3)", "x/desk.toml"]
+        );
+        // A number never makes a new twin with a file of that name.
+        assert_eq!(
+            named(&["desk.toml", "desk.toml", "desk.toml (2)"]),
+            ["desk.toml", "desk.toml (3)", "desk.toml (2)"]
+        );
+        // Roots and parents as the path has them, never a suffix that starts with `..`.
+        assert_eq!(
+            named(&["/tmp/desk.toml", "tmp/desk.toml"]),
+            ["/tmp/desk.toml", "tmp/desk.toml"]
+        );
+        assert_eq!(
+            named(&["x/../desk.toml", "desk.toml"]),
+            ["x/../desk.toml", "desk.toml"]
+        );
+        // Told apart by their bytes, not by how they print.
+        let (a, b): (std::path::PathBuf, std::path::PathBuf) = {
+            use std::os::unix::ffi::OsStrExt;
+            let p = |x: &[u8]| std::ffi::OsStr::from_bytes(x).into();
+            (p(b"o\xff/d.toml"), p(b"o\xfe/d.toml"))
+        };
+        let mut models: Vec<Model> = (0..2)
+            .map(|_| crate::scenario::parse_str("d.toml", crate::scenario::tests::MINIMAL).unwrap())
+            .collect();
+        name_apart(&mut models, &[a, b]);
+        assert_ne!(models[0].name, models[1].name);
     }
 
     #[test]

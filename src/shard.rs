@@ -367,7 +367,7 @@ fn plausible<T: Serialize>(figures: &T) -> bool {
 }
 
 /// Checks that shards `got` (sorted) are 0..n, each once; `file(i)` is where `got[i]` was
-/// read from, if known, to name the files of a shard given twice. Nothing here grows with `n`,
+/// read from, if known, to name the files of a shard given more than once. Nothing here grows with `n`,
 /// which a damaged part can make 4 billion (a list of 0..n ran out of memory; found by a
 /// fuzzing helper): the missing shards are named up to ten, then counted.
 fn complete(got: &[u32], n: u32, file: impl Fn(usize) -> Option<String>) -> Result<()> {
@@ -390,7 +390,10 @@ fn complete(got: &[u32], n: u32, file: impl Fn(usize) -> Option<String>) -> Resu
         i += same;
     }
     if !twice.is_empty() {
-        problems.push(format!("a shard is given twice: {}", twice.join(", ")));
+        problems.push(format!(
+            "a shard is given more than once: {}",
+            twice.join(", ")
+        ));
     }
     let beyond: Vec<String> = got
         .iter()
@@ -876,14 +879,14 @@ mod tests {
         assert!(complete(&[], 0, unknown).is_ok());
         assert_eq!(
             msg(&[0, 1, 1], 3),
-            "a shard is given twice: 1; shards missing: 2 (of 3)"
+            "a shard is given more than once: 1; shards missing: 2 (of 3)"
         );
         // The files, where known, of each shard given more than once.
         let files = ["a.json", "b.json", "c.json", "d.json", "e.json"];
         let file = |i: usize| Some(files[i].to_string());
         assert_eq!(
             complete(&[0, 0, 1, 1, 1], 2, file).unwrap_err().to_string(),
-            "a shard is given twice: 0 (a.json, b.json), 1 (c.json, d.json, e.json)"
+            "a shard is given more than once: 0 (a.json, b.json), 1 (c.json, d.json, e.json)"
         );
         assert_eq!(
             msg(&[0, 5], 2),

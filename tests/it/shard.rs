@@ -221,7 +221,7 @@ fn parts_that_do_not_make_one_run_are_refused() {
     merge(&[&a0, &a0])
         .code(2)
         .stderr(predicates::str::contains(format!(
-            "a shard is given twice: 0 ({n0}, {n0})"
+            "a shard is given more than once: 0 ({n0}, {n0})"
         )));
     merge(&[&a0, &b1])
         .code(2)
@@ -229,6 +229,22 @@ fn parts_that_do_not_make_one_run_are_refused() {
             "shard 1 of 2 ({n1}) ran other options than shard 0 of 2 ({n0})"
         )));
     merge(&[&a0, &a1]).success();
+    // A part another version wrote: merged, with a warning that names its file.
+    let older = dir.path().join("older.json");
+    let text = std::fs::read_to_string(&a1).unwrap();
+    let version = format!("\"routesim\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&version), "{}", &text[..200.min(text.len())]);
+    std::fs::write(
+        &older,
+        text.replacen(&version, "\"routesim\": \"0.0.9\"", 1),
+    )
+    .unwrap();
+    merge(&[&a0, &older])
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "warning: shard 1 of 2 ({}) was written by routesim 0.0.9",
+            older.display()
+        )));
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{}").unwrap();
     merge(&[&junk])

@@ -283,6 +283,65 @@ fn an_interrupted_staff_or_bench_stops_at_once_and_prints_nothing() {
     }
 }
 
+/// Merging `staff --per-interval` shards ends with a whole run on the curve, which had run to
+/// its end whatever was pressed. Here a shard's replications are raised in its file from 2 to
+/// 2,000, so that the merge's run takes seconds while the shard took a fraction of one.
+#[test]
+fn an_interrupted_staffing_merge_stops_at_once_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = dir.path().join("desk.toml");
+    let text = std::fs::read_to_string(root().join("scenarios/bench/mmc-100.toml")).unwrap();
+    std::fs::write(&desk, text.replace("173h36m", "2h")).unwrap();
+    let shard = routesim(&[
+        "staff",
+        desk.to_str().unwrap(),
+        "--target",
+        "sl(20s) >= 0.8",
+        "--vary",
+        "agent",
+        "--per-interval",
+        "60m",
+        "--duration",
+        "1m",
+        "--replications",
+        "2",
+        "--shard",
+        "0/1",
+        "--quiet",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        shard.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shard.stderr)
+    );
+    let part = String::from_utf8(shard.stdout).unwrap();
+    let more = part.replacen("\"replications\": 2,", "\"replications\": 2000,", 1);
+    assert_ne!(more, part);
+    let file = dir.path().join("part.json");
+    std::fs::write(&file, more).unwrap();
+    for signal in ["-INT", "-TERM"] {
+        let started = std::time::Instant::now();
+        let out = signalled(
+            routesim(&["merge", file.to_str().unwrap(), "--quiet"]),
+            signal,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert!(out.stdout.is_empty(), "{signal}");
+        assert!(
+            err.contains("interrupted: no report was printed"),
+            "{signal}: {err}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{signal}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 /// A command refused after it claimed its `--out` folder (a stress test's --max past the volume
 /// limit is found once the scenario is compiled) leaves no folder it made behind (DIR and the
 /// parents made for it), and one that was there as it was.

@@ -435,8 +435,8 @@ mod tests {
 
     #[test]
     fn compared_files_of_one_name_are_told_apart_by_their_paths() {
-        let named = |files: &[&str]| -> Vec<String> {
-            let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
+        use std::os::unix::ffi::OsStrExt;
+        let named_paths = |paths: Vec<std::path::PathBuf>| -> Vec<String> {
             let mut models: Vec<Model> = paths
                 .iter()
                 .map(|p| {
@@ -447,6 +447,7 @@ mod tests {
             name_apart(&mut models, &paths);
             models.into_iter().map(|m| m.name).collect()
         };
+        let named = |files: &[&str]| named_paths(files.iter().map(Into::into).collect());
         assert_eq!(named(&["a.toml", "b.toml"]), ["a.toml", "b.toml"]);
         assert_eq!(
             named(&["x/a/desk.toml", "y/a/desk.toml", "z/b.toml"]),
@@ -483,16 +484,9 @@ mod tests {
             ["x/../desk.toml", "desk.toml"]
         );
         // Told apart by their bytes, not by how they print.
-        let (a, b): (std::path::PathBuf, std::path::PathBuf) = {
-            use std::os::unix::ffi::OsStrExt;
-            let p = |x: &[u8]| std::ffi::OsStr::from_bytes(x).into();
-            (p(b"o\xff/d.toml"), p(b"o\xfe/d.toml"))
-        };
-        let mut models: Vec<Model> = (0..2)
-            .map(|_| crate::scenario::parse_str("d.toml", crate::scenario::tests::MINIMAL).unwrap())
-            .collect();
-        name_apart(&mut models, &[a, b]);
-        assert_ne!(models[0].name, models[1].name);
+        let p = |x: &[u8]| std::ffi::OsStr::from_bytes(x).into();
+        let names = named_paths(vec![p(b"o\xff/d.toml"), p(b"o\xfe/d.toml")]);
+        assert_ne!(names[0], names[1]);
     }
 
     #[test]

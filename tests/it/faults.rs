@@ -264,23 +264,31 @@ fn an_interrupted_staff_or_bench_stops_at_once_and_prints_nothing() {
         ),
     ];
     for (signal, args) in cases {
-        let started = std::time::Instant::now();
-        let out = signalled(routesim(&[&args[..], &["--quiet"]].concat()), signal);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(130), "{signal} {args:?}: {err}");
-        assert!(out.stdout.is_empty(), "{signal} {args:?}");
-        assert!(
-            err.contains("interrupted: no report was printed"),
-            "{signal} {args:?}: {err}"
-        );
+        let cmd = routesim(&[&args[..], &["--quiet"]].concat());
         // Between a replication's events, not after the staffing: well under one run's time
         // (the 0.7 s before the signal included).
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(6),
-            "{signal} {args:?}: {:?}",
-            started.elapsed()
-        );
+        stops_at_once(cmd, signal, 6, &format!("{signal} {args:?}"));
     }
+}
+
+/// Sends `signal` to `cmd` once it is under way and checks that it stopped within `secs`
+/// seconds (the 0.7 s before the signal included), printing nothing but the note that it
+/// was interrupted, with exit code 130.
+fn stops_at_once(cmd: Command, signal: &str, secs: u64, what: &str) {
+    let started = std::time::Instant::now();
+    let out = signalled(cmd, signal);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{what}: {err}");
+    assert!(out.stdout.is_empty(), "{what}");
+    assert!(
+        err.contains("interrupted: no report was printed"),
+        "{what}: {err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(secs),
+        "{what}: {:?}",
+        started.elapsed()
+    );
 }
 
 /// Merging `staff --per-interval` shards ends with a whole run on the curve, which had run to
@@ -322,23 +330,8 @@ fn an_interrupted_staffing_merge_stops_at_once_and_prints_nothing() {
     let file = dir.path().join("part.json");
     std::fs::write(&file, more).unwrap();
     for signal in ["-INT", "-TERM"] {
-        let started = std::time::Instant::now();
-        let out = signalled(
-            routesim(&["merge", file.to_str().unwrap(), "--quiet"]),
-            signal,
-        );
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
-        assert!(out.stdout.is_empty(), "{signal}");
-        assert!(
-            err.contains("interrupted: no report was printed"),
-            "{signal}: {err}"
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "{signal}: {:?}",
-            started.elapsed()
-        );
+        let merge = routesim(&["merge", file.to_str().unwrap(), "--quiet"]);
+        stops_at_once(merge, signal, 5, signal);
     }
 }
 

@@ -277,11 +277,13 @@ fn bad_questions_are_usage_errors() {
     }
 }
 
-#[test]
-fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
-    // 40%/h from 0.5x to 1.3x and back: 2 hours up, 2 down, in 15-minute windows.
-    let s = stress_json(
-        MMC,
+/// The ramp these tests run on `text` (with `extra` flags): 40%/h from 0.5x to 1.3x and back,
+/// 2 hours up and 2 down in 16 windows of 15 minutes, over 40 replications. Checks that each
+/// window's offered chats are its load's: `per_hour` times the multiplier at its middle, within
+/// four standard errors of a Poisson count averaged over the replications.
+fn ramp(text: &str, extra: &[&str], per_hour: f64) -> serde_json::Value {
+    let reps = 40.0;
+    let args = [
         &[
             "--target",
             "sl(20s) >= 0.8",
@@ -291,21 +293,20 @@ fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
             "1.3",
             "--replications",
             "40",
-        ],
-    );
+        ][..],
+        extra,
+    ]
+    .concat();
+    let s = stress_json(text, &args);
     let windows = s["windows"].as_array().unwrap();
     assert_eq!(windows.len(), 16);
-    assert_eq!(s["peak_at"].as_f64(), Some(7_200.0));
-    // Each window's offered chats are its load's: 96 an hour times the multiplier at its
-    // middle, within four standard errors of a Poisson count averaged over the replications.
-    let reps = 40.0;
     for w in windows {
         let (m, len, offered) = (
             w["multiplier"].as_f64().unwrap(),
             w["length"].as_f64().unwrap(),
             w["offered"].as_f64().unwrap(),
         );
-        let want = 96.0 / 3_600.0 * m * len;
+        let want = per_hour / 3_600.0 * m * len;
         let se = (want / reps).sqrt();
         assert!(
             (offered - want).abs() <= 4.0 * se,
@@ -313,6 +314,14 @@ fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
             w["from"]
         );
     }
+    s
+}
+
+#[test]
+fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
+    let s = ramp(MMC, &[], 96.0);
+    let windows = s["windows"].as_array().unwrap();
+    assert_eq!(s["peak_at"].as_f64(), Some(7_200.0));
     // The loads rise to the peak and fall back, a tent.
     let loads: Vec<f64> = windows
         .iter()
@@ -357,35 +366,5 @@ fn a_ramp_s_windows_carry_the_load_it_says_and_report_breaking_and_recovery() {
 fn a_ramp_multiplies_the_scaled_traffic() {
     let text = MMC.replace("rate = \"96/h\"", "rate = \"96/h\"\nscale = 1.5");
     assert_ne!(text, MMC);
-    let s = stress_json(
-        &text,
-        &[
-            "--target",
-            "sl(20s) >= 0.8",
-            "--ramp",
-            "40%/h",
-            "--max",
-            "1.3",
-            "--replications",
-            "40",
-            "--scale",
-            "2",
-        ],
-    );
-    let windows = s["windows"].as_array().unwrap();
-    assert_eq!(windows.len(), 16);
-    for w in windows {
-        let (m, len, offered) = (
-            w["multiplier"].as_f64().unwrap(),
-            w["length"].as_f64().unwrap(),
-            w["offered"].as_f64().unwrap(),
-        );
-        let want = 3.0 * 96.0 / 3_600.0 * m * len;
-        let se = (want / 40.0).sqrt();
-        assert!(
-            (offered - want).abs() <= 4.0 * se,
-            "window at {}: offered {offered}, want {want} (se {se})",
-            w["from"]
-        );
-    }
+    ramp(&text, &["--scale", "2"], 3.0 * 96.0);
 }

@@ -1146,6 +1146,7 @@ fn compare(args: &CompareArgs) -> Result<u8> {
                 &args.files,
                 &models,
                 args.runs.duration,
+                args.runs.scale,
                 args.runs.threads as usize,
                 shard,
                 progress,

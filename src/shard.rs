@@ -94,6 +94,11 @@ pub struct Partial {
     pub replications: Option<u32>,
     /// See `seed`.
     pub duration: Option<f64>,
+    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
+    /// so that the merge compiles the scenario as the shards did, and refuses parts of
+    /// another scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
     /// `--interval` (ticks), when the report has intervals.
     pub interval: Option<u64>,
     /// This shard, from 0.
@@ -137,6 +142,7 @@ pub fn run_shard(
         seed: overrides.seed,
         replications: overrides.replications,
         duration: overrides.duration,
+        scale: scale_of(overrides),
         interval: options.interval.map(|t| t.0),
         shard: shard.k,
         of: shard.n,
@@ -222,6 +228,11 @@ pub struct SweepPartial {
     pub replications: Option<u32>,
     /// See `seed`.
     pub duration: Option<f64>,
+    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
+    /// so that the merge compiles the scenario as the shards did, and refuses parts of
+    /// another scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
     /// This shard, from 0.
     pub shard: u32,
     /// Shards in all.
@@ -274,6 +285,7 @@ pub fn run_sweep_shard(
         seed: overrides.seed,
         replications: overrides.replications,
         duration: overrides.duration,
+        scale: scale_of(overrides),
         shard: shard.k,
         of: shard.n,
         done,
@@ -471,13 +483,14 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
             p.seed,
             p.replications,
             p.duration.map(f64::to_bits),
+            p.scale.map(f64::to_bits),
             p.of,
         )
     };
     let (parts, notes) = gather(parts, key, "sweep")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
-    let overrides = overrides_of(first.seed, first.replications, first.duration);
+    let overrides = overrides_of(first.seed, first.replications, first.duration, first.scale);
     let plan = crate::sweep::plan(&source, &first.axes, &overrides)?;
     let first_axes = first.axes.len();
     let mut dones = parts.into_iter().map(|p| p.done);
@@ -528,6 +541,11 @@ pub struct ComparePartial {
     pub replications: u32,
     /// `--duration` as given.
     pub duration: Option<f64>,
+    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
+    /// so that the merge compiles the scenario as the shards did, and refuses parts of
+    /// another scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
     /// This shard, from 0.
     pub shard: u32,
     /// Shards in all.
@@ -536,15 +554,26 @@ pub struct ComparePartial {
     pub parts: Vec<Part>,
 }
 
-/// The overrides a shard ran with (`--seed`, `--replications`, `--duration`), as the merge
-/// compiles the scenario again: every kind of partial records these three.
-fn overrides_of(seed: Option<u64>, replications: Option<u32>, duration: Option<f64>) -> Overrides {
+/// The overrides a shard ran with (`--seed`, `--replications`, `--duration`, `--scale`), as
+/// the merge compiles the scenario again: every kind of partial records these four.
+fn overrides_of(
+    seed: Option<u64>,
+    replications: Option<u32>,
+    duration: Option<f64>,
+    scale: Option<f64>,
+) -> Overrides {
     Overrides {
         seed,
         replications,
         duration,
+        scale: scale.map(|m| (m, None)).into_iter().collect(),
         ..Default::default()
     }
+}
+
+/// The `--scale` in `o` as a partial records it (the product, should there be more than one).
+fn scale_of(o: &Overrides) -> Option<f64> {
+    o.scale.iter().map(|&(m, _)| m).reduce(|a, b| a * b)
 }
 
 /// Runs shard `shard` of a comparison: its share of the replications of every scenario. The
@@ -554,6 +583,7 @@ pub fn run_compare_shard(
     paths: &[PathBuf],
     models: &[crate::model::Model],
     duration: Option<f64>,
+    scale: Option<f64>,
     threads: usize,
     shard: Shard,
     progress: &(dyn Fn(u64) + Sync),
@@ -593,6 +623,7 @@ pub fn run_compare_shard(
         seed,
         replications,
         duration,
+        scale,
         shard: shard.k,
         of: shard.n,
         parts,
@@ -610,12 +641,18 @@ pub fn merge_compare(
             p.seed,
             p.replications,
             p.duration.map(f64::to_bits),
+            p.scale.map(f64::to_bits),
             p.of,
         )
     };
     let (parts, notes) = gather(parts, key, "comparison")?;
     let first = &parts[0];
-    let overrides = overrides_of(Some(first.seed), Some(first.replications), first.duration);
+    let overrides = overrides_of(
+        Some(first.seed),
+        Some(first.replications),
+        first.duration,
+        first.scale,
+    );
     let mut models = Vec::new();
     for (path, hash) in first.scenarios.iter().zip(&first.scenario_hashes) {
         models.push(scenario_of(path, hash)?.compile(&overrides)?);
@@ -690,6 +727,11 @@ pub struct StaffPartial {
     pub replications: Option<u32>,
     /// See `seed`.
     pub duration: Option<f64>,
+    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
+    /// so that the merge compiles the scenario as the shards did, and refuses parts of
+    /// another scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
     /// This shard, from 0.
     pub shard: u32,
     /// Shards in all.
@@ -722,6 +764,7 @@ pub fn run_staff_shard(
         seed: q.base.seed,
         replications: q.base.replications,
         duration: q.base.duration,
+        scale: scale_of(&q.base),
         shard: shard.k,
         of: shard.n,
         needs,
@@ -748,6 +791,7 @@ pub fn merge_staff(
             p.seed,
             p.replications,
             p.duration.map(f64::to_bits),
+            p.scale.map(f64::to_bits),
             p.needs.len,
             p.of,
         )
@@ -764,7 +808,7 @@ pub fn merge_staff(
         targets,
         vary: first.vary.clone(),
         minimize: first.minimize,
-        base: overrides_of(first.seed, first.replications, first.duration),
+        base: overrides_of(first.seed, first.replications, first.duration, first.scale),
         threads,
     };
     let mut all = parts.into_iter().map(|p| p.needs);
@@ -805,6 +849,7 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
             p.seed,
             p.replications,
             p.duration.map(f64::to_bits),
+            p.scale.map(f64::to_bits),
             p.interval,
             p.of,
         )
@@ -812,7 +857,7 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
     let (parts, notes) = gather(parts, key, "run")?;
     let first = &parts[0];
     let source = scenario_of(&first.scenario, &first.scenario_hash)?;
-    let overrides = overrides_of(first.seed, first.replications, first.duration);
+    let overrides = overrides_of(first.seed, first.replications, first.duration, first.scale);
     let model = source.compile(&overrides)?;
     let options = RunOptions {
         threads,

@@ -383,6 +383,68 @@ fn a_requirement_curve_in_shards_merges_into_the_one_machine_curve() {
     assert!(got == want, "the merged curve differs from one machine's");
 }
 
+/// `--scale` is recorded in every kind of partial: the merge compiles the scenario at the
+/// shards' scale, as one machine does (it had merged at scale 1, which turned a staffing's
+/// failed check into a pass; found by a fuzzing helper), and parts of another scale are
+/// refused.
+#[test]
+fn shards_keep_their_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir.path().join("day.toml");
+    std::fs::write(&day, crate::staff::DAY).unwrap();
+    let desk = root().join("scenarios/support-desk.toml");
+    let short = [
+        &"--replications" as &dyn AsRef<std::ffi::OsStr>,
+        &"4",
+        &"--duration",
+        &"2h",
+    ];
+    let with = |head: &[&dyn AsRef<std::ffi::OsStr>], tail: &[&dyn AsRef<std::ffi::OsStr>]| {
+        line(&[head, tail].concat())
+    };
+    let mut staff = staff_line(&day);
+    staff.extend(line(&[&"--scale", &"1.5"]));
+    let commands = [
+        with(&[&"run", &desk, &"--scale", &"2"], &short),
+        with(
+            &[
+                &"sweep",
+                &desk,
+                &"--set",
+                &"agents.early.count=7,8",
+                &"--scale",
+                &"2",
+            ],
+            &short,
+        ),
+        with(&[&"compare", &desk, &desk, &"--scale", &"2"], &short),
+        staff,
+    ];
+    for cmd in &commands {
+        let mut one = cmd.clone();
+        one.extend(line(&[&"--quiet", &"--format", &"json"]));
+        let want = stdout_of(&one);
+        let got = sharded_cmd(cmd, 2, &["--format", "json"]);
+        assert!(got == want, "{cmd:?}: the merge differs from one machine's");
+    }
+    // A part of another scale does not merge.
+    let part = |k: u32, scale: &[&str]| {
+        let mut cmd = with(&[&"run", &desk, &"--quiet"], &short);
+        cmd.extend(line(&[&"--shard", &format!("{k}/2")]));
+        cmd.extend(scale.iter().map(OsString::from));
+        let p = dir.path().join(format!("part-{k}.json"));
+        std::fs::write(&p, stdout_of(&cmd)).unwrap();
+        p
+    };
+    let (a, b) = (part(0, &["--scale", "2"]), part(1, &[]));
+    routesim()
+        .arg("merge")
+        .args([&a, &b])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("ran other options"));
+}
+
 /// Parts whose JSON reads but whose contents no shard could have written are refused with exit
 /// 2, never a panic or an allocation as large as a number in them (each case found by a
 /// fuzzing helper): a figure of 1e308, a sweep row without its axis values, a staffing

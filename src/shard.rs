@@ -111,6 +111,19 @@ pub struct Partial {
 
 pub use crate::scenario::content_hash;
 
+/// Refuses a scenario path a partial cannot record: the partial is JSON, which holds text, and
+/// a path that is not UTF-8 had panicked as the partial was written (found by a fuzzing
+/// helper). Asked before anything runs.
+fn recordable(path: &Path) -> Result<()> {
+    match path.to_str() {
+        Some(_) => Ok(()),
+        None => Err(Error::Usage(format!(
+            "{}: --shard records the scenario's path in its partial result, as text, and this path is not UTF-8; rename the file or its folder",
+            path.display()
+        ))),
+    }
+}
+
 /// Runs shard `shard` of the scenario at `path` and returns its partial.
 pub fn run_shard(
     path: &Path,
@@ -119,6 +132,7 @@ pub fn run_shard(
     shard: Shard,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Partial> {
+    recordable(path)?;
     let source = Source::read(path)?;
     let model = source.compile(overrides)?;
     // Checked in every shard alike, so that a wrong N fails the whole array, not half of it.
@@ -258,6 +272,7 @@ pub fn run_sweep_shard(
     stop: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<SweepPartial>> {
+    recordable(path)?;
     let source = Source::read(path)?;
     let plan = crate::sweep::plan(&source, axes, overrides)?;
     if shard.n as usize > plan.points.len() {
@@ -588,6 +603,9 @@ pub fn run_compare_shard(
     shard: Shard,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ComparePartial> {
+    for p in paths {
+        recordable(p)?;
+    }
     crate::compare::check(models)?;
     let (seed, replications) = (models[0].seed, models[0].replications);
     if shard.n > replications {
@@ -749,6 +767,7 @@ pub fn run_staff_shard(
     step: &(dyn Fn(&str) + Sync),
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<StaffPartial> {
+    recordable(path)?;
     let source = Source::read(path)?;
     let needs =
         crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step, stop)?;

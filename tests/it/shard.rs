@@ -445,6 +445,36 @@ fn shards_keep_their_scale() {
         .stderr(predicates::str::contains("ran other options"));
 }
 
+/// A partial records its scenario's path as text: a path that is not UTF-8 is refused with
+/// exit 2 before anything runs, by every command that shards (it had panicked).
+#[test]
+fn a_shard_of_a_path_that_is_not_utf8_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"desk\xff.toml"));
+    std::fs::copy(root().join("scenarios/support-desk.toml"), &desk).unwrap();
+    let day = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"day\xff.toml"));
+    std::fs::write(&day, crate::staff::DAY).unwrap();
+    let commands = [
+        line(&[&"run", &desk]),
+        line(&[&"sweep", &desk, &"--set", &"agents.early.count=7,8"]),
+        line(&[&"compare", &desk, &desk]),
+        staff_line(&day),
+    ];
+    for cmd in commands {
+        routesim()
+            .args(&cmd)
+            .args(["--quiet", "--shard", "0/1"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("this path is not UTF-8"));
+    }
+}
+
 /// Parts whose JSON reads but whose contents no shard could have written are refused with exit
 /// 2, never a panic or an allocation as large as a number in them (each case found by a
 /// fuzzing helper): a figure of 1e308, a sweep row without its axis values, a staffing

@@ -773,4 +773,32 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
         );
         assert!(e[2].2.contains("last step"));
     }
+
+    /// A rule's or a calendar's `days` takes ranges as a `shift` table does (`"mon-fri"` had
+    /// meant Monday alone, without a word), and refuses words that only begin with a day.
+    #[test]
+    fn days_lists_take_ranges_and_only_weekdays() {
+        use crate::model::{Condition, DAY, TICKS_PER_SEC};
+        let with = |days: &str| {
+            format!(
+                "{MINIMAL}\n[business_hours]\ndays = [{days}]\nhours = \"09:00-17:00\"\n\
+                 [[rules]]\nname = \"r\"\nwhen = {{ days = [{days}] }}\nroute = [{{ team = \"support\" }}]\n"
+            )
+        };
+        let m = parse_str("t.toml", &with("\"fri-mon\", \"Wednesday\"")).unwrap();
+        // Friday to Monday over the weekend, and Wednesday: all but Tuesday and Thursday.
+        assert_eq!(m.rules[0].when, [Condition::Days(0b111_0101)]);
+        let ten = 10 * 3_600 * TICKS_PER_SEC;
+        let open: Vec<bool> = (0..7)
+            .map(|d| m.calendars[0].is_open(d * DAY + ten))
+            .collect();
+        assert_eq!(open, [true, false, true, false, true, true, true]);
+        for bad in ["\"monkey\"", "\"mon fri\"", "\"mon-xyz\""] {
+            let e = parse_str("t.toml", &with(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("is not a weekday or a range of them"),
+                "{bad}: {e}"
+            );
+        }
+    }
 }

@@ -218,12 +218,22 @@ pub fn parse_week_time(s: &str) -> Result<u32, String> {
     Ok(day_ix * 86_400 + tod)
 }
 
-/// The index (Monday = 0) of a weekday name such as `mon` or `Monday`.
+/// The index (Monday = 0) of a weekday name: `mon` or `Monday`, in any case. Nothing else:
+/// any word that began with a day's letters had counted as that day, so `"mon-fri"` in a
+/// rule's `days` meant Monday alone, without a word (found by a fuzzing helper).
 pub fn weekday_index(d: &str) -> Option<u32> {
-    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
     let d = d.to_ascii_lowercase();
     DAYS.iter()
-        .position(|p| d.len() >= 3 && d.starts_with(p))
+        .position(|full| d == *full || d == full[..3])
         .map(|i| i as u32)
 }
 
@@ -383,6 +393,17 @@ mod tests {
         );
         assert!(parse_rate("-1/min").is_err());
         assert!(parse_rate("3/fortnight").is_err());
+    }
+
+    #[test]
+    fn weekdays_are_their_names_and_nothing_else() {
+        assert_eq!(weekday_index("mon"), Some(0));
+        assert_eq!(weekday_index("Wednesday"), Some(2));
+        assert_eq!(weekday_index("SUN"), Some(6));
+        for not in ["mon-fri", "monkey", "mo", "tues", "sat sun", "", "fri "] {
+            assert_eq!(weekday_index(not), None, "{not:?}");
+        }
+        assert!(parse_week_time("wed-fri 08:00").is_err());
     }
 
     #[test]

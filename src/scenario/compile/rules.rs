@@ -10,6 +10,15 @@ use crate::scenario::limits;
 use crate::scenario::raw::*;
 use crate::scenario::values::{self};
 
+/// The weekdays an entry of a `days` list names: a day (`mon`, `Monday`) or a range of days as
+/// in a `shift` table (`mon-fri`; `fri-mon` wraps over the weekend).
+fn listed_days(d: &str) -> Option<Vec<usize>> {
+    match values::weekday_index(d) {
+        Some(i) => Some(vec![i as usize]),
+        None => super::roster::day_key(d),
+    }
+}
+
 impl Compiler<'_> {
     pub(super) fn calendars(&mut self, raw: &RawScenario) -> Vec<Calendar> {
         let named = raw.business_hours.iter().map(|c| {
@@ -42,13 +51,16 @@ impl Compiler<'_> {
                     );
                 }
                 for d in list {
-                    match values::weekday_index(d.get_ref()) {
-                        Some(i) => days[i as usize].extend(hours),
+                    match listed_days(d.get_ref()) {
+                        Some(list) => list.into_iter().for_each(|i| days[i].extend(hours)),
                         None => {
                             self.err(
                                 format!("{key}.days"),
                                 Some(d.span()),
-                                format!("\"{}\" is not a weekday; write e.g. \"mon\"", d.get_ref()),
+                                format!(
+                                    "\"{}\" is not a weekday or a range of them; write e.g. \"mon\" or \"mon-fri\"",
+                                    d.get_ref()
+                                ),
                             );
                         }
                     }
@@ -93,13 +105,15 @@ impl Compiler<'_> {
                 ("days", toml::Value::Array(list)) if !list.is_empty() => {
                     let mut mask = 0u8;
                     for d in list {
-                        match d.as_str().and_then(values::weekday_index) {
-                            Some(i) => mask |= 1 << i,
+                        match d.as_str().and_then(listed_days) {
+                            Some(list) => list.into_iter().for_each(|i| mask |= 1 << i),
                             None => {
                                 self.err(
                                     key.clone(),
                                     span.clone(),
-                                    format!("{d} is not a weekday; write e.g. [\"sat\", \"sun\"]"),
+                                    format!(
+                                        "{d} is not a weekday or a range of them; write e.g. [\"sat\", \"sun\"] or [\"mon-fri\"]"
+                                    ),
                                 );
                             }
                         }

@@ -196,6 +196,16 @@ pub struct Part {
 }
 
 impl Part {
+    /// Whether the part's collector and each replication's figures have the shape a run of
+    /// `model` gives them (its teams, rules, agents and channels). A part read back from a
+    /// shard's file may have been edited, and one of another shape panicked where the merge
+    /// reads it by the model's indexes (found by a fuzzing helper).
+    pub fn fits(&self, model: &Model) -> bool {
+        let fresh = Collector::new(model);
+        let shape = fresh.figures(model);
+        self.collector.fits(&fresh) && self.figures.iter().all(|f| f.same_shape(&shape))
+    }
+
     /// Appends the next range's part.
     pub fn merge(&mut self, o: Part) {
         debug_assert_eq!(self.replications.end, o.replications.start);

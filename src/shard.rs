@@ -372,6 +372,9 @@ fn gather<P: Sharded, K: PartialEq>(
     Ok((parts, notes))
 }
 
+/// What a part whose figures do not have its scenario's shape is.
+const SHAPE: &str = "its figures do not have the scenario's teams, rules, agents or channels";
+
 /// The error for a part whose JSON reads but whose contents no shard could have written.
 fn damaged(what: &str) -> Error {
     Error::Usage(format!("a damaged partial result: {what}"))
@@ -526,9 +529,10 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
         )));
     }
     if done.rows.len() != plan.points.len()
+        || done.warnings.len() != plan.points.len()
         || done.rows.iter().any(|r| r.values.len() != first_axes)
     {
-        return Err(damaged("a point's row does not match the grid's axes"));
+        return Err(damaged("a point's row or warnings do not match the grid"));
     }
     Ok((crate::sweep::assemble(&source, &plan, done), notes))
 }
@@ -683,6 +687,11 @@ pub fn merge_compare(
     // Per scenario, its parts in shard order.
     let mut by_model: Vec<Option<Part>> = vec![None; models.len()];
     for p in parts {
+        if p.parts.len() != models.len() {
+            return Err(damaged(
+                "a shard holds parts of another number of scenarios",
+            ));
+        }
         for (slot, part) in by_model.iter_mut().zip(p.parts) {
             match slot {
                 None => *slot = Some(part),
@@ -710,6 +719,9 @@ pub fn merge_compare(
             return Err(damaged(
                 "a replication's figures are missing or hold a number no run writes",
             ));
+        }
+        if !part.fits(m) {
+            return Err(damaged(SHAPE));
         }
         runs.push(experiment::finish(m, &options, part));
     }
@@ -903,6 +915,9 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
         return Err(damaged(
             "a replication's figures are missing or hold a number no run writes",
         ));
+    }
+    if !part.fits(&model) {
+        return Err(damaged(SHAPE));
     }
     let waits = part.collector.wait_curves(&model);
     Ok(Merged {

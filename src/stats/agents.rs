@@ -156,6 +156,11 @@ impl AgentLoad {
         }
     }
 
+    /// Whether both account for as many agents (a part read back may have been edited).
+    pub(super) fn same_size(&self, o: &AgentLoad) -> bool {
+        self.live.len() == o.live.len() && self.times.len() == o.times.len()
+    }
+
     pub(super) fn begin(&mut self, measured_from: SimTime) {
         self.measured_from = measured_from;
         for a in &mut self.live {

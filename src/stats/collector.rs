@@ -201,6 +201,19 @@ impl Collector {
         self.overall.waits.out_of_range
     }
 
+    /// Whether this collector has the shape of `fresh`, a new one for the same model: as many
+    /// teams, rules, channels and agents, tickets or none. A part read back (a shard's file)
+    /// may have been edited; one of another shape panicked where its tallies are read by the
+    /// model's indexes (found by a fuzzing helper).
+    pub fn fits(&self, fresh: &Collector) -> bool {
+        self.teams.len() == fresh.teams.len()
+            && self.rules.len() == fresh.rules.len()
+            && self.channels.len() == fresh.channels.len()
+            && self.row_of == fresh.row_of
+            && self.ticket_work.is_some() == fresh.ticket_work.is_some()
+            && self.agents.same_size(&fresh.agents)
+    }
+
     /// The figures of the replications merged so far: counts (and hours, costs) are means per
     /// replication; ratios, percentiles and mean times come from the pooled chats and agent
     /// time; maxima and peaks are the largest seen.

@@ -248,3 +248,14 @@ pub struct RepFigures {
     /// Load spread over agents.
     pub fairness: FairnessFigures,
 }
+
+impl RepFigures {
+    /// Whether both have as many teams, rules, agents and channels (a replication's figures
+    /// read back from a shard's file may have been edited).
+    pub fn same_shape(&self, o: &RepFigures) -> bool {
+        self.teams.len() == o.teams.len()
+            && self.rules.len() == o.rules.len()
+            && self.agents.len() == o.agents.len()
+            && self.channels.len() == o.channels.len()
+    }
+}

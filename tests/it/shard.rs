@@ -478,7 +478,8 @@ fn a_shard_of_a_path_that_is_not_utf8_is_refused() {
 /// Parts whose JSON reads but whose contents no shard could have written are refused with exit
 /// 2, never a panic or an allocation as large as a number in them (each case found by a
 /// fuzzing helper): a figure of 1e308, a sweep row without its axis values, a staffing
-/// interval without its group or with four billion agents, a shard count of four billion.
+/// interval without its group or with four billion agents, a shard count of four billion,
+/// figures of another shape than the scenario's (teams, agents, scenarios, warnings).
 #[test]
 fn damaged_parts_are_refused_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -503,6 +504,15 @@ fn damaged_parts_are_refused_not_a_panic() {
         &scenario,
         &"--set",
         &"agents.early.count=7,8",
+        &"--replications",
+        &"2",
+        &"--duration",
+        &"2h",
+    ]));
+    let compare = part(line(&[
+        &"compare",
+        &scenario,
+        &scenario,
         &"--replications",
         &"2",
         &"--duration",
@@ -536,10 +546,46 @@ fn damaged_parts_are_refused_not_a_panic() {
         "and 4294967284 more (of 4294967295)",
     );
     damaged(
-        sweep,
+        sweep.clone(),
         "/done/rows/0/values",
         json!([]),
         "a damaged partial result: a point's row",
+    );
+    // Figures of another shape than the scenario's: each had panicked.
+    let shape = "its figures do not have the scenario's teams, rules, agents or channels";
+    damaged(run.clone(), "/part/figures/0/teams", json!([]), shape);
+    damaged(
+        run.clone(),
+        "/part/collector/agents/times",
+        json!([]),
+        shape,
+    );
+    let mut teams = run["part"]["collector"]["teams"]
+        .as_array()
+        .unwrap()
+        .clone();
+    teams.push(teams[0].clone());
+    damaged(run.clone(), "/part/collector/teams", json!(teams), shape);
+    damaged(
+        compare.clone(),
+        "/parts/0/figures/0/agents",
+        json!([]),
+        shape,
+    );
+    let first = compare["parts"][0].clone();
+    damaged(
+        compare,
+        "/parts",
+        json!([first]),
+        "parts of another number of scenarios",
+    );
+    let mut warnings = sweep["done"]["warnings"].as_array().unwrap().clone();
+    warnings.push(warnings[0].clone());
+    damaged(
+        sweep,
+        "/done/warnings",
+        json!(warnings),
+        "a point's row or warnings do not match the grid",
     );
     damaged(
         staff.clone(),

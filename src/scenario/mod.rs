@@ -801,4 +801,27 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
             );
         }
     }
+
+    /// Attribute weights each finite but past the largest number together are refused (every
+    /// chat had taken the last value); large ones that add up are read by their ratios.
+    #[test]
+    fn attribute_weights_must_add_up_to_a_number() {
+        let with = |weights: &str| {
+            let text = MINIMAL.replace(
+                "handle_time = \"5m\"",
+                &format!("handle_time = \"5m\"\nattributes = {{ topic = {{ {weights} }} }}"),
+            );
+            parse_str("t.toml", &text)
+        };
+        let e = with("a = 1e308, b = 1e308").unwrap_err().to_string();
+        assert!(e.contains("traffic[0].attributes.topic"), "{e}");
+        assert!(e.contains("add up past the largest number"), "{e}");
+        let m = with("a = 1e307, b = 3e307").unwrap();
+        match &m.traffic[0].attributes[0].1 {
+            crate::model::AttrChoice::Weighted(cum) => {
+                assert!((cum[0].1 - 0.25).abs() < 1e-12, "{cum:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

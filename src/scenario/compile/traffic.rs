@@ -581,6 +581,16 @@ impl Compiler<'_> {
                     );
                     return None;
                 }
+                // Weights each finite but past the largest number together had every chat take
+                // the last value (found by a fuzzing helper).
+                if !total.is_finite() {
+                    self.err(
+                        key,
+                        Some(v.span()),
+                        "the weights add up past the largest number there is; use smaller ones (only their ratios matter)",
+                    );
+                    return None;
+                }
                 let mut acc = 0.0;
                 let cum = weights
                     .into_iter()

@@ -402,7 +402,24 @@ pub fn junit(s: &Summary, g: &Gates) -> Vec<u8> {
     report
         .serialize(&mut out)
         .expect("writing XML into memory cannot fail");
-    out
+    xml_chars_only(out)
+}
+
+/// The document with every character XML 1.0 does not allow (U+FFFE, U+FFFF and the control
+/// characters but tab and line ends) made U+FFFD. A scenario may name a team with U+FFFE,
+/// which TOML allows; the report had then not been well-formed XML (found by a fuzzing
+/// helper). No markup uses these characters, so a pass over the whole document is safe.
+fn xml_chars_only(xml: Vec<u8>) -> Vec<u8> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{FFFD}' | '\u{10000}'..);
+    match String::from_utf8(xml) {
+        Ok(s) if s.chars().all(allowed) => s.into_bytes(),
+        Ok(s) => s
+            .chars()
+            .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+            .collect::<String>()
+            .into_bytes(),
+        Err(e) => e.into_bytes(),
+    }
 }
 
 /// The run's JSON report with its `gates` (only when there are any), as `--format json` prints
@@ -431,5 +448,23 @@ pub fn json_to<W: std::io::Write>(w: W, s: &Summary, gates: Option<&Gates>) -> s
                 gates: Some(g),
             },
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_holds_only_characters_xml_allows() {
+        let out = xml_chars_only(
+            "<a n=\"b\u{FFFE}c\u{1}\t\">\u{FFFF}\u{10000}</a>"
+                .as_bytes()
+                .to_vec(),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<a n=\"b\u{FFFD}c\u{FFFD}\t\">\u{FFFD}\u{10000}</a>"
+        );
     }
 }

@@ -294,9 +294,10 @@ pub struct BenchArgs {
         default_value = "1000,10000,100000"
     )]
     pub agents: Vec<u32>,
-    /// Measured decisions per size (after a warm-up of a tenth of them, at least 1000).
+    /// Measured decisions per size (after a warm-up of a tenth of them, at least 1000); at most
+    /// 1,000,000,000.
     #[arg(long, value_name = "N", default_value_t = routesim::corebench::DEFAULT_DECISIONS,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=routesim::corebench::MAX_DECISIONS))]
     pub decisions: u64,
     /// Share of the chat slots held, 0 to 1 [default: the scenario's occupancy in its busiest
     /// half hour, as `validate` shows it].

@@ -80,6 +80,10 @@ use crate::scenario::{Overrides, Source};
 pub const DEFAULT_SIZES: [u32; 3] = [1_000, 10_000, 100_000];
 /// Measured decisions per size when not given: the three default sizes take a few seconds.
 pub const DEFAULT_DECISIONS: u64 = 1_000_000;
+
+/// Most measured decisions per size: about a minute and a half of one core at 100,000 agents.
+/// Unbounded, `--decisions 18446744073709551615` ran until killed (found by a fuzzing helper).
+pub const MAX_DECISIONS: u64 = 1_000_000_000;
 /// Stream index of the bench's own draws (which stream, initial loads, which chat ends):
 /// apart from every stream the engine uses.
 const BENCH_STREAM: u64 = u64::MAX - 64;

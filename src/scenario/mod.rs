@@ -824,4 +824,28 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
             other => panic!("{other:?}"),
         }
     }
+
+    /// At most [`limits::MAX_TRAFFIC`] streams: the next one is named with its line (without a
+    /// bound, 80,000 streams took `validate` a minute and 914 MB).
+    #[test]
+    fn traffic_streams_are_bounded() {
+        let with = |n: usize| {
+            let streams: String = (1..n)
+                .map(|i| {
+                    format!(
+                        "[[traffic]]\nname = \"s{i}\"\nrate = \"1/day\"\nhandle_time = \"5m\"\n"
+                    )
+                })
+                .collect();
+            parse_str("t.toml", &format!("{MINIMAL}{streams}"))
+        };
+        assert!(with(limits::MAX_TRAFFIC).is_ok());
+        let e = with(limits::MAX_TRAFFIC + 1).unwrap_err().to_string();
+        assert!(
+            e.contains("traffic[1000]: 1001 traffic streams is too many"),
+            "{e}"
+        );
+        let line = MINIMAL.lines().count() + 4 * (limits::MAX_TRAFFIC - 1) + 1;
+        assert!(e.contains(&format!("t.toml:{line}:")), "{e}");
+    }
 }

@@ -150,3 +150,16 @@ fn bench_runs_every_bundled_scenario_it_can_scale() {
         assert!(stderr.is_empty(), "{file}: --quiet, yet {stderr}");
     }
 }
+
+/// `--decisions` is bounded (unbounded, 2^64 - 1 ran until killed): past the limit is a usage
+/// error, exit 2, before anything runs.
+#[test]
+fn bench_decisions_are_bounded() {
+    routesim()
+        .args(["bench", "scenarios/support-desk.toml", "--decisions"])
+        .arg((routesim::corebench::MAX_DECISIONS + 1).to_string())
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not in 1..=1000000000"));
+}

@@ -138,6 +138,18 @@ impl Compiler<'_> {
                 "no [[traffic]]: a scenario needs at least one traffic stream",
             );
         }
+        if raw.traffic.len() > limits::MAX_TRAFFIC {
+            self.err(
+                format!("traffic[{}]", limits::MAX_TRAFFIC),
+                Some(raw.traffic[limits::MAX_TRAFFIC].span()),
+                format!(
+                    "{} traffic streams is too many: the limit is {}",
+                    raw.traffic.len(),
+                    limits::MAX_TRAFFIC
+                ),
+            );
+            return Vec::new();
+        }
         let mut seen = HashMap::new();
         let mut out = Vec::new();
         self.replaying = raw.traffic.iter().any(|t| t.get_ref().replay.is_some());

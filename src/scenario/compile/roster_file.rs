@@ -14,17 +14,6 @@ use super::traffic::read_data_file;
 use crate::model::*;
 use crate::scenario::{limits, values};
 
-/// Weekdays as a roster file's header may name them in full (`mon` … `sun` are taken too).
-const FULL_DAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
-
 const COLUMNS_HINT: &str = "columns are name, count (optional), one per weekday (mon ... sun, or monday ... sunday) and break columns (a header starting with break or lunch, such as break1, lunch)";
 
 /// What a column of a roster file holds.
@@ -49,12 +38,9 @@ fn column(header: &str) -> Option<Column> {
     if h == "count" {
         return Some(Column::Count);
     }
-    if let Some(d) = WEEKDAYS
-        .iter()
-        .zip(FULL_DAYS)
-        .position(|(a, b)| h == *a || h == b)
-    {
-        return Some(Column::Day(d));
+    // A weekday as `mon` or in full, `monday`.
+    if let Some(d) = values::weekday_index(&h) {
+        return Some(Column::Day(d as usize));
     }
     (h.starts_with("break") || h.starts_with("lunch")).then_some(Column::Break)
 }

@@ -363,7 +363,15 @@ fn parse_tolerance(text: &str) -> std::result::Result<(String, Option<char>, Lim
     let path = path.trim();
     let amount = amount.trim();
     let sign = amount.chars().next().filter(|c| *c == '+' || *c == '-');
-    let magnitude = parse_limit(amount.trim_start_matches(['+', '-']))?;
+    // One sign: `+-5s` had been read as `+5s`, the second sign dropped (found by a fuzzing
+    // helper); now the amount after the first sign must read alone.
+    let rest = amount.strip_prefix(['+', '-']).unwrap_or(amount);
+    if rest.starts_with(['+', '-']) {
+        return Err(format!(
+            "\"{amount}\" has two signs; write one, such as +10% or -0.02"
+        ));
+    }
+    let magnitude = parse_limit(rest)?;
     if magnitude.value() < 0.0 {
         return Err("the amount is how much worse the figure may get: not negative".into());
     }
@@ -1056,6 +1064,14 @@ mod tests {
         );
         assert!(parse_assert("overall.wait.p95 < 60s").is_err());
         assert!(parse_assert("<= 60s").is_err());
+        // One sign before the amount, no more.
+        assert_eq!(
+            parse_tolerance("overall.wait.p95=+5s").unwrap(),
+            ("overall.wait.p95".into(), Some('+'), Limit::Secs(5.0))
+        );
+        for doubled in ["overall.wait.p95=+-5s", "overall.wait.p95=--5s", "x=++10%"] {
+            assert!(parse_tolerance(doubled).is_err(), "{doubled}");
+        }
         let m = model();
         let gate = |asserts: &[String], tol: &[String]| {
             let base = tempfile::NamedTempFile::new().unwrap();

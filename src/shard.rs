@@ -242,9 +242,7 @@ pub struct SweepPartial {
     pub replications: Option<u32>,
     /// See `seed`.
     pub duration: Option<f64>,
-    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
-    /// so that the merge compiles the scenario as the shards did, and refuses parts of
-    /// another scale.
+    /// `--scale`, when given (see [`Partial::scale`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// This shard, from 0.
@@ -407,17 +405,16 @@ fn complete(got: &[u32], n: u32, file: impl Fn(usize) -> Option<String>) -> Resu
     let mut problems = Vec::new();
     // Each shard given more than once, with the files that hold it.
     let mut twice: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < got.len() {
-        let same = got[i..].iter().take_while(|&&k| k == got[i]).count();
-        if same > 1 {
-            let files: Vec<String> = (i..i + same).filter_map(&file).collect();
+    let mut at = 0;
+    for run in got.chunk_by(|a, b| a == b) {
+        if run.len() > 1 {
+            let files: Vec<String> = (at..at + run.len()).filter_map(&file).collect();
             twice.push(match files.is_empty() {
-                true => got[i].to_string(),
-                false => format!("{} ({})", got[i], files.join(", ")),
+                true => run[0].to_string(),
+                false => format!("{} ({})", run[0], files.join(", ")),
             });
         }
-        i += same;
+        at += run.len();
     }
     if !twice.is_empty() {
         problems.push(format!(
@@ -560,9 +557,7 @@ pub struct ComparePartial {
     pub replications: u32,
     /// `--duration` as given.
     pub duration: Option<f64>,
-    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
-    /// so that the merge compiles the scenario as the shards did, and refuses parts of
-    /// another scale.
+    /// `--scale`, when given (see [`Partial::scale`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// This shard, from 0.
@@ -757,9 +752,7 @@ pub struct StaffPartial {
     pub replications: Option<u32>,
     /// See `seed`.
     pub duration: Option<f64>,
-    /// `--scale`, when given: recorded (only then, so that parts without it read as before)
-    /// so that the merge compiles the scenario as the shards did, and refuses parts of
-    /// another scale.
+    /// `--scale`, when given (see [`Partial::scale`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// This shard, from 0.

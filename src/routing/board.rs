@@ -516,6 +516,25 @@ impl Board {
             s.load += 1;
             s.last_change = now;
         });
+        self.chosen(model, a, target);
+    }
+
+    /// Records that `a` finished a chat and at once took another, offered through `target`:
+    /// what [`Board::release`] and then [`Board::assign`] at `now` would make of the board, in
+    /// one change. An agent at its cap stays unavailable throughout, so none of its class's
+    /// indexes is touched (two changes would have added it to one and taken it out again).
+    pub fn hand_over(&mut self, model: &Model, a: AgentId, target: TargetId, now: SimTime) {
+        debug_assert!(
+            self.slots[a.ix()].state.load > 0 && self.slots[a.ix()].state.on_shift,
+            "handing over from an idle agent or one off shift"
+        );
+        self.update(model, a, |s| s.last_change = now);
+        self.chosen(model, a, target);
+    }
+
+    /// `round_robin`: the target's next choice starts after `a`, if it is a member.
+    #[inline]
+    fn chosen(&mut self, model: &Model, a: AgentId, target: TargetId) {
         let t = &mut self.targets[target.ix()];
         if t.strategy == Strategy::RoundRobin {
             let member = model.targets[target.ix()].members.binary_search(&a).is_ok();
@@ -831,6 +850,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A hand-over leaves the board as a release and an assignment at the same moment do: two
+    /// boards through the same random histories, one handing over where the other releases
+    /// and assigns, pick the same agents for every target and hold the same states.
+    #[test]
+    fn a_hand_over_is_a_release_and_an_assignment() {
+        let mut handed = 0;
+        for seed in 0..200u64 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let m = random_desk(&mut rng);
+            let (n, targets) = (m.agents.len() as u32, m.targets.len() as u32);
+            let (mut one, mut two) = (Board::new(&m), Board::new(&m));
+            for step in 0..400u64 {
+                let now = SimTime(step / 3);
+                let a = AgentId(rng.random_range(0..n));
+                let t = TargetId(rng.random_range(0..targets));
+                let st = one.agent(a);
+                match rng.random_range(0..6) {
+                    0 => {
+                        one.set_on_shift(&m, a, !st.on_shift, now);
+                        two.set_on_shift(&m, a, !st.on_shift, now);
+                    }
+                    1 if st.load > 0 => {
+                        one.release(&m, a, now);
+                        two.release(&m, a, now);
+                    }
+                    2 | 3 if st.load > 0 && st.on_shift => {
+                        one.release(&m, a, now);
+                        one.assign(&m, a, t, now);
+                        two.hand_over(&m, a, t, now);
+                        handed += 1;
+                    }
+                    _ => {
+                        if let Some(p) = one.pick(&m, t, &mut rng.clone()) {
+                            one.assign(&m, p, t, now);
+                            two.assign(&m, p, t, now);
+                        }
+                    }
+                }
+                for x in 0..n {
+                    assert_eq!(one.agent(AgentId(x)), two.agent(AgentId(x)), "seed {seed}");
+                }
+                for t in (0..targets).map(TargetId) {
+                    assert_eq!(
+                        one.pick(&m, t, &mut rng.clone()),
+                        two.pick(&m, t, &mut rng.clone()),
+                        "seed {seed} step {step} target {t:?}"
+                    );
+                    assert_eq!(one.available_count(t), two.available_count(t));
+                }
+            }
+        }
+        assert!(handed > 10_000, "{handed} hand-overs");
     }
 
     #[test]

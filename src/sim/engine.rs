@@ -123,6 +123,9 @@ struct Engine<'m, R: Recorder, P: FnMut(u64)> {
     /// Whether the next ending chat's record is prefetched: on desks with many agents, or once
     /// more than [`PREFETCH_CHATS`] chat slots have been in use at once.
     prefetch_chats: bool,
+    /// Whether a freed slot passes straight to the next waiting chat (see [`Engine::free_slot`]):
+    /// on desks without a concurrency slowdown or tickets, and not in a test that compares.
+    hand_over: bool,
 }
 
 /// Agents above which the engine prefetches an agent's records an event ahead and as a chat
@@ -145,16 +148,19 @@ pub fn run_replication<R: Recorder, P: FnMut(u64)>(
     progress: P,
 ) -> (RunResult, R) {
     let agenda = Agenda::new(model.traffic.len());
-    run_with_agenda(model, replication, recorder, progress, agenda)
+    run_with_agenda(model, replication, recorder, progress, agenda, true)
 }
 
-/// [`run_replication`] on a given (empty) agenda: the tests give one that renumbers early.
+/// [`run_replication`] on a given (empty) agenda, and with or without hand-overs (see
+/// [`Engine::free_slot`]): the tests give an agenda that renumbers early, and compare runs
+/// without hand-overs.
 fn run_with_agenda<R: Recorder, P: FnMut(u64)>(
     model: &Model,
     replication: u32,
     recorder: R,
     progress: P,
     agenda: Agenda,
+    hand_over: bool,
 ) -> (RunResult, R) {
     let n_attrs = model.attributes.len();
     let many_agents = model.agents.len() > PREFETCH_AGENTS;
@@ -240,6 +246,7 @@ fn run_with_agenda<R: Recorder, P: FnMut(u64)>(
         },
         many_agents,
         prefetch_chats: many_agents,
+        hand_over: hand_over && model.slowdown.is_empty() && model.tickets.work.is_none(),
     };
     e.recorder.begin(model.warmup);
     e.init();
@@ -608,7 +615,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         match routing::decide(self.model, &self.board, view, &mut self.routing_rng) {
             Decision::Assign { agent, at } => {
                 self.place(slot, &at);
-                self.start_service(slot, agent);
+                self.start_service(slot, agent, false);
             }
             Decision::Wait { at } => {
                 if first && self.waiting() >= self.model.max_waiting {
@@ -678,7 +685,9 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         }
     }
 
-    fn start_service(&mut self, slot: u32, agent: AgentId) {
+    /// The agent takes the chat; `freed`: into a slot its last chat (or that chat's after-chat
+    /// work) has just freed, which the board has not been told of (see [`Engine::free_slot`]).
+    fn start_service(&mut self, slot: u32, agent: AgentId, freed: bool) {
         if self.many_agents {
             self.prefetch_agent(agent);
         }
@@ -687,7 +696,11 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         self.agenda.cancel(slot);
         let via = self.chats[slot as usize].via;
         let old_load = self.board.agent(agent).load;
-        self.board.assign(self.model, agent, via, self.now);
+        if freed {
+            self.board.hand_over(self.model, agent, via, self.now);
+        } else {
+            self.board.assign(self.model, agent, via, self.now);
+        }
         let measured = self.chats[slot as usize].arrival >= self.model.warmup;
         self.changed(agent, ChangeCause::Took { measured });
         let speed = self.crew[agent.ix()].speed;
@@ -760,6 +773,24 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         } else {
             wrap
         };
+        let service = Service {
+            agent,
+            chat: id,
+            start: answered,
+            end: self.now,
+            finished: true,
+        };
+        // Nothing between the release and the agent's next chat can ask the board: the slot
+        // passes straight on (an escalation would offer the chat to the board first).
+        if wrap == SimTime::ZERO
+            && self.hand_over
+            && team.is_none_or(|t| self.model.teams[t.ix()].escalate.is_none())
+        {
+            self.recorder.service(&service);
+            self.close(slot, Outcome::Served);
+            self.free_slot(agent);
+            return;
+        }
         let old_load = self.board.agent(agent).load;
         if wrap > SimTime::ZERO {
             self.crew[agent.ix()].wrapping += 1;
@@ -775,13 +806,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         if !self.model.slowdown.is_empty() {
             self.rescale(agent, old_load, None, Some(slot));
         }
-        self.recorder.service(&Service {
-            agent,
-            chat: id,
-            start: answered,
-            end: self.now,
-            finished: true,
-        });
+        self.recorder.service(&service);
         if !self.escalate(slot) {
             self.close(slot, Outcome::Served);
         }
@@ -792,6 +817,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     fn wrap_done(&mut self, agent: AgentId) {
         let old_load = self.board.agent(agent).load;
         self.crew[agent.ix()].wrapping -= 1;
+        if self.hand_over {
+            self.free_slot(agent);
+            return;
+        }
         self.board.release(self.model, agent, self.now);
         self.changed(agent, ChangeCause::Released);
         if !self.model.slowdown.is_empty() {
@@ -832,10 +861,34 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         c.deadline = None;
         (c.via, c.queue) = (at.target, at.queue);
         match agent {
-            Some(agent) => self.start_service(slot, agent),
+            Some(agent) => self.start_service(slot, agent, false),
             None => self.queues.push(at.queue, key, slot),
         }
         true
+    }
+
+    /// One of the agent's slots frees now, and nothing has asked the board since: the waiting
+    /// chat the routing core chooses for the agent takes the slot at once, or the agent holds
+    /// one chat fewer. Taking the chat straight into the slot is what a release and then an
+    /// assignment at the same moment would do, in one change of the board and one of the
+    /// agent's record: [`Board::hand_over`], and an [`AgentChange`] whose load is the one the
+    /// agent had (a release's change at the same moment would have been followed by the
+    /// assignment's, and no time passes between them). Only on desks where a free slot could
+    /// go to nothing else first: no tickets (which a free slot may take), no concurrency
+    /// slowdown (which reschedules the chats held at each change of load).
+    fn free_slot(&mut self, agent: AgentId) {
+        if self.board.agent(agent).on_shift
+            && let Some((queue, key, slot)) = self.queues.next_for(self.model, agent)
+        {
+            self.queues.remove(queue, key);
+            self.start_service(slot, agent, true);
+            // An agent with more slots free may take more.
+            self.pull(agent);
+        } else {
+            // Nobody waits for it (or it is off shift): pulling would find nothing.
+            self.board.release(self.model, agent, self.now);
+            self.changed(agent, ChangeCause::Released);
+        }
     }
 
     /// Gives an agent with free slots the waiting chats the routing core chooses for it.
@@ -845,7 +898,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
                 break;
             };
             self.queues.remove(queue, key);
-            self.start_service(slot, agent);
+            self.start_service(slot, agent, false);
         }
         // No chat waits for it: a free slot may go to a ticket (checked here, not by a call,
         // since this runs at every release and most desks work no tickets).
@@ -1278,7 +1331,7 @@ mod tests {
     }
 
     fn run(model: &Model, agenda: Agenda) -> (RunResult, Vec<String>) {
-        let (result, log) = run_with_agenda(model, 0, Log::default(), |_| {}, agenda);
+        let (result, log) = run_with_agenda(model, 0, Log::default(), |_| {}, agenda, true);
         (result, log.0)
     }
 
@@ -1344,6 +1397,84 @@ mod tests {
             fewer.iter().any(|n| n.ends_with("every-event.toml")) && fewer.len() >= 3,
             "cancelled in {fewer:?}"
         );
+    }
+
+    /// An agent's state: since when, load, slots wrapping up, slots on a ticket, on shift.
+    type Stint = (u64, u32, u32, u32, bool);
+
+    /// Per agent: the states it held for some time, its state now, chats taken, the most held.
+    type Held = (Vec<Stint>, Stint, u64, u32);
+
+    /// What a run tells its recorder, as far as any figure can see it: the chats, services and
+    /// tickets, each in order, and per agent the states it held for some time, the chats it
+    /// took and the most it held. Changes at one moment collapse into the last of them, which
+    /// held for no time.
+    #[derive(Default)]
+    struct Seen {
+        chats: Vec<String>,
+        services: Vec<String>,
+        tickets: Vec<String>,
+        agents: Vec<Held>,
+        /// Changes of agents told.
+        changes: u64,
+    }
+
+    impl Recorder for Seen {
+        fn record(&mut self, rec: &ChatRecord<'_>) {
+            self.chats.push(format!("{rec:?}"));
+        }
+        fn service(&mut self, s: &Service) {
+            self.services.push(format!("{s:?}"));
+        }
+        fn agent(&mut self, c: &AgentChange) {
+            self.changes += 1;
+            let a = c.agent.ix();
+            if self.agents.len() <= a {
+                self.agents.resize(a + 1, Default::default());
+            }
+            let (held, now, took, most) = &mut self.agents[a];
+            if c.time.0 > now.0 {
+                held.push(*now);
+            }
+            *now = (c.time.0, c.load, c.wrapping, c.ticket, c.on_shift);
+            *took += u64::from(matches!(c.cause, ChangeCause::Took { .. }));
+            *most = (*most).max(c.load);
+        }
+        fn ticket(&mut self, c: &TicketChange) {
+            self.tickets.push(format!("{c:?}"));
+        }
+    }
+
+    /// A replication whose agents take the next waiting chat straight into the slot a chat
+    /// frees tells its recorder what one that releases the slot and then assigns it does, as
+    /// far as any figure can see; and on most bundled scenarios hand-overs happen.
+    #[test]
+    fn handing_over_changes_nothing_a_run_reports() {
+        let mut fewer = Vec::new();
+        for (name, model) in models() {
+            let streams = model.traffic.len();
+            let run = |hand_over| {
+                let agenda = Agenda::new(streams);
+                run_with_agenda(&model, 0, Seen::default(), |_| {}, agenda, hand_over)
+            };
+            let ((direct, seen), (plain, expected)) = (run(true), run(false));
+            assert!(
+                direct.failure.is_none() && plain.failure.is_none(),
+                "{name}"
+            );
+            let result = |r: &RunResult| (r.events, r.chats, r.red_flag_peak, r.ended);
+            assert_eq!(result(&direct), result(&plain), "{name}");
+            assert!(seen.chats == expected.chats, "{name}: the chats differ");
+            assert!(seen.services == expected.services, "{name}: services");
+            assert!(seen.tickets == expected.tickets, "{name}: tickets");
+            assert!(seen.agents == expected.agents, "{name}: agents' states");
+            // Each hand-over is one change of the agent where there were two.
+            assert!(seen.changes <= expected.changes, "{name}");
+            if seen.changes < expected.changes {
+                fewer.push(name);
+            }
+        }
+        assert!(fewer.len() >= 6, "handed over in {fewer:?}");
     }
 
     /// With more events pending than the numbers left leave room for, the replication ends

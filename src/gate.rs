@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::experiment::Summary;
 use crate::model::{Bound, Limit, Model};
-use crate::scenario::limits::num;
+use crate::scenario::limits::{limit_text, num};
 use crate::scenario::values::parse_limit;
 use crate::stats::Collector;
 
@@ -253,7 +253,13 @@ fn limit_for(limit: Limit, unit: Unit, metric: &str) -> std::result::Result<f64,
         // A share's limit outside 0 to 1 is always or never met: a slip, such as "80" for 80%.
         (l, Unit::Share) if !(0.0..=1.0).contains(&l.value()) => Err(format!(
             "`{metric}` is a share from 0 to 1: a limit of {} is always or never met; write it from 0 to 1 or as a percentage up to 100% (\"80%\")",
-            written(l)
+            limit_text(l)
+        )),
+        // No time or count of the report is negative (`check_baseline_figures` refuses one as
+        // damaged): a limit below zero is always or never met, a slip of sign.
+        (l, Unit::Seconds | Unit::Number) if l.value() < 0.0 => Err(format!(
+            "`{metric}` is never negative: a limit of {} is always or never met",
+            limit_text(l)
         )),
         (l, _) => Ok(l.value()),
     }
@@ -419,7 +425,7 @@ impl Gate {
                         "{} {} {}",
                         slo.metric,
                         op_text(slo.bound),
-                        written(slo.limit)
+                        limit_text(slo.limit)
                     ),
                     from: slo.key.clone(),
                     metric: slo.metric.clone(),
@@ -812,15 +818,6 @@ fn check_baseline_figures<'m>(
     Ok(())
 }
 
-/// A limit as it would be written: `60s`, `80%`, `0.8`.
-fn written(limit: Limit) -> String {
-    match limit {
-        Limit::Secs(v) => format!("{}s", num(v)),
-        Limit::Percent(p) => format!("{}%", num(p * 100.0)),
-        Limit::Number(v) => num(v),
-    }
-}
-
 /// What the gate found: JSON's `gates`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Gates {
@@ -976,6 +973,16 @@ mod tests {
         ] {
             let e = limit_for(l, Unit::Share, "x").unwrap_err();
             assert!(e.contains("is a share from 0 to 1"), "{e}");
+        }
+        // Times and counts are never negative; zero is a limit they can meet.
+        assert_eq!(limit_for(Limit::Number(0.0), Unit::Number, "x"), Ok(0.0));
+        assert_eq!(limit_for(Limit::Secs(0.0), Unit::Seconds, "x"), Ok(0.0));
+        for (l, unit) in [
+            (Limit::Number(-1.0), Unit::Number),
+            (Limit::Number(-0.5), Unit::Seconds),
+        ] {
+            let e = limit_for(l, unit, "x").unwrap_err();
+            assert!(e.contains("is never negative"), "{e}");
         }
     }
 

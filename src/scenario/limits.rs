@@ -61,6 +61,16 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// A threshold's limit as a scenario writes it: `60s`, `80%` or a plain number.
+pub fn limit_text(limit: crate::model::Limit) -> String {
+    use crate::model::Limit;
+    match limit {
+        Limit::Secs(v) => format!("{}s", num(v)),
+        Limit::Percent(p) => format!("{}%", num(p * 100.0)),
+        Limit::Number(v) => num(v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::num;

@@ -269,6 +269,11 @@ fn exit_codes_one_by_one() {
     let out = run(GOOD, &["--assert", "overall.wiat.p95 <= 60s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+    // 2 also for a limit no time can fail (or meet): a slip of sign.
+    let out = run(GOOD, &["--assert", "overall.wait.p95 <= -1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("is never negative"), "{err}");
     // 3: the run could not finish its job (the JUnit file's folder does not exist).
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/folder/gate.xml");

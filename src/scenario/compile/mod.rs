@@ -331,6 +331,19 @@ impl<'a> Compiler<'a> {
                     "a threshold needs `min`, `max` or both",
                 );
             }
+            if let (Some(min), Some(max)) = (&slo.min, &slo.max)
+                && min.get_ref().value() > max.get_ref().value()
+            {
+                self.err(
+                    format!("slo[{i}].min"),
+                    Some(min.span()),
+                    format!(
+                        "min ({}) is above max ({}): no run can meet both",
+                        limits::limit_text(*min.get_ref()),
+                        limits::limit_text(*max.get_ref())
+                    ),
+                );
+            }
             for (bound, limit, key) in [
                 (Bound::AtLeast, &slo.min, "min"),
                 (Bound::AtMost, &slo.max, "max"),

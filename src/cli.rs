@@ -764,24 +764,20 @@ pub fn render_error(e: &Error) -> String {
                 let one = routesim::error::Diagnostics {
                     file: d.file.clone(),
                     items: vec![item.clone()],
+                    unlisted: 0,
                 };
                 if i > 0 {
                     out.push('\n');
                 }
                 out.push_str(&format!("error: {one}"));
             }
-            if d.items.len() > limit {
-                out.push_str(&format!(
-                    "\n... and {} more problems, not shown",
-                    d.items.len() - limit
-                ));
+            let hidden = d.items.len().saturating_sub(limit) as u64 + d.unlisted;
+            if hidden > 0 {
+                out.push_str(&format!("\n... and {hidden} more problems, not shown"));
             }
-            if d.items.len() > 1 {
-                out.push_str(&format!(
-                    "\n{} problems found in {}",
-                    d.items.len(),
-                    d.file.display()
-                ));
+            let found = d.items.len() as u64 + d.unlisted;
+            if found > 1 {
+                out.push_str(&format!("\n{found} problems found in {}", d.file.display()));
             }
             out
         }

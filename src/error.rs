@@ -141,6 +141,9 @@ pub struct Diagnostics {
     pub file: PathBuf,
     /// The problems; never empty.
     pub items: Vec<Diagnostic>,
+    /// Problems found besides `items`, counted but not listed (a data file's bad rows past
+    /// the first [`MAX_DIAGNOSTICS`](crate::scenario::limits::MAX_DIAGNOSTICS)).
+    pub unlisted: u64,
 }
 
 impl fmt::Display for Diagnostics {
@@ -161,6 +164,9 @@ impl fmt::Display for Diagnostics {
             if let Some(hint) = &d.hint {
                 write!(f, "\n  hint: {hint}")?;
             }
+        }
+        if self.unlisted > 0 {
+            write!(f, "\n... and {} more problems, not listed", self.unlisted)?;
         }
         Ok(())
     }

@@ -445,6 +445,7 @@ impl Gate {
             return Err(Error::Scenario(Diagnostics {
                 file: file.to_path_buf(),
                 items: diags,
+                unlisted: 0,
             }));
         }
         for text in spec.asserts {
@@ -750,6 +751,7 @@ fn baseline_error(path: &Path, key: &str, line: Option<usize>, why: String) -> E
     Error::Scenario(Diagnostics {
         file: path.to_path_buf(),
         items: vec![Diagnostic::new(key, line, why)],
+        unlisted: 0,
     })
 }
 

@@ -93,21 +93,22 @@ fn compile_text(
     base: &Path,
     overrides: &Overrides,
 ) -> Result<Model> {
-    let fail = |items: Vec<Diagnostic>| {
+    let fail = |items: Vec<Diagnostic>, unlisted| {
         Error::Scenario(Diagnostics {
             file: path.to_path_buf(),
             items,
+            unlisted,
         })
     };
-    let mut raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d]))?;
+    let mut raw: raw::RawScenario = parse_toml(text).map_err(|d| fail(vec![d], 0))?;
     let plain = control_characters(text);
     if !plain.is_empty() {
-        return Err(fail(plain));
+        return Err(fail(plain, 0));
     }
-    let overridden = overrides.apply(&mut raw).map_err(|d| fail(vec![d]))?;
+    let overridden = overrides.apply(&mut raw).map_err(|d| fail(vec![d], 0))?;
     let mut model = compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
-        .map_err(|(diags, _)| fail(diags))?;
+        .map_err(|(diags, unlisted)| fail(diags, unlisted))?;
     model.source_hash = content_hash(text.as_bytes());
     Ok(model)
 }

@@ -153,3 +153,40 @@ fn merge_reads_only_regular_files() {
         "error: cannot read /dev/zero: not a regular file (a partial result is a file that --shard wrote)",
     );
 }
+
+/// A replay log with more bad rows than are listed says how many it found in all: the first
+/// 50 listed, the rest counted (it had read "51 problems", with the count of the rest hidden
+/// behind the listing's cap).
+#[test]
+fn a_log_with_many_bad_rows_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..100).map(|i| format!("{i},soon\n")).collect();
+    std::fs::write(
+        dir.path().join("log.csv"),
+        format!("arrival,handle_time\n{rows}"),
+    )
+    .unwrap();
+    let scenario = std::fs::read_to_string(root().join("fixtures/invalid/replay-bad-rows.toml"))
+        .unwrap()
+        .replace("replay-bad-rows.csv", "log.csv");
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let out = routesim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.matches("cannot read \"soon\"").count(),
+        50,
+        "{stderr}"
+    );
+    let end = format!(
+        "... and 50 more problems, not shown\n100 problems found in {}\n",
+        path.display()
+    );
+    assert!(stderr.ends_with(&end), "{stderr}");
+}

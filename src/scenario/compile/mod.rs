@@ -45,6 +45,8 @@ pub(super) struct Compiler<'a> {
     src_len: usize,
     base_dir: &'a Path,
     pub diags: Vec<Diagnostic>,
+    /// Problems counted besides `diags`, not listed (see [`Diagnostics::unlisted`]).
+    pub unlisted: u64,
     pub warnings: Vec<String>,
     attr_ix: HashMap<String, AttrId>,
     attributes: Vec<Attribute>,
@@ -76,6 +78,7 @@ impl<'a> Compiler<'a> {
             src_len: src.len(),
             base_dir,
             diags: Vec::new(),
+            unlisted: 0,
             warnings: Vec::new(),
             attr_ix: HashMap::new(),
             attributes: Vec::new(),
@@ -162,7 +165,7 @@ impl<'a> Compiler<'a> {
         mut self,
         name: &str,
         raw: RawScenario,
-    ) -> Result<Model, (Vec<Diagnostic>, Vec<String>)> {
+    ) -> Result<Model, (Vec<Diagnostic>, u64)> {
         let sim = &raw.simulation;
         let duration = sim.duration.get_ref().0;
         let warmup = sim.warmup.map_or(0.0, |w| w.0);
@@ -298,7 +301,7 @@ impl<'a> Compiler<'a> {
         }
         if !self.diags.is_empty() {
             self.diags.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
-            return Err((self.diags, self.warnings));
+            return Err((self.diags, self.unlisted));
         }
         model.skills = std::mem::take(&mut self.skills);
         targets::build_targets(&mut model, fallback, &self.skill_targets);

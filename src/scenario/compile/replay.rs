@@ -230,6 +230,37 @@ impl Compiler<'_> {
             }
             return None;
         }
+        // One column read as two things (`handle_time = "arrival"`) would give each chat its
+        // arrival time as its handle time.
+        let roles = [
+            ("arrival", arrival),
+            ("handle_time", handle_time),
+            ("patience", patience),
+            ("wait", wait),
+            ("outcome", outcome),
+        ];
+        let mut shared = false;
+        for (i, &(a, ca)) in roles.iter().enumerate() {
+            for &(b, cb) in &roles[i + 1..] {
+                if let (Some(x), Some(y)) = (ca, cb)
+                    && x == y
+                {
+                    self.err(
+                        key,
+                        span.clone(),
+                        format!(
+                            "{}: {a} and {b} both read column {}",
+                            at(1),
+                            shown(&header[x])
+                        ),
+                    );
+                    shared = true;
+                }
+            }
+        }
+        if shared {
+            return None;
+        }
         let arrival = arrival.expect("checked above");
         let fixed = |name: &str| col(name);
         let mut columns = ReplayColumns {

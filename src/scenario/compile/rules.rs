@@ -218,7 +218,14 @@ impl Compiler<'_> {
         for (i, r) in raw.rules.iter().enumerate() {
             let (r_span, r): (_, &RawRule) = (r.span(), r.get_ref());
             let name = r.name.get_ref().trim().to_string();
-            if seen.insert(name.clone(), i).is_some() {
+            if name.is_empty() {
+                // The report's rows, `--assert` paths and `explain` name rules by it.
+                self.err(
+                    format!("rules[{i}].name"),
+                    Some(r.name.span()),
+                    "a rule needs a name",
+                );
+            } else if seen.insert(name.clone(), i).is_some() {
                 self.err(
                     format!("rules[{i}].name"),
                     Some(r.name.span()),

@@ -514,6 +514,8 @@ impl Compiler<'_> {
         table: &toml::Table,
     ) -> Option<Vec<(u64, f64)>> {
         let mut points = Vec::new();
+        // The key each point was read from, to name both of two keys for one time.
+        let mut keys = Vec::new();
         let mut ok = true;
         for (k, v) in table {
             let path = format!("{key}.\"{k}\"");
@@ -527,7 +529,10 @@ impl Compiler<'_> {
                 }
             };
             match values::parse_time_of_day(k) {
-                Ok(t) if t < 86_400 => points.push((t as u64 * TICKS_PER_SEC, mult)),
+                Ok(t) if t < 86_400 => {
+                    points.push((t as u64 * TICKS_PER_SEC, mult));
+                    keys.push((t, k.as_str()));
+                }
                 Ok(_) => {
                     self.err(
                         path.clone(),
@@ -550,6 +555,18 @@ impl Compiler<'_> {
                         limits::num(limits::MAX_MULTIPLIER),
                         limits::num(mult)
                     ),
+                );
+                ok = false;
+            }
+        }
+        // Two keys for one time ("08:00" and "8:00") would leave one multiplier silently unused.
+        keys.sort_unstable();
+        for w in keys.windows(2) {
+            if w[0].0 == w[1].0 {
+                self.err(
+                    format!("{key}.\"{}\"", w[1].1),
+                    Some(span.clone()),
+                    format!("\"{}\" and \"{}\" are the same time of day", w[0].1, w[1].1),
                 );
                 ok = false;
             }

@@ -1757,6 +1757,13 @@ fn write_synced(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 
 fn explain(args: &ExplainArgs) -> Result<u8> {
     let model = scenario::load(&args.file)?;
+    // Printed back in the explanation: an escape sequence would repaint the terminal (a
+    // scenario's own names cannot hold one).
+    if args.chat.chars().any(char::is_control) {
+        return Err(Error::Usage(
+            "--chat: a control character (such as an escape) is no attribute's value".into(),
+        ));
+    }
     let mut attrs = Vec::new();
     for pair in args
         .chat

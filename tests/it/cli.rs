@@ -406,6 +406,14 @@ fn explain_names_the_matching_rule_the_reasons_and_the_eligible_agents() {
         .assert()
         .code(2)
         .stderr("error: --chat: topic is given twice; a chat has one value of each attribute\n");
+    // An escape sequence is not printed back to the terminal.
+    routesim()
+        .args(["explain", "scenarios/support-desk.toml"])
+        .args(["--chat", "topic=bil\u{1b}[31mling"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: --chat: a control character (such as an escape) is no attribute's value\n");
 }
 
 /// Chats with a bot count against `max_waiting` too, so memory stays bounded whatever the

@@ -709,6 +709,17 @@ pub fn ramp(
             num(limits::MAX_MULTIPLIER)
         )));
     }
+    // The ramp sets the run's length: one too short is the ramp's to fix, not --duration's.
+    if 2.0 * rise < limits::MIN_DURATION_SECS {
+        return Err(Error::Usage(format!(
+            "--ramp: rising from {} to --max {} at {}%/h takes {:.2}s and falling as long, under the shortest run of {}s: ramp slower or to a higher --max",
+            num(q.from),
+            num(q.to),
+            num(q.per_hour * 100.0),
+            rise,
+            num(limits::MIN_DURATION_SECS)
+        )));
+    }
     let longest = limits::MAX_HORIZON_SECS - plain.warmup.as_secs_f64();
     if 2.0 * rise > longest {
         return Err(Error::Usage(format!(

@@ -250,6 +250,20 @@ fn bad_questions_are_usage_errors() {
             vec!["--target", "sl(30s) >= 0.8", "--ramp", "0.0001%/h"],
             "error: --ramp: rising from 0.5 to --max 2 takes 1500000 hours and falling as long, past the limit of 10 years for a run",
         ),
+        // Too short a ramp is the ramp's to fix, not the --duration no one gave.
+        (
+            vec![
+                "--target",
+                "sl(30s) >= 0.8",
+                "--ramp",
+                "100000%/h",
+                "--from",
+                "1",
+                "--max",
+                "1.1",
+            ],
+            "error: --ramp: rising from 1 to --max 1.1 at 100000%/h takes 0.36s and falling as long, under the shortest run of 1s",
+        ),
         (
             vec!["--target", "sl(30s) >= 0.8", "--from", "1e-300"],
             "--from, --step and --resolution are at least 0.000001",

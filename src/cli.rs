@@ -631,10 +631,10 @@ pub struct StressArgs {
     #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_FROM)]
     pub from: f64,
     /// The grid's step below 2x (twice it up to 5x, five times it beyond).
-    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_STEP)]
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_STEP, conflicts_with = "ramp")]
     pub step: f64,
     /// How close the bisections bring the breaking load and its interval's ends.
-    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_RESOLUTION)]
+    #[arg(long, value_name = "MULTIPLIER", default_value_t = routesim::stress::DEFAULT_RESOLUTION, conflicts_with = "ramp")]
     pub resolution: f64,
     /// The highest load the grid goes to [default: 20], or the ramp's peak [default: 2].
     #[arg(long, value_name = "MULTIPLIER")]

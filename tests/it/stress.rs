@@ -264,6 +264,29 @@ fn bad_questions_are_usage_errors() {
             ],
             "error: --ramp: rising from 1 to --max 1.1 at 100000%/h takes 0.36s and falling as long, under the shortest run of 1s",
         ),
+        // A ramp has no grid: its step and resolution would be ignored.
+        (
+            vec![
+                "--target",
+                "sl(30s) >= 0.8",
+                "--ramp",
+                "10%/h",
+                "--step",
+                "0.3",
+            ],
+            "'--ramp <RATE>' cannot be used with '--step <MULTIPLIER>'",
+        ),
+        (
+            vec![
+                "--target",
+                "sl(30s) >= 0.8",
+                "--ramp",
+                "10%/h",
+                "--resolution",
+                "0.1",
+            ],
+            "'--ramp <RATE>' cannot be used with '--resolution <MULTIPLIER>'",
+        ),
         (
             vec!["--target", "sl(30s) >= 0.8", "--from", "1e-300"],
             "--from, --step and --resolution are at least 0.000001",

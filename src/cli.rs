@@ -798,16 +798,20 @@ fn merge(args: &MergeArgs) -> Result<u8> {
             AnyPartial::Staff(p) => staffs.push(*p),
         }
     }
-    let kinds = [
-        !runs.is_empty(),
-        !sweeps.is_empty(),
-        !compares.is_empty(),
-        !staffs.is_empty(),
-    ];
-    if kinds.iter().filter(|&&k| k).count() > 1 {
-        return Err(Error::Usage(
-            "the parts mix the shards of different commands (run, sweep, compare): merge one at a time".into(),
-        ));
+    let kinds: Vec<&str> = [
+        ("run", runs.is_empty()),
+        ("sweep", sweeps.is_empty()),
+        ("compare", compares.is_empty()),
+        ("staff", staffs.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, none)| (!none).then_some(name))
+    .collect();
+    if kinds.len() > 1 {
+        return Err(Error::Usage(format!(
+            "the parts mix the shards of different commands ({}): merge one command's at a time",
+            kinds.join(", ")
+        )));
     }
     if runs.is_empty() && args.gate.given() {
         return Err(Error::Usage(

@@ -316,7 +316,7 @@ fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "mix the shards of different commands",
+            "mix the shards of different commands (run, sweep)",
         ));
     routesim()
         .args(&sweep)

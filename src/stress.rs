@@ -191,7 +191,8 @@ impl Stress {
 
 /// A multiplier as people read it: `1.25x`.
 pub fn multiplier_label(m: f64) -> String {
-    let s = format!("{m:.4}");
+    // Six decimals, as loads are kept (`snap`): two loads of the curve never read alike.
+    let s = format!("{m:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}x")
 }

@@ -835,3 +835,22 @@ pub fn ramp(
         summary: Some(Box::new(s)),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A load reads with as many decimals as it is kept to, no more: two loads of a curve
+    /// never read alike.
+    #[test]
+    fn loads_read_to_six_decimals() {
+        assert_eq!(multiplier_label(2.0), "2x");
+        assert_eq!(multiplier_label(1.25), "1.25x");
+        assert_eq!(multiplier_label(1.28125), "1.28125x");
+        assert_eq!(multiplier_label(snap(1.000001)), "1.000001x");
+        assert_ne!(
+            multiplier_label(snap(1.000001)),
+            multiplier_label(snap(1.000002))
+        );
+    }
+}

@@ -815,12 +815,12 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// The agent finishes one chat's after-chat work: the slot frees, and it takes the next chat.
     fn wrap_done(&mut self, agent: AgentId) {
-        let old_load = self.board.agent(agent).load;
         self.crew[agent.ix()].wrapping -= 1;
         if self.hand_over {
             self.free_slot(agent);
             return;
         }
+        let old_load = self.board.agent(agent).load;
         self.board.release(self.model, agent, self.now);
         self.changed(agent, ChangeCause::Released);
         if !self.model.slowdown.is_empty() {

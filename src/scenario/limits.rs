@@ -41,8 +41,13 @@ pub const MAX_FIGURES: u64 = 10_000_000;
 pub const MAX_ATTEMPTS: u32 = crate::model::MAX_ATTEMPTS;
 /// Largest `max_waiting`.
 pub const MAX_WAITING: u64 = 1_000_000;
-/// Largest data file (an empirical distribution's CSV, a roster, a forecast) or scenario file, bytes.
+/// Largest data file (an empirical distribution's CSV, a roster, a forecast, a stored report), bytes.
 pub const MAX_DATA_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest scenario file, in bytes. The TOML parser holds the whole document as a tree of
+/// spanned values, some 45 to 70 times the text (a 33 MB file of 10,000 rules of 100 steps
+/// peaked at 2.3 GB): 16 MB bounds that near 1 GB, and holds twice the largest desk there is
+/// written out agent by agent (100,000 `[[agents]]` entries: 7.7 MB).
+pub const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
 /// Most rows of one replayed stream's log (`replay`): the log streams, so its size in bytes is
 /// not bounded, but reading it once to check it and once per replication takes time.
 pub const MAX_REPLAY_ROWS: u64 = 50_000_000;

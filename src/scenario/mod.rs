@@ -40,10 +40,11 @@ pub struct Source {
 
 impl Source {
     /// Reads the file: any file that can be read (a pipe such as `<(make-scenario)` too), up
-    /// to [`limits::MAX_DATA_FILE_BYTES`]. Unbounded, `validate /dev/zero` read until memory
+    /// to [`limits::MAX_SCENARIO_BYTES`]. Unbounded, `validate /dev/zero` read until memory
     /// ran out.
     pub fn read(path: &Path) -> Result<Source> {
-        let text = read_bounded(path, "a scenario file").map_err(|source| Error::Read {
+        let limit = limits::MAX_SCENARIO_BYTES;
+        let text = read_bounded(path, "a scenario file", limit).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -119,14 +120,13 @@ pub fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    read_bounded(path, "a data file")
+    read_bounded(path, "a data file", limits::MAX_DATA_FILE_BYTES)
 }
 
-/// Reads `path` as UTF-8, refusing it past [`limits::MAX_DATA_FILE_BYTES`] (`what` names the
-/// kind of file in the message) without reading more than one byte beyond the limit.
-fn read_bounded(path: &Path, what: &str) -> std::io::Result<String> {
+/// Reads `path` as UTF-8, refusing it past `limit` bytes (`what` names the kind of file in the
+/// message) without reading more than one byte beyond the limit.
+fn read_bounded(path: &Path, what: &str, limit: u64) -> std::io::Result<String> {
     use std::io::Read;
-    let limit = limits::MAX_DATA_FILE_BYTES;
     let mut text = String::new();
     std::fs::File::open(path)?
         .take(limit + 1)

@@ -128,13 +128,13 @@ fn refused(args: &[&str], message: &str) {
     assert_eq!(err.trim_end(), message, "{args:?}");
 }
 
-/// A scenario "file" that never ends (`/dev/zero`) is refused after 64 MB, not read until memory
+/// A scenario "file" that never ends (`/dev/zero`) is refused after 16 MB, not read until memory
 /// runs out (found by a fuzzing helper); a pipe that ends is read like a file.
 #[test]
-fn a_scenario_file_is_read_up_to_64_mb() {
+fn a_scenario_file_is_read_up_to_16_mb() {
     refused(
         &["validate", "/dev/zero"],
-        "error: cannot read /dev/zero: larger than 64 MB, the limit for a scenario file",
+        "error: cannot read /dev/zero: larger than 16 MB, the limit for a scenario file",
     );
     let text = std::fs::read(root().join("scenarios/support-desk.toml")).unwrap();
     routesim()

@@ -1451,7 +1451,12 @@ mod tests {
     #[test]
     fn handing_over_changes_nothing_a_run_reports() {
         let mut fewer = Vec::new();
-        for (name, model) in models() {
+        // The fixture with every kind of event has a slowdown and ticket work, either of which
+        // turns hand-overs off: a copy without them exercises them with everything else.
+        let (name, mut plain) = models().pop().expect("the fixture comes last");
+        (plain.slowdown, plain.tickets.work) = (Vec::new(), None);
+        let extra = (format!("{name} without slowdown or ticket work"), plain);
+        for (name, model) in models().into_iter().chain([extra]) {
             let streams = model.traffic.len();
             let run = |hand_over| {
                 let agenda = Agenda::new(streams);
@@ -1475,6 +1480,12 @@ mod tests {
             }
         }
         assert!(fewer.len() >= 6, "handed over in {fewer:?}");
+        assert!(
+            fewer
+                .iter()
+                .any(|n| n.ends_with("without slowdown or ticket work")),
+            "{fewer:?}"
+        );
     }
 
     /// With more events pending than the numbers left leave room for, the replication ends

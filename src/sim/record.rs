@@ -178,6 +178,10 @@ pub trait Recorder {
     fn service(&mut self, _service: &Service) {}
 
     /// Called whenever an agent's load or shift changes, with its state after the change.
+    /// Changes come in time order; at one moment there may be fewer than the steps taken (a
+    /// freed slot that passes straight to the next chat is one change, whose load is the one
+    /// the agent had), and their order among that moment's chat records and services is not
+    /// fixed: a recorder must not read anything into either.
     #[inline]
     fn agent(&mut self, _change: &AgentChange) {}
 

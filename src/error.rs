@@ -166,7 +166,7 @@ impl fmt::Display for Diagnostics {
             }
         }
         if self.unlisted > 0 {
-            write!(f, "\n... and {} more problems, not listed", self.unlisted)?;
+            write!(f, "\n... and {} more problems, not shown", self.unlisted)?;
         }
         Ok(())
     }

@@ -14,8 +14,8 @@ use super::record::{
 };
 use super::replay::{Patience, ReplaySource, patience_beyond};
 use crate::model::{
-    AgentId, AttrChoice, AttrId, ChatContext, Model, NO_VALUE, RuleId, SimTime, TICKS_PER_SEC,
-    Traffic, TrafficId, ValueId, WEEK,
+    AgentId, AttrChoice, AttrId, ChatContext, Escalate, Model, NO_VALUE, RuleId, SimTime,
+    TICKS_PER_SEC, TeamId, Traffic, TrafficId, ValueId, WEEK,
 };
 use crate::prefetch::prefetch;
 use crate::routing::{self, Board, ChatView, Decision, Placement, QueueKey, Queues, RuleIndex};
@@ -782,10 +782,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
         };
         // Nothing between the release and the agent's next chat can ask the board: the slot
         // passes straight on (an escalation would offer the chat to the board first).
-        if wrap == SimTime::ZERO
-            && self.hand_over
-            && team.is_none_or(|t| self.model.teams[t.ix()].escalate.is_none())
-        {
+        if wrap == SimTime::ZERO && self.hand_over && Self::escalation(self.model, team).is_none() {
             self.recorder.service(&service);
             self.close(slot, Outcome::Served);
             self.free_slot(agent);
@@ -833,10 +830,10 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// then waits for the next team (its customer, already helped, does not abandon).
     fn escalate(&mut self, slot: u32) -> bool {
         let model = self.model;
-        let Some(team) = model.targets[self.chats[slot as usize].via.ix()].team else {
-            return false;
-        };
-        let Some(e) = &model.teams[team.ix()].escalate else {
+        let Some(e) = Self::escalation(
+            model,
+            model.targets[self.chats[slot as usize].via.ix()].team,
+        ) else {
             return false;
         };
         if self.escalation_rng.random::<f64>() >= e.share {
@@ -865,6 +862,12 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
             None => self.queues.push(at.queue, key, slot),
         }
         true
+    }
+
+    /// The escalation of the team a chat was offered through, if it has one.
+    #[inline]
+    fn escalation(model: &Model, team: Option<TeamId>) -> Option<&Escalate> {
+        model.teams[team?.ix()].escalate.as_ref()
     }
 
     /// One of the agent's slots frees now, and nothing has asked the board since: the waiting

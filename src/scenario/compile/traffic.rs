@@ -513,9 +513,8 @@ impl Compiler<'_> {
         span: std::ops::Range<usize>,
         table: &toml::Table,
     ) -> Option<Vec<(u64, f64)>> {
+        // (time of day in seconds, the key it was read from, multiplier).
         let mut points = Vec::new();
-        // The key each point was read from, to name both of two keys for one time.
-        let mut keys = Vec::new();
         let mut ok = true;
         for (k, v) in table {
             let path = format!("{key}.\"{k}\"");
@@ -529,10 +528,7 @@ impl Compiler<'_> {
                 }
             };
             match values::parse_time_of_day(k) {
-                Ok(t) if t < 86_400 => {
-                    points.push((t as u64 * TICKS_PER_SEC, mult));
-                    keys.push((t, k.as_str()));
-                }
+                Ok(t) if t < 86_400 => points.push((t, k.as_str(), mult)),
                 Ok(_) => {
                     self.err(
                         path.clone(),
@@ -559,9 +555,9 @@ impl Compiler<'_> {
                 ok = false;
             }
         }
+        points.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         // Two keys for one time ("08:00" and "8:00") would leave one multiplier silently unused.
-        keys.sort_unstable();
-        for w in keys.windows(2) {
+        for w in points.windows(2) {
             if w[0].0 == w[1].0 {
                 self.err(
                     format!("{key}.\"{}\"", w[1].1),
@@ -571,8 +567,11 @@ impl Compiler<'_> {
                 ok = false;
             }
         }
-        points.sort_by_key(|p| p.0);
-        ok.then_some(points)
+        ok.then(|| {
+            (points.into_iter())
+                .map(|(t, _, mult)| (t as u64 * TICKS_PER_SEC, mult))
+                .collect()
+        })
     }
 
     pub(super) fn attr_choice(

@@ -507,6 +507,7 @@ impl Board {
     }
 
     /// Records that `a` took a chat offered through `target`.
+    #[inline(always)]
     pub fn assign(&mut self, model: &Model, a: AgentId, target: TargetId, now: SimTime) {
         debug_assert!(
             self.available(model, a),
@@ -523,6 +524,7 @@ impl Board {
     /// what [`Board::release`] and then [`Board::assign`] at `now` would make of the board, in
     /// one change. An agent at its cap stays unavailable throughout, so none of its class's
     /// indexes is touched (two changes would have added it to one and taken it out again).
+    #[inline(always)]
     pub fn hand_over(&mut self, model: &Model, a: AgentId, target: TargetId, now: SimTime) {
         debug_assert!(
             self.slots[a.ix()].state.load > 0 && self.slots[a.ix()].state.on_shift,
@@ -543,6 +545,7 @@ impl Board {
     }
 
     /// Records that `a` finished a chat.
+    #[inline(always)]
     pub fn release(&mut self, model: &Model, a: AgentId, now: SimTime) {
         debug_assert!(self.slots[a.ix()].state.load > 0, "releasing an idle agent");
         self.update(model, a, |s| {
@@ -552,6 +555,7 @@ impl Board {
     }
 
     /// The agent the target's strategy chooses among its available agents, if any.
+    #[inline(always)]
     pub fn pick<R: Rng + ?Sized>(
         &self,
         model: &Model,

@@ -255,6 +255,12 @@ fn run_with_agenda<R: Recorder, P: FnMut(u64)>(
     (e.result, e.recorder)
 }
 
+/// The steps every chat takes (its next arrival, rule, route, start of service, freed slot and
+/// close) are `#[inline(always)]`, and so are the board's changes and picks they call: left to
+/// itself the compiler kept them as calls, and each call saves and restores the registers its
+/// caller holds. Inlined, M/M/100 took 6% less CPU (0.67 s to 0.63 s, least of six alternating
+/// runs, with 4% fewer instructions); desk-1000 and 100,000 agents the same within 1.5%. The
+/// recorders' `record` and `agent` stay calls: inlined too, they took M/M/100 back to 0.67 s.
 impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     #[inline]
     fn schedule(&mut self, time: SimTime, kind: Kind) {
@@ -284,6 +290,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// Draws stream `s`'s next arrival by inverting its cumulative rate: an Exp(1) amount of
     /// "rate × time" is spent across the profile's constant-rate segments.
+    #[inline(always)]
     fn schedule_arrival(&mut self, s: usize) {
         let traffic = &self.model.traffic[s];
         let (rng, t) = match &mut self.streams[s] {
@@ -549,6 +556,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     /// Picks the chat's rule now (time conditions see the current time), then its bot, if any.
+    #[inline(always)]
     fn choose_rule(&mut self, slot: u32) {
         let model = self.model;
         // A desk with one queue needs no context (on M/M/100, 1% of the run built it).
@@ -604,6 +612,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     /// Asks the routing core where the chat goes from route step `step` on, and does it.
+    #[inline(always)]
     fn route(&mut self, slot: u32, step: usize, checks: u32, first: bool) {
         let c = &self.chats[slot as usize];
         let view = ChatView {
@@ -687,6 +696,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
 
     /// The agent takes the chat; `freed`: into a slot its last chat (or that chat's after-chat
     /// work) has just freed, which the board has not been told of (see [`Engine::free_slot`]).
+    #[inline(always)]
     fn start_service(&mut self, slot: u32, agent: AgentId, freed: bool) {
         if self.many_agents {
             self.prefetch_agent(agent);
@@ -879,6 +889,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     /// assignment's, and no time passes between them). Only on desks where a free slot could
     /// go to nothing else first: no tickets (which a free slot may take), no concurrency
     /// slowdown (which reschedules the chats held at each change of load).
+    #[inline(always)]
     fn free_slot(&mut self, agent: AgentId) {
         if self.board.agent(agent).on_shift
             && let Some((queue, key, slot)) = self.queues.next_for(self.model, agent)
@@ -895,6 +906,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     /// Gives an agent with free slots the waiting chats the routing core chooses for it.
+    #[inline(always)]
     fn pull(&mut self, agent: AgentId) {
         while self.board.available(self.model, agent) {
             let Some((queue, key, slot)) = self.queues.next_for(self.model, agent) else {
@@ -1119,6 +1131,7 @@ impl<R: Recorder, P: FnMut(u64)> Engine<'_, R, P> {
     }
 
     /// Gives the chat's record to the recorder and frees its slot.
+    #[inline(always)]
     fn close(&mut self, slot: u32, outcome: Outcome) {
         self.unflag(slot);
         self.agenda.cancel(slot);

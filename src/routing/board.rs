@@ -530,7 +530,15 @@ impl Board {
             self.slots[a.ix()].state.load > 0 && self.slots[a.ix()].state.on_shift,
             "handing over from an idle agent or one off shift"
         );
-        self.update(model, a, |s| s.last_change = now);
+        let s = &mut self.slots[a.ix()];
+        if s.available() {
+            self.update(model, a, |s| s.last_change = now);
+        } else {
+            // At its cap before and after: what `update` does for a change that leaves the
+            // agent unavailable, without the call (most hand-overs on a busy desk).
+            s.state.last_change = now;
+            s.stamp = s.stamp.wrapping_add(1);
+        }
         self.chosen(model, a, target);
     }
 
@@ -861,7 +869,8 @@ mod tests {
     /// and assigns, pick the same agents for every target and hold the same states.
     #[test]
     fn a_hand_over_is_a_release_and_an_assignment() {
-        let mut handed = 0;
+        // Hand-overs, and those from an agent at its cap (which skip the indexes).
+        let (mut handed, mut full) = (0, 0);
         for seed in 0..200u64 {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let m = random_desk(&mut rng);
@@ -886,6 +895,7 @@ mod tests {
                         one.assign(&m, a, t, now);
                         two.hand_over(&m, a, t, now);
                         handed += 1;
+                        full += (st.load == m.agents[a.ix()].max_chats) as u32;
                     }
                     _ => {
                         if let Some(p) = one.pick(&m, t, &mut rng.clone()) {
@@ -907,7 +917,10 @@ mod tests {
                 }
             }
         }
-        assert!(handed > 10_000, "{handed} hand-overs");
+        assert!(
+            handed > 10_000 && full > 2_000,
+            "{handed} hand-overs, {full} at the cap"
+        );
     }
 
     #[test]

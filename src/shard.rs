@@ -710,7 +710,10 @@ pub fn merge_compare(
                 part.replications, m.name, m.replications
             )));
         }
-        if part.figures.len() != m.replications as usize || !plausible(&part.figures) {
+        if part.figures.len() != m.replications as usize
+            || !plausible(&part.figures)
+            || !plausible(&part.interval_figures)
+        {
             return Err(damaged(
                 "a replication's figures are missing or hold a number no run writes",
             ));
@@ -904,7 +907,10 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
             part.replications, model.replications
         )));
     }
-    if part.figures.len() != model.replications as usize || !plausible(&part.figures) {
+    if part.figures.len() != model.replications as usize
+        || !plausible(&part.figures)
+        || !plausible(&part.interval_figures)
+    {
         return Err(damaged(
             "a replication's figures are missing or hold a number no run writes",
         ));

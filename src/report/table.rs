@@ -51,14 +51,20 @@ pub(super) fn layout(rows: &[Vec<String>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    // Padded by hand: `format!`'s width is at most 65,535 and panics past it, and a name in a
+    // scenario may be longer.
+    let pad = |line: &mut String, n: usize| line.extend(std::iter::repeat_n(' ', n));
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
         for (c, cell) in r.iter().enumerate() {
+            let short = width[c] - cell.chars().count();
             if c == 0 {
-                let _ = write!(line, "{cell:<w$}", w = width[0]);
+                line.push_str(cell);
+                pad(&mut line, short);
             } else {
-                let _ = write!(line, "  {cell:>w$}", w = width[c]);
+                pad(&mut line, 2 + short);
+                line.push_str(cell);
             }
         }
         out.push_str(line.trim_end());
@@ -437,4 +443,65 @@ fn extras(s: &Summary) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `layout` printed when it padded with `format!`'s width (fine below 65,536 chars).
+    fn by_format(rows: &[Vec<String>]) -> String {
+        let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let width: Vec<usize> = (0..cols)
+            .map(|c| {
+                let cells = rows.iter().filter_map(|r| r.get(c));
+                cells.map(|s| s.chars().count()).max().unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for r in rows {
+            let mut line = String::new();
+            for (c, cell) in r.iter().enumerate() {
+                if c == 0 {
+                    let _ = write!(line, "{cell:<w$}", w = width[0]);
+                } else {
+                    let _ = write!(line, "  {cell:>w$}", w = width[c]);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn rows(cells: &[&[&str]]) -> Vec<Vec<String>> {
+        let row = |r: &&[&str]| r.iter().map(|c| c.to_string()).collect();
+        cells.iter().map(row).collect()
+    }
+
+    #[test]
+    fn columns_line_up_as_they_did() {
+        let t = rows(&[
+            &["team", "offered", "wait"],
+            &["support", "1,204", "1m30s"],
+            &["Ünïcode ✓", "7", "-"],
+            &["short"],
+            &[],
+            &["", "", "2s"],
+        ]);
+        assert_eq!(layout(&t), by_format(&t));
+        assert_eq!(layout(&[]), "");
+    }
+
+    #[test]
+    fn a_name_past_the_widest_format_width_is_laid_out() {
+        // `format!` panics on a width above 65,535 ("Formatting argument out of range").
+        let long = "x".repeat(70_000);
+        let t = rows(&[&["rule", "chats"], &[&long, "12"]]);
+        let out = layout(&t);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0].chars().count(), 70_000 + 2 + "chats".len());
+        assert!(lines[0].starts_with("rule ") && lines[0].ends_with("  chats"));
+        assert_eq!(lines[1], format!("{long}     12"));
+    }
 }

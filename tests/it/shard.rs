@@ -477,9 +477,10 @@ fn a_shard_of_a_path_that_is_not_utf8_is_refused() {
 
 /// Parts whose JSON reads but whose contents no shard could have written are refused with exit
 /// 2, never a panic or an allocation as large as a number in them (each case found by a
-/// fuzzing helper): a figure of 1e308, a sweep row without its axis values, a staffing
-/// interval without its group or with four billion agents, a shard count of four billion,
-/// figures of another shape than the scenario's (teams, agents, scenarios, warnings).
+/// fuzzing helper): a figure of 1e308 (an interval's too), a sweep row without its axis
+/// values, a staffing interval without its group or with four billion agents, a shard count of
+/// four billion, figures of another shape than the scenario's (teams, agents, scenarios,
+/// warnings).
 #[test]
 fn damaged_parts_are_refused_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -519,6 +520,16 @@ fn damaged_parts_are_refused_not_a_panic() {
         &"2h",
     ]));
     let staff = part(staff_line(&desk));
+    let by_interval = part(line(&[
+        &"run",
+        &scenario,
+        &"--replications",
+        &"2",
+        &"--duration",
+        &"2h",
+        &"--interval",
+        &"30m",
+    ]));
     let damaged = |mut v: serde_json::Value, pointer: &str, to: serde_json::Value, says: &str| {
         *v.pointer_mut(pointer)
             .unwrap_or_else(|| panic!("{pointer}")) = to;
@@ -536,6 +547,13 @@ fn damaged_parts_are_refused_not_a_panic() {
     damaged(
         run.clone(),
         "/part/figures/1/overall/escalated",
+        json!(1e308),
+        "a damaged partial result: a replication's figures",
+    );
+    // An interval's figure of 1e308 overflowed the confidence interval and panicked.
+    damaged(
+        by_interval,
+        "/part/interval_figures/1/0/offered",
         json!(1e308),
         "a damaged partial result: a replication's figures",
     );

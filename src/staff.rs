@@ -698,16 +698,25 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 }
 
 /// Fewest servers for which an M/M/c queue with load `a` and mean handle time `aht` answers
-/// `level` of its customers within `within` seconds.
-pub fn erlang_c_servers(a: f64, aht: f64, within: f64, level: f64) -> u32 {
-    let mut c = (a.floor() as u32).max(1);
-    loop {
-        let sl = 1.0 - erlang_c(c, a) * (-(c as f64 - a) * within / aht).exp();
-        if c as f64 > a && sl >= level {
-            return c;
+/// `level` of its customers within `within` seconds, or `most` if none up to `most` does.
+/// Erlang B is carried from one server count to the next (the recursion [`erlang_c`] runs
+/// from the start for each count, with the same steps, so the same numbers), so the search
+/// costs one step a server: it took a step a server for each count tried, and a load of 10^9
+/// erlangs (a handle time of 10^9 s) ran for minutes; `most` ends the search where a load
+/// of 10^300 never would.
+pub fn erlang_c_servers(a: f64, aht: f64, within: f64, level: f64, most: u32) -> u32 {
+    let mut b = 1.0;
+    for c in 1..=most {
+        b = a * b / (c as f64 + a * b);
+        let n = c as f64;
+        if n > a {
+            let waits = n * b / (n - a * (1.0 - b));
+            if 1.0 - waits * (-(n - a) * within / aht).exp() >= level {
+                return c;
+            }
         }
-        c += 1;
     }
+    most
 }
 
 /// The starting point: the slots Erlang C needs at the peak quarter-hour's load (for the
@@ -736,12 +745,14 @@ fn estimate(
             (Metric::ServiceLevel(within), Op::AtLeast, None) => Some((within, t.limit)),
             _ => None,
         });
-    let needed = match sl {
-        Some((within, level)) => erlang_c_servers(load, aht, within, level) as f64,
-        None => (load / 0.85).ceil(),
-    };
     let varied_slots: f64 = per_group.iter().map(|g| g.1 as f64).sum();
     let others = (slots - varied_slots).max(0.0);
+    // The most slots a staffing the search tries can hold: no start needs more.
+    let most = (others + varied_slots * limits::MAX_AGENTS as f64).min(u32::MAX as f64) as u32;
+    let needed = match sl {
+        Some((within, level)) => erlang_c_servers(load, aht, within, level, most) as f64,
+        None => (load / 0.85).ceil(),
+    };
     let each = ((needed - others).max(0.0) / varied_slots).ceil() as u32;
     vec![each.max(1); per_group.len()]
 }
@@ -760,6 +771,29 @@ mod tests {
     }
 
     #[test]
+    fn erlang_c_servers_stop_at_the_most_a_staffing_holds() {
+        // A handle time of 10^300 s had the search run without end (found by a fuzzing
+        // helper); 10^7 erlangs now take one step a server.
+        assert_eq!(
+            erlang_c_servers(1e300, 1e300, 20.0, 0.8, 5_000_000),
+            5_000_000
+        );
+        let c = erlang_c_servers(1e7, 3600.0, 20.0, 0.8, u32::MAX);
+        assert!(c as f64 > 1e7 && (c as f64) < 1e7 + 1e5, "{c}");
+        // The same answers as counting each server count from the start, as before.
+        for (a, level) in [(0.3, 0.5), (8.5, 0.8), (95.2, 0.9), (400.0, 0.95)] {
+            let from_start = (1..)
+                .find(|&c: &u32| {
+                    c as f64 > a
+                        && 1.0 - erlang_c(c, a) * (-(c as f64 - a) * 20.0 / 60.0).exp() >= level
+                })
+                .unwrap();
+            assert_eq!(erlang_c_servers(a, 60.0, 20.0, level, u32::MAX), from_start);
+            assert_eq!(erlang_c_servers(a, 60.0, 20.0, level, 1), 1);
+        }
+    }
+
+    #[test]
     fn erlang_c_servers_are_the_fewest_that_meet_the_level() {
         for (a, aht, within, level) in [
             (24.0, 240.0, 20.0, 0.8),
@@ -767,7 +801,7 @@ mod tests {
             (2.0, 300.0, 30.0, 0.9),
         ] {
             let sl = |c: u32| 1.0 - erlang_c_direct(c, a) * (-(c as f64 - a) * within / aht).exp();
-            let c = erlang_c_servers(a, aht, within, level);
+            let c = erlang_c_servers(a, aht, within, level, u32::MAX);
             assert!((erlang_c(c, a) - erlang_c_direct(c, a)).abs() < 1e-9);
             assert!(sl(c) >= level, "{a}: {c} servers give {}", sl(c));
             assert!(

@@ -394,6 +394,14 @@ fn plausible<T: Serialize>(figures: &T) -> bool {
     serde_json::to_value(figures).is_ok_and(|v| walk(&v))
 }
 
+/// Whether a merged part holds each of `replications` replications' figures, and only numbers
+/// a run writes in them and in their intervals' figures (see [`plausible`]).
+fn whole(part: &Part, replications: u32) -> bool {
+    part.figures.len() == replications as usize
+        && plausible(&part.figures)
+        && plausible(&part.interval_figures)
+}
+
 /// Checks that shards `got` (sorted) are 0..n, each once; `file(i)` is where `got[i]` was
 /// read from, if known, to name the files of a shard given more than once. Nothing here grows with `n`,
 /// which a damaged part can make 4 billion (a list of 0..n ran out of memory; found by a
@@ -710,10 +718,7 @@ pub fn merge_compare(
                 part.replications, m.name, m.replications
             )));
         }
-        if part.figures.len() != m.replications as usize
-            || !plausible(&part.figures)
-            || !plausible(&part.interval_figures)
-        {
+        if !whole(&part, m.replications) {
             return Err(damaged(
                 "a replication's figures are missing or hold a number no run writes",
             ));
@@ -907,10 +912,7 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
             part.replications, model.replications
         )));
     }
-    if part.figures.len() != model.replications as usize
-        || !plausible(&part.figures)
-        || !plausible(&part.interval_figures)
-    {
+    if !whole(&part, model.replications) {
         return Err(damaged(
             "a replication's figures are missing or hold a number no run writes",
         ));

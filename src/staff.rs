@@ -693,6 +693,12 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     for k in 1..=c {
         b = a * b / (k as f64 + a * b);
     }
+    waits(c, a, b)
+}
+
+/// Erlang C for `c` servers above load `a` from Erlang B's `b` for them.
+#[inline]
+fn waits(c: u32, a: f64, b: f64) -> f64 {
     let c = c as f64;
     c * b / (c - a * (1.0 - b))
 }
@@ -709,11 +715,8 @@ pub fn erlang_c_servers(a: f64, aht: f64, within: f64, level: f64, most: u32) ->
     for c in 1..=most {
         b = a * b / (c as f64 + a * b);
         let n = c as f64;
-        if n > a {
-            let waits = n * b / (n - a * (1.0 - b));
-            if 1.0 - waits * (-(n - a) * within / aht).exp() >= level {
-                return c;
-            }
+        if n > a && 1.0 - waits(c, a, b) * (-(n - a) * within / aht).exp() >= level {
+            return c;
         }
     }
     most

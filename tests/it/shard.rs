@@ -492,14 +492,19 @@ fn damaged_parts_are_refused_not_a_panic() {
         cmd.extend(line(&[&"--quiet", &"--shard", &"0/1"]));
         serde_json::from_slice(&stdout_of(&cmd)).unwrap()
     };
-    let run = part(line(&[
-        &"run",
-        &scenario,
-        &"--replications",
-        &"2",
-        &"--duration",
-        &"2h",
-    ]));
+    let run_part = |extra: &[&str]| {
+        let mut cmd = line(&[
+            &"run",
+            &scenario,
+            &"--replications",
+            &"2",
+            &"--duration",
+            &"2h",
+        ]);
+        cmd.extend(extra.iter().map(OsString::from));
+        part(cmd)
+    };
+    let run = run_part(&[]);
     let sweep = part(line(&[
         &"sweep",
         &scenario,
@@ -520,16 +525,7 @@ fn damaged_parts_are_refused_not_a_panic() {
         &"2h",
     ]));
     let staff = part(staff_line(&desk));
-    let by_interval = part(line(&[
-        &"run",
-        &scenario,
-        &"--replications",
-        &"2",
-        &"--duration",
-        &"2h",
-        &"--interval",
-        &"30m",
-    ]));
+    let by_interval = run_part(&["--interval", "30m"]);
     let damaged = |mut v: serde_json::Value, pointer: &str, to: serde_json::Value, says: &str| {
         *v.pointer_mut(pointer)
             .unwrap_or_else(|| panic!("{pointer}")) = to;

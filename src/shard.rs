@@ -107,6 +107,10 @@ pub struct Partial {
     pub of: u32,
     /// The state of its replications.
     pub part: Part,
+    /// A digest of everything above, written by the shard and checked by [`read`] (see
+    /// [`seal`]); absent in parts older routesim versions wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 pub use crate::scenario::content_hash;
@@ -147,7 +151,7 @@ pub fn run_shard(
     if let Some(e) = &part.failure {
         return Err(crate::error::Error::Run(e.clone()));
     }
-    Ok(Partial {
+    seal(Partial {
         file: None,
         format: FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -161,6 +165,7 @@ pub fn run_shard(
         shard: shard.k,
         of: shard.n,
         part,
+        digest: None,
     })
 }
 
@@ -205,6 +210,14 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
         Ok(part)
     }
     let damaged = |e: serde_json::Error| bad(format!("a damaged partial result ({e})"));
+    // Parts older versions wrote have no digest: the merge's own checks are all they get.
+    if let Some(digest) = value.get("digest")
+        && digest.as_str() != Some(digest_of(value.clone()).as_str())
+    {
+        return Err(bad(
+            "a damaged partial result: its contents changed after the shard wrote it (they do not match its digest)".into(),
+        ));
+    }
     match value.get("format").and_then(|f| f.as_str()) {
         Some(FORMAT) => Ok(AnyPartial::Run(noted(value, path).map_err(damaged)?)),
         Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(noted(value, path).map_err(damaged)?)),
@@ -251,6 +264,10 @@ pub struct SweepPartial {
     pub of: u32,
     /// Its points' rows (each point whole: all its replications ran in this shard).
     pub done: crate::sweep::Done,
+    /// A digest of everything above, written by the shard and checked by [`read`] (see
+    /// [`seal`]); absent in parts older routesim versions wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// The points shard `k` of `n` runs: a contiguous share of the grid.
@@ -288,7 +305,7 @@ pub fn run_sweep_shard(
     else {
         return Ok(None);
     };
-    Ok(Some(SweepPartial {
+    seal(SweepPartial {
         file: None,
         format: SWEEP_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -302,7 +319,9 @@ pub fn run_sweep_shard(
         shard: shard.k,
         of: shard.n,
         done,
-    }))
+        digest: None,
+    })
+    .map(Some)
 }
 
 /// What every kind of partial says of itself.
@@ -317,6 +336,8 @@ trait Sharded {
     fn file(&self) -> Option<&Path>;
     /// Notes the file it was read from.
     fn note_file(&mut self, path: &Path);
+    /// Sets its digest (see [`seal`]).
+    fn set_digest(&mut self, digest: String);
     /// "shard K of N", and its file when known: what a message calls it.
     fn called(&self) -> String {
         match self.file() {
@@ -334,6 +355,7 @@ macro_rules! sharded {
             fn routesim(&self) -> &str { &self.routesim }
             fn file(&self) -> Option<&Path> { self.file.as_deref() }
             fn note_file(&mut self, path: &Path) { self.file = Some(path.to_path_buf()) }
+            fn set_digest(&mut self, digest: String) { self.digest = Some(digest) }
         }
     )*};
 }
@@ -368,6 +390,28 @@ fn gather<P: Sharded, K: PartialEq>(
     })?;
     let notes = version_note(parts.iter().map(|p| (p.called(), p.routesim().to_string())));
     Ok((parts, notes))
+}
+
+/// A partial result's digest: FNV-1a (as the scenario's hash) over its JSON in one canonical
+/// form (compact, keys in order, the digest itself left out). Every number in the JSON reads
+/// back as the same number (`float_roundtrip`) and prints again as the same text, so the form
+/// a shard digests before writing is the form [`read`] digests after reading.
+fn digest_of(mut value: serde_json::Value) -> String {
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("digest");
+    }
+    content_hash(value.to_string().as_bytes())
+}
+
+/// Gives a partial result, as a shard writes it, the digest of its contents: [`read`] refuses a
+/// part whose contents no longer match it (a part edited or damaged since). Before, the merge
+/// caught only the damage a fuzzing pass had found (numbers past any run's, figures of the
+/// wrong shape); a count edited to 2^64 - 1 wrapped in the sum and printed wrong figures.
+fn seal<P: Sharded + Serialize>(mut partial: P) -> Result<P> {
+    let value = serde_json::to_value(&partial)
+        .map_err(|e| Error::Run(format!("cannot write the partial result: {e}")))?;
+    partial.set_digest(digest_of(value));
+    Ok(partial)
 }
 
 /// What a part whose figures do not have its scenario's shape is.
@@ -574,6 +618,10 @@ pub struct ComparePartial {
     pub of: u32,
     /// Each scenario's part, in the order of `scenarios`.
     pub parts: Vec<Part>,
+    /// A digest of everything above, written by the shard and checked by [`read`] (see
+    /// [`seal`]); absent in parts older routesim versions wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// The overrides a shard ran with (`--seed`, `--replications`, `--duration`, `--scale`), as
@@ -639,7 +687,7 @@ pub fn run_compare_shard(
     if let Some(e) = parts.iter().find_map(|p| p.failure.as_ref()) {
         return Err(crate::error::Error::Run(e.clone()));
     }
-    Ok(ComparePartial {
+    seal(ComparePartial {
         file: None,
         format: COMPARE_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -652,6 +700,7 @@ pub fn run_compare_shard(
         shard: shard.k,
         of: shard.n,
         parts,
+        digest: None,
     })
 }
 
@@ -769,6 +818,10 @@ pub struct StaffPartial {
     pub of: u32,
     /// Its intervals' requirements.
     pub needs: crate::staff::Needs,
+    /// A digest of everything above, written by the shard and checked by [`read`] (see
+    /// [`seal`]); absent in parts older routesim versions wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// Runs shard `shard` of `staff --per-interval`: the requirement of its share of the intervals.
@@ -784,7 +837,7 @@ pub fn run_staff_shard(
     let source = Source::read(path)?;
     let needs =
         crate::staff::interval_needs(&source, q, len, Some((shard.k, shard.n)), step, stop)?;
-    Ok(StaffPartial {
+    seal(StaffPartial {
         file: None,
         format: STAFF_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
@@ -800,6 +853,7 @@ pub fn run_staff_shard(
         shard: shard.k,
         of: shard.n,
         needs,
+        digest: None,
     })
 }
 

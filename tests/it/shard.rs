@@ -229,9 +229,13 @@ fn parts_that_do_not_make_one_run_are_refused() {
             "shard 1 of 2 ({n1}) ran other options than shard 0 of 2 ({n0})"
         )));
     merge(&[&a0, &a1]).success();
-    // A part another version wrote: merged, with a warning that names its file.
+    // A part another version wrote (without a digest, as versions before it): merged, with a
+    // warning that names its file.
     let older = dir.path().join("older.json");
-    let text = std::fs::read_to_string(&a1).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&a1).unwrap()).unwrap();
+    value.as_object_mut().unwrap().remove("digest").unwrap();
+    let text = serde_json::to_string_pretty(&value).unwrap();
     let version = format!("\"routesim\": \"{}\"", env!("CARGO_PKG_VERSION"));
     assert!(text.contains(&version), "{}", &text[..200.min(text.len())]);
     std::fs::write(
@@ -526,7 +530,10 @@ fn damaged_parts_are_refused_not_a_panic() {
     ]));
     let staff = part(staff_line(&desk));
     let by_interval = run_part(&["--interval", "30m"]);
+    // Each edit below is refused by the part's digest (`edits_are_refused_by_the_digest`); without
+    // one, as in a part an older version wrote, by the merge's own checks.
     let damaged = |mut v: serde_json::Value, pointer: &str, to: serde_json::Value, says: &str| {
+        v.as_object_mut().unwrap().remove("digest").unwrap();
         *v.pointer_mut(pointer)
             .unwrap_or_else(|| panic!("{pointer}")) = to;
         let p = dir.path().join("damaged.json");
@@ -613,4 +620,73 @@ fn damaged_parts_are_refused_not_a_panic() {
         json!([4_000_000_000u64]),
         "a damaged partial result: an interval's requirement",
     );
+}
+
+/// A part changed after its shard wrote it is refused by its digest, whatever the change: a
+/// count edited to 2^64 - 1 had wrapped in the merge's sum and printed wrong figures with exit
+/// 0. A part written again in another layout (keys reordered, whitespace changed, as a JSON tool
+/// may) keeps its digest and merges to the same report.
+#[test]
+fn edits_are_refused_by_the_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = root().join("scenarios/support-desk.toml");
+    let cmd = line(&[
+        &"run",
+        &scenario,
+        &"--replications",
+        &"2",
+        &"--duration",
+        &"2h",
+        &"--quiet",
+        &"--shard",
+        &"0/1",
+    ]);
+    let text = stdout_of(&cmd);
+    let part: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    assert!(part["digest"].is_string(), "a shard writes a digest");
+    let merge = |v: &serde_json::Value, name: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+        routesim()
+            .arg("merge")
+            .arg(&p)
+            .arg("--format")
+            .arg("json")
+            .assert()
+    };
+    let as_written = dir.path().join("as-written.json");
+    std::fs::write(&as_written, &text).unwrap();
+    let report = routesim()
+        .arg("merge")
+        .arg(&as_written)
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    // Compact, keys sorted: the same contents, the same digest, the same report.
+    merge(&part, "compact.json").success().stdout(report);
+    let says = "a damaged partial result: its contents changed after the shard wrote it";
+    let offered = "/part/collector/overall/offered";
+    assert!(
+        part.pointer(offered).is_some_and(|v| v.is_u64()),
+        "{offered}"
+    );
+    for (pointer, to) in [
+        (offered, serde_json::json!(u64::MAX)),
+        (
+            offered,
+            serde_json::json!(part.pointer(offered).unwrap().as_u64().unwrap() + 1),
+        ),
+        ("/part/figures/0/overall/offered", serde_json::json!(0.0)),
+        ("/routesim", serde_json::json!("0.0.9")),
+        ("/digest", serde_json::json!("0000000000000000")),
+    ] {
+        let mut v = part.clone();
+        *v.pointer_mut(pointer).unwrap() = to;
+        merge(&v, "edited.json")
+            .code(2)
+            .stderr(predicates::str::contains(says));
+    }
 }

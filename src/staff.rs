@@ -627,10 +627,30 @@ fn search(
         if r.meets(&s) {
             break;
         }
+        // No chat to measure: more agents cannot change that (it had grown them to the cap and
+        // then blamed the targets).
+        if let Some(t) = r.q.targets.iter().find(|t| t.offered(&s) == Some(0.0)) {
+            return Err(Error::Usage(format!(
+                "{}target \"{t}\": no chat reached {} after the warm-up, so there is nothing to measure it on; lengthen the run (--duration) or check the traffic's rate",
+                r.label,
+                t.scope_name()
+            )));
+        }
         below.clone_from(&counts);
         if counts.iter().all(|&n| n >= cap) {
+            let missed: Vec<String> =
+                r.q.targets
+                    .iter()
+                    .filter(|t| !t.holds(&s))
+                    .map(|t| match t.value(&s) {
+                        Some((v, _)) => format!("{t} reads {}", t.shown(v)),
+                        None => format!("{t} has no figure (no chat answered)"),
+                    })
+                    .collect();
             return Err(Error::Usage(format!(
-                "the targets are not met even with {cap} agents in each varied group"
+                "{}the targets are not met even with {cap} agents in each varied group: {}",
+                r.label,
+                missed.join("; ")
             )));
         }
         for n in &mut counts {

@@ -184,6 +184,29 @@ impl Target {
         })
     }
 
+    /// Chats offered to the target's scope in the measured window, if the scope exists.
+    pub fn offered(&self, s: &Summary) -> Option<f64> {
+        self.figures(s).map(|(f, _)| f.offered)
+    }
+
+    /// A value of the target's figure as a message shows it: a share in percent, a time in
+    /// seconds.
+    pub fn shown(&self, v: f64) -> String {
+        if self.metric.is_share() {
+            format!("{:.2}%", v * 100.0)
+        } else {
+            format!("{v:.1}s")
+        }
+    }
+
+    /// What the target's scope is called in messages: "the desk", or its team.
+    pub fn scope_name(&self) -> String {
+        match &self.scope {
+            None => "the desk".into(),
+            Some(team) => format!("team \"{team}\""),
+        }
+    }
+
     /// Whether the target's team exists in a summary (the whole desk always does).
     pub fn scope_exists(&self, s: &Summary) -> bool {
         self.figures(s).is_some()

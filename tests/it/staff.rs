@@ -150,9 +150,27 @@ fn a_target_no_staffing_meets_says_so() {
         .map(|a| a.get("count").and_then(|c| c.as_integer()).unwrap_or(1))
         .sum();
     let cap = 100_000 - others;
+    // With what each missed target reads at the cap.
+    let said = format!(
+        "error: the targets are not met even with {cap} agents in each varied group: abandon <= 0 reads "
+    );
+    assert!(err.trim().starts_with(&said), "{err}");
+    assert!(err.trim().ends_with('%'), "{err}");
+}
+
+/// Traffic too thin to bring a chat in the measured window leaves every target without a
+/// figure, which no number of agents changes: said at once, not after growing the group to
+/// the scenario's limit and blaming the targets.
+#[test]
+fn a_run_with_no_chat_to_measure_says_so() {
+    let thin = mmc(0.000_001 * 60.0).replace("duration = \"8h\"", "duration = \"2h\"");
+    let out = staff(&thin, &["--target", "sl(20s) >= 0.8", "--vary", "a"])
+        .code(2)
+        .get_output()
+        .clone();
     assert_eq!(
-        err.trim(),
-        format!("error: the targets are not met even with {cap} agents in each varied group")
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: target \"sl(20s) >= 0.8\": no chat reached the desk after the warm-up, so there is nothing to measure it on; lengthen the run (--duration) or check the traffic's rate"
     );
 }
 

@@ -26,6 +26,18 @@ pub(super) fn shown(cell: &str) -> String {
     }
 }
 
+/// The message for a row whose cells do not match the `expected` count (the header's, or the
+/// first row's): a stray comma, such as `1,234` for a thousand, or a missing one would move
+/// every cell after it into the wrong column, so such a row is refused rather than read.
+pub(super) fn ragged(found: usize, expected: usize, against: &str) -> String {
+    let cells = |n: usize| format!("{n} cell{}", if n == 1 { "" } else { "s" });
+    format!(
+        "this row has {}, {against} {}",
+        cells(found),
+        cells(expected)
+    )
+}
+
 /// Seconds as minutes, such as `30m`.
 fn minutes(secs: i64) -> String {
     format!("{}m", secs / 60)
@@ -114,6 +126,8 @@ impl Compiler<'_> {
             }
         };
         let at = |line: u64| format!("{}:{line}", path.display());
+        // Flexible so that a blank row of any width is skipped and a ragged one gets a message
+        // with its counts (below), not csv's own.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -165,6 +179,10 @@ impl Compiler<'_> {
             let fail = |c: &mut Self, msg: String| {
                 c.err(key, span.clone(), format!("{}: {msg}", at(line)));
             };
+            if rec.len() != header.len() {
+                fail(self, ragged(rec.len(), header.len(), "the header"));
+                return None;
+            }
             let (mut abs, week, is_date) = match parse_start(cell(c_start)) {
                 Ok(s) => s,
                 Err(e) => {
@@ -326,6 +344,49 @@ impl Compiler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::scenario::{Overrides, compile_text};
+    use std::path::Path;
+
+    /// The messages of a one-stream scenario whose forecast file holds `csv`.
+    fn forecast_problems(csv: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.csv"), csv).unwrap();
+        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
+            [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
+            [[traffic]]\nname = \"web\"\nforecast = \"f.csv\"\nhandle_time = \"5m\"\n";
+        let ov = Overrides::default();
+        match compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov) {
+            Err(Error::Scenario(d)) => d.items.iter().map(|d| d.message.clone()).collect(),
+            Err(e) => panic!("{e}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_row_with_more_or_fewer_cells_than_the_header_is_refused() {
+        let head = "start,volume,handle_time\nmon 08:00,21,5m\n";
+        // A volume of 1,234 written with its comma: 1 chat and a handle time of 234 s, unless
+        // refused; and a row whose handle time was left out with its comma.
+        for (row, want) in [
+            (
+                "mon 08:30,1,234,5m\n",
+                "this row has 4 cells, the header 3 cells",
+            ),
+            ("mon 08:30,4\n", "this row has 2 cells, the header 3 cells"),
+            ("mon 08:30\n", "this row has 1 cell, the header 3 cells"),
+        ] {
+            let got = forecast_problems(&format!("{head}{row}"));
+            assert_eq!(got.len(), 1, "{row}: {got:?}");
+            assert!(
+                got[0].ends_with(&format!("f.csv:3: {want}")),
+                "{row}: {got:?}"
+            );
+        }
+        // Empty cells written out, and blank rows of any width, are read as before.
+        let fine = "start,volume,handle_time\nmon 08:00,21,\n,,\n\nmon 08:30, 4 ,5m\n,\n";
+        assert_eq!(forecast_problems(fine), Vec::<String>::new());
+    }
 
     #[test]
     fn dates_know_their_weekday() {

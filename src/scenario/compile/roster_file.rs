@@ -8,7 +8,7 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::forecast::shown;
+use super::forecast::{ragged, shown};
 use super::roster::week_roster;
 use super::traffic::read_data_file;
 use crate::model::*;
@@ -122,13 +122,7 @@ fn row(
     rec: &csv::StringRecord,
 ) -> Result<(String, Option<u64>, Roster), Vec<Problem>> {
     if rec.len() != header.len() {
-        let cells = |n: usize| format!("{n} cell{}", if n == 1 { "" } else { "s" });
-        let msg = format!(
-            "this row has {}, the header {}",
-            cells(rec.len()),
-            cells(header.len())
-        );
-        return Err(vec![(msg, None)]);
+        return Err(vec![(ragged(rec.len(), header.len(), "the header"), None)]);
     }
     let mut problems: Vec<Problem> = Vec::new();
     let name = &rec[c_name];

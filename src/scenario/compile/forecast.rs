@@ -38,6 +38,44 @@ pub(super) fn ragged(found: usize, expected: usize, against: &str) -> String {
     )
 }
 
+/// The lines that the rows of a data file start on, asked in the order they are read. csv's
+/// own count is where the reader stood before it passed the end of the row above, so a row after
+/// a blank line, and every row of a file with CRLF ends (as Windows tools write them), was named
+/// by a line above its own. Counted from the row's byte offset instead, past the line ends
+/// there, and only over the bytes since the row before.
+pub(super) struct Lines<'a> {
+    text: &'a [u8],
+    /// The byte offset and line where the last row asked about starts.
+    at: (usize, u64),
+}
+
+impl<'a> Lines<'a> {
+    /// Lines in `text`, the whole file.
+    pub(super) fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            at: (0, 1),
+        }
+    }
+
+    /// The line of the row (or CSV error) at `pos`; without a position, the last row's.
+    pub(super) fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else {
+            return self.at.1;
+        };
+        let mut start = (pos.byte() as usize).clamp(self.at.0, self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let ends = self.text[self.at.0..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.at = (start, self.at.1 + ends as u64);
+        self.at.1
+    }
+}
+
 /// Seconds as minutes, such as `30m`.
 fn minutes(secs: i64) -> String {
     format!("{}m", secs / 60)
@@ -158,12 +196,12 @@ impl Compiler<'_> {
         // (line, start on its own axis, start in the week, volume, mean handle time)
         let mut rows: Vec<(u64, i64, u64, f64, Option<f64>)> = Vec::new();
         let mut dated = None;
+        let mut lines = Lines::new(&text);
         for rec in reader.records() {
-            let line = rec
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map_or(0, |p| p.line());
+            let line = lines.of(match &rec {
+                Ok(r) => r.position(),
+                Err(e) => e.position(),
+            });
             let Ok(rec) = rec else {
                 self.err(
                     key,
@@ -361,6 +399,39 @@ mod tests {
             Err(e) => panic!("{e}"),
             Ok(_) => Vec::new(),
         }
+    }
+
+    #[test]
+    fn rows_are_named_by_their_own_line() {
+        // (file, the line each record starts on, header included)
+        for (text, want) in [
+            ("a\n1\n2\n", vec![1, 2, 3]),
+            ("a\r\n1\r\n2\r\n", vec![1, 2, 3]),
+            ("a\n1\n\n\n2\n", vec![1, 2, 5]),
+            ("a\r\n1\r\n\r\n2", vec![1, 2, 4]),
+            ("\n\na\n1\n", vec![3, 4]),
+            ("a\n\"x\r\ny\"\n3\n", vec![1, 2, 4]),
+        ] {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let mut lines = Lines::new(text);
+            let got: Vec<u64> = reader
+                .records()
+                .map(|r| lines.of(r.unwrap().position()))
+                .collect();
+            assert_eq!(got, want, "{text:?}");
+        }
+        // A gap after a blank line in a file with CRLF ends: csv's count said line 4.
+        let got = forecast_problems(
+            "start,volume\r\nmon 08:00,10\r\n\r\nmon 08:30,12\r\nmon 09:30,9\r\n",
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].ends_with("f.csv:5: gap: no row for the 30m before this one"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::forecast::{ragged, shown};
+use super::forecast::{Lines, ragged, shown};
 use super::roster::week_roster;
 use super::traffic::read_data_file;
 use crate::model::*;
@@ -282,12 +282,12 @@ impl Compiler<'_> {
         let mut rows = Vec::new();
         let mut ok = true;
         let mut agents = 0u64;
+        let mut lines = Lines::new(&text);
         for rec in reader.records() {
-            let line = rec
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map_or(0, |p| p.line());
+            let line = lines.of(match &rec {
+                Ok(r) => r.position(),
+                Err(e) => e.position(),
+            });
             let Ok(rec) = rec else {
                 self.err(
                     key,
@@ -341,6 +341,30 @@ impl Compiler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::scenario::{Overrides, compile_text};
+    use std::path::Path;
+
+    #[test]
+    fn rows_are_named_by_their_own_line() {
+        let dir = tempfile::tempdir().unwrap();
+        // CRLF ends, as a Windows tool writes them, and a blank line before the bad row.
+        let csv = "name,mon\r\nana,08:00-16:00\r\n\r\nbo,8-16\r\n";
+        std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
+            [[agents]]\nname = \"g\"\nteams = [\"t\"]\nroster = \"r.csv\"\n\
+            [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n";
+        let ov = Overrides::default();
+        let got = compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov);
+        let Err(Error::Scenario(d)) = got else {
+            panic!("expected an error")
+        };
+        // csv's count had said line 2.
+        assert!(
+            d.items[0].message.ends_with("r.csv:4: mon: cannot read \"8-16\" as a shift; write 08:00-16:00 (may cross midnight), 00:00-24:00 for the whole day, or off (or nothing) for a day off"),
+            "{d}"
+        );
+    }
 
     #[test]
     fn headers_name_columns_whatever_their_case() {

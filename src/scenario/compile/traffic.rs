@@ -6,6 +6,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Compiler;
+use super::forecast::Lines;
 use crate::model::*;
 use crate::scenario::limits;
 use crate::scenario::raw::*;
@@ -85,8 +86,12 @@ impl Compiler<'_> {
             .flexible(true)
             .from_reader(text.as_bytes());
         let mut samples = Vec::new();
+        let mut lines = Lines::new(&text);
         for (row, rec) in reader.records().enumerate() {
-            let line = row + 1;
+            let line = lines.of(match &rec {
+                Ok(r) => r.position(),
+                Err(e) => e.position(),
+            });
             let rec = match rec {
                 Ok(r) => r,
                 // The file's content is never quoted: it could be anything the user can read.
@@ -642,3 +647,41 @@ impl Compiler<'_> {
 }
 
 pub(super) use crate::scenario::read_data_file;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::error::Error;
+    use crate::scenario::{Overrides, compile_text};
+
+    /// The messages of a scenario whose handle times are an empirical file holding `csv`.
+    fn empirical_problems(csv: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
+            [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
+            [[traffic]]\nname = \"web\"\nrate = \"1/min\"\n\
+            handle_time = { dist = \"empirical\", file = \"d.csv\" }\n";
+        let ov = Overrides::default();
+        match compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov) {
+            Err(Error::Scenario(d)) => d.items.iter().map(|d| d.message.clone()).collect(),
+            Err(e) => panic!("{e}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_empirical_row_is_named_by_its_own_line() {
+        // "xx" is on line 5: counting rows, the blank line had made it line 4.
+        let want = "d.csv:5: the first column is not a duration (write seconds, or e.g. \"4m30s\")";
+        for csv in [
+            "seconds\n300\n\n400\nxx\n",
+            "seconds\r\n300\r\n\r\n400\r\nxx\r\n",
+        ] {
+            let got = empirical_problems(csv);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Compiler;
-use super::forecast::Lines;
+use super::forecast::{Lines, ragged};
 use crate::model::*;
 use crate::scenario::limits;
 use crate::scenario::raw::*;
@@ -87,6 +87,8 @@ impl Compiler<'_> {
             .from_reader(text.as_bytes());
         let mut samples = Vec::new();
         let mut lines = Lines::new(&text);
+        // Cells per row, as the first row has them (a header, or the first duration).
+        let mut width = None;
         for (row, rec) in reader.records().enumerate() {
             let line = lines.of(match &rec {
                 Ok(r) => r.position(),
@@ -104,6 +106,18 @@ impl Compiler<'_> {
             let cell = rec.get(0).unwrap_or("").trim();
             if cell.is_empty() && rec.len() <= 1 {
                 continue;
+            }
+            // Only the first column is read, so a stray comma (`1,234` for a thousand) would
+            // silently keep the part before it.
+            let width = *width.get_or_insert(rec.len());
+            if rec.len() != width {
+                let msg = format!(
+                    "{}:{line}: {}",
+                    path.display(),
+                    ragged(rec.len(), width, "the first row")
+                );
+                self.err(key, Some(span), msg);
+                return Err(String::new());
             }
             match values::parse_duration(cell) {
                 Ok(v) => samples.push(SimTime::from_secs_f64(v)),
@@ -668,6 +682,26 @@ mod tests {
             Err(Error::Scenario(d)) => d.items.iter().map(|d| d.message.clone()).collect(),
             Err(e) => panic!("{e}"),
             Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_empirical_row_has_as_many_cells_as_the_first() {
+        // 1,234 s written with its comma had been read as 1 s.
+        let got = empirical_problems("seconds\n300\n1,234\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].ends_with("d.csv:3: this row has 2 cells, the first row 1 cell"),
+            "{got:?}"
+        );
+        let got = empirical_problems("seconds,agent\n300,ana\n240\n");
+        assert!(
+            got[0].ends_with("d.csv:3: this row has 1 cell, the first row 2 cells"),
+            "{got:?}"
+        );
+        // Other columns, written out on every row, are still left aside.
+        for fine in ["seconds,agent\n300,ana\n240,bo\n", "300,\n240,\n\n4m30s,\n"] {
+            assert_eq!(empirical_problems(fine), Vec::<String>::new(), "{fine}");
         }
     }
 

@@ -115,7 +115,7 @@ fn compile_text(
 }
 
 /// Reads a data file (named by a scenario, or a stored report): a regular file (not a device, FIFO or folder) of at
-/// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8.
+/// most [`limits::MAX_DATA_FILE_BYTES`], as UTF-8 (a file that is not carries a [`NotUtf8`]).
 pub fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(std::io::Error::other("not a regular file"));
@@ -123,21 +123,36 @@ pub fn read_data_file(path: &std::path::Path) -> std::io::Result<String> {
     read_bounded(path, "a data file", limits::MAX_DATA_FILE_BYTES)
 }
 
+/// A file that is not UTF-8 (a spreadsheet saved as Latin-1 or Windows-1252, say): the
+/// [`std::io::Error`] that [`read_data_file`] returns carries it, so that a message can name
+/// the line rather than say only "stream did not contain valid UTF-8".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} is not valid UTF-8 (the file must be UTF-8)")]
+pub struct NotUtf8 {
+    /// The line, from 1, of the first byte that is not UTF-8.
+    pub line: u64,
+}
+
 /// Reads `path` as UTF-8, refusing it past `limit` bytes (`what` names the kind of file in the
-/// message) without reading more than one byte beyond the limit.
+/// message) without reading more than one byte beyond the limit. A file that is not UTF-8 is
+/// an [`std::io::ErrorKind::InvalidData`] error carrying a [`NotUtf8`].
 fn read_bounded(path: &Path, what: &str, limit: u64) -> std::io::Result<String> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(limit + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > limit {
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
             "larger than {} MB, the limit for {what}",
             limit / (1024 * 1024)
         )));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        std::io::Error::new(std::io::ErrorKind::InvalidData, NotUtf8 { line })
+    })
 }
 
 /// FNV-1a over the bytes, in hex: enough to notice a scenario edited between two runs (shards
@@ -275,6 +290,36 @@ name = "web"
 rate = "1/min"
 handle_time = "5m"
 "#;
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let not_utf8 = |e: &std::io::Error| {
+            e.get_ref()
+                .and_then(|e| e.downcast_ref::<NotUtf8>())
+                .copied()
+        };
+        // Saved as Latin-1: the é of "café" on the third line is one byte, 0xe9.
+        std::fs::write(&path, b"start,volume\nmon 08:00,1\nmon 08:30,2,caf\xe9\n").unwrap();
+        let e = read_data_file(&path).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(not_utf8(&e), Some(NotUtf8 { line: 3 }));
+        assert_eq!(
+            e.to_string(),
+            "line 3 is not valid UTF-8 (the file must be UTF-8)"
+        );
+        std::fs::write(&path, b"caf\xe9\nmon\n").unwrap();
+        assert_eq!(
+            not_utf8(&read_data_file(&path).unwrap_err()),
+            Some(NotUtf8 { line: 1 })
+        );
+        // UTF-8's own é (two bytes) is read as it is.
+        std::fs::write(&path, "café\n").unwrap();
+        assert_eq!(read_data_file(&path).unwrap(), "café\n");
+        // Other errors carry no line.
+        assert_eq!(not_utf8(&read_data_file(dir.path()).unwrap_err()), None);
+    }
 
     #[test]
     fn overrides_are_checked_like_the_file_and_name_their_flag() {

@@ -155,11 +155,7 @@ impl Compiler<'_> {
         let text = match read_data_file(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.err(key, span, format!("cannot read {}: {e}", path.display()))
-                    .hint = Some(
-                    "the path is relative to the scenario file's folder; it must name a regular file"
-                        .into(),
-                );
+                self.unreadable(key, span, &path, e);
                 return None;
             }
         };
@@ -387,7 +383,7 @@ mod tests {
     use std::path::Path;
 
     /// The messages of a one-stream scenario whose forecast file holds `csv`.
-    fn forecast_problems(csv: &str) -> Vec<String> {
+    fn forecast_problems(csv: impl AsRef<[u8]>) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("f.csv"), csv).unwrap();
         let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
@@ -435,6 +431,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_utf8_is_named_with_its_line() {
+        // Saved as Latin-1 (0xe9 for é): the message had been "stream did not contain valid
+        // UTF-8" with a hint that the path must name a regular file.
+        let got = forecast_problems(b"start,volume\nmon 08:00,1\nmon 08:30,2,caf\xe9\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].ends_with("f.csv:3: this line is not valid UTF-8"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn a_row_with_more_or_fewer_cells_than_the_header_is_refused() {
         let head = "start,volume,handle_time\nmon 08:00,21,5m\n";
         // A volume of 1,234 written with its comma: 1 chat and a handle time of 234 s, unless
@@ -447,7 +455,7 @@ mod tests {
             ("mon 08:30,4\n", "this row has 2 cells, the header 3 cells"),
             ("mon 08:30\n", "this row has 1 cell, the header 3 cells"),
         ] {
-            let got = forecast_problems(&format!("{head}{row}"));
+            let got = forecast_problems(format!("{head}{row}"));
             assert_eq!(got.len(), 1, "{row}: {got:?}");
             assert!(
                 got[0].ends_with(&format!("f.csv:3: {want}")),

@@ -209,11 +209,7 @@ impl Compiler<'_> {
         let text = match read_data_file(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.err(key, span, format!("cannot read {}: {e}", path.display()))
-                    .hint = Some(
-                    "the path is relative to the scenario file's folder; it must name a regular file"
-                        .into(),
-                );
+                self.unreadable(key, span, &path, e);
                 return Vec::new();
             }
         };

@@ -8,9 +8,9 @@ use toml::Spanned;
 use super::Compiler;
 use super::forecast::{Lines, ragged};
 use crate::model::*;
-use crate::scenario::limits;
 use crate::scenario::raw::*;
 use crate::scenario::values::{self, DistSpec};
+use crate::scenario::{NotUtf8, limits};
 
 use rand_distr::{Exp, Gamma, LogNormal};
 
@@ -69,15 +69,7 @@ impl Compiler<'_> {
         let text = match read_data_file(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.err(
-                    key,
-                    Some(span),
-                    format!("cannot read {}: {e}", path.display()),
-                )
-                .hint = Some(
-                    "the path is relative to the scenario file's folder; it must name a regular file"
-                        .into(),
-                );
+                self.unreadable(key, Some(span), &path, e);
                 return Err(String::new());
             }
         };
@@ -661,6 +653,36 @@ impl Compiler<'_> {
 }
 
 pub(super) use crate::scenario::read_data_file;
+
+impl Compiler<'_> {
+    /// The diagnostic for a data file that [`read_data_file`] could not read. A file that is
+    /// not UTF-8 is named with the line of its first bad byte; it had been given the hint about
+    /// the path and regular files, which sent people looking in the wrong place.
+    pub(super) fn unreadable(
+        &mut self,
+        key: impl Into<String>,
+        span: Option<Range<usize>>,
+        path: &std::path::Path,
+        e: std::io::Error,
+    ) {
+        let not_utf8 = e.get_ref().and_then(|e| e.downcast_ref::<NotUtf8>());
+        let (msg, hint) = match not_utf8 {
+            Some(bad) => (
+                format!(
+                    "{}:{}: this line is not valid UTF-8",
+                    path.display(),
+                    bad.line
+                ),
+                "a data file must be UTF-8: save it as such (in a spreadsheet, as \"CSV UTF-8\")",
+            ),
+            None => (
+                format!("cannot read {}: {e}", path.display()),
+                "the path is relative to the scenario file's folder; it must name a regular file",
+            ),
+        };
+        self.err(key, span, msg).hint = Some(hint.into());
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -237,18 +237,26 @@ pub fn weekday_index(d: &str) -> Option<u32> {
         .map(|i| i as u32)
 }
 
-/// Parses a shift `08:00-16:00` into (start, end) seconds since midnight.
+/// Parses a shift `08:00-16:00` into (start, end) seconds since midnight. `24:00` ends a window
+/// (`18:00-24:00`) but does not start one: `24:00-08:00` had been read as `00:00-08:00`, while
+/// `start = "mon 24:00"` was refused.
 pub fn parse_shift(s: &str) -> Result<(u32, u32), String> {
     let (a, b) = s.split_once('-').ok_or_else(|| {
         format!("cannot read shift \"{s}\"; write it as \"08:00-16:00\" (may cross midnight)")
     })?;
     let (start, end) = (parse_time_of_day(a)?, parse_time_of_day(b)? % 86_400);
-    if start % 86_400 == end {
+    if start >= 86_400 {
+        return Err(format!(
+            "shift \"{s}\" starts at 24:00, which only ends a day; write \"00:00-{}\"",
+            b.trim()
+        ));
+    }
+    if start == end {
         return Err(format!(
             "shift \"{s}\" starts and ends at the same time; leave `shift` out for an agent who is always on"
         ));
     }
-    Ok((start % 86_400, end))
+    Ok((start, end))
 }
 
 /// A distribution of durations as written: a bare duration (constant) or a table with `dist`.
@@ -421,6 +429,24 @@ mod tests {
         assert_eq!(parse_shift("22:00-06:00"), Ok((79_200, 21_600)));
         assert_eq!(parse_shift("00:00-24:00"), Err("shift \"00:00-24:00\" starts and ends at the same time; leave `shift` out for an agent who is always on".into()));
         assert!(parse_shift("08:00").is_err());
+    }
+
+    #[test]
+    fn a_window_ends_at_24_00_but_does_not_start_there() {
+        assert_eq!(parse_shift("18:00-24:00"), Ok((64_800, 0)));
+        assert_eq!(parse_shift("22:00-24:00:00"), Ok((79_200, 0)));
+        // Read as 00:00-08:00 before, while `start = "mon 24:00"` was refused.
+        assert_eq!(
+            parse_shift("24:00-08:00"),
+            Err("shift \"24:00-08:00\" starts at 24:00, which only ends a day; write \"00:00-08:00\"".into())
+        );
+        for s in ["24:00:00-06:00", "24:00-24:00", " 24:00 - 00:30"] {
+            let e = parse_shift(s).unwrap_err();
+            assert!(
+                e.contains("starts at 24:00, which only ends a day"),
+                "{s}: {e}"
+            );
+        }
     }
 
     #[derive(Deserialize, Debug)]

@@ -52,6 +52,8 @@ enum BadWindow {
     Unreadable,
     /// It starts and ends at the same time.
     Empty,
+    /// It starts at 24:00, which only ends a day.
+    StartsAt24,
 }
 
 /// A window cell: `08:00-16:00` (may cross midnight) as (start, end) in ticks since midnight.
@@ -61,6 +63,7 @@ fn window(cell: &str) -> Result<(u64, u64), BadWindow> {
         Ok((start, end)) => Ok((ticks(start), ticks(end))),
         // parse_shift's message quotes the cell, which a data file may fill with anything.
         Err(e) if e.contains("starts and ends at the same time") => Err(BadWindow::Empty),
+        Err(e) if e.contains("starts at 24:00") => Err(BadWindow::StartsAt24),
         Err(_) => Err(BadWindow::Unreadable),
     }
 }
@@ -83,7 +86,16 @@ fn day_cell(cell: &str) -> Result<Option<Shift>, String> {
             "{} starts and ends at the same time; write 00:00-24:00 for the whole day",
             shown(cell)
         )),
+        Err(BadWindow::StartsAt24) => Err(starts_at_24(cell)),
     }
+}
+
+/// The message for a window cell that starts at 24:00.
+fn starts_at_24(cell: &str) -> String {
+    format!(
+        "{} starts at 24:00, which only ends a day; write 00:00 for midnight",
+        shown(cell)
+    )
 }
 
 /// A break's cell (not empty): a window such as `12:00-12:30`, as (time of day, length).
@@ -95,6 +107,7 @@ fn break_cell(cell: &str) -> Result<(u64, u64), String> {
             shown(cell)
         )),
         Err(BadWindow::Empty) => Err(format!("{} starts and ends at the same time", shown(cell))),
+        Err(BadWindow::StartsAt24) => Err(starts_at_24(cell)),
     }
 }
 
@@ -404,5 +417,27 @@ mod tests {
         );
         // A cell is never echoed unless short and printable.
         assert!(day_cell("\u{1b}[2J").unwrap_err().contains("the cell"));
+        // 24:00 ends a window; it had started one at 00:00.
+        assert_eq!(
+            day_cell("16:00-24:00"),
+            Ok(Some(Shift {
+                start: 16 * H,
+                end: 0
+            }))
+        );
+        assert_eq!(
+            day_cell("24:00-08:00"),
+            Err(
+                "\"24:00-08:00\" starts at 24:00, which only ends a day; write 00:00 for midnight"
+                    .into()
+            )
+        );
+        assert_eq!(
+            break_cell("24:00-00:30"),
+            Err(
+                "\"24:00-00:30\" starts at 24:00, which only ends a day; write 00:00 for midnight"
+                    .into()
+            )
+        );
     }
 }

@@ -627,13 +627,14 @@ fn search(
         if r.meets(&s) {
             break;
         }
-        // No chat to measure: more agents cannot change that (it had grown them to the cap and
-        // then blamed the targets).
-        if let Some(t) = r.q.targets.iter().find(|t| t.offered(&s) == Some(0.0)) {
+        // No chat arrived to measure: arrivals do not depend on the staffing, so more agents
+        // cannot change that (it had grown the groups to the cap, then blamed the targets). A
+        // team's row can be empty for reasons more agents do change (no one of the team on
+        // shift, say), so only the whole desk's stops the search.
+        if s.figures.overall.offered == 0.0 {
             return Err(Error::Usage(format!(
-                "{}target \"{t}\": no chat reached {} after the warm-up, so there is nothing to measure it on; lengthen the run (--duration) or check the traffic's rate",
-                r.label,
-                t.scope_name()
+                "{}no chat arrived in the measured part of the run (after any warm-up), so no target has a figure to meet; lengthen the run (--duration) or check the traffic's rate",
+                r.label
             )));
         }
         below.clone_from(&counts);
@@ -644,7 +645,14 @@ fn search(
                     .filter(|t| !t.holds(&s))
                     .map(|t| match t.value(&s) {
                         Some((v, _)) => format!("{t} reads {}", t.shown(v)),
-                        None => format!("{t} has no figure (no chat answered)"),
+                        None if t.offered(&s) == Some(0.0) => format!(
+                        "{t} has no figure (no chat counted for {}; a team counts the chats first routed to it)",
+                        t.scope_name()
+                    ),
+                    None => format!(
+                        "{t} has no figure (no chat of {} was answered or left a queue)",
+                        t.scope_name()
+                    ),
                     })
                     .collect();
             return Err(Error::Usage(format!(

@@ -193,7 +193,7 @@ impl Target {
     /// seconds.
     pub fn shown(&self, v: f64) -> String {
         if self.metric.is_share() {
-            format!("{:.2}%", v * 100.0)
+            format!("{:.1}%", v * 100.0)
         } else {
             format!("{v:.1}s")
         }

@@ -201,28 +201,38 @@ pub fn read(path: &Path) -> Result<AnyPartial> {
     let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
     let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| bad(format!("not a routesim partial result ({e})")))?;
+    /// The part, its digest checked (see [`seal`]), with its file noted. Called once the format
+    /// is known to be one this routesim reads, so that another JSON file with a `digest` is not
+    /// called a damaged part. Parts older versions wrote have no digest: the merge's own checks
+    /// are all they get, and the merge says so ([`digest_note`]).
     fn noted<P: Sharded + serde::de::DeserializeOwned>(
-        value: serde_json::Value,
+        mut value: serde_json::Value,
         path: &Path,
-    ) -> std::result::Result<Box<P>, serde_json::Error> {
-        let mut part: Box<P> = Box::new(serde_json::from_value(value)?);
+    ) -> Result<Box<P>> {
+        let bad =
+            |why: &str| Error::Usage(format!("{}: a damaged partial result{why}", path.display()));
+        // Taken out, not copied: a part of 100,000 agents is tens of megabytes.
+        let digest = value.as_object_mut().and_then(|o| o.remove("digest"));
+        if let Some(d) = &digest
+            && d.as_str() != Some(digest_of(&value).as_str())
+        {
+            return Err(bad(
+                ": its contents changed after the shard wrote it (they do not match its digest)",
+            ));
+        }
+        let mut part: Box<P> =
+            Box::new(serde_json::from_value(value).map_err(|e| bad(&format!(" ({e})")))?);
         part.note_file(path);
+        if let Some(d) = digest.as_ref().and_then(|d| d.as_str()) {
+            part.set_digest(d.to_string());
+        }
         Ok(part)
     }
-    let damaged = |e: serde_json::Error| bad(format!("a damaged partial result ({e})"));
-    // Parts older versions wrote have no digest: the merge's own checks are all they get.
-    if let Some(digest) = value.get("digest")
-        && digest.as_str() != Some(digest_of(value.clone()).as_str())
-    {
-        return Err(bad(
-            "a damaged partial result: its contents changed after the shard wrote it (they do not match its digest)".into(),
-        ));
-    }
     match value.get("format").and_then(|f| f.as_str()) {
-        Some(FORMAT) => Ok(AnyPartial::Run(noted(value, path).map_err(damaged)?)),
-        Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(noted(value, path).map_err(damaged)?)),
-        Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(noted(value, path).map_err(damaged)?)),
-        Some(STAFF_FORMAT) => Ok(AnyPartial::Staff(noted(value, path).map_err(damaged)?)),
+        Some(FORMAT) => Ok(AnyPartial::Run(noted(value, path)?)),
+        Some(SWEEP_FORMAT) => Ok(AnyPartial::Sweep(noted(value, path)?)),
+        Some(COMPARE_FORMAT) => Ok(AnyPartial::Compare(noted(value, path)?)),
+        Some(STAFF_FORMAT) => Ok(AnyPartial::Staff(noted(value, path)?)),
         Some(other) => Err(bad(format!(
             "a partial result of format \"{other}\"; this routesim reads {FORMAT}, {SWEEP_FORMAT}, {COMPARE_FORMAT} and {STAFF_FORMAT}"
         ))),
@@ -338,6 +348,8 @@ trait Sharded {
     fn note_file(&mut self, path: &Path);
     /// Sets its digest (see [`seal`]).
     fn set_digest(&mut self, digest: String);
+    /// Its digest, if it has one (see [`seal`]).
+    fn digest(&self) -> Option<&str>;
     /// "shard K of N", and its file when known: what a message calls it.
     fn called(&self) -> String {
         match self.file() {
@@ -356,6 +368,7 @@ macro_rules! sharded {
             fn file(&self) -> Option<&Path> { self.file.as_deref() }
             fn note_file(&mut self, path: &Path) { self.file = Some(path.to_path_buf()) }
             fn set_digest(&mut self, digest: String) { self.digest = Some(digest) }
+            fn digest(&self) -> Option<&str> { self.digest.as_deref() }
         }
     )*};
 }
@@ -388,19 +401,77 @@ fn gather<P: Sharded, K: PartialEq>(
     complete(&got, n, |i| {
         parts[i].file().map(|f| f.display().to_string())
     })?;
-    let notes = version_note(parts.iter().map(|p| (p.called(), p.routesim().to_string())));
+    let mut notes = version_note(parts.iter().map(|p| (p.called(), p.routesim().to_string())));
+    notes.extend(digest_note(&parts));
     Ok((parts, notes))
 }
 
-/// A partial result's digest: FNV-1a (as the scenario's hash) over its JSON in one canonical
-/// form (compact, keys in order, the digest itself left out). Every number in the JSON reads
-/// back as the same number (`float_roundtrip`) and prints again as the same text, so the form
-/// a shard digests before writing is the form [`read`] digests after reading.
-fn digest_of(mut value: serde_json::Value) -> String {
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("digest");
+/// A partial result's digest: FNV-1a (the scenario's hash) over its JSON value, taken value by
+/// value rather than over any text: an object's keys in sorted order, each string by its
+/// characters, each number by the number it is (an integral one within 2^53 as that integer,
+/// `41` and `41.0` alike; any other by its bits), so that any tool that writes the same values
+/// in another layout keeps the digest, and a new float printer in serde_json does too. The
+/// digest field itself is taken out by the caller.
+fn digest_of(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn walk(v: &Value, h: &mut crate::scenario::Fnv1a) {
+        let count = |h: &mut crate::scenario::Fnv1a, n: usize| h.write(&(n as u64).to_le_bytes());
+        match v {
+            Value::Null => h.write(b"n"),
+            Value::Bool(b) => h.write(if *b { b"t" } else { b"f" }),
+            Value::Number(n) => {
+                let exact = |x: f64| x.fract() == 0.0 && x.abs() <= (1u64 << 53) as f64;
+                if let Some(u) = n.as_u64() {
+                    h.write(b"u");
+                    h.write(&u.to_le_bytes());
+                } else if let Some(i) = n.as_i64() {
+                    h.write(b"i");
+                    h.write(&i.to_le_bytes());
+                } else {
+                    match n.as_f64() {
+                        Some(x) if exact(x) && x >= 0.0 => {
+                            h.write(b"u");
+                            h.write(&(x as u64).to_le_bytes());
+                        }
+                        Some(x) if exact(x) => {
+                            h.write(b"i");
+                            h.write(&(x as i64).to_le_bytes());
+                        }
+                        x => {
+                            h.write(b"d");
+                            h.write(&x.unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                        }
+                    }
+                }
+            }
+            Value::String(text) => {
+                h.write(b"s");
+                count(h, text.len());
+                h.write(text.as_bytes());
+            }
+            Value::Array(items) => {
+                h.write(b"[");
+                count(h, items.len());
+                for item in items {
+                    walk(item, h);
+                }
+            }
+            Value::Object(fields) => {
+                h.write(b"{");
+                count(h, fields.len());
+                let mut keys: Vec<&String> = fields.keys().collect();
+                keys.sort_unstable();
+                for k in keys {
+                    count(h, k.len());
+                    h.write(k.as_bytes());
+                    walk(&fields[k], h);
+                }
+            }
+        }
     }
-    content_hash(value.to_string().as_bytes())
+    let mut h = crate::scenario::Fnv1a::default();
+    walk(value, &mut h);
+    h.hex()
 }
 
 /// Gives a partial result, as a shard writes it, the digest of its contents: [`read`] refuses a
@@ -410,7 +481,7 @@ fn digest_of(mut value: serde_json::Value) -> String {
 fn seal<P: Sharded + Serialize>(mut partial: P) -> Result<P> {
     let value = serde_json::to_value(&partial)
         .map_err(|e| Error::Run(format!("cannot write the partial result: {e}")))?;
-    partial.set_digest(digest_of(value));
+    partial.set_digest(digest_of(&value));
     Ok(partial)
 }
 
@@ -538,6 +609,21 @@ fn version_note(shards: impl Iterator<Item = (String, String)>) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// A note when parts have no digest (older versions wrote none, or it was taken out): their
+/// contents cannot be checked whole, only by the merge's own checks.
+fn digest_note<P: Sharded>(parts: &[P]) -> Option<String> {
+    let mut unsealed = parts.iter().filter(|p| p.digest().is_none());
+    let first = unsealed.next()?;
+    let more = match unsealed.count() {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Some(format!(
+        "{}{more} has no digest, so an edit since the shard wrote it cannot be told; parts written by this version carry one",
+        first.called()
+    ))
 }
 
 /// Merges the partials of one sharded sweep into the sweep one machine would have printed.

@@ -158,12 +158,35 @@ fn read_bounded(path: &Path, what: &str, limit: u64) -> std::io::Result<String> 
 /// FNV-1a over the bytes, in hex: enough to notice a scenario edited between two runs (shards
 /// and their merge, a baseline and the run checked against it).
 pub fn content_hash(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut h = Fnv1a::default();
+    h.write(bytes);
+    h.hex()
+}
+
+/// FNV-1a, fed in pieces: [`content_hash`]'s hash, for contents that are not one slice of
+/// bytes (a shard's partial result, digested value by value).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
     }
-    format!("{h:016x}")
+}
+
+impl Fnv1a {
+    /// Adds the bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// The hash so far, in hex.
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// Keys and string values with control characters (such as an escape sequence that would

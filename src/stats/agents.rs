@@ -18,10 +18,13 @@ use crate::sim::{AgentChange, ChangeCause};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct AgentTimes {
     /// Chats held × ticks, counted while on shift (after-chat work included).
+    #[serde(with = "super::wide_serde")]
     pub busy: u128,
     /// Slots held by after-chat work × ticks, counted while on shift.
+    #[serde(with = "super::wide_serde")]
     pub wrap: u128,
     /// Slots held by tickets × ticks, counted while on shift.
+    #[serde(with = "super::wide_serde")]
     pub ticket: u128,
     /// Ticks on shift.
     pub on_shift: u64,

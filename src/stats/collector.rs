@@ -44,6 +44,7 @@ pub struct Collector {
     /// agent is the row after the teams).
     row_of: Vec<usize>,
     bot_chats: u64,
+    #[serde(with = "super::wide_serde")]
     bot_time: u128,
     /// First contacts, retries, and abandoned chats whose customer did not come back.
     customers: [u64; 3],

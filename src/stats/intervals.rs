@@ -59,14 +59,18 @@ struct Slot {
     /// Of `abandoned`, customers who left a bot (left out of the service level).
     left_bot: u64,
     within: u64,
+    #[serde(with = "super::wide_serde")]
     wait_sum: u128,
     #[serde(with = "super::hist_serde")]
     waits: Histogram<u32>,
     /// Agent-ticks on shift.
+    #[serde(with = "super::wide_serde")]
     on_shift: u128,
     /// Chat-slot-ticks on shift.
+    #[serde(with = "super::wide_serde")]
     slots: u128,
     /// Chats-held-ticks while on shift.
+    #[serde(with = "super::wide_serde")]
     busy: u128,
 }
 

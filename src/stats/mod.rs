@@ -22,6 +22,7 @@ mod hist_serde;
 pub mod intervals;
 mod tally;
 mod tickets;
+mod wide_serde;
 
 pub use aggregate::{Pool, aggregate, ci95, t95};
 pub use collector::Collector;

@@ -36,6 +36,7 @@ pub(super) struct Tally {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Durations {
     pub(super) n: u64,
+    #[serde(with = "super::wide_serde")]
     pub(super) sum: u128,
     pub(super) max: u64,
     pub(super) hist: Bins,

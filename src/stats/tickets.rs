@@ -16,8 +16,10 @@ pub(super) struct TicketTally {
     backlog: u64,
     since: SimTime,
     /// Backlog × ticks over the measured window.
+    #[serde(with = "super::wide_serde")]
     area: u128,
     /// Measured ticks (summed over merged replications).
+    #[serde(with = "super::wide_serde")]
     window: u128,
     /// Largest backlog in the measured window (the largest over merged replications).
     peak: u64,

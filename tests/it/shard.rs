@@ -248,12 +248,19 @@ fn parts_that_do_not_make_one_run_are_refused() {
         .stderr(predicates::str::contains(format!(
             "warning: shard 1 of 2 ({}) was written by routesim 0.0.9",
             older.display()
+        )))
+        .stderr(predicates::str::contains(format!(
+            "warning: shard 1 of 2 ({}) has no digest, so an edit since the shard wrote it cannot be told",
+            older.display()
         )));
+    // Any other JSON, with a `digest` or not, is no partial result (not a damaged one).
     let junk = dir.path().join("junk.json");
-    std::fs::write(&junk, "{}").unwrap();
-    merge(&[&junk])
-        .code(2)
-        .stderr(predicates::str::contains("not a routesim partial result"));
+    for text in ["{}", r#"{"name": "x", "digest": "abc"}"#] {
+        std::fs::write(&junk, text).unwrap();
+        merge(&[&junk])
+            .code(2)
+            .stderr(predicates::str::contains("not a routesim partial result"));
+    }
     routesim()
         .arg("run")
         .arg(&scenario)
@@ -666,7 +673,31 @@ fn edits_are_refused_by_the_digest() {
         .stdout
         .clone();
     // Compact, keys sorted: the same contents, the same digest, the same report.
-    merge(&part, "compact.json").success().stdout(report);
+    merge(&part, "compact.json")
+        .success()
+        .stdout(report.clone());
+    // Integral numbers written without their `.0`, as jq 1.6 writes them: the same values.
+    fn integral(v: &mut serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap();
+                if x.fract() == 0.0 && x.abs() < 1e15 {
+                    *v = serde_json::json!(x as i64);
+                    return 1;
+                }
+                0
+            }
+            serde_json::Value::Array(a) => a.iter_mut().map(integral).sum(),
+            serde_json::Value::Object(o) => o.values_mut().map(integral).sum(),
+            _ => 0,
+        }
+    }
+    let mut plain = part.clone();
+    assert!(
+        integral(&mut plain) > 10,
+        "the case: floats written as integers"
+    );
+    merge(&plain, "plain.json").success().stdout(report);
     let says = "a damaged partial result: its contents changed after the shard wrote it";
     let offered = "/part/collector/overall/offered";
     assert!(
@@ -689,4 +720,45 @@ fn edits_are_refused_by_the_digest() {
             .code(2)
             .stderr(predicates::str::contains(says));
     }
+}
+
+/// Totals past `u64::MAX` (ten years of chats that each spend 3,000 days with a bot: 3 × 10^19
+/// ticks of bot time) are written as text: the shard had failed to write its part (exit 3),
+/// and before the digest a part holding such a total as a float could not be merged.
+#[test]
+fn totals_past_u64_shard_and_merge_as_one_machine_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = dir.path().join("bots.toml");
+    std::fs::write(
+        &desk,
+        r#"
+[simulation]
+duration = "3650d"
+[[teams]]
+name = "support"
+[[agents]]
+name = "a"
+teams = ["support"]
+[[traffic]]
+name = "web"
+rate = "20/h"
+handle_time = "1s"
+bot = { duration = "3000d", resolves = 1.0 }
+[[rules]]
+name = "all"
+route = [{ team = "support" }]
+"#,
+    )
+    .unwrap();
+    let part: serde_json::Value = serde_json::from_slice(&stdout_of(&line(&[
+        &"run", &desk, &"--quiet", &"--shard", &"0/1",
+    ])))
+    .unwrap();
+    let total = part.pointer("/part/collector/bot_time").unwrap();
+    let wide: u128 = total.as_str().expect("written as text").parse().unwrap();
+    assert!(wide > u64::MAX as u128, "{wide}");
+    assert_eq!(
+        sharded(&desk, 1, &[], &["--format", "json"]),
+        one_machine(&desk, &["--format", "json"])
+    );
 }

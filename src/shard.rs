@@ -107,8 +107,8 @@ pub struct Partial {
     pub of: u32,
     /// The state of its replications.
     pub part: Part,
-    /// A digest of everything above, written by the shard and checked by [`read`] (see
-    /// [`seal`]); absent in parts older routesim versions wrote.
+    /// A digest of everything above (FNV-1a over its JSON values), written by the shard and
+    /// checked by [`read`]; absent in parts older routesim versions wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
@@ -274,8 +274,8 @@ pub struct SweepPartial {
     pub of: u32,
     /// Its points' rows (each point whole: all its replications ran in this shard).
     pub done: crate::sweep::Done,
-    /// A digest of everything above, written by the shard and checked by [`read`] (see
-    /// [`seal`]); absent in parts older routesim versions wrote.
+    /// A digest of everything above (FNV-1a over its JSON values), written by the shard and
+    /// checked by [`read`]; absent in parts older routesim versions wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
@@ -704,8 +704,8 @@ pub struct ComparePartial {
     pub of: u32,
     /// Each scenario's part, in the order of `scenarios`.
     pub parts: Vec<Part>,
-    /// A digest of everything above, written by the shard and checked by [`read`] (see
-    /// [`seal`]); absent in parts older routesim versions wrote.
+    /// A digest of everything above (FNV-1a over its JSON values), written by the shard and
+    /// checked by [`read`]; absent in parts older routesim versions wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
@@ -904,8 +904,8 @@ pub struct StaffPartial {
     pub of: u32,
     /// Its intervals' requirements.
     pub needs: crate::staff::Needs,
-    /// A digest of everything above, written by the shard and checked by [`read`] (see
-    /// [`seal`]); absent in parts older routesim versions wrote.
+    /// A digest of everything above (FNV-1a over its JSON values), written by the shard and
+    /// checked by [`read`]; absent in parts older routesim versions wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }

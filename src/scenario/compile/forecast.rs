@@ -378,23 +378,11 @@ impl Compiler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
-    use crate::scenario::{Overrides, compile_text};
-    use std::path::Path;
 
     /// The messages of a one-stream scenario whose forecast file holds `csv`.
     fn forecast_problems(csv: impl AsRef<[u8]>) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("f.csv"), csv).unwrap();
-        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
-            [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
-            [[traffic]]\nname = \"web\"\nforecast = \"f.csv\"\nhandle_time = \"5m\"\n";
-        let ov = Overrides::default();
-        match compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov) {
-            Err(Error::Scenario(d)) => d.items.iter().map(|d| d.message.clone()).collect(),
-            Err(e) => panic!("{e}"),
-            Ok(_) => Vec::new(),
-        }
+        let traffic = "forecast = \"f.csv\"\nhandle_time = \"5m\"";
+        super::super::data_file_problems(traffic, "f.csv", csv.as_ref())
     }
 
     #[test]

@@ -686,25 +686,10 @@ impl Compiler<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::error::Error;
-    use crate::scenario::{Overrides, compile_text};
-
     /// The messages of a scenario whose handle times are an empirical file holding `csv`.
     fn empirical_problems(csv: &str) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("d.csv"), csv).unwrap();
-        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
-            [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
-            [[traffic]]\nname = \"web\"\nrate = \"1/min\"\n\
-            handle_time = { dist = \"empirical\", file = \"d.csv\" }\n";
-        let ov = Overrides::default();
-        match compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov) {
-            Err(Error::Scenario(d)) => d.items.iter().map(|d| d.message.clone()).collect(),
-            Err(e) => panic!("{e}"),
-            Ok(_) => Vec::new(),
-        }
+        let traffic = "rate = \"1/min\"\nhandle_time = { dist = \"empirical\", file = \"d.csv\" }";
+        super::super::data_file_problems(traffic, "d.csv", csv.as_bytes())
     }
 
     #[test]

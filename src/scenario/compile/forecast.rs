@@ -4,7 +4,7 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::traffic::read_data_file;
+use super::data_file::{Lines, ragged, read_data_file};
 use crate::model::*;
 use crate::scenario::{limits, values};
 
@@ -23,56 +23,6 @@ pub(super) fn shown(cell: &str) -> String {
         format!("\"{cell}\"")
     } else {
         "the cell".into()
-    }
-}
-
-/// The message for a row whose cells do not match the `expected` count (the header's, or the
-/// first row's): a stray comma, such as `1,234` for a thousand, or a missing one would move
-/// every cell after it into the wrong column, so such a row is refused rather than read.
-pub(super) fn ragged(found: usize, expected: usize, against: &str) -> String {
-    let cells = |n: usize| format!("{n} cell{}", if n == 1 { "" } else { "s" });
-    format!(
-        "this row has {}, {against} {}",
-        cells(found),
-        cells(expected)
-    )
-}
-
-/// The lines that the rows of a data file start on, asked in the order they are read. csv's
-/// own count is where the reader stood before it passed the end of the row above, so a row after
-/// a blank line, and every row of a file with CRLF ends (as Windows tools write them), was named
-/// by a line above its own. Counted from the row's byte offset instead, past the line ends
-/// there, and only over the bytes since the row before.
-pub(super) struct Lines<'a> {
-    text: &'a [u8],
-    /// The byte offset and line where the last row asked about starts.
-    at: (usize, u64),
-}
-
-impl<'a> Lines<'a> {
-    /// Lines in `text`, the whole file.
-    pub(super) fn new(text: &'a str) -> Self {
-        Lines {
-            text: text.as_bytes(),
-            at: (0, 1),
-        }
-    }
-
-    /// The line of the row (or CSV error) at `pos`; without a position, the last row's.
-    pub(super) fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
-        let Some(pos) = pos else {
-            return self.at.1;
-        };
-        let mut start = (pos.byte() as usize).clamp(self.at.0, self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        let ends = self.text[self.at.0..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.at = (start, self.at.1 + ends as u64);
-        self.at.1
     }
 }
 
@@ -194,10 +144,7 @@ impl Compiler<'_> {
         let mut dated = None;
         let mut lines = Lines::new(&text);
         for rec in reader.records() {
-            let line = lines.of(match &rec {
-                Ok(r) => r.position(),
-                Err(e) => e.position(),
-            });
+            let line = lines.of_row(&rec);
             let Ok(rec) = rec else {
                 self.err(
                     key,
@@ -382,31 +329,11 @@ mod tests {
     /// The messages of a one-stream scenario whose forecast file holds `csv`.
     fn forecast_problems(csv: impl AsRef<[u8]>) -> Vec<String> {
         let traffic = "forecast = \"f.csv\"\nhandle_time = \"5m\"";
-        super::super::data_file_problems(traffic, "f.csv", csv.as_ref())
+        super::super::data_file::problems(traffic, "f.csv", csv.as_ref())
     }
 
     #[test]
     fn rows_are_named_by_their_own_line() {
-        // (file, the line each record starts on, header included)
-        for (text, want) in [
-            ("a\n1\n2\n", vec![1, 2, 3]),
-            ("a\r\n1\r\n2\r\n", vec![1, 2, 3]),
-            ("a\n1\n\n\n2\n", vec![1, 2, 5]),
-            ("a\r\n1\r\n\r\n2", vec![1, 2, 4]),
-            ("\n\na\n1\n", vec![3, 4]),
-            ("a\n\"x\r\ny\"\n3\n", vec![1, 2, 4]),
-        ] {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes());
-            let mut lines = Lines::new(text);
-            let got: Vec<u64> = reader
-                .records()
-                .map(|r| lines.of(r.unwrap().position()))
-                .collect();
-            assert_eq!(got, want, "{text:?}");
-        }
         // A gap after a blank line in a file with CRLF ends: csv's count said line 4.
         let got = forecast_problems(
             "start,volume\r\nmon 08:00,10\r\n\r\nmon 08:30,12\r\nmon 09:30,9\r\n",

@@ -10,6 +10,7 @@
 //! the fallback), `targets` (routing targets and
 //! memberships, built once every name is resolved).
 
+mod data_file;
 mod desk;
 mod forecast;
 mod replay;
@@ -489,27 +490,5 @@ impl<'a> Compiler<'a> {
                 ),
             );
         }
-    }
-}
-
-/// The messages of a one-team, one-stream scenario whose `[[traffic]]` ends with `traffic`
-/// (its source and handle time) and which has a data file `name` holding `contents`: for the
-/// tests of data files' rows.
-#[cfg(test)]
-fn data_file_problems(traffic: &str, name: &str, contents: &[u8]) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(name), contents).unwrap();
-    let text = format!(
-        "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
-         [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
-         [[traffic]]\nname = \"web\"\n{traffic}\n"
-    );
-    let ov = crate::scenario::Overrides::default();
-    match crate::scenario::compile_text(Path::new("t.toml"), "t.toml", &text, dir.path(), &ov) {
-        Err(crate::error::Error::Scenario(d)) => {
-            d.items.iter().map(|d| d.message.clone()).collect()
-        }
-        Err(e) => panic!("{e}"),
-        Ok(_) => Vec::new(),
     }
 }

@@ -8,9 +8,9 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::forecast::{Lines, ragged, shown};
+use super::data_file::{Lines, ragged, read_data_file};
+use super::forecast::shown;
 use super::roster::week_roster;
-use super::traffic::read_data_file;
 use crate::model::*;
 use crate::scenario::{limits, values};
 
@@ -293,10 +293,7 @@ impl Compiler<'_> {
         let mut agents = 0u64;
         let mut lines = Lines::new(&text);
         for rec in reader.records() {
-            let line = lines.of(match &rec {
-                Ok(r) => r.position(),
-                Err(e) => e.position(),
-            });
+            let line = lines.of_row(&rec);
             let Ok(rec) = rec else {
                 self.err(
                     key,

@@ -6,11 +6,11 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Compiler;
-use super::forecast::{Lines, ragged};
+use super::data_file::{Lines, ragged, read_data_file};
 use crate::model::*;
+use crate::scenario::limits;
 use crate::scenario::raw::*;
 use crate::scenario::values::{self, DistSpec};
-use crate::scenario::{NotUtf8, limits};
 
 use rand_distr::{Exp, Gamma, LogNormal};
 
@@ -82,10 +82,7 @@ impl Compiler<'_> {
         // Cells per row, as the first row has them (a header, or the first duration).
         let mut width = None;
         for (row, rec) in reader.records().enumerate() {
-            let line = lines.of(match &rec {
-                Ok(r) => r.position(),
-                Err(e) => e.position(),
-            });
+            let line = lines.of_row(&rec);
             let rec = match rec {
                 Ok(r) => r,
                 // The file's content is never quoted: it could be anything the user can read.
@@ -652,44 +649,12 @@ impl Compiler<'_> {
     }
 }
 
-pub(super) use crate::scenario::read_data_file;
-
-impl Compiler<'_> {
-    /// The diagnostic for a data file that [`read_data_file`] could not read. A file that is
-    /// not UTF-8 is named with the line of its first bad byte; it had been given the hint about
-    /// the path and regular files, which sent people looking in the wrong place.
-    pub(super) fn unreadable(
-        &mut self,
-        key: impl Into<String>,
-        span: Option<Range<usize>>,
-        path: &std::path::Path,
-        e: std::io::Error,
-    ) {
-        let not_utf8 = e.get_ref().and_then(|e| e.downcast_ref::<NotUtf8>());
-        let (msg, hint) = match not_utf8 {
-            Some(bad) => (
-                format!(
-                    "{}:{}: this line is not valid UTF-8",
-                    path.display(),
-                    bad.line
-                ),
-                "a data file must be UTF-8: save it as such (in a spreadsheet, as \"CSV UTF-8\")",
-            ),
-            None => (
-                format!("cannot read {}: {e}", path.display()),
-                "the path is relative to the scenario file's folder; it must name a regular file",
-            ),
-        };
-        self.err(key, span, msg).hint = Some(hint.into());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     /// The messages of a scenario whose handle times are an empirical file holding `csv`.
     fn empirical_problems(csv: &str) -> Vec<String> {
         let traffic = "rate = \"1/min\"\nhandle_time = { dist = \"empirical\", file = \"d.csv\" }";
-        super::super::data_file_problems(traffic, "d.csv", csv.as_bytes())
+        super::super::data_file::problems(traffic, "d.csv", csv.as_bytes())
     }
 
     #[test]

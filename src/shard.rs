@@ -419,28 +419,21 @@ fn digest_of(value: &serde_json::Value) -> String {
         match v {
             Value::Null => h.write(b"n"),
             Value::Bool(b) => h.write(if *b { b"t" } else { b"f" }),
+            // An integer, however written (`41`, `41.0`), as one; any other number by its bits.
             Value::Number(n) => {
-                let exact = |x: f64| x.fract() == 0.0 && x.abs() <= (1u64 << 53) as f64;
-                if let Some(u) = n.as_u64() {
-                    h.write(b"u");
-                    h.write(&u.to_le_bytes());
-                } else if let Some(i) = n.as_i64() {
-                    h.write(b"i");
-                    h.write(&i.to_le_bytes());
-                } else {
-                    match n.as_f64() {
-                        Some(x) if exact(x) && x >= 0.0 => {
-                            h.write(b"u");
-                            h.write(&(x as u64).to_le_bytes());
-                        }
-                        Some(x) if exact(x) => {
-                            h.write(b"i");
-                            h.write(&(x as i64).to_le_bytes());
-                        }
-                        x => {
-                            h.write(b"d");
-                            h.write(&x.unwrap_or(f64::NAN).to_bits().to_le_bytes());
-                        }
+                let exact = |x: &f64| x.fract() == 0.0 && x.abs() <= (1u64 << 53) as f64;
+                let integer = (n.as_u64().map(i128::from))
+                    .or(n.as_i64().map(i128::from))
+                    .or(n.as_f64().filter(exact).map(|x| x as i128));
+                match integer {
+                    Some(i) => {
+                        h.write(b"i");
+                        h.write(&i.to_le_bytes());
+                    }
+                    None => {
+                        let x = n.as_f64().unwrap_or(f64::NAN);
+                        h.write(b"d");
+                        h.write(&x.to_bits().to_le_bytes());
                     }
                 }
             }

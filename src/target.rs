@@ -36,7 +36,8 @@ impl Metric {
         }
     }
 
-    fn is_share(self) -> bool {
+    /// Whether the figure is a share (0 to 1), not a time in seconds.
+    pub fn is_share(self) -> bool {
         matches!(self, Metric::ServiceLevel(_) | Metric::Abandon)
     }
 }

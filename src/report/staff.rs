@@ -6,11 +6,18 @@ use std::fmt::Write;
 use super::human_secs;
 use super::table::layout;
 use crate::staff::{Requirement, Staffing, TargetValue};
+use crate::target::Target;
 
-/// A target's figure as it reads: shares in percent, times as durations.
+/// A target's figure as it reads: shares in percent, times as durations. Which of the two is
+/// the target's own (its text read back), not a guess from the words in it: a team may be
+/// called "abandoned-carts", and its `wait.p90` is still a time.
 fn shown(t: &TargetValue, v: Option<f64>) -> String {
     let Some(v) = v else { return "-".into() };
-    if t.target.contains("sl(") || t.target.contains("abandon") {
+    let share = t
+        .target
+        .parse::<Target>()
+        .is_ok_and(|t| t.metric.is_share());
+    if share {
         format!("{:.1}%", v * 100.0)
     } else {
         human_secs(Some(v))
@@ -153,4 +160,34 @@ pub fn requirement_csv(r: &Requirement) -> Vec<u8> {
         w.write_record(&row).expect("in memory");
     }
     w.into_inner().expect("in memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(target: &str, v: f64) -> TargetValue {
+        TargetValue {
+            target: target.into(),
+            value: Some(v),
+            ci95: Some(v / 10.0),
+            holds: true,
+            close: false,
+        }
+    }
+
+    #[test]
+    fn a_figure_reads_as_its_targets_kind_whatever_the_team_is_called() {
+        let cases = [
+            ("abandoned-carts.wait.p90 <= 1m", 28.574, "29s"),
+            ("sl-team.wait.mean <= 30s", 90.0, "1m30s"),
+            ("abandoned-carts.sl(20s) >= 80%", 0.8574, "85.7%"),
+            ("support.abandon <= 5%", 0.031, "3.1%"),
+            ("wait.p95 <= 2m", 4.24, "4.2s"),
+        ];
+        for (target, v, want) in cases {
+            assert_eq!(shown(&value(target, v), Some(v)), want, "{target}");
+        }
+        assert_eq!(shown(&value("abandon <= 5%", 0.1), None), "-");
+    }
 }

@@ -23,7 +23,7 @@
 //! makes a target better, which holds for service levels, waits and abandonment in all but
 //! contrived rule sets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -215,6 +215,8 @@ struct Runner<'a> {
     q: &'a Query,
     base: Overrides,
     points: BTreeMap<u64, Point>,
+    /// Loads simulated at which no chat arrived in the measured part of the run.
+    empty: BTreeSet<u64>,
     warnings: BTreeMap<u64, Vec<String>>,
     seed: u64,
     replications: u32,
@@ -233,15 +235,20 @@ impl Runner<'_> {
         ov
     }
 
-    /// The desk at load `m`, simulated once.
-    fn at(&mut self, m: f64) -> Result<std::result::Result<&Point, Stopped>> {
+    /// The desk at load `m`, simulated once. `None` when no chat arrived in the measured part
+    /// of any replication: the load is too thin for the run to say whether a target holds, so
+    /// it is neither a hold nor a break, and stays out of the curve.
+    fn at(&mut self, m: f64) -> Result<std::result::Result<Option<&Point>, Stopped>> {
         let m = snap(m);
         let k = key(m);
+        if self.empty.contains(&k) {
+            return Ok(Ok(None));
+        }
         if !self.points.contains_key(&k) {
             if (self.stop)() {
                 return Ok(Err(Stopped));
             }
-            if self.points.len() as u32 >= MAX_RUNS {
+            if (self.points.len() + self.empty.len()) as u32 >= MAX_RUNS {
                 return Err(Error::Usage(format!(
                     "no answer after {MAX_RUNS} loads; raise --resolution or --step"
                 )));
@@ -272,6 +279,10 @@ impl Runner<'_> {
             };
             (self.seed, self.replications) = (model.seed, model.replications);
             self.threshold = model.service_level.as_secs_f64();
+            if s.figures.overall.offered == 0.0 {
+                self.empty.insert(k);
+                return Ok(Ok(None));
+            }
             self.points.insert(
                 k,
                 Point {
@@ -287,7 +298,7 @@ impl Runner<'_> {
             );
             self.warnings.insert(k, s.warnings);
         }
-        Ok(Ok(&self.points[&k]))
+        Ok(Ok(Some(&self.points[&k])))
     }
 
     /// The loads simulated, in order.
@@ -313,8 +324,11 @@ impl Runner<'_> {
             let mid = snap(a + (steps / 2.0).floor() * res);
             match self.at(mid)? {
                 Err(s) => return Ok(Err(s)),
-                Ok(p) if side(p) => a = mid,
-                Ok(_) => b = mid,
+                Ok(Some(p)) if side(p) => a = mid,
+                Ok(Some(_)) => b = mid,
+                // No chat there (a warm-up can make the measured window of a higher load
+                // hold fewer chats): the pair stays as close as the loads with chats bring it.
+                Ok(None) => break,
             }
         }
         Ok(Ok((a, b)))
@@ -425,6 +439,7 @@ pub fn stress(
         q,
         base,
         points: BTreeMap::new(),
+        empty: BTreeSet::new(),
         warnings: BTreeMap::new(),
         seed: model.seed,
         replications: model.replications,
@@ -444,8 +459,8 @@ pub fn stress(
     // 1. The grid, up until every target fails for sure, and one step more.
     let mut m = snap(q.from);
     loop {
-        let p = at!(m);
-        if (0..n).all(|i| p.surely_fails(i)) || m >= q.max {
+        let failed = at!(m).is_some_and(|p| (0..n).all(|i| p.surely_fails(i)));
+        if failed || m >= q.max {
             if m < q.max {
                 at!(next(q, m).min(q.max));
             }
@@ -453,13 +468,19 @@ pub fn stress(
         }
         m = next(q, m).min(q.max);
     }
-    // Down while a target is not sure to hold at the lowest load.
+    if r.points.is_empty() {
+        return Err(Error::Usage(format!(
+            "no chat arrived in the measured part of the run (after any warm-up) at any load from {} to {}, so no target has a figure to hold; lengthen the run (--duration) or check the traffic's rate",
+            multiplier_label(snap(q.from)),
+            multiplier_label(m)
+        )));
+    }
+    // Down while a target is not sure to hold at the lowest load, and chats still come.
     for _ in 0..6 {
         let low = r.sorted()[0].multiplier;
-        if (0..n).all(|i| r.sorted()[0].surely_holds(i)) {
+        if (0..n).all(|i| r.sorted()[0].surely_holds(i)) || at!(low / 2.0).is_none() {
             break;
         }
-        at!(low / 2.0);
     }
     // 2 and 3, per target.
     let mut targets = Vec::with_capacity(n);
@@ -489,7 +510,7 @@ pub fn stress(
         breaking,
         first_broken,
         targets,
-        runs: r.points.len() as u32,
+        runs: (r.points.len() + r.empty.len()) as u32,
         curve: r.points.into_values().collect(),
         warnings,
     }))

@@ -190,6 +190,69 @@ fn out_writes_the_curve_the_answer_and_the_report() {
     assert!(html.contains("sweep-service-level"));
 }
 
+/// Three agents and 30 chats an hour over two hours: at an eighth of that load and below, a
+/// replication often sees no chat at all.
+const THIN: &str = r#"
+[simulation]
+duration = "2h"
+seed = 3
+replications = 2
+[[teams]]
+name = "t"
+[[agents]]
+name = "a"
+count = 3
+teams = ["t"]
+[[traffic]]
+name = "web"
+rate = "30/h"
+handle_time = { dist = "exponential", mean = "5m" }
+patience = { dist = "exponential", mean = "3m" }
+[[rules]]
+name = "r"
+route = [{ team = "t" }]
+"#;
+
+/// A load at which no chat arrives says nothing about a target: it was once counted as a
+/// break, and the halving below a target not sure to hold reached such loads, so the answer
+/// was "broken at the lowest load tried" (0.0078x) under a curve that held to 0.56x.
+#[test]
+fn loads_without_chats_are_neither_holds_nor_breaks() {
+    for target in ["sl(20s) >= 1.0", "abandon <= 0"] {
+        let s = stress_json(THIN, &["--target", target, "--duration", "30m"]);
+        let curve = s["curve"].as_array().unwrap();
+        assert!(
+            curve
+                .iter()
+                .all(|p| p["offered"]["value"].as_f64() > Some(0.0)),
+            "{target}: {curve:?}"
+        );
+        let lowest = curve[0]["multiplier"].as_f64().unwrap();
+        // The answer is the last load held below the first break, as the curve shows it.
+        let held = curve
+            .iter()
+            .take_while(|p| p["targets"][0]["holds"] == true)
+            .last()
+            .map(|p| p["multiplier"].as_f64().unwrap());
+        assert_eq!(s["breaking"]["multiplier"].as_f64(), held, "{target}: {s}");
+        assert!(held > Some(lowest), "{target}: it held above {lowest}: {s}");
+        assert!(s["runs"].as_u64().unwrap() as usize >= curve.len());
+    }
+    // No load brings a chat into the measured part of the run: no answer, and the reason.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("thin.toml");
+    std::fs::write(&path, THIN).unwrap();
+    routesim()
+        .args(["stress", "--quiet", "--duration", "1s", "--max", "2"])
+        .arg(&path)
+        .args(["--target", "sl(20s) >= 0.8"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "no chat arrived in the measured part of the run (after any warm-up) at any load from 0.5x to 2x",
+        ));
+}
+
 #[test]
 fn bad_questions_are_usage_errors() {
     let desk = root().join("scenarios/support-desk.toml");

@@ -274,6 +274,14 @@ impl Compiler<'_> {
                 .and_then(|w| self.duration(format!("traffic[{i}].wrap_up"), w));
             let mut attributes = Vec::new();
             for (k, v) in &t.attributes {
+                if !packs(k) {
+                    self.err(
+                        format!("traffic[{i}].attributes.{k}"),
+                        Some(v.span()),
+                        format!("the attribute name {k:?} {UNPACKABLE}"),
+                    );
+                    continue;
+                }
                 let attr = self.attr(k);
                 if let Some(choice) =
                     self.attr_choice(format!("traffic[{i}].attributes.{k}"), attr, v)
@@ -588,6 +596,19 @@ impl Compiler<'_> {
         attr: AttrId,
         v: &Spanned<toml::Value>,
     ) -> Option<AttrChoice> {
+        let unpackable = match v.get_ref() {
+            toml::Value::String(s) => Some(s).filter(|s| !packs(s)),
+            toml::Value::Table(tab) => tab.keys().find(|name| !packs(name)),
+            _ => None,
+        };
+        if let Some(value) = unpackable {
+            self.err(
+                key,
+                Some(v.span()),
+                format!("the value {value:?} {UNPACKABLE}"),
+            );
+            return None;
+        }
         match v.get_ref() {
             toml::Value::String(s) => Some(AttrChoice::Fixed(self.value(attr, s))),
             toml::Value::Table(tab) => {
@@ -649,8 +670,29 @@ impl Compiler<'_> {
     }
 }
 
+/// Why an attribute's name or value is refused when [`packs`] says no.
+const UNPACKABLE: &str = "cannot be written to chats.csv and read back: it may not be empty, contain ';' or '=', or begin or end with a space (chats.csv packs attributes as \"topic=sales;language=de\", and a run replays its own chats.csv)";
+
+/// Whether an attribute's name or value reads back from `chats.csv`'s packed column
+/// (`topic=sales;language=de`) as itself: not empty, no `;` or `=` (which separate the pairs
+/// there), and no space at either end (which reading trims). `"gold;region=eu"` had been
+/// written as is and replayed as two attributes, `plan=gold` and `region=eu`.
+fn packs(s: &str) -> bool {
+    !s.is_empty() && !s.contains([';', '=']) && s.trim() == s
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn attributes_pack_into_chats_csv_and_read_back() {
+        for ok in ["gold", "gold plan", "über", "a-b_c.d"] {
+            assert!(super::packs(ok), "{ok:?}");
+        }
+        for bad in ["", "gold;eu", "tier=x", " web", "web ", "a\t"] {
+            assert!(!super::packs(bad), "{bad:?}");
+        }
+    }
+
     /// The messages of a scenario whose handle times are an empirical file holding `csv`.
     fn empirical_problems(csv: &str) -> Vec<String> {
         let traffic = "rate = \"1/min\"\nhandle_time = { dist = \"empirical\", file = \"d.csv\" }";

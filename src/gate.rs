@@ -658,7 +658,10 @@ impl Gate {
                     passed,
                 }
             })
-            .collect();
+            .collect::<Vec<BaselineRow>>();
+        if let Some(note) = unknown_noise(&rows, base, summary, ci.is_some()) {
+            warnings.push(format!("baseline {name}: {note}"));
+        }
         BaselineReport {
             file: path.display().to_string(),
             scenario_hash: hash,
@@ -666,6 +669,43 @@ impl Gate {
             rows,
         }
     }
+}
+
+/// A warning when a figure has values in both reports but no interval in one (a report of
+/// one replication): its noise is then 0, and its verdict says only whether it changed. With
+/// the same seed the two runs share their customers, and that is a fair test of what changed;
+/// with another seed, chance alone moves every figure, and the gate passes or fails at random.
+fn unknown_noise(
+    rows: &[BaselineRow],
+    base: &Value,
+    summary: &Summary,
+    now_has_ci: bool,
+) -> Option<String> {
+    let unknown = rows.iter().any(|r| {
+        r.baseline.is_some()
+            && r.now.is_some()
+            && (r.baseline_ci95.is_none() || r.now_ci95.is_none())
+    });
+    if !unknown {
+        return None;
+    }
+    let base_has_ci = base.get("ci95").is_some_and(|c| !c.is_null());
+    let who = match (base_has_ci, now_has_ci) {
+        (false, false) => "the baseline and this run are of one replication each",
+        (false, true) => "the baseline is of one replication",
+        _ => "this run is of one replication",
+    };
+    let seeds = match base.get("seed").and_then(Value::as_u64) {
+        Some(then) if then != summary.seed => format!(
+            "; the seeds differ ({then} then, {} now), so chance alone moves every figure and the verdicts can be wrong either way",
+            summary.seed
+        ),
+        Some(_) => "; the seed is the same, so both runs have the same customers and a change comes from what changed".into(),
+        None => String::new(),
+    };
+    Some(format!(
+        "{who}, so a change's noise cannot be told: each figure is judged on its change and tolerance alone (noise 0){seeds}; run 2 or more replications for a gate that tells a change from chance"
+    ))
 }
 
 /// The verdict on one threshold, and whether it passes.

@@ -253,6 +253,40 @@ fn a_baseline_catches_the_regression_and_a_run_matches_its_own() {
     assert_eq!(xml.matches("<failure ").count(), failed);
 }
 
+/// With one replication a report has no intervals, so the noise of a change is unknown: the
+/// gate still judges each change on its tolerance (with the same seed that is a fair test of
+/// what changed), and a warning says so, louder when the seeds differ and chance alone moves
+/// the figures. Two replications each: no such warning.
+#[test]
+fn a_baseline_of_one_replication_says_its_noise_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let warnings = |base_reps: &str, args: &[&str]| {
+        let out = run(GOOD, &["--format", "json", "--replications", base_reps]);
+        std::fs::write(&base, &out.stdout).unwrap();
+        let mut all = vec!["--format", "json", "--baseline", base.to_str().unwrap()];
+        all.extend(args);
+        let now = json(&run(GOOD, &all).stdout);
+        let w = now["gates"]["warnings"].as_array().unwrap().clone();
+        w.iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .filter(|w| w.contains("noise cannot be told"))
+            .collect::<Vec<_>>()
+    };
+    let same_seed = warnings("1", &["--replications", "1"]);
+    assert_eq!(same_seed.len(), 1, "{same_seed:?}");
+    assert!(same_seed[0].contains("the baseline and this run are of one replication each"));
+    assert!(
+        same_seed[0].contains("the seed is the same"),
+        "{same_seed:?}"
+    );
+    let other_seed = warnings("1", &["--replications", "3", "--seed", "99"]);
+    assert_eq!(other_seed.len(), 1, "{other_seed:?}");
+    assert!(other_seed[0].contains("the baseline is of one replication"));
+    assert!(other_seed[0].contains("the seeds differ"), "{other_seed:?}");
+    assert!(warnings("2", &["--replications", "2"]).is_empty());
+}
+
 #[test]
 fn exit_codes_one_by_one() {
     // 0: every threshold met.

@@ -1601,6 +1601,28 @@ fn emit_with(
     }
 }
 
+/// What clap says when it does not hand over arguments: usage errors on stderr (exit 2), and
+/// `--help` and `--version` on stdout, exit 0, or 3 when stdout cannot be written, as for any
+/// command's output (clap's own `exit` ignores that: `--help > /dev/full` exited 0).
+pub fn arguments_refused(e: &clap::Error) -> std::process::ExitCode {
+    use std::io::IsTerminal;
+    if e.use_stderr() {
+        let _ = e.print();
+        return std::process::ExitCode::from(e.exit_code() as u8);
+    }
+    let text = match std::io::stdout().is_terminal() {
+        true => e.render().ansi().to_string(),
+        false => e.render().to_string(),
+    };
+    match emit(text.as_bytes()) {
+        Ok(()) => std::process::ExitCode::from(e.exit_code() as u8),
+        Err(err) => {
+            note(format_args!("{}", render_error(&err)));
+            std::process::ExitCode::from(err.exit_code())
+        }
+    }
+}
+
 /// A line on stderr. If stderr itself cannot be written there is nowhere left to say so, and
 /// that must not turn into a panic.
 pub fn note(line: std::fmt::Arguments<'_>) {

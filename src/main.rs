@@ -8,7 +8,10 @@ mod cli;
 mod outdir;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::arguments_refused(&e),
+    };
     match cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

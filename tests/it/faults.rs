@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::root;
 
-const COMMANDS: [&[&str]; 7] = [
+const COMMANDS: [&[&str]; 10] = [
     &["validate", "scenarios/support-desk.toml"],
     &[
         "explain",
@@ -26,6 +26,10 @@ const COMMANDS: [&[&str]; 7] = [
     ],
     &["completions", "bash"],
     &["man", "run"],
+    // clap's own printing ignored a failed write: `--help > /dev/full` exited 0.
+    &["--help"],
+    &["run", "--help"],
+    &["--version"],
 ];
 
 fn routesim(args: &[&str]) -> Command {

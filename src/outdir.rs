@@ -71,6 +71,40 @@ fn remove_made(dir: &Path, top: &Path) {
     while fs::remove_dir(&at).is_ok() && at != top && at.pop() {}
 }
 
+/// DIR as the folder it names, absolute, before anything is made: the part that exists read
+/// through the file system (`..` there is the real parent, past any symbolic link), the rest
+/// by its names (a folder not made yet is no link), so `--out a/b/..` makes `a` alone, not `b`
+/// inside it to be refused as a stranger's, and `x/y/../../z` makes `z` alone.
+fn resolve(dir: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
+    let mut parts = dir.components().peekable();
+    let mut real = PathBuf::new();
+    // The longest leading part that exists.
+    while let Some(c) = parts.peek() {
+        let next = real.join(c);
+        if !next.exists() {
+            break;
+        }
+        real = next;
+        parts.next();
+    }
+    let mut out = fs::canonicalize(if real.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &real
+    })?;
+    for c in parts {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |source| Error::Write {
         path: path.to_path_buf(),
@@ -119,16 +153,7 @@ impl OutDir {
                 dir.display()
             )));
         }
-        // `out/.` and `out/` name the folder `out`.
-        let dir: PathBuf = dir
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect();
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
+        let dir = resolve(dir).map_err(write_err(dir))?;
         // The highest folder that is not there yet: made below, and removed again on failure.
         let top = dir
             .ancestors()

@@ -374,6 +374,77 @@ fn a_refused_command_leaves_no_out_folder_it_made() {
     );
 }
 
+/// `..` in `--out` names the folder it leads to: `a/b/..` had made `b` inside `a`, then
+/// refused `a` for holding a folder that was not routesim's (the one it had just made), and
+/// left both; `x/y/../../z` wrote `z` and left `x/y` beside it.
+#[test]
+fn dot_dot_in_out_makes_only_the_folder_it_names() {
+    let parent = tempfile::tempdir().unwrap();
+    let p = parent.path();
+    for (given, lands) in [
+        ("a/b/..", "a"),
+        ("x/y/../../z", "z"),
+        ("c/./d/../e/", "c/e"),
+    ] {
+        let out = routesim(&["run", "scenarios/support-desk.toml", "--quiet"])
+            .args(["--duration", "30m", "--out"])
+            .arg(p.join(given))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "--out {given}: {err}");
+        assert!(
+            p.join(lands).join("summary.json").is_file(),
+            "--out {given}"
+        );
+        let mut made: Vec<String> = walk(p);
+        made.sort();
+        // DIR, what it holds, and the folders above it on the way: nothing else.
+        let dir = format!("{lands}/");
+        assert!(
+            made.iter()
+                .all(|m| m.starts_with(&dir) || dir.starts_with(m.as_str())),
+            "--out {given} made {made:?}"
+        );
+        std::fs::remove_dir_all(p.join(lands.split('/').next().unwrap())).unwrap();
+    }
+    // Up past the current folder is refused as it was, and makes nothing.
+    let out = routesim(&[
+        "run",
+        "scenarios/support-desk.toml",
+        "--quiet",
+        "--out",
+        "sub/..",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!crate::support::root().join("sub").exists());
+}
+
+/// Every path below `dir`, relative, folders ending in `/`.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if path.is_dir() {
+                out.push(format!("{rel}/"));
+                todo.push(path);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn a_second_run_on_the_same_out_is_refused_while_the_first_writes() {
     let parent = tempfile::tempdir().unwrap();

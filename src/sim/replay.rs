@@ -321,8 +321,11 @@ fn set(attrs: &mut Vec<ValueId>, attr: AttrId, v: ValueId) {
     attrs[attr.ix()] = v;
 }
 
+/// A log being read: a CSV reader over the file, counting the lines its rows start on.
+pub type LogReader = csv::Reader<Lines<BufReader<File>>>;
+
 /// Opens a log for streaming: a buffered CSV reader whose header is read.
-pub fn open(path: &std::path::Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
+pub fn open(path: &std::path::Path) -> std::io::Result<LogReader> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
@@ -330,12 +333,88 @@ pub fn open(path: &std::path::Path) -> std::io::Result<csv::Reader<BufReader<Fil
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(BufReader::with_capacity(64 * 1024, File::open(path)?)))
+        .from_reader(Lines::new(BufReader::with_capacity(
+            64 * 1024,
+            File::open(path)?,
+        ))))
 }
 
-/// The message for a CSV error, with its line when it has one (the content is never quoted).
-pub fn csv_problem(e: &csv::Error, fallback_line: u64) -> Problem {
-    let line = e.position().map_or(fallback_line, |p| p.line());
+/// The bytes of a log as the CSV reader takes them, and the lines its rows start on. csv's own
+/// count is where the reader stood before it passed the end of the row above, so a row after a
+/// blank line, and every row of a file with CRLF ends (as Windows tools write them), was named
+/// by a line above its own. A row starts past the line ends at its byte offset, as the data
+/// files' `Lines` counts it over the whole text; a log is never held, so this one keeps only
+/// the runs of line-end bytes read ahead of the last row asked about (the CSV reader's buffer,
+/// and the row itself when a quoted cell spans lines).
+#[derive(Debug)]
+pub struct Lines<R> {
+    inner: R,
+    /// Bytes passed on so far.
+    read: u64,
+    /// Runs of CR and LF bytes past the last row asked about, in file order: (offset of the
+    /// first, offset after the last, LFs in the file before that end). The last run may go on
+    /// in the next read.
+    runs: std::collections::VecDeque<(u64, u64, u64)>,
+    /// LFs in the file before the first run kept (or, with none kept, before `read`).
+    lines: u64,
+}
+
+impl<R> Lines<R> {
+    /// Counts the lines of what `inner` gives.
+    pub fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            read: 0,
+            runs: std::collections::VecDeque::new(),
+            lines: 0,
+        }
+    }
+
+    /// The line a row (or CSV error) at `pos` starts on: past the line ends at its offset.
+    /// Rows are asked about in file order. `None` without a position.
+    pub fn of(&mut self, pos: Option<&csv::Position>) -> Option<u64> {
+        let at = pos?.byte();
+        while let Some(&(start, end, lfs)) = self.runs.front() {
+            if end <= at {
+                self.lines = lfs;
+                self.runs.pop_front();
+            } else if start <= at {
+                return Some(lfs + 1);
+            } else {
+                break;
+            }
+        }
+        Some(self.lines + 1)
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b != b'\n' && b != b'\r' {
+                continue;
+            }
+            let at = self.read + i as u64;
+            let lf = (b == b'\n') as u64;
+            match self.runs.back_mut() {
+                Some(run) if run.1 == at => {
+                    run.1 += 1;
+                    run.2 += lf;
+                }
+                last => {
+                    let before = last.map_or(self.lines, |run| run.2);
+                    self.runs.push_back((at, at + 1, before + lf));
+                }
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The message for a CSV error met on `line` (the content is never quoted).
+pub fn csv_problem(e: &csv::Error, line: u64) -> Problem {
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -446,7 +525,7 @@ fn changed() -> String {
 /// log's disorder plus the jitter.
 pub struct ReplaySource<'m> {
     replay: &'m Replay,
-    reader: csv::Reader<BufReader<File>>,
+    reader: LogReader,
     record: csv::StringRecord,
     /// Seed of the stream in this replication: rows' uniforms and copies' streams come from it.
     base: u64,
@@ -494,10 +573,14 @@ impl<'m> ReplaySource<'m> {
             return Err(fail(changed()));
         }
         let mut reader = open(&replay.path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let fields = reader
-            .headers()
-            .map_err(|e| fail(csv_problem(&e, 1).message))?
-            .len();
+        let fields = match reader.headers() {
+            Ok(h) => h.len(),
+            Err(e) => {
+                let line = reader.get_mut().of(e.position()).unwrap_or(1);
+                let message = csv_problem(&e, line).message;
+                return Err(format!("{}:{line}: {message}", replay.path.display()));
+            }
+        };
         if fields != replay.fields {
             return Err(fail(changed()));
         }
@@ -564,13 +647,16 @@ impl<'m> ReplaySource<'m> {
                 return Ok(());
             }
             Err(e) => {
-                let p = csv_problem(&e, self.row + 2);
+                let line = self.reader.get_mut().of(e.position());
+                let p = csv_problem(&e, line.unwrap_or(self.row + 2));
                 return Err(format!("{}:{}: {}", path(), p.line, p.message));
             }
         }
         let row = self.row;
         self.row += 1;
-        let line = self.record.position().map_or(row + 2, |p| p.line());
+        let line = (self.reader.get_mut())
+            .of(self.record.position())
+            .unwrap_or(row + 2);
         self.scratch.clear();
         self.scratch.resize(self.n_attrs, NO_VALUE);
         let filter = Filter {
@@ -695,7 +781,7 @@ pub struct Run {
 
 /// Reads the whole log once, checking every row of the stream: see [`Scan`].
 pub fn scan(
-    reader: &mut csv::Reader<BufReader<File>>,
+    reader: &mut LogReader,
     header: &csv::StringRecord,
     cols: &ReplayColumns,
     filter: Filter<'_>,
@@ -724,7 +810,8 @@ pub fn scan(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let p = csv_problem(&e, index + 2);
+                let line = reader.get_mut().of(e.position());
+                let p = csv_problem(&e, line.unwrap_or(index + 2));
                 let fatal = !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. });
                 problem(&mut s, p);
                 index += 1;
@@ -735,7 +822,7 @@ pub fn scan(
             }
         }
         index += 1;
-        let line = record.position().map_or(index + 1, |p| p.line());
+        let line = (reader.get_mut().of(record.position())).unwrap_or(index + 1);
         attrs.clear();
         let cells = match parse_row(cols, filter, &record, vocabulary, &mut attrs) {
             Ok(Some(c)) => c,
@@ -861,6 +948,68 @@ pub fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gives what it holds `step` bytes at a time, so that runs of line ends cross reads.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn rows_are_named_by_their_own_line() {
+        // (log, the line each record starts on, header included): csv's own count had said
+        // [1, 1, 2] for the second log and [1, 2, 3] for the third.
+        for (text, want) in [
+            ("a\n1\n2\n", vec![1, 2, 3]),
+            ("a\r\n1\r\n2\r\n", vec![1, 2, 3]),
+            ("a\n1\n\n\n2\n", vec![1, 2, 5]),
+            ("a\r\n1\r\n\r\n2", vec![1, 2, 4]),
+            ("\n\na\n1\n", vec![3, 4]),
+            ("\r\n\r\na\r\n1\r\n", vec![3, 4]),
+            ("a\n\"x\r\ny\"\n3\n", vec![1, 2, 4]),
+            ("a,b\r\n\"x\n\ny\",1\r\n\r\n3,4\r\n", vec![1, 2, 6]),
+        ] {
+            for step in [1, 2, 3, 8192] {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(Lines::new(Trickle(text.as_bytes(), step)));
+                let mut record = csv::StringRecord::new();
+                let mut got = Vec::new();
+                while reader.read_record(&mut record).unwrap() {
+                    got.push(reader.get_mut().of(record.position()).unwrap());
+                }
+                assert_eq!(got, want, "{text:?} read {step} bytes at a time");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_keep_only_the_line_ends_ahead_of_the_last_row() {
+        // 100,000 rows: the line ends kept are the CSV reader's read-ahead, not the log's.
+        let text = "arrival\r\n".to_string() + &"60\r\n\r\n".repeat(100_000);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(Lines::new(text.as_bytes()));
+        let header = reader.headers().unwrap().position().cloned();
+        let header_line = reader.get_mut().of(header.as_ref());
+        assert_eq!(header_line, Some(1));
+        let mut record = csv::StringRecord::new();
+        let mut most = 0;
+        let mut last = 0;
+        while reader.read_record(&mut record).unwrap() {
+            last = reader.get_mut().of(record.position()).unwrap();
+            most = most.max(reader.get_ref().runs.len());
+        }
+        assert_eq!(last, 2 * 100_000);
+        assert!(most < 10_000, "{most}");
+    }
 
     #[test]
     fn date_times_read_their_wall_clock() {

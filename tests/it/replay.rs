@@ -424,6 +424,28 @@ fn a_log_that_changes_under_a_run_fails_it() {
     assert!(e.to_string().contains("changed since"), "{e}");
 }
 
+/// A row that no longer reads when a replication reaches it (the log edited in place, its size
+/// and modification time kept) is named by its own line, blank lines and CRLF ends counted:
+/// csv's own count had said line 2.
+#[test]
+fn a_row_changed_under_a_run_is_named_by_its_own_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("log.csv");
+    std::fs::write(&log, "arrival,handle_time\r\n0,60\r\n\r\n\r\n60,60\r\n").unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(&scenario, desk("replay = \"log.csv\"", "")).unwrap();
+    let model = routesim::scenario::load(&scenario).unwrap();
+    let modified = std::fs::metadata(&log).unwrap().modified().unwrap();
+    std::fs::write(&log, "arrival,handle_time\r\n0,60\r\n\r\n\r\n60,-1\r\n").unwrap();
+    let file = std::fs::File::options().write(true).open(&log).unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    let (summary, _) =
+        routesim::experiment::run(&model, 1, |_| routesim::experiment::Discard, &|_| {});
+    let e = summary.failed().unwrap_err().to_string();
+    assert!(e.contains("log.csv:5: a handle time is negative"), "{e}");
+}
+
 /// A duration past the 10-year limit on a replayed stream is refused at once (exit 2 with the
 /// limit), like on any other stream. The replay's volume by hour of the week was worked out by
 /// walking the run an hour at a time before the limit was checked, and `--duration 1e308`

@@ -166,11 +166,14 @@ impl Compiler<'_> {
         let header = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
-                let p = log::csv_problem(&e, 1);
+                let line = reader.get_mut().of(e.position()).unwrap_or(1);
+                let p = log::csv_problem(&e, line);
                 self.err(key, span, format!("{}: {}", at(p.line), p.message));
                 return None;
             }
         };
+        // The header's own line: blank lines may come before it.
+        let header_line = reader.get_mut().of(header.position()).unwrap_or(1);
         let names: Vec<String> = header
             .iter()
             .map(|h| h.trim().to_ascii_lowercase())
@@ -220,7 +223,11 @@ impl Compiler<'_> {
                 self.err(
                     key,
                     span.clone(),
-                    format!("{}: the log has no column {} ({k})", at(1), shown(&name)),
+                    format!(
+                        "{}: the log has no column {} ({k})",
+                        at(header_line),
+                        shown(&name)
+                    ),
                 )
                 .hint = Some(format!(
                     "its columns are {}; name the log's own with replay = {{ file = \"{}\", {k} = \"...\" }}",
@@ -250,7 +257,7 @@ impl Compiler<'_> {
                         span.clone(),
                         format!(
                             "{}: {a} and {b} both read column {}",
-                            at(1),
+                            at(header_line),
                             shown(&header[x])
                         ),
                     );
@@ -528,3 +535,68 @@ const RESERVED: [&str; 10] = [
     "bot_time",
     "attributes",
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The messages of a one-stream scenario that replays a log holding `csv`.
+    fn replay_problems(csv: &str) -> Vec<String> {
+        let traffic = "replay = \"log.csv\"\nhandle_time = \"5m\"";
+        super::super::data_file::problems(traffic, "log.csv", csv.as_bytes())
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_their_own_line() {
+        // "soon" is on line 5 and the ragged row on line 6: csv's own count had named "soon"
+        // by line 3 after the blank lines, and by line 2 in the file with CRLF ends.
+        let want = [
+            "log.csv:5: column \"handle_time\": cannot read \"soon\" as a handle time; write seconds (300) or a duration (5m)",
+            "log.csv:6: this row has 3 fields; the header has 2",
+        ];
+        for csv in [
+            "arrival,handle_time\n0,300\n\n\n60,soon\n90,300,1\n",
+            "arrival,handle_time\r\n0,300\r\n\r\n\r\n60,soon\r\n90,300,1\r\n",
+        ] {
+            let got = replay_problems(csv);
+            assert_eq!(got.len(), 2, "{csv:?}: {got:?}");
+            for (got, want) in got.iter().zip(want) {
+                assert!(got.ends_with(want), "{csv:?}: {got}");
+            }
+        }
+        // A row out of order, and the one it went back before, by their own lines (csv's
+        // count had said 5 and 3).
+        let traffic = "replay = { file = \"log.csv\", reorder = \"10m\" }\nhandle_time = \"5m\"";
+        let log = b"arrival\r\n\r\n0\r\n\r\n1800\r\n\r\n60\r\n";
+        let got = super::super::data_file::problems(traffic, "log.csv", log);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].contains(
+                "log.csv:7: column \"arrival\": this arrival is 29m00s before the one on line 5:"
+            ),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_header_after_blank_lines_is_named_by_its_own_line() {
+        for csv in [
+            "\n\nwhen,handle_time\n0,300\n",
+            "\r\n\r\nwhen,handle_time\r\n0,300\r\n",
+        ] {
+            let got = replay_problems(csv);
+            assert_eq!(got.len(), 1, "{csv:?}: {got:?}");
+            assert!(
+                got[0].ends_with("log.csv:3: the log has no column \"arrival\" (arrival)"),
+                "{csv:?}: {got:?}"
+            );
+        }
+        let traffic =
+            "replay = { file = \"log.csv\", handle_time = \"arrival\" }\nhandle_time = \"5m\"";
+        let got =
+            super::super::data_file::problems(traffic, "log.csv", b"\r\n\r\narrival\r\n0\r\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].ends_with("log.csv:3: arrival and handle_time both read column \"arrival\""),
+            "{got:?}"
+        );
+    }
+}

@@ -197,6 +197,27 @@ fn no_chat_is_answered_off_a_roster_files_shifts_or_on_its_breaks() {
     audit(&rows_of(&chats));
 }
 
+/// Roster files saved with CRLF ends, as Windows tools write them (the BOM, blank line and
+/// empty last cell included), give the run their LF twins give, byte for byte.
+#[test]
+fn crlf_roster_files_run_as_their_lf_twins() {
+    let (text, day, night) = rostered_from_files();
+    let run = |day: &str, night: &str| {
+        run_files(
+            &[
+                ("scenario.toml", &text),
+                ("day.csv", day),
+                ("night.csv", night),
+            ],
+            &["--duration", "2d"],
+        )
+    };
+    let lf = run(day, night);
+    let crlf = run(&day.replace('\n', "\r\n"), &night.replace('\n', "\r\n"));
+    assert!(lf.0 == crlf.0, "the reports differ");
+    assert!(lf.1 == crlf.1, "chats.csv differs");
+}
+
 #[test]
 fn a_roster_file_compiles_to_the_agents_its_toml_twin_does() {
     // With absence, so the draws keyed by agent and shift start must line up too.

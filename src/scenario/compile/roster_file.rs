@@ -372,6 +372,64 @@ mod tests {
         );
     }
 
+    /// Compiles a one-team scenario whose agents come from a roster file holding `csv`: the
+    /// model, or the messages.
+    fn with_roster(csv: &str) -> Result<crate::model::Model, Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+        let text = "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n\
+            [[agents]]\nname = \"g\"\nteams = [\"t\"]\nroster = \"r.csv\"\n\
+            [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n";
+        let ov = Overrides::default();
+        match compile_text(Path::new("t.toml"), "t.toml", text, dir.path(), &ov) {
+            Ok(m) => Ok(m),
+            Err(Error::Scenario(d)) => Err(d.items.iter().map(|d| d.message.clone()).collect()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_crlf_file_reads_as_its_lf_twin() {
+        // Every kind of cell at a line's end (a window, a break, a count, an empty cell, a
+        // quoted one, spaces), where a CR would be left if the line ends were not taken off.
+        let lf = "name,count,mon,tue,lunch\n\
+            ana,,08:00-16:00,08:00-16:00,12:00-12:30\n\
+            \n\
+            bo,3,22:00-06:00,off,\n\
+            \"cy, jr\",1,\"09:00-17:00\",,\"13:00-13:45\"\n\
+            dee , 2 , 08:00-12:00 ,  , 10:00-10:15  \n";
+        let crlf = lf.replace('\n', "\r\n");
+        let (a, b) = (with_roster(lf).unwrap(), with_roster(&crlf).unwrap());
+        assert_eq!(a.agents.len(), 7);
+        assert_eq!(format!("{:?}", a.agents), format!("{:?}", b.agents));
+        assert_eq!(format!("{:?}", a.teams), format!("{:?}", b.teams));
+        // The last line without its line end, too.
+        let b = with_roster(crlf.trim_end()).unwrap();
+        assert_eq!(format!("{:?}", a.agents), format!("{:?}", b.agents));
+    }
+
+    #[test]
+    fn a_bad_cell_at_a_crlf_lines_end_is_quoted_without_its_cr() {
+        for (csv, want) in [
+            (
+                "name,mon,lunch\r\nana,08:00-16:00,12-1\r\n",
+                "r.csv:2: lunch: cannot read \"12-1\" as a break; write 12:00-12:30, or nothing for no break",
+            ),
+            (
+                "name,mon,count\r\n\r\nana,08:00-16:00,two\r\n",
+                "r.csv:3: count: \"two\" is not a whole number of agents",
+            ),
+            (
+                "name,mon\r\nana,08:00-16:00\r\nbo,8-16",
+                "r.csv:3: mon: cannot read \"8-16\" as a shift; write 08:00-16:00 (may cross midnight), 00:00-24:00 for the whole day, or off (or nothing) for a day off",
+            ),
+        ] {
+            let got = with_roster(csv).unwrap_err();
+            assert_eq!(got.len(), 1, "{csv:?}: {got:?}");
+            assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
+        }
+    }
+
     #[test]
     fn headers_name_columns_whatever_their_case() {
         assert_eq!(column(" Name "), Some(Column::Name));

@@ -48,6 +48,15 @@ impl<'a> Lines<'a> {
         })
     }
 
+    /// The line the header (or the CSV error met instead) starts on: blank lines may come
+    /// before it. Asked before any row.
+    pub(super) fn of_header(&mut self, header: &csv::Result<&csv::StringRecord>) -> u64 {
+        self.of(match header {
+            Ok(h) => h.position(),
+            Err(e) => e.position(),
+        })
+    }
+
     /// The line of the row (or CSV error) at `pos`; without a position, the last row's.
     fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
         let Some(pos) = pos else {

@@ -117,10 +117,14 @@ impl Compiler<'_> {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let header: Vec<String> = match reader.headers() {
+        let mut lines = Lines::new(&text);
+        let header = reader.headers();
+        let header_line = lines.of_header(&header);
+        let header: Vec<String> = match header {
             Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
             Err(_) => {
-                self.err(key, span, format!("{}: the header is not valid CSV", at(1)));
+                let msg = format!("{}: the header is not valid CSV", at(header_line));
+                self.err(key, span, msg);
                 return None;
             }
         };
@@ -131,7 +135,7 @@ impl Compiler<'_> {
                 span,
                 format!(
                     "{}: the header must name the columns start and volume",
-                    at(1)
+                    at(header_line)
                 ),
             )
             .hint =
@@ -142,7 +146,6 @@ impl Compiler<'_> {
         // (line, start on its own axis, start in the week, volume, mean handle time)
         let mut rows: Vec<(u64, i64, u64, f64, Option<f64>)> = Vec::new();
         let mut dated = None;
-        let mut lines = Lines::new(&text);
         for rec in reader.records() {
             let line = lines.of_row(&rec);
             let Ok(rec) = rec else {
@@ -341,6 +344,26 @@ mod tests {
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(
             got[0].ends_with("f.csv:5: gap: no row for the 30m before this one"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_header_after_blank_lines_is_named_by_its_own_line() {
+        // It had said line 1.
+        let want = "f.csv:3: the header must name the columns start and volume";
+        for csv in [
+            "\n\nbegin,volume\nmon 08:00,3\n",
+            "\r\n\r\nbegin,volume\r\nmon 08:00,3\r\n",
+        ] {
+            let got = forecast_problems(csv);
+            assert_eq!(got.len(), 1, "{csv:?}: {got:?}");
+            assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
+        }
+        // Rows after such a header are named as before.
+        let got = forecast_problems("\r\n\r\nstart,volume\r\nmon 08:00,3\r\nmon 09:00,x\r\n");
+        assert!(
+            got[0].ends_with("f.csv:5: volume is not a number of chats"),
             "{got:?}"
         );
     }

@@ -232,10 +232,14 @@ impl Compiler<'_> {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let header: Vec<String> = match reader.headers() {
+        let mut lines = Lines::new(&text);
+        let header = reader.headers();
+        let header_line = lines.of_header(&header);
+        let header: Vec<String> = match header {
             Ok(h) => h.iter().map(String::from).collect(),
             Err(_) => {
-                self.err(key, span, format!("{}: the header is not valid CSV", at(1)));
+                let msg = format!("{}: the header is not valid CSV", at(header_line));
+                self.err(key, span, msg);
                 return Vec::new();
             }
         };
@@ -256,7 +260,11 @@ impl Compiler<'_> {
             self.err(
                 key.clone(),
                 span.clone(),
-                format!("{}: unknown column{s} {}", at(1), unknown.join(", ")),
+                format!(
+                    "{}: unknown column{s} {}",
+                    at(header_line),
+                    unknown.join(", ")
+                ),
             )
             .hint = Some(COLUMNS_HINT.into());
             bad_header = true;
@@ -267,7 +275,11 @@ impl Compiler<'_> {
                 self.err(
                     key.clone(),
                     span.clone(),
-                    format!("{}: column {} is given twice", at(1), shown(&header[k])),
+                    format!(
+                        "{}: column {} is given twice",
+                        at(header_line),
+                        shown(&header[k])
+                    ),
                 );
                 bad_header = true;
             }
@@ -276,7 +288,7 @@ impl Compiler<'_> {
             self.err(
                 key,
                 span,
-                format!("{}: the header has no name column", at(1)),
+                format!("{}: the header has no name column", at(header_line)),
             )
             .hint = Some(
                 "e.g. name,mon,tue,wed,thu,fri,lunch then rows such as ana,08:00-16:00,...,12:00-12:30"
@@ -291,7 +303,6 @@ impl Compiler<'_> {
         let mut rows = Vec::new();
         let mut ok = true;
         let mut agents = 0u64;
-        let mut lines = Lines::new(&text);
         for rec in reader.records() {
             let line = lines.of_row(&rec);
             let Ok(rec) = rec else {
@@ -428,6 +439,37 @@ mod tests {
             assert_eq!(got.len(), 1, "{csv:?}: {got:?}");
             assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
         }
+    }
+
+    #[test]
+    fn a_header_after_blank_lines_is_named_by_its_own_line() {
+        // Each had said line 1.
+        for (csv, want) in [
+            (
+                "\n\nname,mon,tues\nana,08:00-16:00,\n",
+                "r.csv:3: unknown column \"tues\"",
+            ),
+            (
+                "\r\n\r\nname,mon,tues\r\nana,08:00-16:00,\r\n",
+                "r.csv:3: unknown column \"tues\"",
+            ),
+            (
+                "\r\n\r\n\r\nagent,mon\r\nana,08:00-16:00\r\n",
+                "r.csv:4: unknown column \"agent\"",
+            ),
+            (
+                "\n\nname,mon,Mon\nana,08:00-16:00,\n",
+                "r.csv:3: column \"Mon\" is given twice",
+            ),
+        ] {
+            let got = with_roster(csv).unwrap_err();
+            assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
+        }
+        let got = with_roster("\n\nmon\n08:00-16:00\n").unwrap_err();
+        assert!(
+            got[0].ends_with("r.csv:3: the header has no name column"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -81,7 +81,10 @@ impl Compiler<'_> {
         let mut lines = Lines::new(&text);
         // Cells per row, as the first row has them (a header, or the first duration).
         let mut width = None;
-        for (row, rec) in reader.records().enumerate() {
+        // Whether no row has been read yet: the first may be a header. Counted after blank
+        // rows, so that one of spaces before the header does not make it a bad duration.
+        let mut first = true;
+        for rec in reader.records() {
             let line = lines.of_row(&rec);
             let rec = match rec {
                 Ok(r) => r,
@@ -96,6 +99,7 @@ impl Compiler<'_> {
             if cell.is_empty() && rec.len() <= 1 {
                 continue;
             }
+            let is_first = std::mem::replace(&mut first, false);
             // Only the first column is read, so a stray comma (`1,234` for a thousand) would
             // silently keep the part before it.
             let width = *width.get_or_insert(rec.len());
@@ -111,7 +115,7 @@ impl Compiler<'_> {
             match values::parse_duration(cell) {
                 Ok(v) => samples.push(SimTime::from_secs_f64(v)),
                 // A first row that is not a duration is a header.
-                Err(_) if row == 0 => {}
+                Err(_) if is_first => {}
                 Err(_) => {
                     let msg = format!(
                         "{}:{line}: the first column is not a duration (write seconds, or e.g. \"4m30s\")",
@@ -717,6 +721,27 @@ mod tests {
         for fine in ["seconds,agent\n300,ana\n240,bo\n", "300,\n240,\n\n4m30s,\n"] {
             assert_eq!(empirical_problems(fine), Vec::<String>::new(), "{fine}");
         }
+    }
+
+    #[test]
+    fn a_header_after_blank_lines_is_still_a_header() {
+        // A line of spaces before the header had made the header the second row, refused as
+        // a bad duration on line 2.
+        for csv in [
+            "\n\nseconds\n300\n",
+            "  \nseconds\n300\n",
+            "\r\n \r\nseconds\r\n300\r\n",
+        ] {
+            assert_eq!(empirical_problems(csv), Vec::<String>::new(), "{csv:?}");
+        }
+        let got = empirical_problems(" \r\n\r\nseconds\r\n300\r\nxx\r\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].ends_with(
+                "d.csv:5: the first column is not a duration (write seconds, or e.g. \"4m30s\")"
+            ),
+            "{got:?}"
+        );
     }
 
     #[test]

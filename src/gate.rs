@@ -586,7 +586,7 @@ impl Gate {
             ));
         } else if hash != summary.scenario_hash {
             warnings.push(format!(
-                "baseline {name} was made from another version of the scenario file (hash {hash}, now {}): expected when the change under test is the scenario itself",
+                "baseline {name} was made from another version of the scenario file or of a data file it reads (hash {hash}, now {}): expected when the change under test is the scenario itself",
                 summary.scenario_hash
             ));
         }

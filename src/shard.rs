@@ -156,7 +156,7 @@ pub fn run_shard(
         format: FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
-        scenario_hash: content_hash(source.text().as_bytes()),
+        scenario_hash: model.source_hash.clone(),
         seed: overrides.seed,
         replications: overrides.replications,
         duration: overrides.duration,
@@ -320,7 +320,7 @@ pub fn run_sweep_shard(
         format: SWEEP_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
-        scenario_hash: content_hash(source.text().as_bytes()),
+        scenario_hash: source.compile(overrides)?.source_hash,
         axes: axes.to_vec(),
         seed: overrides.seed,
         replications: overrides.replications,
@@ -390,7 +390,7 @@ fn gather<P: Sharded, K: PartialEq>(
     let want = key(first);
     if let Some(other) = parts.iter().find(|p| key(p) != want) {
         return Err(Error::Usage(format!(
-            "{} ran other options than {} (the scenario, its content, the flags or the shard count differ): they are not parts of one {what}",
+            "{} ran other options than {} (the scenario, its content or its data files, the flags or the shard count differ): they are not parts of one {what}",
             other.called(),
             first.called(),
         )));
@@ -572,8 +572,15 @@ fn complete(got: &[u32], n: u32, file: impl Fn(usize) -> Option<String>) -> Resu
     Err(Error::Usage(problems.join("; ")))
 }
 
-/// Reads the scenario the shards ran, refusing one that changed since.
-fn scenario_of(path: &Path, hash: &str) -> Result<Source> {
+/// Reads the scenario the shards ran and compiles it with `overrides`, refusing it when it or a
+/// data file it reads changed since (its [`Model::source_hash`] is not the shards').
+///
+/// [`Model::source_hash`]: crate::model::Model::source_hash
+fn scenario_of(
+    path: &Path,
+    hash: &str,
+    overrides: &Overrides,
+) -> Result<(Source, crate::model::Model)> {
     let source = Source::read(path).map_err(|e| match e {
         Error::Read { path, source } => Error::Usage(format!(
             "cannot read {}, the scenario the shards ran ({source}); a relative path is read from where merge runs",
@@ -581,13 +588,20 @@ fn scenario_of(path: &Path, hash: &str) -> Result<Source> {
         )),
         other => other,
     })?;
-    if content_hash(source.text().as_bytes()) != hash {
+    let model = source.compile(overrides)?;
+    if model.source_hash != hash {
+        let files: Vec<&str> = model.inputs.iter().map(|(p, _)| p.as_str()).collect();
+        let what = match files.is_empty() {
+            true => String::new(),
+            false => format!(" or a data file it reads ({})", files.join(", ")),
+        };
         return Err(Error::Usage(format!(
-            "{} changed since the shards ran (hash {hash} then): rerun them",
-            path.display()
+            "{}{what} changed since the shards ran (hash {hash} then, {} now): rerun them",
+            path.display(),
+            model.source_hash
         )));
     }
-    Ok(source)
+    Ok((source, model))
 }
 
 /// A warning when a shard was written by another routesim version.
@@ -635,8 +649,8 @@ pub fn merge_sweep(parts: Vec<SweepPartial>) -> Result<(crate::sweep::Sweep, Vec
     };
     let (parts, notes) = gather(parts, key, "sweep")?;
     let first = &parts[0];
-    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = overrides_of(first.seed, first.replications, first.duration, first.scale);
+    let (source, _) = scenario_of(&first.scenario, &first.scenario_hash, &overrides)?;
     let plan = crate::sweep::plan(&source, &first.axes, &overrides)?;
     let first_axes = first.axes.len();
     let mut dones = parts.into_iter().map(|p| p.done);
@@ -753,10 +767,7 @@ pub fn run_compare_shard(
         interval: None,
     };
     let reps = experiment::shard(replications, shard.k, shard.n);
-    let mut hashes = Vec::new();
-    for p in paths {
-        hashes.push(content_hash(Source::read(p)?.text().as_bytes()));
-    }
+    let hashes = models.iter().map(|m| m.source_hash.clone()).collect();
     let parts: Vec<Part> = models
         .iter()
         .map(|m| {
@@ -808,7 +819,7 @@ pub fn merge_compare(
     );
     let mut models = Vec::new();
     for (path, hash) in first.scenarios.iter().zip(&first.scenario_hashes) {
-        models.push(scenario_of(path, hash)?.compile(&overrides)?);
+        models.push(scenario_of(path, hash, &overrides)?.1);
     }
     crate::compare::name_apart(&mut models, &first.scenarios);
     let options = RunOptions {
@@ -921,7 +932,7 @@ pub fn run_staff_shard(
         format: STAFF_FORMAT.into(),
         routesim: env!("CARGO_PKG_VERSION").into(),
         scenario: path.to_path_buf(),
-        scenario_hash: content_hash(source.text().as_bytes()),
+        scenario_hash: source.compile(&q.base)?.source_hash,
         targets: q.targets.iter().map(|t| t.text.clone()).collect(),
         vary: q.vary.clone(),
         minimize: q.minimize,
@@ -963,7 +974,8 @@ pub fn merge_staff(
     };
     let (parts, notes) = gather(parts, key, "staffing curve")?;
     let first = &parts[0];
-    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
+    let base = overrides_of(first.seed, first.replications, first.duration, first.scale);
+    let (source, _) = scenario_of(&first.scenario, &first.scenario_hash, &base)?;
     let targets = first
         .targets
         .iter()
@@ -973,7 +985,7 @@ pub fn merge_staff(
         targets,
         vary: first.vary.clone(),
         minimize: first.minimize,
-        base: overrides_of(first.seed, first.replications, first.duration, first.scale),
+        base,
         threads,
     };
     let mut all = parts.into_iter().map(|p| p.needs);
@@ -1021,9 +1033,8 @@ pub fn merge(parts: Vec<Partial>, threads: usize) -> Result<Merged> {
     };
     let (parts, notes) = gather(parts, key, "run")?;
     let first = &parts[0];
-    let source = scenario_of(&first.scenario, &first.scenario_hash)?;
     let overrides = overrides_of(first.seed, first.replications, first.duration, first.scale);
-    let model = source.compile(&overrides)?;
+    let (_, model) = scenario_of(&first.scenario, &first.scenario_hash, &overrides)?;
     let options = RunOptions {
         threads,
         interval: first.interval.map(SimTime),

@@ -123,9 +123,15 @@ pub struct Model {
     pub warnings: Vec<String>,
     /// `[[slo]]`: thresholds the run's report must meet, in file order.
     pub slos: Vec<Slo>,
-    /// FNV-1a hash of the scenario file's text, in hex (empty for a model built in code): what
-    /// a report names its scenario by, so that a baseline from another file is noticed.
+    /// The scenario's hash, in hex (empty for a model built in code): FNV-1a over the file's
+    /// text, then each data file it read ([`Model::inputs`]; see
+    /// [`scenario_hash`](crate::scenario::scenario_hash)). What a report names its scenario
+    /// by, so that a baseline from another desk is noticed, and what shards are merged by, so
+    /// that parts of runs on other data (a roster changed between two shards) are not.
     pub source_hash: String,
+    /// Each data file the scenario read (forecasts, rosters, durations, replayed logs), in the
+    /// order read: its path as the scenario writes it, and the FNV-1a hash of its bytes.
+    pub inputs: Vec<(String, String)>,
 }
 
 /// A load that rises and falls inside one run, as a load test's ramp: the traffic's multiplier

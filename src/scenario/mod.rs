@@ -110,7 +110,7 @@ fn compile_text(
     let mut model = compile::Compiler::new(text, base, overridden)
         .compile(name, raw)
         .map_err(|(diags, unlisted)| fail(diags, unlisted))?;
-    model.source_hash = content_hash(text.as_bytes());
+    model.source_hash = scenario_hash(text, &model.inputs);
     Ok(model)
 }
 
@@ -160,6 +160,22 @@ fn read_bounded(path: &Path, what: &str, limit: u64) -> std::io::Result<String> 
 pub fn content_hash(bytes: &[u8]) -> String {
     let mut h = Fnv1a::default();
     h.write(bytes);
+    h.hex()
+}
+
+/// A scenario's hash ([`Model::source_hash`](crate::model::Model::source_hash)): FNV-1a over
+/// its text, then over each data file it read, its path as written and its contents' hash, so
+/// that an edit to either tells. A scenario that reads no data file hashes as its text alone
+/// ([`content_hash`]), as reports and shards written before data files counted did.
+pub fn scenario_hash(text: &str, inputs: &[(String, String)]) -> String {
+    let mut h = Fnv1a::default();
+    h.write(text.as_bytes());
+    for (path, hash) in inputs {
+        h.write(b"\0");
+        h.write(path.as_bytes());
+        h.write(b"\0");
+        h.write(hash.as_bytes());
+    }
     h.hex()
 }
 
@@ -280,6 +296,27 @@ fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn a_scenario_hashes_as_its_text_and_each_data_file_it_read() {
+        let text = "[simulation]\n";
+        // No data file: the text's own hash, as reports and shards before data files counted.
+        assert_eq!(
+            super::scenario_hash(text, &[]),
+            super::content_hash(text.as_bytes())
+        );
+        let one =
+            |path: &str, bytes: &str| vec![(path.into(), super::content_hash(bytes.as_bytes()))];
+        let base = super::scenario_hash(text, &one("r.csv", "name,mon\n"));
+        assert_ne!(base, super::content_hash(text.as_bytes()));
+        for other in [
+            super::scenario_hash(text, &one("r.csv", "name,tue\n")),
+            super::scenario_hash(text, &one("s.csv", "name,mon\n")),
+            super::scenario_hash("[simulation]\n\n", &one("r.csv", "name,mon\n")),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
     use super::*;
 
     /// The bundled examples, `scenarios/*.toml`, in name order: the tests that must hold for

@@ -28,6 +28,7 @@ use crate::model::{
     AttrId, Dist, Duration, NO_VALUE, Replay, ReplayClock, ReplayColumns, SimTime, TICKS_PER_SEC,
     ValueId, days_from_civil,
 };
+use crate::scenario::Fnv1a;
 use crate::scenario::values::parse_duration;
 
 /// What a row's log says of its customer's patience.
@@ -357,6 +358,8 @@ pub struct Lines<R> {
     runs: std::collections::VecDeque<(u64, u64, u64)>,
     /// LFs in the file before the first run kept (or, with none kept, before `read`).
     lines: u64,
+    /// The hash of every byte passed on, when asked for ([`Lines::hash`]).
+    digest: Option<Fnv1a>,
 }
 
 impl<R> Lines<R> {
@@ -367,7 +370,21 @@ impl<R> Lines<R> {
             read: 0,
             runs: std::collections::VecDeque::new(),
             lines: 0,
+            digest: None,
         }
+    }
+
+    /// Hashes every byte from now on (call it before the first read): checking a log reads it
+    /// whole, and its hash goes into the scenario's, so that shards of a run whose log changed
+    /// between them are not merged (see [`crate::model::Model::source_hash`]).
+    pub fn hash(&mut self) {
+        debug_assert_eq!(self.read, 0, "a log is hashed from its first byte");
+        self.digest = Some(Fnv1a::default());
+    }
+
+    /// The hash of the bytes read so far, if [`Lines::hash`] asked for it.
+    pub fn digest(&self) -> Option<&Fnv1a> {
+        self.digest.as_ref()
     }
 
     /// The line a row (or CSV error) at `pos` starts on: past the line ends at its offset.
@@ -391,6 +408,9 @@ impl<R> Lines<R> {
 impl<R: std::io::Read> std::io::Read for Lines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if let Some(d) = &mut self.digest {
+            d.write(&buf[..n]);
+        }
         for (i, &b) in buf[..n].iter().enumerate() {
             if b != b'\n' && b != b'\r' {
                 continue;

@@ -270,6 +270,67 @@ fn parts_that_do_not_make_one_run_are_refused() {
         .stderr(predicates::str::contains("must be below N"));
 }
 
+/// The data files a scenario reads are part of what a shard ran: a roster, forecast or
+/// replayed log changed between two shards (or before the merge) had merged silently into a
+/// report of neither (answered 55 where one machine gives 27).
+#[test]
+fn parts_run_on_other_data_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in [
+        "planner-week.toml",
+        "replay-tuesday.toml",
+        "replay-tuesday.csv",
+    ] {
+        std::fs::copy(root().join("scenarios").join(name), d.join(name)).unwrap();
+    }
+    for name in ["planner-week-forecast.csv", "planner-week-weekend.csv"] {
+        std::fs::copy(root().join("scenarios").join(name), d.join(name)).unwrap();
+    }
+    let shard = |scenario: &str, k: u32| {
+        let out = routesim()
+            .current_dir(d)
+            .args(["run", scenario, "--replications", "2", "--duration", "4h"])
+            .args(["--quiet", "--shard", &format!("{k}/2")])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let p = d.join(format!("{scenario}.{k}.json"));
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let merge = |ps: &[&Path]| routesim().current_dir(d).arg("merge").args(ps).assert();
+    for (scenario, data) in [
+        ("planner-week.toml", "planner-week-forecast.csv"),
+        ("planner-week.toml", "planner-week-weekend.csv"),
+        ("replay-tuesday.toml", "replay-tuesday.csv"),
+    ] {
+        let original = std::fs::read_to_string(d.join(data)).unwrap();
+        let p0 = shard(scenario, 0);
+        // The file is edited between the shards (a blank line at its end, which reads the
+        // same): the parts differ in what they ran, by the file's bytes.
+        let edited = format!("{original}\n");
+        std::fs::write(d.join(data), &edited).unwrap();
+        let p1 = shard(scenario, 1);
+        merge(&[&p0, &p1])
+            .code(2)
+            .stderr(predicates::str::contains("ran other options than"));
+        // Both shards on the edited file merge; once the file changes again they do not.
+        let p0 = shard(scenario, 0);
+        merge(&[&p0, &p1]).success();
+        std::fs::write(d.join(data), &original).unwrap();
+        merge(&[&p0, &p1])
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "{scenario} or a data file it reads ("
+            )))
+            .stderr(predicates::str::contains(data))
+            .stderr(predicates::str::contains(") changed since the shards ran"));
+    }
+}
+
 #[test]
 fn a_sweep_in_shards_merges_into_the_one_machine_sweep() {
     let scenario = root().join("scenarios/support-desk.toml");

@@ -3,10 +3,28 @@
 //! of the wrong width.
 
 use std::ops::Range;
+use std::path::Path;
 
 use super::Compiler;
 use crate::scenario::NotUtf8;
-pub(super) use crate::scenario::read_data_file;
+use crate::scenario::{content_hash, read_data_file};
+
+impl Compiler<'_> {
+    /// Reads a data file the scenario names as `given` (at `path`, beside the scenario), and
+    /// notes it with its contents' hash for the scenario's (see [`Model::inputs`]).
+    ///
+    /// [`Model::inputs`]: crate::model::Model::inputs
+    pub(super) fn read_input(&mut self, given: &str, path: &Path) -> std::io::Result<String> {
+        let text = read_data_file(path)?;
+        self.note_input(given, content_hash(text.as_bytes()));
+        Ok(text)
+    }
+
+    /// Notes a data file read (a replayed log, hashed as it streams past).
+    pub(super) fn note_input(&mut self, given: &str, hash: String) {
+        self.inputs.push((given.to_string(), hash));
+    }
+}
 
 /// The message for a row whose cells do not match the `expected` count (the header's, or the
 /// first row's): a stray comma, such as `1,234` for a thousand, or a missing one would move

@@ -4,7 +4,7 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::data_file::{Lines, ragged, read_data_file};
+use super::data_file::{Lines, ragged};
 use crate::model::*;
 use crate::scenario::{limits, values};
 
@@ -102,7 +102,7 @@ impl Compiler<'_> {
     ) -> Option<Forecast> {
         let path = self.base_dir.join(file.get_ref());
         let span = Some(file.span());
-        let text = match read_data_file(&path) {
+        let text = match self.read_input(file.get_ref(), &path) {
             Ok(t) => t,
             Err(e) => {
                 self.unreadable(key, span, &path, e);

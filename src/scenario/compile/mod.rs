@@ -59,6 +59,8 @@ pub(super) struct Compiler<'a> {
     /// Some stream replays a log: which attributes and values the traffic sets is known only
     /// once the logs are read (after the rules), so the rules' checks of them wait till then.
     replaying: bool,
+    /// The data files read so far: see [`Model::inputs`].
+    inputs: Vec<(String, String)>,
 }
 
 fn line_of(line_starts: &[usize], len: usize, span: Range<usize>) -> Option<usize> {
@@ -86,6 +88,7 @@ impl<'a> Compiler<'a> {
             skills: Vec::new(),
             skill_targets: Vec::new(),
             replaying: false,
+            inputs: Vec::new(),
         }
     }
 
@@ -293,6 +296,7 @@ impl<'a> Compiler<'a> {
             warnings: Vec::new(),
             slos: Vec::new(),
             source_hash: String::new(),
+            inputs: std::mem::take(&mut self.inputs),
         };
         model.slos = self.slos(&raw);
         self.check_team_sizes(&raw, &model);

@@ -153,7 +153,10 @@ impl Compiler<'_> {
         let at = |line: u64| format!("{}:{line}", path.display());
         let opened = std::fs::metadata(&path).and_then(|m| log::open(&path).map(|r| (m, r)));
         let (meta, mut reader) = match opened {
-            Ok(x) => x,
+            Ok((meta, mut reader)) => {
+                reader.get_mut().hash();
+                (meta, reader)
+            }
             Err(e) => {
                 self.err(key, span, format!("cannot read {}: {e}", path.display()))
                     .hint = Some(
@@ -361,6 +364,10 @@ impl Compiler<'_> {
         self.unlisted += scan.more;
         if problems > 0 {
             return None;
+        }
+        // Read to its end: the hash is the whole log's.
+        if let Some(d) = reader.get_ref().digest() {
+            self.note_input(&spec.file, d.hex());
         }
         if scan.rows == 0 {
             let d = self.err(

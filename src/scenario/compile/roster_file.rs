@@ -8,7 +8,7 @@
 use toml::Spanned;
 
 use super::Compiler;
-use super::data_file::{Lines, ragged, read_data_file};
+use super::data_file::{Lines, ragged};
 use super::forecast::shown;
 use super::roster::week_roster;
 use crate::model::*;
@@ -219,7 +219,7 @@ impl Compiler<'_> {
         let key = format!("agents[{i}].roster");
         let span = Some(file.span());
         let path = self.base_dir.join(file.get_ref());
-        let text = match read_data_file(&path) {
+        let text = match self.read_input(file.get_ref(), &path) {
             Ok(t) => t,
             Err(e) => {
                 self.unreadable(key, span, &path, e);

@@ -6,7 +6,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Compiler;
-use super::data_file::{Lines, ragged, read_data_file};
+use super::data_file::{Lines, ragged};
 use crate::model::*;
 use crate::scenario::limits;
 use crate::scenario::raw::*;
@@ -66,7 +66,7 @@ impl Compiler<'_> {
     ) -> Result<(Dist, f64), String> {
         let path = self.base_dir.join(file);
         let key = format!("{key}.file");
-        let text = match read_data_file(&path) {
+        let text = match self.read_input(file, &path) {
             Ok(t) => t,
             Err(e) => {
                 self.unreadable(key, Some(span), &path, e);

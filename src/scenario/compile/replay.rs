@@ -3,6 +3,7 @@
 //! [`Replay`]: the columns, how times meet the clock, the attribute values, and the log's
 //! volume by hour of the week (the stream's `rate` and `profile`, for load estimates).
 
+use super::traffic::{UNPACKABLE, packs};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -49,6 +50,9 @@ impl Vocabulary for Learn<'_, '_> {
         if name.chars().any(char::is_control) {
             return Err("an attribute name may not contain control characters".into());
         }
+        if !packs(name) {
+            return Err(format!("the attribute name {name:?} {UNPACKABLE}"));
+        }
         self.room()?;
         let a = self.c.attr(name);
         self.names.insert(name.to_string(), a);
@@ -64,6 +68,9 @@ impl Vocabulary for Learn<'_, '_> {
         }
         if text.chars().any(char::is_control) {
             return Err("a value may not contain control characters".into());
+        }
+        if !packs(text) {
+            return Err(format!("the value {text:?} {UNPACKABLE}"));
         }
         self.room()?;
         let v = self.c.value(attr, text);
@@ -295,6 +302,18 @@ impl Compiler<'_> {
             columns.packed = None;
         }
         for (c, name) in attr_cols {
+            if !packs(&name) {
+                self.err(
+                    key,
+                    span.clone(),
+                    format!(
+                        "{}: column {}: the attribute name {name:?} {UNPACKABLE}",
+                        at(header_line),
+                        shown(&header[c])
+                    ),
+                );
+                return None;
+            }
             let a = self.attr(&name);
             columns.named.push((c, a));
         }
@@ -549,6 +568,29 @@ mod tests {
     fn replay_problems(csv: &str) -> Vec<String> {
         let traffic = "replay = \"log.csv\"\nhandle_time = \"5m\"";
         super::super::data_file::problems(traffic, "log.csv", csv.as_bytes())
+    }
+
+    #[test]
+    fn a_logs_values_must_read_back_from_chats_csv() {
+        // A value with `;` or `=` would be packed into chats.csv as other attributes.
+        let traffic =
+            "replay = { file = \"log.csv\", attributes = [\"topic\"] }\nhandle_time = \"5m\"";
+        let log = b"arrival,topic\n0,sales\n60,\"a;region=eu\"\n";
+        let got = super::super::data_file::problems(traffic, "log.csv", log);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].contains("log.csv:3: column \"topic\": the value \"a;region=eu\" cannot be written to chats.csv"),
+            "{got:?}"
+        );
+        let log = b"arrival,plan=x\n0,gold\n";
+        let traffic =
+            "replay = { file = \"log.csv\", attributes = [\"plan=x\"] }\nhandle_time = \"5m\"";
+        let got = super::super::data_file::problems(traffic, "log.csv", log);
+        assert!(
+            got.iter()
+                .any(|g| g.contains("the attribute name \"plan=x\" cannot be written")),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -675,13 +675,13 @@ impl Compiler<'_> {
 }
 
 /// Why an attribute's name or value is refused when [`packs`] says no.
-const UNPACKABLE: &str = "cannot be written to chats.csv and read back: it may not be empty, contain ';' or '=', or begin or end with a space (chats.csv packs attributes as \"topic=sales;language=de\", and a run replays its own chats.csv)";
+pub(super) const UNPACKABLE: &str = "cannot be written to chats.csv and read back: it may not be empty, contain ';' or '=', or begin or end with a space (chats.csv packs attributes as \"topic=sales;language=de\", and a run replays its own chats.csv)";
 
 /// Whether an attribute's name or value reads back from `chats.csv`'s packed column
 /// (`topic=sales;language=de`) as itself: not empty, no `;` or `=` (which separate the pairs
 /// there), and no space at either end (which reading trims). `"gold;region=eu"` had been
 /// written as is and replayed as two attributes, `plan=gold` and `region=eu`.
-fn packs(s: &str) -> bool {
+pub(super) fn packs(s: &str) -> bool {
     !s.is_empty() && !s.contains([';', '=']) && s.trim() == s
 }
 

@@ -129,6 +129,23 @@ impl Compiler<'_> {
             }
         };
         let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+        // A column given twice (`volume,volume`, or `aht` beside `handle_time`) had its first
+        // read and the other dropped without a word.
+        for names in [&["start"][..], &["volume"], &["handle_time", "aht"]] {
+            let given: Vec<&str> = (header.iter())
+                .filter(|h| names.contains(&h.as_str()))
+                .map(String::as_str)
+                .collect();
+            if given.len() > 1 {
+                let msg = format!(
+                    "{}: the header gives {} for one column; keep one",
+                    at(header_line),
+                    given.join(" and ")
+                );
+                self.err(key, span, msg);
+                return None;
+            }
+        }
         let (Some(c_start), Some(c_volume)) = (col(&["start"]), col(&["volume"])) else {
             self.err(
                 key,
@@ -366,6 +383,25 @@ mod tests {
             got[0].ends_with("f.csv:5: volume is not a number of chats"),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn a_column_given_twice_is_refused() {
+        // The first had been read and the other dropped: 1m of aht, not 20m of handle_time.
+        for (csv, want) in [
+            (
+                "start,volume,aht,handle_time\nmon 08:00,3,1m,20m\n",
+                "f.csv:1: the header gives aht and handle_time for one column; keep one",
+            ),
+            (
+                "start,Volume,volume\nmon 08:00,3,30\n",
+                "f.csv:1: the header gives volume and volume for one column; keep one",
+            ),
+        ] {
+            let got = forecast_problems(csv.as_bytes());
+            assert_eq!(got.len(), 1, "{csv:?}: {got:?}");
+            assert!(got[0].ends_with(want), "{csv:?}: {got:?}");
+        }
     }
 
     #[test]

@@ -293,6 +293,40 @@ impl Compiler<'_> {
             packed: fixed("attributes"),
             named: Vec::new(),
         };
+        // A column read whose name the header gives twice (`arrival,...,arrival`, or
+        // `handle_time,Handle_Time`): the first had been read and the other dropped.
+        let read = [
+            Some(columns.arrival),
+            columns.handle_time,
+            columns.patience,
+            columns.wait,
+            columns.bot_time,
+            columns.outcome,
+            columns.traffic,
+            columns.replication,
+            columns.attempt,
+            columns.packed,
+        ];
+        let read = read
+            .into_iter()
+            .flatten()
+            .chain(attr_cols.iter().map(|a| a.0));
+        for c in read {
+            if let Some(twin) = (0..names.len()).find(|&o| o != c && names[o] == names[c]) {
+                self.err(
+                    key,
+                    span.clone(),
+                    format!(
+                        "{}: the header names two columns {} (columns {} and {}); keep one",
+                        at(header_line),
+                        shown(&header[c]),
+                        c.min(twin) + 1,
+                        c.max(twin) + 1
+                    ),
+                );
+                return None;
+            }
+        }
         // A column listed in `attributes` is read as one attribute, whatever its name.
         if let Some(list) = &spec.attributes
             && list
@@ -591,6 +625,28 @@ mod tests {
                 .any(|g| g.contains("the attribute name \"plan=x\" cannot be written")),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn a_column_read_whose_name_is_given_twice_is_refused() {
+        let traffic = "replay = \"log.csv\"\nhandle_time = \"5m\"";
+        for (log, want) in [
+            (
+                &b"arrival,handle_time,arrival\n10,60,9000\n"[..],
+                "log.csv:1: the header names two columns \"arrival\" (columns 1 and 3); keep one",
+            ),
+            (
+                b"arrival,handle_time,Handle_Time\n10,60,9000\n",
+                "log.csv:1: the header names two columns \"handle_time\" (columns 2 and 3); keep one",
+            ),
+        ] {
+            let got = super::super::data_file::problems(traffic, "log.csv", log);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(got[0].ends_with(want), "{got:?}");
+        }
+        // Twins among the columns not read do not matter.
+        let log = b"arrival,note,note\n10,a,b\n";
+        assert!(super::super::data_file::problems(traffic, "log.csv", log).is_empty());
     }
 
     #[test]

@@ -249,6 +249,42 @@ fn control_characters(text: &str) -> Vec<Diagnostic> {
     out
 }
 
+/// The most parts a dotted key (`a.b.c` has three) may have: past it, the TOML parser stops
+/// with "recursion limit" and no place.
+const MAX_KEY_PARTS: usize = 80;
+
+/// The byte offset and the number of parts of the first dotted key (or table header) with more
+/// than [`MAX_KEY_PARTS`] parts, or else of the one with the most. Read with the parser's own
+/// lexer, so dots in strings, quoted keys and comments are not counted.
+fn deepest_key(text: &str) -> Option<(usize, usize)> {
+    use toml_parser::parser::{Event, EventKind};
+    let mut deepest: Option<(usize, usize)> = None;
+    let (mut start, mut parts, mut after_dot) = (0, 0, false);
+    let mut on_event = |e: Event| match e.kind() {
+        EventKind::SimpleKey => {
+            if after_dot {
+                parts += 1;
+            } else {
+                (start, parts) = (e.span().start(), 1);
+            }
+            after_dot = false;
+            // The same key grows; another takes over only while none is past the limit.
+            let keep =
+                deepest.is_some_and(|(s, p)| s != start && (p > MAX_KEY_PARTS || p >= parts));
+            if !keep {
+                deepest = Some((start, parts));
+            }
+        }
+        EventKind::KeySep => after_dot = true,
+        EventKind::Whitespace => {}
+        _ => after_dot = false,
+    };
+    let source = toml_parser::Source::new(text);
+    let tokens = source.lex().into_vec();
+    toml_parser::parser::parse_document(&tokens, &mut on_event, &mut ());
+    deepest
+}
+
 fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
     let line = |span: Option<std::ops::Range<usize>>| {
         span.filter(|s| s.start <= text.len())
@@ -264,7 +300,22 @@ fn parse_toml(text: &str) -> std::result::Result<raw::RawScenario, Diagnostic> {
         {
             message = format!("duplicate key `{}`", key.trim());
         }
-        Diagnostic::new("", line(e.span()), format!("malformed TOML: {message}"))
+        let mut at = line(e.span());
+        // A dotted key too deep for the parser comes without a place: find it in the text.
+        if at.is_none()
+            && message == "recursion limit"
+            && let Some((start, parts)) = deepest_key(text)
+        {
+            at = line(Some(start..start));
+            message = if parts > MAX_KEY_PARTS {
+                format!(
+                    "a dotted key of {parts} parts nests tables too deeply (at most {MAX_KEY_PARTS} parts)"
+                )
+            } else {
+                format!("a dotted key of {parts} parts nests tables too deeply")
+            };
+        }
+        Diagnostic::new("", at, format!("malformed TOML: {message}"))
     })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         // `Spanned` wrappers show up as a path segment of their own; users never wrote it.
@@ -878,6 +929,40 @@ route = [{ team = "support", timeout = "1m" }, { team = "backup" }]
             "{e:?}"
         );
         assert!(e[2].2.contains("last step"));
+    }
+
+    /// A dotted key past the parser's depth is named by its line (the parser gives none), as
+    /// the other depth error is; dots in strings, quoted keys and comments before it do not
+    /// count.
+    #[test]
+    fn a_dotted_key_too_deep_is_named_by_its_line() {
+        let key = |parts: usize| vec!["a"; parts].join(".");
+        let decoys = format!(
+            "# {}\nnote = \"{}\"\n\"{}\" = 1\n",
+            key(200),
+            key(200),
+            key(200)
+        );
+        let at = MINIMAL.lines().count() + 6;
+        for (deep, line) in [
+            (format!("[extra]\n{decoys}{}.b = 1\n", key(80)), at),
+            (format!("[extra]\n{decoys}x = {{ {} = 1 }}\n", key(300)), at),
+            (format!("{decoys}[{}]\n", key(81)), at - 1),
+        ] {
+            let (k, l, m) = one_error(&format!("{MINIMAL}\n{deep}"));
+            assert_eq!((k.as_str(), l), ("", Some(line)), "{m}");
+            assert!(m.starts_with("malformed TOML: a dotted key of "), "{m}");
+            assert!(
+                m.ends_with(" parts nests tables too deeply (at most 80 parts)"),
+                "{m}"
+            );
+        }
+        let (_, _, m) = one_error(&format!("{MINIMAL}\n[extra]\n{}.b = 1\n", key(300)));
+        assert!(m.contains("of 301 parts"), "{m}");
+        // At the limit the key is read (and refused as a key the schema does not have).
+        let (k, _, m) = one_error(&format!("{MINIMAL}\n[extra]\n{} = 1\n", key(80)));
+        assert_eq!(k, "extra", "{m}");
+        assert!(m.contains("unknown field"), "{m}");
     }
 
     /// A rule's or a calendar's `days` takes ranges as a `shift` table does (`"mon-fri"` had

@@ -194,7 +194,7 @@ impl Compiler<'_> {
                 "no [[teams]]: a scenario needs at least one team",
             );
         }
-        let mut ix = HashMap::new();
+        let mut ix: HashMap<String, TeamId> = HashMap::new();
         let mut teams = Vec::new();
         for (i, t) in raw.teams.iter().enumerate() {
             let t = t.get_ref();
@@ -205,12 +205,16 @@ impl Compiler<'_> {
                     Some(t.name.span()),
                     "a team needs a name",
                 );
-            } else if ix.insert(name.to_string(), TeamId(i as u32)).is_some() {
+            } else if let Some(first) = ix.get(name) {
+                // The name stays the first team's: agents that list it belong to that one.
+                debug_assert!(first.ix() < i);
                 self.err(
                     format!("teams[{i}].name"),
                     Some(t.name.span()),
                     format!("a team named \"{name}\" is already defined"),
                 );
+            } else {
+                ix.insert(name.to_string(), TeamId(i as u32));
             }
             let strategy = t.strategy.unwrap_or(Strategy::LeastBusy);
             let wrap_up = t
@@ -529,11 +533,15 @@ impl Compiler<'_> {
     pub(super) fn check_team_sizes(&mut self, raw: &RawScenario, model: &Model) {
         for (i, t) in raw.teams.iter().enumerate() {
             let id = TeamId(i as u32);
-            if !model.agents.iter().any(|a| a.teams.contains(&id)) {
+            let name = &model.teams[i].name;
+            // A team without a name, or with another's, is refused already; no agent can list it.
+            let named =
+                !name.is_empty() && model.teams.iter().position(|t| t.name == *name) == Some(i);
+            if named && !model.agents.iter().any(|a| a.teams.contains(&id)) {
                 self.err(
                     format!("teams[{i}]"),
                     Some(t.span()),
-                    format!("team \"{}\" has no agents", t.get_ref().name.get_ref()),
+                    format!("team \"{name}\" has no agents"),
                 )
                 .hint = Some("list the team in some agent's `teams`, or remove it".into());
             }
@@ -637,12 +645,16 @@ mod tests {
 
     /// The messages of a scenario with these `[[agents]]` entries (TOML), in order.
     fn messages(agents: &str) -> Vec<String> {
-        let text = format!(
+        messages_of(&format!(
             "[simulation]\nduration = \"1h\"\n[[teams]]\nname = \"t\"\n{agents}\n\
              [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n"
-        );
+        ))
+    }
+
+    /// The messages of a whole scenario, in order.
+    fn messages_of(text: &str) -> Vec<String> {
         let ov = Overrides::default();
-        match compile_text(Path::new("t.toml"), "t.toml", &text, Path::new(""), &ov) {
+        match compile_text(Path::new("t.toml"), "t.toml", text, Path::new(""), &ov) {
             Err(Error::Scenario(d)) => d
                 .items
                 .iter()
@@ -674,6 +686,40 @@ mod tests {
                 "agents[6].name: an agent named \"x-1\" is already defined by agents[5]",
             ]
         );
+    }
+
+    /// Names are read trimmed, so `"t "` is `"t"` again: only that is reported. The second
+    /// team had taken the name over, and the first, whose agents list `"t"`, was said to have
+    /// none.
+    #[test]
+    fn a_name_again_with_spaces_is_only_a_duplicate() {
+        let desk = |team2: &str, agent2: &str, stream2: &str, rule2: &str| {
+            format!(
+                "[simulation]\nduration = \"1h\"\n\
+                 [[teams]]\nname = \"t\"\n[[teams]]\nname = \"{team2}\"\n\
+                 [[agents]]\nname = \"a\"\nteams = [\"t\"]\n\
+                 [[agents]]\nname = \"{agent2}\"\nteams = [\"t\"]\n\
+                 [[traffic]]\nname = \"web\"\nrate = 1\nhandle_time = \"1m\"\n\
+                 [[traffic]]\nname = \"{stream2}\"\nrate = 1\nhandle_time = \"1m\"\n\
+                 [[rules]]\nname = \"r\"\nroute = [{{ team = \"t\" }}]\n\
+                 [[rules]]\nname = \"{rule2}\"\nroute = [{{ team = \"t\" }}]\n"
+            )
+        };
+        for (team, agent, stream, rule) in [("t ", " a", "web ", " r "), (" t", "a ", " web", "r ")]
+        {
+            assert_eq!(
+                messages_of(&desk(team, agent, stream, rule)),
+                [
+                    "teams[1].name: a team named \"t\" is already defined",
+                    "agents[1].name: an agent named \"a\" is already defined by agents[0]",
+                    "traffic[1].name: a traffic stream named \"web\" is already defined",
+                    "rules[1].name: a rule named \"r\" is already defined",
+                ]
+            );
+        }
+        // A team of its own, unlisted by any agent, is still named.
+        let e = messages_of(&desk("u", "b", "mail", "s"));
+        assert_eq!(e, ["teams[1]: team \"u\" has no agents"]);
     }
 
     #[test]

@@ -139,6 +139,13 @@ impl Compiler<'_> {
                     }
                 }
                 ("has_owner", toml::Value::Boolean(b)) => out.push(Condition::HasOwner(*b)),
+                // Not all of nothing never holds: an empty `not` is a slip, not a way to
+                // write "never" (a rule that never matches would run silently unused).
+                ("not", toml::Value::Table(t)) if t.is_empty() => {
+                    self.err(key, span, "an empty `not` never holds").hint = Some(
+                        "list the conditions it negates, such as not = { topic = \"sales\" }, or remove it".into(),
+                    );
+                }
                 ("not", toml::Value::Table(t)) => {
                     let inner: BTreeMap<String, Spanned<toml::Value>> = t
                         .iter()
@@ -443,4 +450,44 @@ pub(super) struct FallbackSpec {
     pub team: Option<TeamId>,
     pub after_checks: Option<u32>,
     pub strategy: Strategy,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Error;
+    use crate::model::Condition;
+    use crate::scenario::parse_str;
+    use crate::scenario::tests::MINIMAL;
+
+    fn with_when(when: &str) -> String {
+        format!(
+            "{MINIMAL}\n[[rules]]\nname = \"r\"\nwhen = {when}\nroute = [{{ team = \"support\" }}]\n"
+        )
+    }
+
+    /// An empty `not` never holds (not all of nothing), so the rule it guards never matched
+    /// and `validate` said nothing: it is refused with its key and line, however deep.
+    #[test]
+    fn an_empty_not_is_refused() {
+        let line = MINIMAL.lines().count() + 4;
+        for (when, key) in [
+            ("{ not = {} }", "rules[0].when.not"),
+            ("{ topic = \"a\", not = {} }", "rules[0].when.not"),
+            ("{ not = { not = {} } }", "rules[0].when.not.not"),
+        ] {
+            let Err(Error::Scenario(d)) = parse_str("t.toml", &with_when(when)) else {
+                panic!("{when}: expected an error")
+            };
+            assert_eq!(d.items.len(), 1, "{when}: {d}");
+            let e = &d.items[0];
+            assert_eq!((e.key.as_str(), e.line), (key, Some(line)), "{when}: {d}");
+            assert_eq!(e.message, "an empty `not` never holds", "{when}");
+            assert!(e.hint.as_deref().unwrap().contains("remove it"), "{when}");
+        }
+        let m = parse_str("t.toml", &with_when("{ not = { has_owner = true } }")).unwrap();
+        assert_eq!(
+            m.rules[0].when,
+            [Condition::Not(vec![Condition::HasOwner(true)])]
+        );
+    }
 }

@@ -199,6 +199,12 @@ impl Fnv1a {
         }
     }
 
+    /// Adds a word: one step of the hash for eight bytes (see `sim::replay`'s hash of a log).
+    pub fn write_word(&mut self, word: u64) {
+        self.0 ^= word;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+
     /// The hash so far, in hex.
     pub fn hex(&self) -> String {
         format!("{:016x}", self.0)

@@ -359,7 +359,56 @@ pub struct Lines<R> {
     /// LFs in the file before the first run kept (or, with none kept, before `read`).
     lines: u64,
     /// The hash of every byte passed on, when asked for ([`Lines::hash`]).
-    digest: Option<Fnv1a>,
+    digest: Option<Words>,
+}
+
+/// FNV-1a over a stream's 8-byte little-endian words (the last one padded with zeros), fed in
+/// reads of any length: eight times fewer steps of the hash's serial multiply than byte by
+/// byte, so that hashing a replayed log as it is checked costs little beside reading it (a
+/// 24 MB log: 0.04 s byte by byte). Each step is a bijection of the state, so one changed word
+/// always changes the hash.
+#[derive(Debug, Clone, Copy, Default)]
+struct Words {
+    hash: Fnv1a,
+    /// Bytes of the word under way, in its low bytes first, and how many.
+    word: u64,
+    have: u32,
+}
+
+impl Words {
+    fn write(&mut self, mut bytes: &[u8]) {
+        while self.have > 0 && !bytes.is_empty() {
+            self.push_byte(bytes[0]);
+            bytes = &bytes[1..];
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.hash
+                .write_word(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        for &b in words.remainder() {
+            self.push_byte(b);
+        }
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        self.word |= (b as u64) << (8 * self.have);
+        self.have += 1;
+        if self.have == 8 {
+            self.hash.write_word(self.word);
+            (self.word, self.have) = (0, 0);
+        }
+    }
+
+    /// The hash, in hex, with the last word's bytes and the stream's length in it.
+    fn hex(&self, len: u64) -> String {
+        let mut h = self.hash;
+        if self.have > 0 {
+            h.write_word(self.word);
+        }
+        h.write_word(len);
+        h.hex()
+    }
 }
 
 impl<R> Lines<R> {
@@ -379,12 +428,12 @@ impl<R> Lines<R> {
     /// between them are not merged (see [`crate::model::Model::source_hash`]).
     pub fn hash(&mut self) {
         debug_assert_eq!(self.read, 0, "a log is hashed from its first byte");
-        self.digest = Some(Fnv1a::default());
+        self.digest = Some(Words::default());
     }
 
-    /// The hash of the bytes read so far, if [`Lines::hash`] asked for it.
-    pub fn digest(&self) -> Option<&Fnv1a> {
-        self.digest.as_ref()
+    /// The hash of the bytes read so far, in hex, if [`Lines::hash`] asked for it.
+    pub fn digest(&self) -> Option<String> {
+        self.digest.map(|d| d.hex(self.read))
     }
 
     /// The line a row (or CSV error) at `pos` starts on: past the line ends at its offset.
@@ -411,10 +460,8 @@ impl<R: std::io::Read> std::io::Read for Lines<R> {
         if let Some(d) = &mut self.digest {
             d.write(&buf[..n]);
         }
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b != b'\n' && b != b'\r' {
-                continue;
-            }
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            let b = buf[i];
             let at = self.read + i as u64;
             let lf = (b == b'\n') as u64;
             match self.runs.back_mut() {
@@ -979,6 +1026,30 @@ mod tests {
             self.0 = &self.0[n..];
             Ok(n)
         }
+    }
+
+    #[test]
+    fn a_logs_hash_is_its_bytes_however_they_are_read() {
+        let hash = |bytes: &[u8], step: usize| {
+            let mut lines = Lines::new(Trickle(bytes, step));
+            lines.hash();
+            std::io::copy(&mut lines, &mut std::io::sink()).unwrap();
+            lines.digest().unwrap()
+        };
+        let log = b"arrival,topic\n0,sales\n60,support\n120,billing\n";
+        let whole = hash(log, 8192);
+        for step in [1, 3, 7, 8, 9] {
+            assert_eq!(hash(log, step), whole, "read {step} bytes at a time");
+        }
+        // Any one byte changed, and a zero byte added at the end (which pads the last word
+        // alike), change it.
+        for i in 0..log.len() {
+            let mut edited = log.to_vec();
+            edited[i] ^= 0x20;
+            assert_ne!(hash(&edited, 8192), whole, "byte {i}");
+        }
+        let longer = [&log[..], &[0]].concat();
+        assert_ne!(hash(&longer, 8192), whole);
     }
 
     #[test]

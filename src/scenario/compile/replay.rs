@@ -420,7 +420,7 @@ impl Compiler<'_> {
         }
         // Read to its end: the hash is the whole log's.
         if let Some(d) = reader.get_ref().digest() {
-            self.note_input(&spec.file, d.hex());
+            self.note_input(&spec.file, d);
         }
         if scan.rows == 0 {
             let d = self.err(

@@ -92,11 +92,6 @@ pub fn table(c: &Comparison) -> String {
         rows.push(row);
     }
     out.push_str(&layout(&rows));
-    if c.service_level_thresholds.iter().any(|&t| t != threshold) {
-        out.push_str(
-            "\nnote: the scenarios measure the service level against different thresholds (report.service_level)\n",
-        );
-    }
     if !c.warnings.is_empty() {
         out.push('\n');
         out.push_str(&super::warning_lines(&c.warnings));

@@ -129,6 +129,26 @@ fn a_scenario_against_itself_shows_no_difference() {
     }
 }
 
+/// Service levels against different thresholds do not compare, and the JSON's warnings say
+/// so (only the table had said it, under the rows): a script reading the verdicts would take
+/// a looser threshold for a better desk.
+#[test]
+fn service_levels_of_other_thresholds_are_flagged_in_the_warnings() {
+    let a = mmc(2, 1.5 / 60.0);
+    let b = a.replace("service_level = \"20s\"", "service_level = \"5m\"");
+    assert_ne!(a, b);
+    let warned = |c: &serde_json::Value| {
+        c["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("different thresholds"))
+    };
+    let c = compare(&[a.clone(), b], &["--replications", "3"]);
+    assert!(warned(&c), "{}", c["warnings"]);
+    assert!(!warned(&compare(&[a.clone(), a], &["--replications", "3"])));
+}
+
 /// Two files of one name are told apart by their folders, in the table's columns as in the
 /// JSON; the same file given twice is numbered.
 #[test]

@@ -251,6 +251,13 @@ impl Model {
         if self.stationary {
             return self.start;
         }
+        self.clock_time(t)
+    }
+
+    /// Ticks since Monday 00:00 at simulated time `t` on the clock as it would run, `start`
+    /// at the end of the warm-up, even when the run is stationary: what reports name their
+    /// intervals by, so that a stationary run's read as the same run without `stationary`.
+    pub fn clock_time(&self, t: SimTime) -> u64 {
         (self.start + WEEK - self.warmup.0 % WEEK + t.0) % WEEK
     }
 

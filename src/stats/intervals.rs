@@ -154,7 +154,9 @@ impl IntervalCollector {
             warmup: model.warmup,
             end: model.end(),
             threshold: model.service_level,
-            week_start: model.week_time(SimTime::ZERO),
+            // Named by the running clock: a stationary run's first interval had been named a
+            // warm-up after `start` (its clock stands at `start` from time 0).
+            week_start: model.clock_time(SimTime::ZERO),
             caps: model.agents.iter().map(|a| a.max_chats).collect(),
             agents: vec![Since::default(); model.agents.len()],
             slots: vec![slot; count as usize],

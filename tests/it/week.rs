@@ -815,3 +815,27 @@ fn a_roster_files_names_are_checked_with_the_rest_and_its_counts_bounded() {
     let e = validate("name,mon\n");
     assert!(e.contains("r.csv holds no agents"), "{e}");
 }
+
+/// A stationary run's intervals are named as the same run's without `stationary`: from `start`
+/// at the end of the warm-up. They had been named a warm-up late (mon 17:00 for mon 16:00),
+/// since a stationary clock stands at `start` from time 0.
+#[test]
+fn a_stationary_runs_intervals_are_named_from_start() {
+    let text = |stationary: bool| {
+        format!(
+            "[simulation]\nduration = \"2h\"\nwarmup = \"1h\"\nstart = \"mon 16:00\"\n\
+             stationary = {stationary}\nseed = 1\n[[teams]]\nname = \"t\"\n\
+             [[agents]]\nname = \"a\"\ncount = 5\nteams = [\"t\"]\n\
+             [[traffic]]\nname = \"web\"\nrate = \"30/h\"\nhandle_time = \"5m\"\n\
+             [[rules]]\nname = \"r\"\nroute = [{{ team = \"t\" }}]\n"
+        )
+    };
+    let starts = |stationary: bool| {
+        let report = crate::support::run_text(&text(stationary), &["--interval", "60m"]);
+        (report["intervals"].as_array().unwrap().iter())
+            .map(|i| i["start"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(starts(true), ["mon 16:00", "mon 17:00"]);
+    assert_eq!(starts(true), starts(false));
+}

@@ -490,8 +490,12 @@ impl Collector {
         let served = o.answered - o.in_service;
         let if_on = |on: bool, n: u64| if on { n } else { 0 };
         self.messages = [
-            // Greetings go to chats that entered a queue or reached an agent.
-            if_on(on.first_chat, o.answered + o.abandoned + o.waiting),
+            // Greetings go to chats that entered a queue or reached an agent: not to customers
+            // who gave up still with a bot (they had been counted as greeted).
+            if_on(
+                on.first_chat,
+                o.answered + o.abandoned - o.abandoned_at_bot + o.waiting,
+            ),
             if_on(on.assigned, o.answered),
             if_on(on.after_hours, o.after_hours),
             if_on(on.missed, o.abandoned),
@@ -719,13 +723,13 @@ mod tests {
                 };
                 if rec.measured {
                     let on = &c.messages_on;
-                    let entered = matches!(
-                        outcome,
-                        Outcome::Served
-                            | Outcome::InService
-                            | Outcome::Abandoned
-                            | Outcome::Waiting
-                    );
+                    // A customer who gave up still with a bot reached no team, and never
+                    // entered a queue.
+                    let entered = match outcome {
+                        Outcome::Served | Outcome::InService | Outcome::Waiting => true,
+                        Outcome::Abandoned => rec.target.is_some(),
+                        _ => false,
+                    };
                     let sent = [
                         on.first_chat && entered,
                         on.assigned && outcome.answered(),

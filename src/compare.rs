@@ -326,14 +326,14 @@ pub fn assemble(models: &[Model], runs: Vec<(Summary, Vec<RepFigures>)>) -> Comp
         .collect();
     // Said in the warnings, not only under the table: a script reading the JSON's verdict
     // would take a looser threshold for a better desk.
-    let thresholds: Vec<String> = runs
-        .iter()
-        .map(|(s, _)| format!("{} {}s", s.scenario, s.service_level_threshold))
-        .collect();
     if runs
         .iter()
         .any(|(s, _)| s.service_level_threshold != runs[0].0.service_level_threshold)
     {
+        let thresholds: Vec<String> = runs
+            .iter()
+            .map(|(s, _)| format!("{} {}s", s.scenario, s.service_level_threshold))
+            .collect();
         warnings.insert(
             0,
             format!(

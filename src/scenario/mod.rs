@@ -199,8 +199,8 @@ impl Fnv1a {
         }
     }
 
-    /// Adds a word: one step of the hash for eight bytes (see `sim::replay`'s hash of a log).
-    pub fn write_word(&mut self, word: u64) {
+    /// Adds a word: one step of the hash for eight bytes ([`Fnv1aWords`]).
+    fn write_word(&mut self, word: u64) {
         self.0 ^= word;
         self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
     }
@@ -208,6 +208,56 @@ impl Fnv1a {
     /// The hash so far, in hex.
     pub fn hex(&self) -> String {
         format!("{:016x}", self.0)
+    }
+}
+
+/// FNV-1a over a stream's 8-byte little-endian words (the last one padded with zeros), fed in
+/// reads of any length: eight times fewer steps of the hash's serial multiply than byte by
+/// byte, so that hashing a replayed log as it is checked (`sim::replay::Lines`) costs little
+/// beside reading it (a 24 MB log: 0.04 s byte by byte). Each step is a bijection of the
+/// state, so one changed word always changes the hash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fnv1aWords {
+    hash: Fnv1a,
+    /// Bytes of the word under way, in its low bytes first, and how many.
+    word: u64,
+    have: u32,
+}
+
+impl Fnv1aWords {
+    /// Adds the bytes.
+    pub fn write(&mut self, mut bytes: &[u8]) {
+        while self.have > 0 && !bytes.is_empty() {
+            self.push_byte(bytes[0]);
+            bytes = &bytes[1..];
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.hash
+                .write_word(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        for &b in words.remainder() {
+            self.push_byte(b);
+        }
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        self.word |= (b as u64) << (8 * self.have);
+        self.have += 1;
+        if self.have == 8 {
+            self.hash.write_word(self.word);
+            (self.word, self.have) = (0, 0);
+        }
+    }
+
+    /// The hash, in hex, with the last word's bytes and the stream's length (`len` bytes) in it.
+    pub fn hex(&self, len: u64) -> String {
+        let mut h = self.hash;
+        if self.have > 0 {
+            h.write_word(self.word);
+        }
+        h.write_word(len);
+        h.hex()
     }
 }
 

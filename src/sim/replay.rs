@@ -28,7 +28,7 @@ use crate::model::{
     AttrId, Dist, Duration, NO_VALUE, Replay, ReplayClock, ReplayColumns, SimTime, TICKS_PER_SEC,
     ValueId, days_from_civil,
 };
-use crate::scenario::Fnv1a;
+use crate::scenario::Fnv1aWords;
 use crate::scenario::values::parse_duration;
 
 /// What a row's log says of its customer's patience.
@@ -359,56 +359,7 @@ pub struct Lines<R> {
     /// LFs in the file before the first run kept (or, with none kept, before `read`).
     lines: u64,
     /// The hash of every byte passed on, when asked for ([`Lines::hash`]).
-    digest: Option<Words>,
-}
-
-/// FNV-1a over a stream's 8-byte little-endian words (the last one padded with zeros), fed in
-/// reads of any length: eight times fewer steps of the hash's serial multiply than byte by
-/// byte, so that hashing a replayed log as it is checked costs little beside reading it (a
-/// 24 MB log: 0.04 s byte by byte). Each step is a bijection of the state, so one changed word
-/// always changes the hash.
-#[derive(Debug, Clone, Copy, Default)]
-struct Words {
-    hash: Fnv1a,
-    /// Bytes of the word under way, in its low bytes first, and how many.
-    word: u64,
-    have: u32,
-}
-
-impl Words {
-    fn write(&mut self, mut bytes: &[u8]) {
-        while self.have > 0 && !bytes.is_empty() {
-            self.push_byte(bytes[0]);
-            bytes = &bytes[1..];
-        }
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.hash
-                .write_word(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        for &b in words.remainder() {
-            self.push_byte(b);
-        }
-    }
-
-    fn push_byte(&mut self, b: u8) {
-        self.word |= (b as u64) << (8 * self.have);
-        self.have += 1;
-        if self.have == 8 {
-            self.hash.write_word(self.word);
-            (self.word, self.have) = (0, 0);
-        }
-    }
-
-    /// The hash, in hex, with the last word's bytes and the stream's length in it.
-    fn hex(&self, len: u64) -> String {
-        let mut h = self.hash;
-        if self.have > 0 {
-            h.write_word(self.word);
-        }
-        h.write_word(len);
-        h.hex()
-    }
+    digest: Option<Fnv1aWords>,
 }
 
 impl<R> Lines<R> {
@@ -428,7 +379,7 @@ impl<R> Lines<R> {
     /// between them are not merged (see [`crate::model::Model::source_hash`]).
     pub fn hash(&mut self) {
         debug_assert_eq!(self.read, 0, "a log is hashed from its first byte");
-        self.digest = Some(Words::default());
+        self.digest = Some(Fnv1aWords::default());
     }
 
     /// The hash of the bytes read so far, in hex, if [`Lines::hash`] asked for it.

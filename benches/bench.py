@@ -10,7 +10,9 @@ machine):
 
 Options: --runs N (rounds, default 3; each figure is from the least time of the N), --scale F
 (multiplies every measured duration; 0.3 for a quick look), --ceiling DIR (the bare loop's
-crate, default ../shared/ceiling beside the repository), --no-build, --keep (keep the temporary
+crate, default ../shared/ceiling beside the repository), --no-build, --routesim BIN (measure this
+binary, e.g. scripts/build-pgo.sh's target/pgo/release/routesim, instead of building
+target/release/routesim), --keep (keep the temporary
 folder), --raw FILE (also write every measured run, one JSON object per line: round, group,
 case, chats, cpu_s, wall_s, rss_kb).
 Python 3.9+, standard library only; valgrind for --callgrind. The table goes to stdout, progress
@@ -434,9 +436,10 @@ def check_run(key, m):
 # ---------------------------------------------------------------------------------------------
 
 
-def build(ceiling):
-    log("building routesim (cargo build --release) ...")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+def build(ceiling, routesim):
+    if routesim is None:
+        log("building routesim (cargo build --release) ...")
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     log(f"building the bare loop in {ceiling} ...")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ceiling, check=True)
 
@@ -480,16 +483,27 @@ def git_line():
         return "unknown"
 
 
-def display(arg, tmp):
-    """A command's argument as the report shows it: paths relative to the repository or GEN."""
+def routesim_binary(args):
+    """The routesim measured: --routesim's, else the one `cargo build --release` makes."""
+    return args.routesim.resolve() if args.routesim else REPO / "target" / "release" / "routesim"
+
+
+def shown(path):
+    """A path as the report shows it: relative to the repository where it is inside it."""
+    text = str(path)
+    return text[len(str(REPO)) + 1:] if text.startswith(str(REPO) + "/") else text
+
+
+def display(arg, tmp, binary):
+    """A command's argument as the report shows it: `routesim` for the binary measured, paths
+    relative to the repository or GEN."""
     text = str(arg)
+    if text == str(binary):
+        return "routesim"
     gen = str(Path(tmp) / "scenarios")
     if text.startswith(gen):
         return "GEN" + text[len(gen):]
-    if text.startswith(str(REPO) + "/"):
-        text = text[len(str(REPO)) + 1:]
-        return "routesim" if text == "target/release/routesim" else text
-    return text
+    return shown(text)
 
 
 def med(values):
@@ -718,7 +732,7 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
     head = ["case", "chats", "CPU s", "median CPU s", "start-up CPU s", "ns per chat", "chats per CPU-s", "vs reference", "goal", "met", "peak RSS MB"]
     print(f"routesim benchmarks (issue 12): `{args.command}`, {args.runs} rounds, each case's least CPU time")
     print()
-    print(f"- code: {git_line()}")
+    print(f"- code: {git_line()}; binary: {shown(routesim_binary(args))}")
     print(f"- machine: {machine_line()} (at the end; {started} at the start)")
     print("- CPU time (user + sys, from wait4) everywhere except the threads rows, which compare wall time;")
     print("  every figure but the median CPU s and peak RSS from each case's least time over the rounds")
@@ -750,14 +764,15 @@ def summarise(args, jobs, results, rounds, notes, started, tmp):
     if short:
         print(f"Too short to tell the CPU per chat beyond start-up: {', '.join(short)} (raise --scale).")
     print()
-    print("Commands (`routesim` is target/release/routesim, `GEN` the generated scenarios; each")
+    binary = routesim_binary(args)
+    print(f"Commands (`routesim` is {shown(binary)}, `GEN` the generated scenarios; each")
     print("start-up run is the same command with `--duration 1s`; `--out` gets a fresh folder):")
     print()
     for job in jobs:
         if job.key.endswith("/start"):
             continue
         cmd = [f"limit-mmc {chats['bare']}"] if job.kind == "bare" else job.cmd
-        text = " ".join(display(c, tmp) for c in cmd) + (" --out DIR" if job.out_dir else "")
+        text = " ".join(display(c, tmp, binary) for c in cmd) + (" --out DIR" if job.out_dir else "")
         twice = ", twice at once" if job.kind == "pair" else ""
         print(f"- {job.key}: `{text}`{twice}")
 
@@ -791,7 +806,7 @@ def callgrind(args, binary, bare, tmp):
     bare_margin = (b2 - b1) / (c2 - c1)
     print(f"routesim instructions (callgrind, issue 12): `{args.command}`")
     print()
-    print(f"- code: {git_line()}")
+    print(f"- code: {git_line()}; binary: {shown(routesim_binary(args))}")
     print()
     print("| run | chats | routesim instructions | bare loop instructions (same chats) |")
     print("|---|---:|---:|---:|")
@@ -811,6 +826,9 @@ def main():
     parser.add_argument("--ceiling", type=Path, default=REPO.parent / "shared" / "ceiling",
                         help="the bare loop's crate (default ../shared/ceiling beside the repository)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    parser.add_argument("--routesim", type=Path, metavar="BIN",
+                        help="measure this routesim (e.g. target/pgo/release/routesim from "
+                             "scripts/build-pgo.sh) instead of building target/release/routesim")
     parser.add_argument("--raw", type=Path, metavar="FILE",
                         help="also write every measured run to FILE, one JSON object per line")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where")
@@ -835,10 +853,10 @@ def main():
         raise BenchError(f"no bare loop at {ceiling} (give its crate with --ceiling DIR)")
     if not args.no_build:
         try:
-            build(ceiling)
+            build(ceiling, args.routesim)
         except subprocess.CalledProcessError as e:
             raise BenchError(f"build failed: {' '.join(e.cmd)}") from e
-    binary = REPO / "target" / "release" / "routesim"
+    binary = routesim_binary(args)
     bare = ceiling / "target" / "release" / "limit-mmc"
     for b in (binary, bare):
         if not os.access(b, os.X_OK):

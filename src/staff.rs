@@ -99,7 +99,7 @@ pub struct Staffing {
     pub staffing_cost: f64,
     /// The targets at the answer.
     pub targets: Vec<TargetValue>,
-    /// The targets with one agent fewer in each group (groups at one agent are left out).
+    /// The targets with one agent fewer in each group (groups of none are left out).
     pub one_fewer: Vec<OneFewer>,
     /// Staffings simulated.
     pub runs: u32,
@@ -219,7 +219,7 @@ pub fn staff(
     let values = |s: &Summary| q.targets.iter().map(|t| target_value(t, s)).collect();
     let mut one_fewer = Vec::new();
     for (g, name) in q.vary.iter().enumerate() {
-        if counts[g] > 1 {
+        if counts[g] > 0 {
             let mut trial = counts.clone();
             trial[g] -= 1;
             let s = runner.run(&trial)?;
@@ -577,13 +577,17 @@ impl<'a> Runner<'a> {
             .map(|(g, n)| format!("{g}={n}"))
             .collect();
         (self.step)(&format!("{}{}", self.label, shown.join(" ")));
+        // A group of none keeps one agent who never works (no working window), as a requirement
+        // curve's roster does where it needs nobody: `count` is at least 1, and a team whose
+        // only agents are varied keeps a member, so it still takes (and loses) its chats.
+        let named = self.q.vary.iter().cloned().zip(counts.iter().copied());
+        let (none, some): (Vec<_>, Vec<_>) = named.partition(|&(_, n)| n == 0);
         let overrides = Overrides {
-            counts: self
-                .q
-                .vary
-                .iter()
-                .cloned()
-                .zip(counts.iter().copied())
+            counts: some,
+            windows: none
+                .into_iter()
+                .map(|(g, _)| (g, vec![AgentWindows::new()]))
+                .chain(self.base.windows.iter().cloned())
                 .collect(),
             ..self.base.clone()
         };
@@ -621,7 +625,9 @@ fn search(
     cap: u32,
 ) -> Result<Vec<u32>> {
     let mut counts: Vec<u32> = start.into_iter().map(|n| n.min(cap)).collect();
-    let mut below: Vec<u32> = vec![0; counts.len()];
+    // Per group, the count before the last rise, known to fail (-1: none known; 0 agents is an
+    // answer like any other, and is tried).
+    let mut below: Vec<i64> = vec![-1; counts.len()];
     loop {
         let s = r.run(&counts)?;
         if r.meets(&s) {
@@ -637,7 +643,7 @@ fn search(
                 r.label
             )));
         }
-        below.clone_from(&counts);
+        below = counts.iter().map(|&n| n as i64).collect();
         if counts.iter().all(|&n| n >= cap) {
             let missed: Vec<String> =
                 r.q.targets
@@ -676,12 +682,13 @@ fn search(
         for &g in &by {
             // With one group the count before the last rise is known to fail; with several it
             // failed beside smaller other groups, which proves nothing here.
-            let known_bad = if counts.len() == 1 { below[g] } else { 0 };
-            let (mut lo, mut hi) = (known_bad.min(counts[g] - 1), counts[g]);
+            let known_bad = if counts.len() == 1 { below[g] } else { -1 };
+            let hi_start = counts[g] as i64;
+            let (mut lo, mut hi) = (known_bad.min(hi_start - 1), hi_start);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
                 let mut trial = counts.clone();
-                trial[g] = mid;
+                trial[g] = mid as u32;
                 let s = r.run(&trial)?;
                 if r.meets(&s) {
                     hi = mid;
@@ -689,8 +696,8 @@ fn search(
                     lo = mid;
                 }
             }
-            counts[g] = hi;
-            below[g] = 0;
+            counts[g] = hi as u32;
+            below[g] = -1;
         }
         if counts == before {
             return Ok(counts);
@@ -784,8 +791,9 @@ fn estimate(
         Some((within, level)) => erlang_c_servers(load, aht, within, level, most) as f64,
         None => (load / 0.85).ceil(),
     };
+    // None where the agents not varied hold the slots needed: the search tries 0 first.
     let each = ((needed - others).max(0.0) / varied_slots).ceil() as u32;
-    vec![each.max(1); per_group.len()]
+    vec![each; per_group.len()]
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! A replayed traffic stream (`replay = "chats.csv"`): what the scenario's checks learned about
 //! the log, so that the engine can stream it again in every replication without holding it.
 //!
-//! The log itself is never held: [`crate::sim::replay`] reads it row by row, once when the
+//! The log itself is never held: [`crate::scenario::replay_log`] reads it row by row, once when the
 //! scenario is compiled (every row is checked, and the figures below are taken) and once per
 //! replication. Everything here is what those two readings must agree on.
 

@@ -10,6 +10,7 @@ pub mod compile;
 pub mod limits;
 mod overrides;
 mod raw;
+pub mod replay_log;
 pub mod values;
 
 pub use overrides::{AgentWindows, Overrides, SET_PATHS};
@@ -213,7 +214,7 @@ impl Fnv1a {
 
 /// FNV-1a over a stream's 8-byte little-endian words (the last one padded with zeros), fed in
 /// reads of any length: eight times fewer steps of the hash's serial multiply than byte by
-/// byte, so that hashing a replayed log as it is checked (`sim::replay::Lines`) costs little
+/// byte, so that hashing a replayed log as it is checked (`replay_log::Lines`) costs little
 /// beside reading it (a 24 MB log: 0.04 s byte by byte). Each step is a bijection of the
 /// state, so one changed word always changes the hash.
 #[derive(Debug, Clone, Copy, Default)]

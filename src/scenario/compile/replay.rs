@@ -13,7 +13,7 @@ use super::Compiler;
 use crate::model::*;
 use crate::scenario::limits;
 use crate::scenario::raw::{RawReplay, RawTraffic};
-use crate::sim::replay::{self as log, Filter, Run, Vocabulary, shown};
+use crate::scenario::replay_log::{self as log, Filter, Run, Vocabulary, shown};
 
 /// Default `reorder`: how far a row may go back before an earlier one. A simulator's own
 /// `chats.csv` is written as chats end, so it is out of order by the longest stay.

@@ -218,11 +218,18 @@ pub fn staff(
     let answer = runner.run(&counts)?;
     let values = |s: &Summary| q.targets.iter().map(|t| target_value(t, s)).collect();
     let mut one_fewer = Vec::new();
+    let mut warnings = answer.warnings.clone();
     for (g, name) in q.vary.iter().enumerate() {
         if counts[g] > 0 {
             let mut trial = counts.clone();
             trial[g] -= 1;
             let s = runner.run(&trial)?;
+            if runner.meets(&s) && !runner.holds(&trial)? {
+                warnings.push(format!(
+                    "{name} = 0 meets the targets only by turning chats away: {:.1} a replication get the after-hours reply (nobody on shift who could take them), against {:.1} with {name} = 1; the answer keeps 1",
+                    s.figures.overall.after_hours, answer.figures.overall.after_hours
+                ));
+            }
             one_fewer.push(OneFewer {
                 group: name.clone(),
                 count: trial[g],
@@ -249,7 +256,7 @@ pub fn staff(
         targets: values(&answer),
         one_fewer,
         runs: runner.order,
-        warnings: answer.warnings.clone(),
+        warnings,
     })
 }
 
@@ -558,6 +565,20 @@ impl<'a> Runner<'a> {
         self.q.targets.iter().all(|t| t.holds(s))
     }
 
+    /// Whether the staffing `counts` meets the targets. A group of none must also turn no more
+    /// chats away than one agent in its place: where it leaves a team with nobody on shift,
+    /// that team's chats get the after-hours reply, which no target counts (they are neither
+    /// answered nor abandoned), so an evening left empty would meet every target.
+    fn holds(&mut self, counts: &[u32]) -> Result<bool> {
+        let s = self.run(counts)?;
+        if !self.meets(&s) || counts.iter().all(|&n| n > 0) {
+            return Ok(self.meets(&s));
+        }
+        let one: Vec<u32> = counts.iter().map(|&n| n.max(1)).collect();
+        let with_one = self.run(&one)?;
+        Ok(s.figures.overall.after_hours <= with_one.figures.overall.after_hours)
+    }
+
     /// The summary of a staffing (run once, then remembered).
     fn run(&mut self, counts: &[u32]) -> Result<Summary> {
         if let Some(s) = self.runs.get(counts) {
@@ -629,10 +650,10 @@ fn search(
     // answer like any other, and is tried).
     let mut below: Vec<i64> = vec![-1; counts.len()];
     loop {
-        let s = r.run(&counts)?;
-        if r.meets(&s) {
+        if r.holds(&counts)? {
             break;
         }
+        let s = r.run(&counts)?;
         // No chat arrived to measure: arrivals do not depend on the staffing, so more agents
         // cannot change that (it had grown the groups to the cap, then blamed the targets). A
         // team's row can be empty for reasons more agents do change (no one of the team on
@@ -689,8 +710,7 @@ fn search(
                 let mid = lo + (hi - lo) / 2;
                 let mut trial = counts.clone();
                 trial[g] = mid as u32;
-                let s = r.run(&trial)?;
-                if r.meets(&s) {
+                if r.holds(&trial)? {
                     hi = mid;
                 } else {
                     lo = mid;

@@ -395,3 +395,69 @@ fn a_group_the_rest_of_the_desk_covers_needs_none() {
     assert_eq!(s["one_fewer"][0]["count"], count - 1, "{s}");
     assert_eq!(s["one_fewer"][0]["targets"][0]["holds"], false, "{s}");
 }
+
+/// A group of none must not meet the targets by leaving nobody on shift: the team's chats then
+/// get the after-hours reply, which no target counts. (The first search that tried 0 answered
+/// "evening 0" here, with every afternoon chat turned away and the targets at 100%.)
+#[test]
+fn a_group_of_none_may_not_turn_chats_away() {
+    let desk = r#"
+[simulation]
+duration = "8h"
+start = "mon 08:00"
+seed = 3
+replications = 3
+[[teams]]
+name = "t"
+[[agents]]
+name = "day"
+count = 10
+teams = ["t"]
+shift = "08:00-12:00"
+[[agents]]
+name = "evening"
+count = 1
+teams = ["t"]
+shift = "12:00-16:00"
+[[traffic]]
+name = "web"
+rate = "3/h"
+handle_time = { dist = "exponential", mean = "5m" }
+patience = { dist = "exponential", mean = "10m" }
+[[rules]]
+name = "r"
+route = [{ team = "t" }]
+"#;
+    let target = ["--target", "sl(20s) >= 0.7", "--vary", "evening"];
+    let s = json(
+        &staff(desk, &[&target[..], &["--format", "json"]].concat())
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(s["groups"][0]["count"], 1, "{s}");
+    // None would meet the target, and the answer says why it is not taken.
+    assert_eq!(s["one_fewer"][0]["count"], 0, "{s}");
+    assert_eq!(s["one_fewer"][0]["targets"][0]["holds"], true, "{s}");
+    let warned = s["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .starts_with("evening = 0 meets the targets only by turning chats away")
+    });
+    assert!(warned, "{s}");
+    // Per interval: the morning's intervals need no evening agent (the day shift is on), the
+    // afternoon's need one.
+    let r = json(
+        &staff(
+            desk,
+            &[&target[..], &["--per-interval", "60m", "--format", "json"]].concat(),
+        )
+        .success()
+        .get_output()
+        .stdout,
+    );
+    let agents: Vec<u64> = (r["intervals"].as_array().unwrap().iter())
+        .map(|i| i["agents"][0].as_u64().unwrap())
+        .collect();
+    assert_eq!(agents, [0, 0, 0, 0, 1, 1, 1, 1], "{r}");
+}

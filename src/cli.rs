@@ -1241,6 +1241,12 @@ fn staff(args: &StaffArgs) -> Result<u8> {
             CompareFormat::Json => report::json(&need),
             CompareFormat::Csv => report::staff::requirement_csv(&need),
         })?;
+        if !args.runs.quiet && args.format != CompareFormat::Table && !need.warnings.is_empty() {
+            note(format_args!(
+                "{}",
+                report::warning_lines(&need.warnings).trim_end()
+            ));
+        }
         return Ok(EXIT_SUCCESS);
     }
     if args.format == CompareFormat::Csv {

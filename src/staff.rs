@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::experiment::{self, RunOptions, Summary};
-use crate::model::{Model, TICKS_PER_SEC, WEEK, WeekTime};
+use crate::model::{Model, TICKS_PER_SEC, Traffic, WEEK, WeekTime};
 use crate::scenario::{AgentWindows, Overrides, Source, limits};
 use crate::sweep::Stop;
 use crate::target::{Metric, Op, Target, service_level_threshold};
@@ -297,6 +297,9 @@ pub struct Requirement {
     pub agent_hours: Vec<f64>,
     /// Staffings simulated.
     pub runs: u32,
+    /// What the curve cannot see: the load changing inside its intervals.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Measured length of each interval's stationary run when `--duration` is not given.
@@ -434,8 +437,10 @@ pub fn interval_needs(
             continue;
         }
         let estimate = estimate(&unit, &q.targets, &per_group, (load, slots));
+        let (at, scale) = freeze(&unit, w, len);
         let frozen = Overrides {
-            stationary_at: Some(w),
+            stationary_at: Some(at),
+            scale: stationary.scale.iter().cloned().chain(scale).collect(),
             ..stationary.clone()
         };
         let mut runner = Runner::new(source, q, frozen, format!("{start}: "), step, stop);
@@ -458,6 +463,76 @@ pub fn interval_needs(
         intervals,
         runs,
     })
+}
+
+/// A stream's offered work at a moment of the week, relative to its `rate`: the profile's
+/// multiplier times the seconds a chat holds a slot (handling, at the handle-time scale of that
+/// moment, and after-chat work).
+fn work_at(t: &Traffic, week_time: u64) -> f64 {
+    let scale = t
+        .handle_scale
+        .as_ref()
+        .map_or(1.0, |s| s.segment(week_time).0);
+    let wrap = t.wrap_up.as_ref().map_or(0.0, |w| w.mean_secs);
+    t.profile.segment(week_time).0 * (t.handle_time.mean_secs * scale + wrap)
+}
+
+/// The moments in `[w, w + len)` where some stream's work changes, `w` first.
+fn changes_in(unit: &Model, w: u64, len: u64) -> Vec<u64> {
+    let mut at = vec![w];
+    for t in &unit.traffic {
+        let mut x = w;
+        while x < w + len {
+            let profile = t.profile.segment(x % WEEK).1;
+            let handle = t
+                .handle_scale
+                .as_ref()
+                .map_or(u64::MAX, |s| s.segment(x % WEEK).1);
+            x = x.saturating_add(profile.min(handle).max(1));
+            if x < w + len {
+                at.push(x);
+            }
+        }
+    }
+    at.sort_unstable();
+    at.dedup();
+    at
+}
+
+/// How an interval `[w, w + len)` is run stationary at its mean load (SIPP staffs each period
+/// for its average): the moment the clock is frozen at, and a multiplier of each stream's
+/// volume there that makes its offered load the interval's mean. The moment is the interval's
+/// start, or the first change inside it at which every stream with work in the interval has
+/// some (a forecast that starts at 08:15, read in hours from 08:00). Frozen at its start alone,
+/// an interval was sized on its first minute's rate: 1 agent for an hour of 7.6 erlangs whose
+/// first quarter was nearly empty. Replayed streams keep their log's volume.
+fn freeze(unit: &Model, w: u64, len: u64) -> (u64, Vec<(f64, Option<String>)>) {
+    let points = changes_in(unit, w, len);
+    let mean = |t: &Traffic| {
+        let mut sum = 0.0;
+        for (k, &x) in points.iter().enumerate() {
+            let until = points.get(k + 1).copied().unwrap_or(w + len);
+            sum += work_at(t, x % WEEK) * (until - x) as f64;
+        }
+        sum / len as f64
+    };
+    let streams: Vec<(&Traffic, f64)> = (unit.traffic.iter())
+        .filter(|t| t.replay.is_none())
+        .map(|t| (t, mean(t)))
+        .collect();
+    let at = points
+        .iter()
+        .copied()
+        .find(|&x| (streams.iter()).all(|&(t, m)| m <= 0.0 || work_at(t, x % WEEK) > 0.0))
+        .unwrap_or(w);
+    let scale = streams
+        .iter()
+        .filter_map(|&(t, m)| {
+            let now = work_at(t, at % WEEK);
+            (now > 0.0 && m != now).then(|| (m / now, Some(t.name.clone())))
+        })
+        .collect();
+    (at % WEEK, scale)
 }
 
 /// The whole run with the curve of `needs` (every interval of the window) as the varied
@@ -510,6 +585,37 @@ pub fn check_curve(
     })?;
     let check = simulate(&model, q.threads, stop)?;
     let hours = len as f64 / 3_600.0 / TICKS_PER_SEC as f64;
+    let mut warnings = Vec::new();
+    // Each interval is staffed for its mean load: where the load changes inside it, its busier
+    // part is short.
+    let uneven: Vec<(u64, f64, f64)> = (0..count)
+        .filter_map(|k| {
+            let w = (first + k * len) % WEEK;
+            let load = |x: u64| -> f64 {
+                (model.traffic.iter())
+                    .filter(|t| t.replay.is_none())
+                    .map(|t| t.rate * work_at(t, x % WEEK))
+                    .sum()
+            };
+            let loads: Vec<f64> = changes_in(&model, w, len).into_iter().map(load).collect();
+            let (lo, hi) = loads.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &l| {
+                (lo.min(l), hi.max(l))
+            });
+            (hi > lo * 1.001).then_some((w, lo, hi))
+        })
+        .collect();
+    if let Some(&(w, lo, hi)) = uneven.first() {
+        let shorter = if len > 15 * 60 * TICKS_PER_SEC {
+            "; a shorter --per-interval (15m) follows it"
+        } else {
+            ""
+        };
+        warnings.push(format!(
+            "the offered load changes inside {} of the {count} intervals (first {}: from {lo:.2} to {hi:.2} erlangs); each interval is staffed for its mean load, which leaves its busier part short{shorter}",
+            uneven.len(),
+            WeekTime(w)
+        ));
+    }
     Ok(Requirement {
         scenario: check.scenario.clone(),
         seed: check.seed,
@@ -522,6 +628,7 @@ pub fn check_curve(
         intervals,
         check: q.targets.iter().map(|t| target_value(t, &check)).collect(),
         runs: runs + 1,
+        warnings,
     })
 }
 

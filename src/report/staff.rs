@@ -140,6 +140,10 @@ pub fn requirement_table(r: &Requirement) -> String {
     ]];
     target_rows(&r.check, &mut rows, "whole run");
     out.push_str(&layout(&rows));
+    if !r.warnings.is_empty() {
+        out.push('\n');
+        out.push_str(&super::warning_lines(&r.warnings));
+    }
     out
 }
 

@@ -461,3 +461,72 @@ route = [{ team = "t" }]
         .collect();
     assert_eq!(agents, [0, 0, 0, 0, 1, 1, 1, 1], "{r}");
 }
+
+/// An interval is staffed for its mean load, as its `load` column says (SIPP), however the rate
+/// moves inside it, and the answer warns that its busier part is then short. (Each interval was
+/// run at the rate of its first minute: here 2 erlangs, for hours of 8.)
+#[test]
+fn an_interval_is_staffed_for_its_mean_load() {
+    let desk = DAY
+        .replace("duration = \"10h\"", "duration = \"2h\"")
+        .replace(
+            r#"profile = { "08:00" = 0.3, "09:00" = 0.8, "10:00" = 1.0, "12:00" = 1.4, "13:00" = 0.9, "15:30" = 0.45, "17:00" = 0 }"#,
+            r#"profile = { "08:00" = 0.2, "08:15" = 1.0, "09:00" = 0.2, "09:15" = 1.0 }"#,
+        );
+    assert_ne!(desk, DAY);
+    let args = [
+        "--target",
+        "sl(20s) >= 0.8",
+        "--vary",
+        "a",
+        "--per-interval",
+        "60m",
+    ];
+    let r = json(
+        &staff(&desk, &[&args[..], &["--format", "json"]].concat())
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let want = erlang_c_agents(8.0, 20.0, 0.8);
+    for i in r["intervals"].as_array().unwrap() {
+        assert!((i["load"].as_f64().unwrap() - 8.0).abs() < 1e-9, "{i}");
+        let got = i["agents"][0].as_u64().unwrap() as u32;
+        assert!(got.abs_diff(want) <= 1, "8 erlangs need {want}: {i}");
+    }
+    let w = r["warnings"][0].as_str().unwrap();
+    assert!(
+        w.starts_with("the offered load changes inside 2 of the 2 intervals (first mon 08:00: from 2.00 to 10.00 erlangs)"),
+        "{w}"
+    );
+    // A stream that starts inside the interval: run from its first quarter, at three quarters
+    // of its rate there.
+    let late = desk.replace(
+        r#"profile = { "08:00" = 0.2, "08:15" = 1.0, "09:00" = 0.2, "09:15" = 1.0 }"#,
+        r#"profile = { "08:00" = 0.0, "08:15" = 1.0 }"#,
+    );
+    let r = json(
+        &staff(&late, &[&args[..], &["--format", "json"]].concat())
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let first = &r["intervals"][0];
+    assert!(
+        (first["load"].as_f64().unwrap() - 7.5).abs() < 1e-9,
+        "{first}"
+    );
+    let (got, want) = (
+        first["agents"][0].as_u64().unwrap() as u32,
+        erlang_c_agents(7.5, 20.0, 0.8),
+    );
+    assert!(got.abs_diff(want) <= 1, "7.5 erlangs need {want}: {first}");
+    // In quarter-hours, nothing changes inside an interval: no warning.
+    let r = json(
+        &staff(&desk, &[&args[..5], &["15m", "--format", "json"]].concat())
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(r["warnings"], serde_json::json!([]), "{r}");
+}

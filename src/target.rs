@@ -107,6 +107,24 @@ impl FromStr for Target {
                 (scope, m)
             }
         };
+        // staff and stress search on the figure's side that more agents reach: a target the
+        // other way round (a slip of < for >) was met by none, or by no number of agents.
+        match (metric, op) {
+            (Metric::ServiceLevel(_), Op::AtMost) => {
+                return Err(bad(
+                    "a service level target is a floor (>=): staff and stress search for the fewest agents or the most load that keep it",
+                ));
+            }
+            (
+                Metric::Abandon | Metric::WaitMean | Metric::WaitP90 | Metric::WaitP95,
+                Op::AtLeast,
+            ) => {
+                return Err(bad(
+                    "abandonment and wait targets are ceilings (<=): staff and stress search for the fewest agents or the most load that keep them",
+                ));
+            }
+            _ => {}
+        }
         let right = right.trim();
         let limit = if metric.is_share() {
             let (num, scale) = match right.strip_suffix('%') {
@@ -260,6 +278,10 @@ mod tests {
             "sl(20s) >= 1.5",
             "wait.p90 <= soon",
             ".abandon <= 0.1",
+            // The wrong way round: more agents cannot reach them.
+            "sl(20s) <= 0.8",
+            "abandon >= 5%",
+            "support.wait.mean >= 30s",
         ] {
             assert!(bad.parse::<Target>().is_err(), "{bad}");
         }

@@ -206,6 +206,11 @@ impl Compiler<'_> {
             }
             let volume = match cell(c_volume).parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => v,
+                // `inf` and `NaN` parse as numbers, but no count of chats is either.
+                Ok(v) if !v.is_finite() => {
+                    fail(self, "volume is not a number of chats".into());
+                    return None;
+                }
                 Ok(_) => {
                     fail(
                         self,
@@ -381,6 +386,23 @@ mod tests {
         let got = forecast_problems("\r\n\r\nstart,volume\r\nmon 08:00,3\r\nmon 09:00,x\r\n");
         assert!(
             got[0].ends_with("f.csv:5: volume is not a number of chats"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_volume_that_is_no_count_is_named_so() {
+        // `inf` had been refused as below 0.
+        for v in ["inf", "-inf", "NaN"] {
+            let got = forecast_problems(format!("start,volume\nmon 08:00,{v}\n"));
+            assert!(
+                got[0].ends_with("f.csv:2: volume is not a number of chats"),
+                "{v}: {got:?}"
+            );
+        }
+        let got = forecast_problems("start,volume\nmon 08:00,-1\n");
+        assert!(
+            got[0].ends_with("f.csv:2: volume must be 0 or more, got \"-1\""),
             "{got:?}"
         );
     }

@@ -144,6 +144,27 @@ fn refuse_foreign(dir: &Path) -> Result<()> {
     )))
 }
 
+/// Refuses a DIR that is read-only (no write bit at all, whoever runs) or that this user may
+/// not write. The swap itself only needs the parent to be writable, so such a folder was
+/// replaced with exit 0, and its old set, which could not be removed from it, was left beside it
+/// in a hidden folder at every run.
+fn refuse_read_only(dir: &Path) -> Result<()> {
+    let read_only = fs::metadata(dir).is_ok_and(|m| m.permissions().readonly());
+    if read_only || rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).is_err() {
+        return Err(Error::Write {
+            path: dir.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "the folder is read-only{}; a run replaces the files in it, so make it writable or give another folder",
+                    if read_only { "" } else { " to you" }
+                ),
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl OutDir {
     /// Claims `dir` for a run: see the module's lifecycle.
     pub fn claim(dir: &Path) -> Result<OutDir> {
@@ -193,6 +214,7 @@ impl OutDir {
                 source,
             },
         })?;
+        refuse_read_only(dir)?;
         let parent = match dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),

@@ -206,6 +206,48 @@ fn unwritable_out_dir_fails_with_exit_3_and_no_panic() {
     );
 }
 
+/// A read-only output folder is refused before the run, whoever runs it (root included): the
+/// swap needs only its parent to be writable, so it was replaced with exit 0, and its old set,
+/// which could not be removed from it, was left beside it in a hidden folder at every run.
+#[cfg(unix)]
+#[test]
+fn a_read_only_out_dir_is_refused_and_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    routesim()
+        .args(["run", "scenarios/support-desk.toml", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let before = std::fs::read(out.join("summary.json")).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let err = routesim()
+        .args([
+            "run",
+            "scenarios/support-desk.toml",
+            "--quiet",
+            "--seed",
+            "9",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(3)
+        .get_output()
+        .stderr
+        .clone();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("the folder is read-only;"), "{err}");
+    assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["res"]);
+}
+
 #[test]
 fn usage_errors_exit_2() {
     routesim().args(["run"]).assert().code(2);

@@ -826,10 +826,45 @@ fn search(
             counts[g] = hi as u32;
             below[g] = -1;
         }
-        if counts == before {
+        if counts != before {
+            continue;
+        }
+        // Shrinking each group in turn keeps the split it started from: with two groups alike
+        // but for cost it answered 6 cheap and 3 dear where 9 cheap hold at half the cost. So
+        // with --minimize cost, an agent of a dearer group is traded for one of a cheaper group
+        // while the targets hold, dearest for cheapest first, and the groups shrink again after
+        // each trade. (A local search: the cheapest staffing it reaches, not a proven one.)
+        if r.q.minimize != Minimize::Cost || !trade(r, &mut counts, per_group, cap, &by)? {
             return Ok(counts);
         }
     }
+}
+
+/// One trade of [`search`] with --minimize cost: an agent of the dearest group that has one
+/// for an agent of the cheapest group that is cheaper and below `cap`, the first pair, in that
+/// order, whose staffing holds. False when none does.
+fn trade(
+    r: &mut Runner<'_>,
+    counts: &mut Vec<u32>,
+    per_group: &[(f64, u32)],
+    cap: u32,
+    dearest_first: &[usize],
+) -> Result<bool> {
+    for &g in dearest_first {
+        for &h in dearest_first.iter().rev() {
+            if per_group[h].0 >= per_group[g].0 || counts[g] == 0 || counts[h] >= cap {
+                continue;
+            }
+            let mut trial = counts.clone();
+            trial[g] -= 1;
+            trial[h] += 1;
+            if r.holds(&trial)? {
+                *counts = trial;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 pub(crate) fn target_value(t: &Target, s: &Summary) -> TargetValue {

@@ -530,3 +530,35 @@ fn an_interval_is_staffed_for_its_mean_load() {
     );
     assert_eq!(r["warnings"], serde_json::json!([]), "{r}");
 }
+
+/// With `--minimize cost`, a dearer agent is traded for a cheaper one while the targets hold:
+/// two groups alike but for cost end with none of the dear one and as many cheap agents as
+/// Erlang C needs. (The search kept its starting split: 6 cheap and 3 dear, twice the cost.)
+#[test]
+fn minimize_cost_trades_dear_agents_for_cheap_ones() {
+    let desk = mmc(8.5).replace(
+        "[[agents]]\nname = \"a\"\ncount = 1\nteams = [\"q\"]",
+        "[[agents]]\nname = \"cheap\"\ncount = 1\nteams = [\"q\"]\ncost = 10\n\
+         [[agents]]\nname = \"dear\"\ncount = 1\nteams = [\"q\"]\ncost = 40",
+    );
+    assert!(desk.contains("dear"));
+    let args = [
+        "--target",
+        "sl(20s) >= 0.8",
+        "--vary",
+        "cheap",
+        "--vary",
+        "dear",
+        "--minimize",
+        "cost",
+        "--format",
+        "json",
+    ];
+    let s = json(&staff(&desk, &args).success().get_output().stdout);
+    assert_eq!(s["groups"][1]["name"], "dear", "{s}");
+    assert_eq!(s["groups"][1]["count"], 0, "{s}");
+    let cheap = s["groups"][0]["count"].as_u64().unwrap() as u32;
+    let want = erlang_c_agents(8.5, 20.0, 0.8);
+    assert!(cheap.abs_diff(want) <= 1, "Erlang C needs {want}: {s}");
+    assert_eq!(s["targets"][0]["holds"], true, "{s}");
+}

@@ -252,7 +252,7 @@ pub fn staff(
                 count,
             })
             .collect(),
-        staffing_cost: answer.figures.agents.iter().map(|a| a.staffing_cost).sum(),
+        staffing_cost: cost(&answer),
         targets: values(&answer),
         one_fewer,
         runs: runner.order,
@@ -389,6 +389,14 @@ pub fn interval_needs(
             "{count} intervals: use longer intervals or a shorter run"
         )));
     }
+    // A replayed log's chats come at their logged times whatever the clock: no interval's
+    // stationary run would hold that interval's load (it replays hours of the log).
+    if let Some(t) = unit.traffic.iter().find(|t| t.replay.is_some()) {
+        return Err(Error::Usage(format!(
+            "--per-interval: traffic \"{}\" is replayed from a log, whose chats arrive at their logged times, so no interval can be run stationary at its own load; leave out --per-interval (the whole run is sized on the log), or give the stream a forecast",
+            t.name
+        )));
+    }
     let quarters = crate::lint::staffing(&unit);
     let quarter = 15 * 60 * TICKS_PER_SEC;
     let at = |w: u64| {
@@ -437,7 +445,12 @@ pub fn interval_needs(
             continue;
         }
         let estimate = estimate(&unit, &q.targets, &per_group, (load, slots));
-        let (at, scale) = freeze(&unit, w, len);
+        let (at, scale) = freeze(&unit, w, len).map_err(|streams| {
+            Error::Usage(format!(
+                "{start}: the traffic streams {} have chats at no moment in common inside the interval, so no stationary run can hold its mean load; use a shorter --per-interval",
+                streams.join(", ")
+            ))
+        })?;
         let frozen = Overrides {
             stationary_at: Some(at),
             scale: stationary.scale.iter().cloned().chain(scale).collect(),
@@ -464,6 +477,10 @@ pub fn interval_needs(
         runs,
     })
 }
+
+/// Where an interval's stationary run freezes the clock (ticks since Monday 00:00), and the
+/// multiplier of each stream's volume there (`--scale`'s form).
+type Frozen = (u64, Vec<(f64, Option<String>)>);
 
 /// A stream's offered work at a moment of the week, relative to its `rate`: the profile's
 /// multiplier times the seconds a chat holds a slot (handling, at the handle-time scale of that
@@ -505,8 +522,10 @@ fn changes_in(unit: &Model, w: u64, len: u64) -> Vec<u64> {
 /// start, or the first change inside it at which every stream with work in the interval has
 /// some (a forecast that starts at 08:15, read in hours from 08:00). Frozen at its start alone,
 /// an interval was sized on its first minute's rate: 1 agent for an hour of 7.6 erlangs whose
-/// first quarter was nearly empty. Replayed streams keep their log's volume.
-fn freeze(unit: &Model, w: u64, len: u64) -> (u64, Vec<(f64, Option<String>)>) {
+/// first quarter was nearly empty. `Err` with the streams' names when no moment has them all
+/// (one stops before the other starts): frozen anywhere, the run would lack some of them, and
+/// an hour of two channels that take turns got half its agents.
+fn freeze(unit: &Model, w: u64, len: u64) -> Result<Frozen, Vec<String>> {
     let points = changes_in(unit, w, len);
     let mean = |t: &Traffic| {
         let mut sum = 0.0;
@@ -520,11 +539,16 @@ fn freeze(unit: &Model, w: u64, len: u64) -> (u64, Vec<(f64, Option<String>)>) {
         .filter(|t| t.replay.is_none())
         .map(|t| (t, mean(t)))
         .collect();
-    let at = points
+    let Some(at) = points
         .iter()
         .copied()
         .find(|&x| (streams.iter()).all(|&(t, m)| m <= 0.0 || work_at(t, x % WEEK) > 0.0))
-        .unwrap_or(w);
+    else {
+        return Err((streams.iter())
+            .filter(|&&(_, m)| m > 0.0)
+            .map(|(t, _)| format!("\"{}\"", t.name))
+            .collect());
+    };
     let scale = streams
         .iter()
         .filter_map(|&(t, m)| {
@@ -532,7 +556,7 @@ fn freeze(unit: &Model, w: u64, len: u64) -> (u64, Vec<(f64, Option<String>)>) {
             (now > 0.0 && m != now).then(|| (m / now, Some(t.name.clone())))
         })
         .collect();
-    (at % WEEK, scale)
+    Ok((at % WEEK, scale))
 }
 
 /// The whole run with the curve of `needs` (every interval of the window) as the varied
@@ -831,34 +855,41 @@ fn search(
         }
         // Shrinking each group in turn keeps the split it started from: with two groups alike
         // but for cost it answered 6 cheap and 3 dear where 9 cheap hold at half the cost. So
-        // with --minimize cost, an agent of a dearer group is traded for one of a cheaper group
-        // while the targets hold, dearest for cheapest first, and the groups shrink again after
-        // each trade. (A local search: the cheapest staffing it reaches, not a proven one.)
-        if r.q.minimize != Minimize::Cost || !trade(r, &mut counts, per_group, cap, &by)? {
+        // with --minimize cost, an agent of one group is traded for one of another while the
+        // targets hold and the staffing cost falls, and the groups shrink again after each
+        // trade. (A local search: the cheapest staffing it reaches, not a proven one.)
+        if r.q.minimize != Minimize::Cost || !trade(r, &mut counts, cap, &by)? {
             return Ok(counts);
         }
     }
 }
 
-/// One trade of [`search`] with --minimize cost: an agent of the dearest group that has one
-/// for an agent of the cheapest group that is cheaper and below `cap`, the first pair, in that
-/// order, whose staffing holds. False when none does.
+/// The staffing cost a run reports: every agent's cost for its hours on shift.
+fn cost(s: &Summary) -> f64 {
+    s.figures.agents.iter().map(|a| a.staffing_cost).sum()
+}
+
+/// One trade of [`search`] with --minimize cost: an agent of one group for an agent of
+/// another below `cap`, trying the dearest by the hour first for the cheapest, the first pair
+/// whose staffing holds at a lower staffing cost. False when none does.
 fn trade(
     r: &mut Runner<'_>,
     counts: &mut Vec<u32>,
-    per_group: &[(f64, u32)],
     cap: u32,
     dearest_first: &[usize],
 ) -> Result<bool> {
     for &g in dearest_first {
         for &h in dearest_first.iter().rev() {
-            if per_group[h].0 >= per_group[g].0 || counts[g] == 0 || counts[h] >= cap {
+            if g == h || counts[g] == 0 || counts[h] >= cap {
                 continue;
             }
             let mut trial = counts.clone();
             trial[g] -= 1;
             trial[h] += 1;
-            if r.holds(&trial)? {
+            // Dearer by the hour is not dearer in all: a group on shift all day at 30 costs
+            // more than one on shift half the day at 50. The trade must lower the cost the
+            // answer reports.
+            if r.holds(&trial)? && cost(&r.run(&trial)?) < cost(&r.run(counts)?) {
                 *counts = trial;
                 return Ok(true);
             }

@@ -562,3 +562,105 @@ fn minimize_cost_trades_dear_agents_for_cheap_ones() {
     assert!(cheap.abs_diff(want) <= 1, "Erlang C needs {want}: {s}");
     assert_eq!(s["targets"][0]["holds"], true, "{s}");
 }
+
+/// Trades are judged by the staffing cost the answer reports (the hourly cost times the hours
+/// on shift), not by the hourly cost alone: a part-day group at 50 an hour costs less than a
+/// group on shift all day at 30. (Trading by the hour gave 840 where --minimize agents gave
+/// 780, and all part-day agents give 700.)
+#[test]
+fn minimize_cost_goes_by_the_cost_reported() {
+    let desk = r#"
+[simulation]
+duration = "4h"
+warmup = "30m"
+seed = 3
+replications = 4
+start = "mon 08:00"
+[[teams]]
+name = "t"
+[[agents]]
+name = "short"
+count = 6
+teams = ["t"]
+cost = 50.0
+shift = "07:30-10:00"
+[[agents]]
+name = "allday"
+count = 6
+teams = ["t"]
+cost = 30.0
+[[traffic]]
+name = "web"
+rate = "5/min"
+profile = { "00:00" = 0.0, "07:30" = 1.0, "10:00" = 0.0 }
+handle_time = { dist = "exponential", mean = "1m" }
+[[rules]]
+name = "r"
+route = [{ team = "t" }]
+"#;
+    let cost = |minimize: &str| {
+        let args = [
+            "--target",
+            "sl(20s) >= 0.8",
+            "--vary",
+            "short",
+            "--vary",
+            "allday",
+            "--minimize",
+            minimize,
+            "--format",
+            "json",
+        ];
+        let s = json(&staff(desk, &args).success().get_output().stdout);
+        assert_eq!(s["targets"][0]["holds"], true, "{s}");
+        s["staffing_cost"].as_f64().unwrap()
+    };
+    let (by_cost, by_agents) = (cost("cost"), cost("agents"));
+    assert!(by_cost < by_agents, "{by_cost} against {by_agents}");
+}
+
+/// `--per-interval` cannot size an interval whose streams never have chats at one moment (two
+/// channels taking turns inside it: frozen anywhere, a stationary run lacks one of them, and it
+/// had got half its agents), nor a desk with a replayed stream (whose chats come at their
+/// logged times whatever the clock): both are usage errors that say what to do.
+#[test]
+fn per_interval_refuses_what_no_stationary_run_can_hold() {
+    let desk = DAY.replace(
+        r#"profile = { "08:00" = 0.3, "09:00" = 0.8, "10:00" = 1.0, "12:00" = 1.4, "13:00" = 0.9, "15:30" = 0.45, "17:00" = 0 }"#,
+        r#"profile = { "00:00" = 0.0, "08:00" = 1.0, "08:15" = 0.0 }
+handle_time = { dist = "exponential", mean = 60 }
+[[traffic]]
+name = "wa"
+rate = "10/min"
+profile = { "00:00" = 0.0, "08:15" = 1.0, "08:30" = 0.0 }"#,
+    );
+    assert_ne!(desk, DAY);
+    let err = staff(&desk, &DAY_CURVE).code(2).get_output().stderr.clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("mon 08:00: the traffic streams \"t\", \"wa\" have chats at no moment in common inside the interval"),
+        "{err}"
+    );
+    // In quarter-hours each interval has one stream: sized.
+    staff(&desk, &[&DAY_CURVE[..5], &["15m"]].concat()).success();
+    let err = routesim()
+        .args(["staff", "scenarios/replay-tuesday.toml", "--quiet"])
+        .args([
+            "--target",
+            "sl(20s) >= 0.8",
+            "--vary",
+            "early",
+            "--per-interval",
+            "60m",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("is replayed from a log, whose chats arrive at their logged times"),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::Compiler;
 use crate::scenario::NotUtf8;
+use crate::scenario::replay_log;
 use crate::scenario::{content_hash, read_data_file};
 
 impl Compiler<'_> {
@@ -38,24 +39,24 @@ pub(super) fn ragged(found: usize, expected: usize, against: &str) -> String {
     )
 }
 
-/// The lines that the rows of a data file start on, asked in the order they are read. csv's
-/// own count is where the reader stood before it passed the end of the row above, so a row after
-/// a blank line, and every row of a file with CRLF ends (as Windows tools write them), was named
-/// by a line above its own. Counted from the row's byte offset instead, past the line ends
-/// there, and only over the bytes since the row before.
+/// The lines that the rows of a data file start on, asked in the order they are read: the
+/// replayed logs' counter ([`replay_log::Lines`]), run over the whole text at once (a data
+/// file is read whole). csv's own count is where the reader stood before it passed the end of
+/// the row above, so a row after a blank line, and every row of a file with CRLF ends (as
+/// Windows tools write them), was named by a line above its own.
 pub(super) struct Lines<'a> {
-    text: &'a [u8],
-    /// The byte offset and line where the last row asked about starts.
-    at: (usize, u64),
+    counted: replay_log::Lines<&'a [u8]>,
+    /// The line of the last row asked about.
+    last: u64,
 }
 
 impl<'a> Lines<'a> {
     /// Lines in `text`, the whole file.
     pub(super) fn new(text: &'a str) -> Self {
-        Lines {
-            text: text.as_bytes(),
-            at: (0, 1),
-        }
+        let mut counted = replay_log::Lines::new(text.as_bytes());
+        // Reading from memory cannot fail.
+        let _ = std::io::copy(&mut counted, &mut std::io::sink());
+        Lines { counted, last: 1 }
     }
 
     /// The line a row read (or the CSV error met instead) starts on.
@@ -77,19 +78,10 @@ impl<'a> Lines<'a> {
 
     /// The line of the row (or CSV error) at `pos`; without a position, the last row's.
     fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
-        let Some(pos) = pos else {
-            return self.at.1;
-        };
-        let mut start = (pos.byte() as usize).clamp(self.at.0, self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
+        if let Some(line) = self.counted.of(pos) {
+            self.last = line;
         }
-        let ends = self.text[self.at.0..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.at = (start, self.at.1 + ends as u64);
-        self.at.1
+        self.last
     }
 }
 

@@ -702,8 +702,9 @@ impl<'a> Runner<'a> {
     /// answered nor abandoned), so an evening left empty would meet every target.
     fn holds(&mut self, counts: &[u32]) -> Result<bool> {
         let s = self.run(counts)?;
-        if !self.meets(&s) || counts.iter().all(|&n| n > 0) {
-            return Ok(self.meets(&s));
+        let meets = self.meets(&s);
+        if !meets || counts.iter().all(|&n| n > 0) {
+            return Ok(meets);
         }
         let one: Vec<u32> = counts.iter().map(|&n| n.max(1)).collect();
         let with_one = self.run(&one)?;

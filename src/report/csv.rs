@@ -351,27 +351,64 @@ const OUTCOME_WIDTH: usize = 16;
 /// `memcpy`. The row's buffer and every source keep this much room past their ends.
 const COPY: usize = 16;
 
-/// Writes `n`'s decimal digits into `buf` to end just before `end` (at least 20, the most
-/// digits a `u64` has), and returns how many there are.
+/// `10^k` at `k`, for every power a `u64` holds.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// How many decimal digits `n` has (one for 0): `log10` from the bit length (1233 / 4096 is
+/// just above log10(2)), one less when `n` is below that power of ten.
 #[inline(always)]
-fn digits_before(buf: &mut [u8; 40], end: usize, mut n: u64) -> usize {
-    let mut i = end;
+fn digit_count(n: u64) -> usize {
+    let n = n | 1; // the same count, and a bit length of at least one
+    let t = ((64 - n.leading_zeros() as usize) * 1233) >> 12;
+    t + 1 - usize::from(n < POW10[t])
+}
+
+/// Writes `n`'s `len` decimal digits (its [`digit_count`]) at the front of `out`, two at a
+/// time from the last.
+#[inline(always)]
+fn put_digits(out: &mut [u8], mut n: u64, len: usize) {
+    let mut i = len;
     while n >= 100 {
         let d = (n % 100) as usize * 2;
         n /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        out[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
     }
     if n >= 10 {
         let d = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        out[i - 2..i].copy_from_slice(&PAIRS[d..d + 2]);
     } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
+        out[i - 1] = b'0' + n as u8;
     }
-    end - i
 }
+
+/// The eight decimal digits of `n < 10^8`, leading zeros included, as byte values 0 to 9,
+/// the first digit in the lowest byte (where it lies in memory, read little-endian). Computed
+/// in the lanes of one word: the two halves of four digits, then their four pairs, then the
+/// eight digits, each split by a multiply and a shift (`x * 5243 >> 19` is `x / 100` below
+/// 43,699, `x * 103 >> 10` is `x / 10` below 179), so a number costs the same dozen
+/// instructions whatever its length, where dividing by 100 in a loop was a chain as long as
+/// its digits.
+#[inline(always)]
+fn eight_digits(n: u64) -> u64 {
+    debug_assert!(n < 100_000_000);
+    let halves = (n / 10_000) | ((n % 10_000) << 32);
+    let hundreds = ((halves * 5243) >> 19) & 0x0000_007F_0000_007F;
+    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let tens = ((pairs * 103) >> 10) & 0x000F_000F_000F_000F;
+    tens | (pairs - tens * 10) << 8
+}
+
+/// Added to [`eight_digits`], makes them characters.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
 
 /// Two decimal digits per entry, "00" to "99".
 const PAIRS: &[u8; 200] = b"\
@@ -417,20 +454,46 @@ impl Row<'_> {
         }
     }
 
-    /// Appends `n` in decimal.
+    /// Appends `n`'s digits. Below 10^8 (nearly every number a row holds) the eight digits
+    /// are made at once, shifted to drop the leading zeros and stored as one word, and the
+    /// cursor moves by the digits' count; the bytes stored past them are overwritten by what
+    /// comes next (the row keeps room for a word past any field).
+    #[inline(always)]
+    fn digits(&mut self, n: u64) {
+        let len = digit_count(n);
+        if n < 100_000_000 {
+            let text = (eight_digits(n) | ZEROS) >> (8 * (8 - len));
+            self.out[self.at..self.at + 8].copy_from_slice(&text.to_le_bytes());
+        } else {
+            put_digits(&mut self.out[self.at..self.at + len], n, len);
+        }
+        self.at += len;
+    }
+
+    /// Appends `n` in decimal; most of a row's numbers are single digits (the replication,
+    /// checks, transfers, attempt), two stores with the separator.
     #[inline(always)]
     fn int(&mut self, n: impl Into<u64>, sep: u8) {
-        let mut buf = [0u8; 40];
-        let len = digits_before(&mut buf, 20, n.into());
-        self.field((&buf[20 - len..], len), sep);
+        let n = n.into();
+        if n < 10 {
+            let out = &mut self.out[self.at..self.at + 2];
+            out[0] = b'0' + n as u8;
+            out[1] = sep;
+            self.at += 2;
+            return;
+        }
+        self.digits(n);
+        self.byte(sep);
     }
 
     /// Appends `t` in seconds, byte for byte as `t.as_secs_f64().to_string()` prints it (`0`,
     /// `1.5`, `0.000001`) but from the integer ticks. `as_secs_f64` rounds ticks / 10^6
     /// correctly, and any two decimals of at most 15 significant digits are different
     /// doubles, so the shortest text that reads back as that double is the decimal itself,
-    /// trailing zeros dropped. Inlined in every field that writes it (its call was a fifth of
-    /// the row's instructions); a time past `EXACT_BELOW` is a call away.
+    /// trailing zeros dropped: the whole seconds, then (unless the fraction is 0) the point
+    /// and the fraction's six digits but its trailing zeros, which are the word's high zero
+    /// bytes. Inlined in every field that writes it (its call was a fifth of the row's
+    /// instructions); a time past `EXACT_BELOW` is a call away.
     #[inline(always)]
     fn secs(&mut self, t: SimTime, sep: u8) {
         const _: () = assert!(TICKS_PER_SEC == 1_000_000);
@@ -438,31 +501,20 @@ impl Row<'_> {
             self.long_secs(t, sep);
             return;
         }
-        // Laid out in `buf` as it is written, the point at 20: the whole seconds before it
-        // (at most 9 digits below EXACT_BELOW), the fraction's six digits after, then copied
-        // without the fraction's trailing zeros (and without the point if nothing is left).
         let (whole, frac) = (t.0 / TICKS_PER_SEC, t.0 % TICKS_PER_SEC);
-        let mut buf = [0u8; 40];
-        let w = digits_before(&mut buf, 20, whole);
-        let len = if frac == 0 {
-            w
-        } else {
-            buf[20] = b'.';
-            for (at, pair) in [
-                (21, frac / 10_000),
-                (23, frac / 100 % 100),
-                (25, frac % 100),
-            ] {
-                let d = pair as usize * 2;
-                buf[at..at + 2].copy_from_slice(&PAIRS[d..d + 2]);
-            }
-            let mut f = 6;
-            while buf[20 + f] == b'0' {
-                f -= 1;
-            }
-            w + 1 + f
-        };
-        self.field((&buf[20 - w..], len), sep);
+        self.digits(whole);
+        if frac == 0 {
+            self.byte(sep);
+            return;
+        }
+        // Eight digits of which the first two are 0: the fraction's six are bytes 2 to 7.
+        let d = eight_digits(frac);
+        let kept = 6 - (d.leading_zeros() / 8) as usize;
+        let out = &mut self.out[self.at..self.at + 10];
+        out[0] = b'.';
+        out[1..9].copy_from_slice(&((d >> 16) | ZEROS).to_le_bytes());
+        out[1 + kept] = sep;
+        self.at += kept + 2;
     }
 
     /// [`secs`](Row::secs) of a time past `EXACT_BELOW` (some 31 years), as `f64` prints it.

@@ -56,7 +56,6 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::model::{SimTime, TICKS_PER_SEC};
-use crate::prefetch::prefetch;
 
 /// What happens at an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,11 +461,6 @@ fn earliest_child(v: &[Event], i: usize) -> Option<(usize, Event)> {
     }
 }
 
-/// Events pending in [`Quad`] above which a pop fetches each level's next families ahead: 64
-/// KB of events, more than a first-level data cache holds. Below, the heap stays in that cache
-/// and the hints would only cost instructions.
-const BIG_HEAP: usize = 4_096;
-
 /// A 4-ary min-heap of events by (time, order): `0[0]` is the earliest, and each entry is
 /// no later than its four children `4i + 1 ..= 4i + 4`.
 #[derive(Debug, Default)]
@@ -504,23 +498,9 @@ impl Quad {
         // there: fewer comparisons than testing `last` at every level on the way down.
         let v = &mut self.0[..];
         let mut i = 0;
-        if v.len() > BIG_HEAP {
-            // Out of the first caches, each level's family is a miss, and which family comes
-            // next is known only once this one is compared: a chain of misses, one a level.
-            // The grandchildren of `i` (16 entries, 256 contiguous bytes) are all the next
-            // level can read, so they are fetched a level ahead, and the misses overlap.
-            while let Some((m, child)) = earliest_child(v, i) {
-                if let Some(grand) = v.get(16 * m + 5..16 * m + 21) {
-                    prefetch(<&[Event; 16]>::try_from(grand).expect("16 entries"));
-                }
-                v[i] = child;
-                i = m;
-            }
-        } else {
-            while let Some((m, child)) = earliest_child(v, i) {
-                v[i] = child;
-                i = m;
-            }
+        while let Some((m, child)) = earliest_child(v, i) {
+            v[i] = child;
+            i = m;
         }
         self.sift_up(i, last);
         top
@@ -928,24 +908,6 @@ mod tests {
                 .collect();
             assert_eq!(rest, pending, "round {round}");
         }
-        // Past `BIG_HEAP` a pop takes the loop that prefetches: the same order.
-        let mut quad = Quad::default();
-        let mut pending: Vec<u128> = Vec::new();
-        for seq in 1..=3 * BIG_HEAP as u32 {
-            let e = Event::new(SimTime(rng.random_range(0..1_000)), seq, Kind::WrapDone(1));
-            pending.push(e.key());
-            quad.push(e);
-            if seq % 3 == 0 {
-                let (i, _) = pending.iter().enumerate().min_by_key(|(_, k)| **k).unwrap();
-                assert_eq!(quad.pop().key(), pending.swap_remove(i));
-            }
-        }
-        assert!(quad.0.len() > BIG_HEAP);
-        pending.sort_unstable();
-        let rest: Vec<u128> = std::iter::from_fn(|| quad.pop_if(|_| true))
-            .map(|e| e.key())
-            .collect();
-        assert_eq!(rest, pending);
         // `pop_if` leaves the heap as it was when told no.
         let mut quad = Quad::default();
         quad.push(Event::new(SimTime(5), 1, Kind::WrapDone(1)));

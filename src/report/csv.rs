@@ -363,7 +363,7 @@ const POW10: [u64; 20] = {
 };
 
 /// How many decimal digits `n` has (one for 0): `log10` from the bit length (1233 / 4096 is
-/// just above log10(2)), one less when `n` is below that power of ten.
+/// just below log10(2)), one less when `n` is below that power of ten.
 #[inline(always)]
 fn digit_count(n: u64) -> usize {
     let n = n | 1; // the same count, and a bit length of at least one

@@ -677,6 +677,20 @@ mod tests {
             prop_assert_eq!(int_text(t), t.to_string());
         }
 
+        /// Numbers below 10^8 take the eight-digits-at-once path: every length of it at
+        /// random (the range above draws almost only from the loop's, past 10^8), and times
+        /// whose whole seconds run to nine digits.
+        #[test]
+        fn word_at_once_numbers_read_as_their_display(
+            n in 0u64..100_000_000,
+            whole in 0u64..1_000_000_000,
+            frac in 0u64..1_000_000,
+        ) {
+            prop_assert_eq!(int_text(n), n.to_string());
+            let t = whole * TICKS_PER_SEC + frac;
+            prop_assert_eq!(secs_text(t), SimTime(t).as_secs_f64().to_string());
+        }
+
         #[test]
         fn fields_are_quoted_as_the_csv_crate_quotes_them(
             fields in proptest::collection::vec("[a-c ,;=\"\r\n'#]{0,6}", 1..5)
